@@ -1,0 +1,97 @@
+/* config.h: the configuration as SPEC defines it: defaults, the ini file, the
+ * -o overrides, and every validation rule. Pure library: errors are collected
+ * into a list for the caller to print; nothing here logs or exits. */
+#ifndef PIPECAST_CONFIG_H
+#define PIPECAST_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum src_input { SRC_STDIN, SRC_FIFO, SRC_EXEC };
+enum src_framing { FRAMING_LINE, FRAMING_RAW };
+enum src_on_idle { ON_IDLE_LOG, ON_IDLE_EXIT, ON_IDLE_RESTART };
+enum src_on_eof { ON_EOF_EXIT, ON_EOF_REOPEN, ON_EOF_RESTART };
+enum overflow_policy { OVERFLOW_DROP, OVERFLOW_SKIP };
+/* Ordered from most to least severe: a message is shown when its level is
+ * <= the configured one. */
+enum log_level { LL_ERROR, LL_WARNING, LL_NOTICE, LL_INFO, LL_DEBUG };
+
+#define CONFIG_LINE_MAX 4096      /* longest accepted file line, newline excluded */
+#define HEARTBEAT_LINE_MAX 1024
+
+struct config_source {
+	enum src_input input;
+	char *input_arg;          /* FIFO path or command; NULL for stdin */
+	enum src_framing framing;
+	uint64_t max_line;        /* bytes, newline included */
+	uint64_t idle_timeout_ms; /* 0 = off */
+	enum src_on_idle on_idle;
+	enum src_on_eof on_eof;   /* resolved: the input's default when not set */
+	uint64_t restart_delay_ms;
+	unsigned fifo_mode;
+};
+
+struct config_clients {
+	char **listen;            /* "tcp:HOST:PORT", "tcp:[V6]:PORT", "unix:PATH", "systemd:NAME" */
+	size_t n_listen;
+	unsigned unix_mode;
+	uint64_t max_clients;
+	uint64_t idle_timeout_ms; /* 0 = off */
+	uint64_t send_timeout_ms; /* 0 = off */
+	uint64_t buffer;          /* ring size in bytes */
+	enum overflow_policy overflow;
+	uint64_t backlog;         /* bytes */
+	uint64_t heartbeat_ms;    /* 0 = off */
+	char *heartbeat_line;     /* never NULL; "" means a bare newline */
+};
+
+struct config_stats {
+	char *socket;             /* NULL: the default path order of SPEC, resolved by the daemon */
+	unsigned mode;
+	uint64_t idle_timeout_ms; /* 0 = off */
+	uint64_t max_connections;
+};
+
+struct config_daemon {
+	enum log_level log_level;
+	uint64_t shutdown_timeout_ms;
+};
+
+struct config {
+	struct config_source source;
+	struct config_clients clients;
+	struct config_stats stats;
+	struct config_daemon daemon;
+};
+
+/* Problems found while loading, one message each, in the order found.
+ * Messages have no program prefix and no newline:
+ *   "FILE:LINE: [clients] unknown key 'idel_timeout'"
+ *   "-o clients.idel_timeout=2s: unknown key 'idel_timeout'"
+ *   "FILE: cannot open: No such file or directory" */
+struct config_errors {
+	char **msg;
+	size_t n;
+};
+
+/* Fills c with the built-in defaults (needs config_free afterwards).
+ * Returns 0, or -1 when out of memory. */
+int config_defaults(struct config *c);
+
+/* Builds a configuration: defaults, then FILE (NULL: no file), then each
+ * override "SECTION.KEY=VALUE" in order, then the rules that span several
+ * keys. On success returns 0 and *out holds the result (config_free it);
+ * otherwise returns -1, *out is left zeroed, and errs lists every problem
+ * (config_errors_free it either way). */
+int config_load(struct config *out, const char *file,
+		const char *const *overrides, size_t n_overrides,
+		struct config_errors *errs);
+
+void config_free(struct config *c);
+void config_errors_free(struct config_errors *e);
+
+/* Name of an enum value as the file spells it ("drop", "info", ...). */
+const char *config_log_level_name(enum log_level l);
+
+#endif

@@ -1,0 +1,27 @@
+/* units.h: parsing and formatting of durations, sizes, octal modes and integers
+ * as the configuration file spells them (see SPEC "Configuration file"). */
+#ifndef PIPECAST_UNITS_H
+#define PIPECAST_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Each parser returns 0 and stores the value, or -1 for a malformed string
+ * (the output is then untouched). No leading/trailing blanks are accepted;
+ * callers trim first. Overflow of uint64_t is malformed. */
+
+/* "250ms", "30s", "5m", "1h", "2d" or a bare integer (seconds) -> milliseconds. */
+int units_parse_duration(const char *s, uint64_t *ms);
+/* "512", "512B", "64K", "64KiB", "4M", "4MiB", "1G", "1GiB" -> bytes. */
+int units_parse_size(const char *s, uint64_t *bytes);
+/* "0" followed by one to three octal digits ("0660", "00", "0") -> mode bits. */
+int units_parse_octal(const char *s, unsigned *mode);
+/* A non-negative decimal integer without sign or suffix. */
+int units_parse_uint(const char *s, uint64_t *v);
+
+/* Shortest exact spelling of a duration ("300ms", "5m", "0"); returns buf. */
+char *units_format_duration(uint64_t ms, char *buf, size_t len);
+/* Shortest exact spelling of a size ("4MiB", "100B"); returns buf. */
+char *units_format_size(uint64_t bytes, char *buf, size_t len);
+
+#endif
