@@ -1,0 +1,716 @@
+"""pctest: harness for pipecastd integration tests (Python 3 stdlib only).
+
+Every test starts the real binary and talks to it over real sockets:
+
+    with Daemon({"source": {"input": "fifo:{dir}/in.fifo"}}) as d:
+        c = tcp_client(d.port)
+        d.wait_opens(1)
+        with fifo_writer(d.path("in.fifo")) as w: ...
+
+- The binary is $PIPECASTD, else build/pipecastd under the repository root.
+- A config is text or a dict {section: {key: value or [values]}}. In both, the
+  placeholders {dir} (the test's fresh temp dir), {port} and {port2} (free TCP
+  ports on 127.0.0.1) are substituted with str.replace. A dict gets defaults:
+  [daemon] log_level = info, [clients] listen = tcp:127.0.0.1:{port},
+  [stats] socket = {dir}/stats.sock. Text configs should set these themselves.
+- The daemon runs in its own session; on exit the harness SIGKILLs it and
+  every process of that session (producer commands), then removes the dir.
+- Standard input of the daemon is a pipe the test holds (d.stdin) unless
+  stdin= is given, so a stdin source is silent until the test writes.
+- Every wait is bounded; nothing here can hang a test.
+"""
+
+import errno
+import os
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+READY_TIMEOUT = 10.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def binary():
+    """Path of the daemon under test."""
+    p = os.environ.get("PIPECASTD") or os.path.join(REPO, "build", "pipecastd")
+    return os.path.abspath(p)
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    """A TCP port that was free a moment ago on HOST."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def ipv6_available():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def records(start, stop):
+    """The canonical record stream: b'%08d\\n' for each i in [start, stop)."""
+    return b"".join(b"%08d\n" % i for i in range(start, stop))
+
+
+REC_RE = re.compile(rb"^\d{8}$")
+
+
+def parse_seq(data):
+    """Split received bytes into lines and return the sequence numbers.
+
+    Raises AssertionError if data does not end with a newline or any line is
+    not a complete record."""
+    if data and not data.endswith(b"\n"):
+        raise AssertionError("data ends with a partial line: %r" % data[-40:])
+    out = []
+    for ln in data.split(b"\n")[:-1] if data else []:
+        if not REC_RE.match(ln):
+            raise AssertionError("not a whole record: %r" % ln[:80])
+        out.append(int(ln))
+    return out
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        st = f.read()
+    fields = st[st.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime is field 14, stime field 15.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def session_pids(sid):
+    """Pids of every process whose session id is SID."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if int(fields[3]) == sid:  # field 6: session
+            pids.append(int(name))
+    return pids
+
+
+def nofile_limiter(n):
+    """A preexec_fn lowering RLIMIT_NOFILE soft and hard to N."""
+    def fn():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    return fn
+
+
+class DaemonError(AssertionError):
+    pass
+
+
+def _render(conf, subst):
+    if isinstance(conf, dict):
+        conf = {s: dict(kv) for s, kv in conf.items()}
+        conf.setdefault("daemon", {}).setdefault("log_level", "info")
+        conf.setdefault("clients", {}).setdefault("listen", "tcp:127.0.0.1:{port}")
+        conf.setdefault("stats", {}).setdefault("socket", "{dir}/stats.sock")
+        out = []
+        for sec, kv in conf.items():
+            out.append("[%s]" % sec)
+            for k, v in kv.items():
+                for one in (v if isinstance(v, (list, tuple)) else [v]):
+                    out.append("%s = %s" % (k, one) if one != "" else "%s =" % k)
+            out.append("")
+        conf = "\n".join(out)
+    for k, v in subst.items():
+        conf = conf.replace("{%s}" % k, str(v))
+    return conf
+
+
+class Daemon:
+    """One pipecastd process with a private temp dir (a context manager)."""
+
+    def __init__(self, conf, args=(), env=None, rlimit_nofile=None,
+                 stdin=subprocess.PIPE, wait_ready=True, use_conf=True):
+        self.dir = tempfile.mkdtemp(prefix="pctest-")
+        self.subst = {"dir": self.dir, "port": free_port(), "port2": free_port()}
+        self.conf_text = _render(conf, self.subst) if conf is not None else None
+        self.conf_path = os.path.join(self.dir, "pipecast.conf")
+        self.args = [a.replace("{dir}", self.dir) for a in args]
+        self.env = env
+        self.rlimit_nofile = rlimit_nofile
+        self.stdin_arg = stdin
+        self.wait_ready_flag = wait_ready
+        self.use_conf = use_conf and conf is not None
+        self.proc = None
+        self.stdin = None
+        self._lines = []
+        self._cv = threading.Condition()
+        self._eof = False
+        self._reader = None
+        self.returncode = None
+
+    # -- configuration facts -------------------------------------------------
+    @property
+    def port(self):
+        return self.subst["port"]
+
+    @property
+    def port2(self):
+        return self.subst["port2"]
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    @property
+    def ports(self):
+        return [int(m.group(1)) for m in
+                re.finditer(r"^\s*listen\s*=\s*tcp:.*:(\d+)\s*$", self.conf_text or "", re.M)]
+
+    @property
+    def unix_paths(self):
+        return [m.group(1) for m in
+                re.finditer(r"^\s*listen\s*=\s*unix:(.*?)\s*$", self.conf_text or "", re.M)]
+
+    # -- life cycle ----------------------------------------------------------
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is not None and not isinstance(ev, KeyboardInterrupt):
+            self.dump_log(sys.stderr)
+        self.cleanup()
+        return False
+
+    def start(self):
+        if self.conf_text is not None:
+            with open(self.conf_path, "w") as f:
+                f.write(self.conf_text)
+        cmd = [binary()]
+        if self.use_conf:
+            cmd += ["-c", self.conf_path]
+        cmd += list(self.args)
+        env = dict(os.environ if self.env is None else self.env)
+        for k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                  "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "PIPECAST_SOCKET"):
+            env.pop(k, None)
+        pre = nofile_limiter(self.rlimit_nofile) if self.rlimit_nofile else None
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(
+            cmd, stdin=self.stdin_arg, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, cwd=self.dir,
+            start_new_session=True, preexec_fn=pre)
+        self.pid = self.proc.pid
+        if self.stdin_arg == subprocess.PIPE:
+            self.stdin = self.proc.stdin
+        self._logf = open(os.path.join(self.dir, "daemon.log"), "wb")
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+        self._out = []
+        self._outreader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._outreader.start()
+        if self.wait_ready_flag:
+            self.wait_ready()
+
+    def _read_stderr(self):
+        f = self.proc.stderr
+        buf = b""
+        while True:
+            chunk = os.read(f.fileno(), 65536)
+            if not chunk:
+                break
+            self._logf.write(chunk)
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            if done:
+                with self._cv:
+                    self._lines.extend(x.decode("utf-8", "replace") for x in done)
+                    self._cv.notify_all()
+        with self._cv:
+            if buf:
+                self._lines.append(buf.decode("utf-8", "replace"))
+            self._eof = True
+            self._cv.notify_all()
+
+    def _read_stdout(self):
+        while True:
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            self._out.append(chunk)
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        try:
+            self.wait_log(r"\bready\b", timeout)
+        except DaemonError:
+            rc = self.proc.poll()
+            raise DaemonError("daemon not ready within %.0fs (exit status %r); log:\n%s"
+                              % (timeout, rc, "\n".join(self.log_lines())))
+
+    def cleanup(self):
+        if self.proc is not None:
+            self.kill_all()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            if self.returncode is None:
+                self.returncode = self.proc.returncode
+            for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                try:
+                    if f:
+                        f.close()
+                except OSError:
+                    pass
+            if self._reader:
+                self._reader.join(2)
+            try:
+                self._logf.close()
+            except Exception:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def kill_all(self):
+        """SIGKILL the daemon and every process of its session."""
+        sid = self.proc.pid
+        for _ in range(3):
+            pids = session_pids(sid)
+            if self.proc.poll() is None and sid not in pids:
+                pids.append(sid)
+            if not pids:
+                break
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            if self.proc.poll() is None:
+                try:
+                    self.proc.wait(2)
+                except subprocess.TimeoutExpired:
+                    pass
+            time.sleep(0.01)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout):
+        """Exit status, or None when still running after TIMEOUT seconds."""
+        try:
+            self.returncode = self.proc.wait(timeout)
+            self._reader.join(2)
+            return self.returncode
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Send SIG, wait up to TIMEOUT for exit, return the exit status.
+
+        Raises DaemonError (after killing) when it does not exit in time."""
+        if self.alive():
+            self.proc.send_signal(sig)
+        rc = self.wait_exit(timeout)
+        if rc is None:
+            self.kill_all()
+            raise DaemonError("daemon did not exit within %.1fs after signal %d" % (timeout, sig))
+        return rc
+
+    def stdout_text(self):
+        self._outreader.join(2)
+        return b"".join(self._out).decode("utf-8", "replace")
+
+    # -- stdin helpers ---------------------------------------------------------
+    def feed_stdin(self, data, close=True, chunk=1 << 16):
+        """Write DATA to the daemon's stdin from a thread; returns the thread.
+
+        The thread records .t_closed (monotonic) when it closed the pipe."""
+        def run():
+            try:
+                mv = memoryview(data)
+                for i in range(0, len(mv), chunk):
+                    self.stdin.write(mv[i:i + chunk])
+                    self.stdin.flush()
+                if close:
+                    self.stdin.close()
+                    th.t_closed = time.monotonic()
+            except (BrokenPipeError, ValueError, OSError) as e:
+                th.error = e
+        th = threading.Thread(target=run, daemon=True)
+        th.t_closed = None
+        th.error = None
+        th.start()
+        return th
+
+    def write_stdin(self, data):
+        self.stdin.write(data)
+        self.stdin.flush()
+
+    # -- log ---------------------------------------------------------------------
+    def log_lines(self):
+        with self._cv:
+            return list(self._lines)
+
+    def log_text(self):
+        return "\n".join(self.log_lines())
+
+    def dump_log(self, out, last=60):
+        lines = self.log_lines()
+        out.write("---- pipecastd log (last %d of %d lines) ----\n" % (min(last, len(lines)), len(lines)))
+        for ln in lines[-last:]:
+            out.write("  " + ln + "\n")
+        out.write("---- end of log ----\n")
+
+    def wait_log(self, regex, timeout=5.0, start=0):
+        """Wait for a log line (index >= START) matching REGEX; return the match."""
+        rx = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            i = start
+            while True:
+                while i < len(self._lines):
+                    m = rx.search(self._lines[i])
+                    if m:
+                        return m
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0 or self._eof:
+                    raise DaemonError("no log line matching %r within %.1fs" % (regex, timeout))
+                self._cv.wait(min(left, 0.1))
+
+    def count_log(self, regex):
+        rx = re.compile(regex)
+        return sum(1 for ln in self.log_lines() if rx.search(ln))
+
+    def wait_count(self, regex, n, timeout=5.0):
+        """Wait until at least N log lines match REGEX; return the count."""
+        deadline = time.monotonic() + timeout
+        while True:
+            c = self.count_log(regex)
+            if c >= n:
+                return c
+            if time.monotonic() > deadline:
+                raise DaemonError("only %d of %d log lines matching %r within %.1fs"
+                                  % (c, n, regex, timeout))
+            with self._cv:
+                if self._eof:
+                    raise DaemonError("daemon exited; %d of %d lines matching %r"
+                                      % (c, n, regex))
+                self._cv.wait(0.05)
+
+    def wait_opens(self, n, timeout=5.0):
+        return self.wait_count(r"\bclient \d+ open\b", n, timeout)
+
+    def client_id(self, sock, timeout=5.0):
+        """The daemon's client ID for a TCP client socket (matched by address)."""
+        host, port = sock.getsockname()[:2]
+        addr = ("[%s]:%d" % (host, port)) if ":" in host else ("%s:%d" % (host, port))
+        m = self.wait_log(r"\bclient (\d+) open %s(\s|$)" % re.escape(addr), timeout)
+        return int(m.group(1))
+
+    def closed_reason(self, cid, timeout=5.0):
+        """Wait for client CID's close line and return its reason."""
+        m = self.wait_log(r"\bclient %d closed \S+ reason=(\w+)" % cid, timeout)
+        return m.group(1)
+
+    def close_reasons(self):
+        return re.findall(r"\bclient \d+ closed \S+ reason=(\w+)", self.log_text())
+
+
+def run_daemon(args, timeout=10.0, stdin=subprocess.DEVNULL, cwd=None):
+    """Run pipecastd with ARGS to completion: (status, stdout, stderr)."""
+    p = subprocess.run([binary()] + list(args), stdin=stdin, capture_output=True,
+                       timeout=timeout, cwd=cwd, start_new_session=True)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+# -- clients -----------------------------------------------------------------
+
+def tcp_client(port, host="127.0.0.1", rcvbuf=None, timeout=5.0):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect((host, port))
+    return s
+
+
+def unix_client(path, rcvbuf=None, timeout=5.0):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect(path)
+    return s
+
+
+def recv_exact(sock, n, timeout=5.0):
+    """Read until N bytes, EOF or TIMEOUT; returns what was read."""
+    deadline = time.monotonic() + timeout
+    buf = bytearray()
+    while len(buf) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(min(1 << 20, n - len(buf)))
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
+
+
+def recv_lines(sock, n, timeout=5.0):
+    """Read until N newlines were seen, EOF or TIMEOUT; returns bytes read."""
+    deadline = time.monotonic() + timeout
+    buf = bytearray()
+    while buf.count(b"\n") < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return bytes(buf)
+
+
+def recv_for(sock, seconds):
+    """Read for SECONDS (or until EOF): (data, eof_seen)."""
+    deadline = time.monotonic() + seconds
+    buf = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return bytes(buf), False
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return bytes(buf), False
+        except ConnectionResetError:
+            return bytes(buf), True
+        if not chunk:
+            return bytes(buf), True
+        buf += chunk
+
+
+def wait_eof(sock, timeout):
+    """Discard data until EOF (or a reset); return the monotonic time of EOF or None."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return None
+        except ConnectionResetError:
+            return time.monotonic()
+        if not chunk:
+            return time.monotonic()
+
+
+def hard_close(sock):
+    """Close with SO_LINGER 0 so that the peer gets a reset."""
+    import struct
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+class Reader:
+    """Drains many sockets in one thread with selectors, keeping all bytes.
+
+    r = Reader(); r.add(sock, "name"); r.start(); ... r.wait_len(n); r.stop()
+    """
+
+    def __init__(self, slow=0.0, chunk=1 << 18):
+        self.sel = selectors.DefaultSelector()
+        self.data = {}
+        self.eof = {}
+        self.lock = threading.Lock()
+        self.slow = slow
+        self.chunk = chunk
+        self._stop = threading.Event()
+        self._th = threading.Thread(target=self._run, daemon=True)
+        self.error = None
+
+    def add(self, sock, name=None):
+        name = sock if name is None else name
+        sock.setblocking(False)
+        with self.lock:
+            self.data[name] = bytearray()
+            self.eof[name] = None
+        self.sel.register(sock, selectors.EVENT_READ, name)
+        return name
+
+    def start(self):
+        self._th.start()
+        return self
+
+    def _run(self):
+        try:
+            while not self._stop.is_set():
+                for key, _ in self.sel.select(0.05):
+                    name = key.data
+                    try:
+                        chunk = key.fileobj.recv(self.chunk)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        chunk = b""
+                    with self.lock:
+                        if chunk:
+                            self.data[name] += chunk
+                        else:
+                            self.eof[name] = time.monotonic()
+                    if not chunk:
+                        self.sel.unregister(key.fileobj)
+                if self.slow:
+                    time.sleep(self.slow)
+        except Exception as e:  # pragma: no cover - reported by wait helpers
+            self.error = e
+
+    def length(self, name):
+        with self.lock:
+            return len(self.data[name])
+
+    def get(self, name):
+        with self.lock:
+            return bytes(self.data[name])
+
+    def wait(self, pred, timeout):
+        """Wait until PRED(self) is true; return its final truth value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if pred(self):
+                return True
+            if self.error or time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+
+    def wait_len(self, n, timeout, names=None):
+        names = list(self.data) if names is None else names
+        return self.wait(lambda r: all(r.length(x) >= n or r.eof[x] for x in names), timeout)
+
+    def stop(self):
+        self._stop.set()
+        if self._th.is_alive():
+            self._th.join(5)
+        for key in list(self.sel.get_map().values()):
+            try:
+                self.sel.unregister(key.fileobj)
+            except Exception:
+                pass
+        self.sel.close()
+
+
+# -- FIFO writers ----------------------------------------------------------------
+
+def open_fifo_writer(path, timeout=5.0):
+    """Open a FIFO for writing once the daemon has it open for reading
+    (bounded: O_NONBLOCK open retried until TIMEOUT); returns a blocking fd."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            os.set_blocking(fd, True)
+            return fd
+        except OSError as e:
+            if e.errno not in (errno.ENXIO, errno.ENOENT) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def write_all(fd, data, chunk=1 << 16):
+    mv = memoryview(data)
+    for i in range(0, len(mv), chunk):
+        part = mv[i:i + chunk]
+        while part:
+            n = os.write(fd, part)
+            part = part[n:]
+
+
+class Producer(threading.Thread):
+    """Writes records b'%08d\\n' steadily to an fd (FIFO or pipe) until stopped.
+
+    BATCH records every INTERVAL seconds. .count is the number of records
+    written; .max_block the longest single write() in seconds."""
+
+    def __init__(self, fd, batch=1000, interval=0.005, close=True):
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.batch = batch
+        self.interval = interval
+        self.close_fd = close
+        self.count = 0
+        self.max_block = 0.0
+        self.error = None
+        self._stop_ev = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self):
+        try:
+            while not self._stop_ev.is_set():
+                data = records(self.count, self.count + self.batch)
+                t0 = time.monotonic()
+                write_all(self.fd, data)
+                self.max_block = max(self.max_block, time.monotonic() - t0)
+                with self.lock:
+                    self.count += self.batch
+                self._stop_ev.wait(self.interval)
+        except OSError as e:
+            self.error = e
+        finally:
+            if self.close_fd:
+                try:
+                    os.close(self.fd)
+                except OSError:
+                    pass
+
+    def written(self):
+        with self.lock:
+            return self.count
+
+    def finish(self, timeout=10.0):
+        """Stop, join, and return the number of records written."""
+        self._stop_ev.set()
+        self.join(timeout)
+        if self.is_alive():
+            raise AssertionError("producer blocked for %.0fs (daemon not reading its source?)" % timeout)
+        return self.count
