@@ -38,8 +38,14 @@ def main(argv):
         print("integration: %s is missing or not executable" % exe, file=sys.stderr)
     runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)
     res = runner.run(suite)
-    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
-    skipped = len(res.skipped)
+    # Count tests, not subtests: a test with several failing subtests is one failure.
+    def tid(t):
+        return getattr(t, "test_case", t).id()
+    failed_ids = {tid(t) for t, _ in res.failures + res.errors}
+    failed_ids |= {tid(t) for t in res.unexpectedSuccesses}
+    skipped_ids = {tid(t) for t, _ in res.skipped} - failed_ids
+    failed = len(failed_ids)
+    skipped = len(skipped_ids)
     passed = res.testsRun - failed - skipped - len(res.expectedFailures)
     line = "integration: %d passed, %d failed" % (passed, failed)
     if skipped:

@@ -203,7 +203,7 @@ class Signals(unittest.TestCase):
             th = d.feed_stdin(big_stream(16 << 20), close=False)
             th.join(15)
             time.sleep(0.2)
-            d.signal(signal.SIGTERM)
+            d.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             self.assertTrue(d.alive(), "graceful stop did not wait for pending output")
             t0 = time.monotonic()
