@@ -3,6 +3,7 @@
  * write watcher running) or dead (closed, freed at the next safe point). */
 #include "client.h"
 #include "alloc.h"
+#include "cursor.h"
 #include "daemon.h"
 #include "deadline.h"
 #include "fanout.h"
@@ -27,13 +28,10 @@ struct client {
 	struct deadline dl;
 	int fd;
 	uint64_t id;
-	uint64_t cursor;         /* absolute ring offset of the next byte to send */
+	struct cursor cur;       /* where this client is in the ring */
 	uint64_t sent;
 	uint64_t skipped;
 	int64_t created;
-	char *stash;             /* rest of a record cut off by a skip (lazy) */
-	size_t stash_off, stash_len;
-	bool at_boundary;        /* the last byte sent ended a record */
 	bool draining;           /* graceful stop: close once caught up */
 	bool closed;
 	struct client_list *list;
@@ -157,32 +155,12 @@ static void client_write_cb(struct ev_loop *l, ev_io *w, int revents)
 	client_flush(c);
 }
 
-/* Gathers what the client has to send: the stash, then the ring. */
-static int client_iov(struct client *c, struct iovec iov[3])
-{
-	int n = 0;
-
-	if (c->stash_off < c->stash_len) {
-		iov[0].iov_base = c->stash + c->stash_off;
-		iov[0].iov_len = c->stash_len - c->stash_off;
-		n = 1;
-	}
-	return n + ring_iov(fanout_ring(), c->cursor, iov + n);
-}
-
 /* Accounts for n bytes accepted by the socket. */
 static void client_advance(struct client *c, size_t n)
 {
-	const struct ring *r = fanout_ring();
-	size_t from_stash = c->stash_len - c->stash_off;
 	int64_t now = mono_ns();
 
-	if (from_stash > n)
-		from_stash = n;
-	c->stash_off += from_stash;
-	c->cursor += n - from_stash;
-	if (n > from_stash)
-		c->at_boundary = r->buf[(c->cursor - 1) % r->size] == '\n';
+	cursor_advance(&c->cur, fanout_ring(), n);
 	c->sent += n;
 	counters.bytes_sent_total += n;
 	c->dl.last_activity = now;
@@ -223,7 +201,7 @@ static void client_flush(struct client *c)
 	struct iovec iov[3];
 	size_t want = 0;
 	ssize_t n;
-	int cnt = client_iov(c, iov);
+	int cnt = cursor_iov(&c->cur, fanout_ring(), iov);
 
 	for (int i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
@@ -281,8 +259,7 @@ static struct client *client_new(int fd, const char *addr)
 	c->id = next_id++;
 	c->created = mono_ns();
 	c->dl.last_activity = c->created;
-	c->cursor = client_start();
-	c->at_boundary = true;
+	cursor_init(&c->cur, client_start());
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
@@ -318,58 +295,39 @@ void client_accept(int fd, const char *addr, bool tcp)
 	client_flush(c);
 }
 
-/* Keeps the rest of the record the client is in the middle of, so that a
- * skip still leaves it with whole records only. */
-static int client_stash_record(struct client *c)
+/* The overflow policy of the configuration. */
+static struct cursor_policy client_policy(void)
 {
-	const struct ring *r = fanout_ring();
-	uint64_t end = ring_line_end(r, c->cursor, conf->source.max_line);
-
-	if (!c->stash) {
-		c->stash = pc_malloc(conf->source.max_line);
-		if (!c->stash)
-			return -1;
-	}
-	c->stash_off = 0;
-	c->stash_len = end - c->cursor;
-	ring_copy(r, c->cursor, end, c->stash);
-	c->cursor = end;
-	return 0;
-}
-
-/* overflow = skip: jump to the newest byte, counting what is missed. */
-static void client_skip(struct client *c)
-{
-	const struct ring *r = fanout_ring();
-	uint64_t missed;
-
-	if (conf->source.framing == FRAMING_LINE && !c->at_boundary &&
-	    c->stash_off == c->stash_len && client_stash_record(c) < 0) {
-		client_close(c, CLOSE_OVERFLOW);
-		return;
-	}
-	missed = r->head - c->cursor;
-	c->cursor = r->head;
-	c->at_boundary = true;
-	c->skipped += missed;
-	counters.clients_skipped_bytes_total += missed;
-	log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
-		  (unsigned long long)missed);
+	struct cursor_policy p = {
+		.skip = conf->clients.overflow == OVERFLOW_SKIP,
+		.lines = conf->source.framing == FRAMING_LINE,
+		.max_line = conf->source.max_line,
+	};
+	return p;
 }
 
 /* Clients waiting on their sockets are the only ones that can be overrun. */
 void clients_before_append(size_t n)
 {
 	const struct ring *r = fanout_ring();
+	struct cursor_policy p = client_policy();
 	struct client *c, *next;
+	uint64_t missed;
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
-		if (r->head - c->cursor + n <= r->size)
-			continue;
-		if (conf->clients.overflow == OVERFLOW_DROP)
+		switch (cursor_make_room(&c->cur, r, n, &p, &missed)) {
+		case CURSOR_KEEP:
+			break;
+		case CURSOR_DROP:
 			client_close(c, CLOSE_OVERFLOW);
-		else
-			client_skip(c);
+			break;
+		case CURSOR_SKIPPED:
+			c->skipped += missed;
+			counters.clients_skipped_bytes_total += missed;
+			log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
+				  (unsigned long long)missed);
+			break;
+		}
 	}
 }
 
@@ -423,8 +381,8 @@ uint64_t clients_max_lag(void)
 	struct client *c;
 
 	TAILQ_FOREACH(c, &pending, entry)
-		if (r->head - c->cursor > lag)
-			lag = r->head - c->cursor;
+		if (cursor_lag(&c->cur, r) > lag)
+			lag = cursor_lag(&c->cur, r);
 	return lag;
 }
 
@@ -435,7 +393,7 @@ void clients_reap(void)
 
 	while ((c = TAILQ_FIRST(&dead)) != NULL) {
 		TAILQ_REMOVE(&dead, c, entry);
-		pc_free(c->stash);
+		cursor_free(&c->cur);
 		pc_free(c);
 	}
 }
