@@ -256,6 +256,7 @@ static void format_truncates_to_buffer(void **state)
 	assert_string_equal(units_format_duration(300000000, b, sizeof(b)), "500");
 }
 
+/* Runs every test of this file; the exit status is the number of failures. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
