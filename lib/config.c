@@ -178,7 +178,9 @@ static void config_err_at(struct loader *l, const struct place *p,
 		l->oom = true;
 		return;
 	}
-	if (!p->file)
+	if (!p->file && !p->opt)   /* defaults alone never break a rule */
+		config_err(l, "built-in defaults: %s", body);
+	else if (!p->file)
 		config_err(l, "-o %s: %s", p->opt, body);
 	else
 		config_err(l, "%s:%u: %s%s%s%s%s%s", p->file, p->line,
