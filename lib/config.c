@@ -28,20 +28,17 @@
 #define INI_HANDLER_LINENO 1
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/un.h>
 
 #include "alloc.h"
+#include "listen.h"
 #include "units.h"
 
-#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
-#define FDNAME_MAX 255
 /* Order of places: file lines count from 1, overrides come after them. */
 #define OVERRIDE_SEQ (1ULL << 32)
 
@@ -335,103 +332,13 @@ static int config_set_input(struct loader *l, const struct key_def *k,
 			  "fifo:PATH or exec:COMMAND)", v);
 }
 
-/* Checks a systemd FileDescriptorName; returns why it is bad, or NULL. */
-static const char *config_check_fdname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0)
-		return "empty systemd name";
-	if (n > FDNAME_MAX)
-		return "systemd name longer than 255 bytes";
-	for (; *s; s++)
-		if (*s == ':' || *s < 0x20 || *s > 0x7e)
-			return "systemd name must be printable ASCII without ':'";
-	return NULL;
-}
-
-/* Checks a Unix socket path against sun_path; returns why, or NULL. */
-static const char *config_check_unix(const char *s)
-{
-	if (!*s)
-		return "empty path";
-	if (strlen(s) >= SUN_PATH_MAX)
-		return "path longer than 107 bytes";
-	return NULL;
-}
-
-/* Checks a decimal TCP port 1..65535; returns why, or NULL. */
-static const char *config_check_port(const char *s)
-{
-	uint64_t port;
-
-	if (units_parse_uint(s, &port) < 0 || port < 1 || port > 65535)
-		return "port must be a number 1..65535";
-	return NULL;
-}
-
-/* Checks "[V6]:PORT"; returns why, or NULL. */
-static const char *config_check_tcp6(const char *s)
-{
-	const char *close = strchr(s, ']');
-	char addr[INET6_ADDRSTRLEN];
-	struct in6_addr a;
-	size_t n;
-
-	if (!close)
-		return "missing ']'";
-	n = strcspn(s + 1, "%]");
-	if (n == 0 || n >= sizeof(addr))
-		return "invalid IPv6 address";
-	memcpy(addr, s + 1, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET6, addr, &a) != 1)
-		return "invalid IPv6 address";
-	if (s[1 + n] == '%' && s + 2 + n == close)
-		return "empty IPv6 zone";
-	if (close[1] != ':')
-		return "expected ':PORT' after ']'";
-	return config_check_port(close + 2);
-}
-
-/* Checks "HOST:PORT" or "[V6]:PORT"; returns why, or NULL. */
-static const char *config_check_tcp(const char *s)
-{
-	const char *colon = strrchr(s, ':');
-
-	if (*s == '[')
-		return config_check_tcp6(s);
-	if (!colon)
-		return "missing ':PORT'";
-	if (colon == s)
-		return "empty host";
-	if (memchr(s, ':', (size_t)(colon - s)))
-		return "an IPv6 address needs brackets";
-	for (const char *h = s; h < colon; h++)
-		if (isspace((unsigned char)*h) || *h == '[' || *h == ']')
-			return "invalid host";
-	return config_check_port(colon + 1);
-}
-
 /* Checks one clients.listen value; returns why it is bad, or NULL. */
 static const char *config_check_listen(const char *v)
 {
-	static const struct {
-		const char *prefix;
-		const char *(*check)(const char *rest);
-	} forms[] = {
-		{ "tcp:", config_check_tcp },
-		{ "unix:", config_check_unix },
-		{ "systemd:", config_check_fdname },
-	};
+	struct listen_spec spec;
+	const char *why;
 
-	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		size_t n = strlen(forms[i].prefix);
-
-		if (strncmp(v, forms[i].prefix, n) == 0)
-			return forms[i].check(v + n);
-	}
-	return "expected tcp:HOST:PORT, tcp:[V6]:PORT, unix:PATH or systemd:NAME";
+	return listen_parse(v, &spec, &why) < 0 ? why : NULL;
 }
 
 /* Empties the listen list. */
@@ -498,7 +405,7 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 			     const char *v, const struct place *p)
 {
 	const char *why = strncmp(v, "systemd:", 8) == 0 ?
-		config_check_fdname(v + 8) : config_check_unix(v);
+		listen_check_name(v + 8) : listen_check_path(v);
 
 	if (why)
 		return config_bad(l, p, k, "invalid socket '%s': %s", v, why);

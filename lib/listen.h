@@ -16,6 +16,11 @@ struct listen_spec {
 	char name[LISTEN_NAME_MAX + 1];
 };
 
+/* Checks a systemd FileDescriptorName / a Unix socket path; returns a
+ * static description of the problem, or NULL when it is fine. */
+const char *listen_check_name(const char *s);
+const char *listen_check_path(const char *s);
+
 /* Splits and checks a listen value. Returns 0, or -1 with *why set to a
  * static description of the problem. */
 int listen_parse(const char *s, struct listen_spec *out, const char **why);
