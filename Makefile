@@ -50,7 +50,11 @@ test: deps
 	@tests/run-all.sh $(UNITS)
 
 run: deps all
-	@tests/../daemon/demo.sh build/pipecastd
+	@echo "pipecast demo: a built-in producer writes a timestamped record every 100 ms."
+	@echo "  connect a client:   nc 127.0.0.1 7070"
+	@echo "  stop the daemon:    Ctrl-C"
+	@echo
+	@exec build/pipecastd -c conf/demo.conf
 
 clean:
 	rm -rf build

@@ -83,7 +83,10 @@ int config_defaults(struct config *c);
  * override "SECTION.KEY=VALUE" in order, then the rules that span several
  * keys. On success returns 0 and *out holds the result (config_free it);
  * otherwise returns -1, *out is left zeroed, and errs lists every problem
- * (config_errors_free it either way). */
+ * (config_errors_free it either way). errs is overwritten, not appended to;
+ * it may be NULL when only success matters. Each call builds a fresh
+ * struct (reload calls it again). Sets libinih's process-global switches,
+ * so it must not run concurrently with other inih users. */
 int config_load(struct config *out, const char *file,
 		const char *const *overrides, size_t n_overrides,
 		struct config_errors *errs);
@@ -91,7 +94,7 @@ int config_load(struct config *out, const char *file,
 void config_free(struct config *c);
 void config_errors_free(struct config_errors *e);
 
-/* Name of an enum value as the file spells it ("drop", "info", ...). */
+/* Name of a log level as the file spells it ("info"); "?" when invalid. */
 const char *config_log_level_name(enum log_level l);
 
 #endif

@@ -1,0 +1,399 @@
+/* client.c: client connections. A client is on one of three lists: live
+ * (caught up with the ring's head), pending (output waiting for its socket,
+ * write watcher running) or dead (closed, freed at the next safe point). */
+#include "client.h"
+#include "alloc.h"
+#include "cursor.h"
+#include "daemon.h"
+#include "deadline.h"
+#include "fanout.h"
+#include "list.h"
+#include "log.h"
+#include "timers.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+struct client {
+	TAILQ_ENTRY(client) entry;
+	ev_io rio;               /* bytes from the client: discarded, but activity */
+	ev_io wio;               /* runs only while output is pending */
+	ev_timer timer;          /* the one timer: idle and send deadlines */
+	struct deadline dl;
+	int fd;
+	uint64_t id;
+	struct cursor cur;       /* where this client is in the ring */
+	uint64_t sent;
+	uint64_t skipped;
+	int64_t created;
+	bool draining;           /* graceful stop: close once caught up */
+	bool closed;
+	struct client_list *list;
+	char addr[64];
+};
+
+TAILQ_HEAD(client_list, client);
+static struct client_list live = TAILQ_HEAD_INITIALIZER(live);
+static struct client_list pending = TAILQ_HEAD_INITIALIZER(pending);
+static struct client_list dead = TAILQ_HEAD_INITIALIZER(dead);
+static uint64_t next_id = 1;
+
+static void client_flush(struct client *c);
+
+/* Moves a client between lists. */
+static void client_move(struct client *c, struct client_list *to)
+{
+	TAILQ_REMOVE(c->list, c, entry);
+	TAILQ_INSERT_TAIL(to, c, entry);
+	c->list = to;
+}
+
+/* The configured deadlines, in nanoseconds. */
+static struct deadline_limits client_limits(void)
+{
+	struct deadline_limits l = {
+		.idle_ns = MS_TO_NS(conf->clients.idle_timeout_ms),
+		.send_ns = MS_TO_NS(conf->clients.send_timeout_ms),
+	};
+	return l;
+}
+
+/* Arms the timer for the earliest deadline; with `exact` it may also move
+ * later (after it fired, or on reload), otherwise only earlier. */
+static void client_timer_update(struct client *c, bool exact)
+{
+	struct deadline_limits l = client_limits();
+	int64_t due = deadline_due(&c->dl, &l);
+	int64_t now = mono_ns();
+	double left = timer_remaining(&c->timer);
+
+	if (due == DEADLINE_NONE) {
+		if (exact)
+			timer_disarm(TK_CLIENT, &c->timer);
+		return;
+	}
+	if (!exact && left >= 0 && now + (int64_t)(left * 1e9) <= due)
+		return;
+	timer_arm(TK_CLIENT, &c->timer, NS_TO_S(due > now ? due - now : 0));
+}
+
+/* Closes the connection now and queues its memory for the safe point. */
+static void client_close(struct client *c, enum close_reason why)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	ev_io_stop(loop, &c->rio);
+	ev_io_stop(loop, &c->wio);
+	timer_disarm(TK_CLIENT, &c->timer);
+	close(c->fd);
+	c->fd = -1;
+	counters.clients_connected--;
+	counters.clients_closed_total[why]++;
+	log_info("client %llu closed %s reason=%s sent=%llu skipped=%llu age=%.3fs",
+		 (unsigned long long)c->id, c->addr, close_reason_name(why),
+		 (unsigned long long)c->sent, (unsigned long long)c->skipped,
+		 NS_TO_S(mono_ns() - c->created));
+	client_move(c, &dead);
+}
+
+/* The single timer's callback: close on a passed deadline or sleep on. */
+static void client_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	struct client *c = container_of(w, struct client, timer);
+	struct deadline_limits lim = client_limits();
+	int64_t wait;
+	enum deadline_kind k;
+
+	(void)l;
+	(void)revents;
+	timer_fired(TK_CLIENT, w);
+	k = deadline_check(&c->dl, &lim, mono_ns(), &wait);
+	if (k != DEADLINE_OK) {
+		client_close(c, k == DEADLINE_IDLE ? CLOSE_IDLE : CLOSE_SEND_TIMEOUT);
+		return;
+	}
+	if (wait == DEADLINE_NONE)
+		timer_disarm(TK_CLIENT, w);
+	else
+		timer_arm(TK_CLIENT, w, NS_TO_S(wait));
+}
+
+/* Reads and discards what the client sends; it counts as activity. */
+static void client_read_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	static char sink[16384];
+	struct client *c = container_of(w, struct client, rio);
+	ssize_t n;
+
+	(void)l;
+	(void)revents;
+	n = read(c->fd, sink, sizeof(sink));
+	if (n > 0) {
+		c->dl.last_activity = mono_ns();
+		return;
+	}
+	if (n == 0)
+		client_close(c, CLOSE_PEER);
+	else if (errno != EAGAIN && errno != EINTR)
+		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
+}
+
+/* The socket can take more: continue writing. */
+static void client_write_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct client *c = container_of(w, struct client, wio);
+
+	(void)l;
+	(void)revents;
+	client_flush(c);
+}
+
+/* Accounts for n bytes accepted by the socket. */
+static void client_advance(struct client *c, size_t n)
+{
+	int64_t now = mono_ns();
+
+	cursor_advance(&c->cur, fanout_ring(), n);
+	c->sent += n;
+	counters.bytes_sent_total += n;
+	c->dl.last_activity = now;
+	c->dl.send_since = now;
+}
+
+/* Output is waiting for the socket: watch for writability and make sure the
+ * timer honours the send deadline. */
+static void client_set_pending(struct client *c)
+{
+	if (c->list == &pending)
+		return;
+	client_move(c, &pending);
+	ev_io_start(loop, &c->wio);
+	c->dl.pending = true;
+	c->dl.send_since = mono_ns();
+	client_timer_update(c, false);
+}
+
+/* Caught up: stop watching for writability. */
+static void client_set_live(struct client *c)
+{
+	if (c->draining) {
+		client_close(c, CLOSE_SHUTDOWN);
+		return;
+	}
+	if (c->list == &live)
+		return;
+	client_move(c, &live);
+	ev_io_stop(loop, &c->wio);
+	c->dl.pending = false;
+}
+
+/* Writes everything between the client's cursor and the head in one writev;
+ * what the socket does not take stays pending. */
+static void client_flush(struct client *c)
+{
+	struct iovec iov[3];
+	size_t want = 0;
+	ssize_t n;
+	int cnt = cursor_iov(&c->cur, fanout_ring(), iov);
+
+	for (int i = 0; i < cnt; i++)
+		want += iov[i].iov_len;
+	if (cnt == 0) {
+		client_set_live(c);
+		return;
+	}
+	n = writev(c->fd, iov, cnt);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			client_set_pending(c);
+		else
+			client_close(c, errno == EPIPE || errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
+		return;
+	}
+	client_advance(c, (size_t)n);
+	if ((size_t)n < want)
+		client_set_pending(c);
+	else
+		client_set_live(c);
+}
+
+/* Where a new client starts: the newest whole records within `backlog`. */
+static uint64_t client_start(void)
+{
+	const struct ring *r = fanout_ring();
+	uint64_t back = conf->clients.backlog;
+	uint64_t from = r->head > back ? r->head - back : 0;
+
+	if (back == 0)
+		return r->head;
+	if (conf->source.framing == FRAMING_RAW)
+		return from < ring_tail(r) ? ring_tail(r) : from;
+	return ring_line_start(r, from);
+}
+
+/* Refuses a connection beyond max_clients: it is counted, never served. */
+static void client_reject(int fd, const char *addr)
+{
+	close(fd);
+	counters.clients_closed_total[CLOSE_REJECTED]++;
+	log_info("client %llu closed %s reason=rejected (max_clients %llu reached)",
+		 (unsigned long long)next_id++, addr,
+		 (unsigned long long)conf->clients.max_clients);
+}
+
+/* Builds the client's state, embedding its watchers and its one timer. */
+static struct client *client_new(int fd, const char *addr)
+{
+	struct client *c = pc_calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->id = next_id++;
+	c->created = mono_ns();
+	c->dl.last_activity = c->created;
+	cursor_init(&c->cur, client_start());
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+	timer_setup(TK_CLIENT, &c->timer, client_timer_cb);
+	c->list = &live;
+	TAILQ_INSERT_TAIL(&live, c, entry);
+	return c;
+}
+
+/* Serves or rejects a freshly accepted connection. */
+void client_accept(int fd, const char *addr, bool tcp)
+{
+	static const int one = 1;
+	struct client *c;
+
+	if (counters.clients_connected >= conf->clients.max_clients) {
+		client_reject(fd, addr);
+		return;
+	}
+	if (tcp)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = client_new(fd, addr);
+	if (!c) {
+		log_warning("client from %s: out of memory", addr);
+		close(fd);
+		return;
+	}
+	counters.clients_connected++;
+	counters.clients_accepted_total++;
+	log_info("client %llu open %s", (unsigned long long)c->id, c->addr);
+	ev_io_start(loop, &c->rio);
+	client_timer_update(c, true);
+	client_flush(c);
+}
+
+/* The overflow policy of the configuration. */
+static struct cursor_policy client_policy(void)
+{
+	struct cursor_policy p = {
+		.skip = conf->clients.overflow == OVERFLOW_SKIP,
+		.lines = conf->source.framing == FRAMING_LINE,
+		.max_line = conf->source.max_line,
+	};
+	return p;
+}
+
+/* Clients waiting on their sockets are the only ones that can be overrun. */
+void clients_before_append(size_t n)
+{
+	const struct ring *r = fanout_ring();
+	struct cursor_policy p = client_policy();
+	struct client *c, *next;
+	uint64_t missed;
+
+	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+		switch (cursor_make_room(&c->cur, r, n, &p, &missed)) {
+		case CURSOR_KEEP:
+			break;
+		case CURSOR_DROP:
+			client_close(c, CLOSE_OVERFLOW);
+			break;
+		case CURSOR_SKIPPED:
+			c->skipped += missed;
+			counters.clients_skipped_bytes_total += missed;
+			log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
+				  (unsigned long long)missed);
+			break;
+		}
+	}
+}
+
+/* Writes to every caught-up client. */
+void clients_broadcast(void)
+{
+	struct client *c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &live, entry, next)
+		client_flush(c);
+}
+
+/* Graceful stop: caught-up clients are closed, pending ones drain first. */
+void clients_shutdown(void)
+{
+	struct client *c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &live, entry, next)
+		client_close(c, CLOSE_SHUTDOWN);
+	TAILQ_FOREACH(c, &pending, entry)
+		c->draining = true;
+}
+
+/* Closes every open client. */
+void clients_close_all(enum close_reason why)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&live)) != NULL)
+		client_close(c, why);
+	while ((c = TAILQ_FIRST(&pending)) != NULL)
+		client_close(c, why);
+}
+
+/* New timeouts apply to connected clients by re-arming their one timer. */
+void clients_apply_config(void)
+{
+	struct client *c;
+
+	TAILQ_FOREACH(c, &live, entry)
+		client_timer_update(c, true);
+	TAILQ_FOREACH(c, &pending, entry)
+		client_timer_update(c, true);
+}
+
+/* Only pending clients are behind; live ones are at the head. */
+uint64_t clients_max_lag(void)
+{
+	const struct ring *r = fanout_ring();
+	uint64_t lag = 0;
+	struct client *c;
+
+	TAILQ_FOREACH(c, &pending, entry)
+		if (cursor_lag(&c->cur, r) > lag)
+			lag = cursor_lag(&c->cur, r);
+	return lag;
+}
+
+/* Frees the clients closed since the last call. */
+void clients_reap(void)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&dead)) != NULL) {
+		TAILQ_REMOVE(&dead, c, entry);
+		cursor_free(&c->cur);
+		pc_free(c);
+	}
+}

@@ -1,0 +1,32 @@
+/* client.h: client connections: each reads the shared ring through its own
+ * cursor and owns exactly one ev_timer for its idle and send deadlines. */
+#ifndef PIPECAST_CLIENT_H
+#define PIPECAST_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+
+/* Takes a freshly accepted socket: serves it, or closes it when max_clients
+ * are already connected. addr is "127.0.0.1:5555", "[::1]:5555" or "unix". */
+void client_accept(int fd, const char *addr, bool tcp);
+/* Before n bytes are appended to the ring: applies the overflow policy to
+ * every client those bytes would overrun. */
+void clients_before_append(size_t n);
+/* After the ring grew: writes to every client that is not already waiting
+ * on its socket. */
+void clients_broadcast(void);
+/* Graceful stop: closes caught-up clients, lets pending ones drain. */
+void clients_shutdown(void);
+/* Closes every client at once. */
+void clients_close_all(enum close_reason why);
+/* Re-evaluates every client's deadlines after a configuration change. */
+void clients_apply_config(void);
+/* How far the slowest client is behind the ring's head, in bytes. */
+uint64_t clients_max_lag(void);
+/* Frees closed clients; called at a safe point of the loop. */
+void clients_reap(void);
+
+#endif

@@ -1,0 +1,35 @@
+/* daemon.h: what every part of the daemon shares: the loop, the current
+ * configuration, the monotonic clock and the stop sequence (main.c). */
+#ifndef PIPECAST_DAEMON_H
+#define PIPECAST_DAEMON_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* Exit statuses of SPEC "pipecastd". */
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STARTUP = 2, EXIT_FATAL = 3 };
+
+extern struct ev_loop *loop;
+extern const struct config *conf;
+
+/* Monotonic time in nanoseconds: activity timestamps must not follow the
+ * wall clock's steps. */
+int64_t mono_ns(void);
+
+/* Seconds, as libev wants them, from nanoseconds or milliseconds. */
+#define NS_TO_S(ns) ((double)(ns) / 1e9)
+#define MS_TO_NS(ms) ((int64_t)(ms) * 1000000)
+
+/* Begins the graceful stop (idempotent; a second call from a signal ends at
+ * once through daemon_stop_now). */
+void daemon_stop(const char *why);
+/* Ends at once: closes everything still open and leaves the loop. */
+void daemon_stop_now(const char *why);
+bool daemon_stopping(void);
+/* Fatal error after start-up: logs and exits with EXIT_FATAL. */
+void daemon_fatal(const char *what) __attribute__((noreturn));
+
+#endif

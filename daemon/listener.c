@@ -1,0 +1,187 @@
+/* listener.c: accepting clients. On EMFILE/ENFILE every listener pauses and
+ * one timer resumes them, so a full descriptor table never spins the CPU. */
+#include "listener.h"
+#include "alloc.h"
+#include "client.h"
+#include "daemon.h"
+#include "list.h"
+#include "listen.h"
+#include "log.h"
+#include "net.h"
+#include "timers.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ACCEPT_PAUSE_S  0.25   /* how long accepting rests after EMFILE */
+#define ACCEPT_BATCH    64     /* connections taken per readiness event */
+#define TCP_ADDRS_MAX   8      /* addresses one tcp: name may resolve to */
+
+struct listener {
+	TAILQ_ENTRY(listener) entry;
+	ev_io io;
+	int fd;
+	bool tcp;
+	char *unix_path;       /* set when this daemon created the socket file */
+	char *spec;
+};
+
+TAILQ_HEAD(listener_list, listener);
+static struct listener_list listeners = TAILQ_HEAD_INITIALIZER(listeners);
+static ev_timer pause_timer;
+static bool pause_setup;
+
+/* Starts or stops every listener's watcher. */
+static void listeners_watch(bool on)
+{
+	struct listener *l;
+
+	TAILQ_FOREACH(l, &listeners, entry) {
+		if (on)
+			ev_io_start(loop, &l->io);
+		else
+			ev_io_stop(loop, &l->io);
+	}
+}
+
+/* Out of descriptors: rest, then try again (tmux does the same). */
+static void listeners_pause(int err)
+{
+	log_warning("accept: %s; pausing accepts for %.0f ms", strerror(err),
+		    ACCEPT_PAUSE_S * 1000);
+	listeners_watch(false);
+	timer_arm(TK_ACCEPT_PAUSE, &pause_timer, ACCEPT_PAUSE_S);
+}
+
+/* The pause is over. */
+static void listeners_resume_cb(struct ev_loop *lp, ev_timer *w, int revents)
+{
+	(void)lp;
+	(void)revents;
+	timer_fired(TK_ACCEPT_PAUSE, w);
+	timer_disarm(TK_ACCEPT_PAUSE, w);
+	if (!daemon_stopping())
+		listeners_watch(true);
+}
+
+/* Accepts a batch of connections and hands them to the client layer. */
+static void listener_accept_cb(struct ev_loop *lp, ev_io *w, int revents)
+{
+	struct listener *l = container_of(w, struct listener, io);
+
+	(void)lp;
+	(void)revents;
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char addr[64];
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				listeners_pause(errno);
+			else if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+				continue;
+			else if (errno != EAGAIN)
+				log_warning("accept on %s: %s", l->spec, strerror(errno));
+			return;
+		}
+		net_peer_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
+		client_accept(fd, addr, l->tcp);
+	}
+}
+
+/* Wraps one bound socket into a listener. */
+static int listener_add(int fd, const char *spec, bool tcp, const char *unix_path)
+{
+	struct listener *l = pc_calloc(1, sizeof(*l));
+
+	if (!l || !(l->spec = pc_strdup(spec)) ||
+	    (unix_path && !(l->unix_path = pc_strdup(unix_path)))) {
+		if (l)
+			pc_free(l->spec);
+		pc_free(l);
+		close(fd);
+		log_error("listen %s: out of memory", spec);
+		return -1;
+	}
+	l->fd = fd;
+	l->tcp = tcp;
+	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	return 0;
+}
+
+/* Binds one listen value. */
+static int listener_open(const char *spec)
+{
+	struct listen_spec ls;
+	char err[512];
+	const char *why;
+	int fds[TCP_ADDRS_MAX], n;
+
+	if (listen_parse(spec, &ls, &why) < 0) {
+		log_error("listen %s: %s", spec, why);
+		return -1;
+	}
+	switch (ls.kind) {
+	case LISTEN_TCP:
+		n = net_tcp_listen(ls.host, ls.port, fds, TCP_ADDRS_MAX, err, sizeof(err));
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++)
+			if (listener_add(fds[i], spec, true, NULL) < 0)
+				return -1;
+		return 0;
+	case LISTEN_UNIX:
+		n = net_unix_listen(ls.path, conf->clients.unix_mode, err, sizeof(err));
+		if (n < 0)
+			break;
+		return listener_add(n, spec, false, ls.path);
+	case LISTEN_SYSTEMD:
+		snprintf(err, sizeof(err), "no socket-activated descriptor named '%s'", ls.name);
+		break;
+	}
+	log_error("listen %s: %s", spec, err);
+	return -1;
+}
+
+/* Binds all listeners, or none. */
+int listeners_open(void)
+{
+	if (!pause_setup) {
+		timer_setup(TK_ACCEPT_PAUSE, &pause_timer, listeners_resume_cb);
+		pause_setup = true;
+	}
+	for (size_t i = 0; i < conf->clients.n_listen; i++) {
+		if (listener_open(conf->clients.listen[i]) < 0) {
+			listeners_close();
+			return -1;
+		}
+	}
+	listeners_watch(true);
+	return 0;
+}
+
+/* Stops accepting for good: watcher first, then the fd, then the file. */
+void listeners_close(void)
+{
+	struct listener *l;
+
+	timer_disarm(TK_ACCEPT_PAUSE, &pause_timer);
+	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
+		TAILQ_REMOVE(&listeners, l, entry);
+		ev_io_stop(loop, &l->io);
+		close(l->fd);
+		if (l->unix_path)
+			unlink(l->unix_path);
+		pc_free(l->unix_path);
+		pc_free(l->spec);
+		pc_free(l);
+	}
+}

@@ -1,0 +1,290 @@
+/* main.c: pipecastd's command line, start-up, signals and the stop sequence. */
+#include "alloc.h"
+#include "client.h"
+#include "config.h"
+#include "counters.h"
+#include "daemon.h"
+#include "fanout.h"
+#include "listener.h"
+#include "log.h"
+#include "source.h"
+#include "timers.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FD_RESERVE 64   /* descriptors the daemon needs besides its clients */
+
+struct ev_loop *loop;
+const struct config *conf;
+
+static struct config config;
+static bool stopping;
+static ev_timer shutdown_timer;
+static ev_signal sig_term, sig_int, sig_hup;
+static ev_prepare safe_point;
+
+static const char usage[] =
+	"usage: pipecastd [-c FILE] [-o SECTION.KEY=VALUE]... [-t] [-V] [-h]\n"
+	"  -c FILE   read the configuration from FILE (default: built-in defaults)\n"
+	"  -o S.K=V  set one key after the file is read (repeatable)\n"
+	"  -t        check the configuration and exit\n"
+	"  -V        print the version and exit\n"
+	"  -h        print this help and exit\n"
+	"See pipecastd(8) and pipecast.conf(5).\n";
+
+/* Monotonic clock for every activity timestamp. */
+int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether the stop sequence has begun. */
+bool daemon_stopping(void)
+{
+	return stopping;
+}
+
+/* An error the daemon cannot serve on after: exit 3. */
+void daemon_fatal(const char *what)
+{
+	log_error("fatal: %s", what);
+	exit(EXIT_FATAL);
+}
+
+/* libev's allocations go through the counting allocator too. */
+static void *ev_alloc(void *ptr, long size)
+{
+	void *p = pc_realloc(ptr, (size_t)size);
+
+	if (!p && size > 0)
+		daemon_fatal("out of memory in the event loop");
+	return p;
+}
+
+/* Graceful stop: no more accepting or reading; clients get what they have
+ * pending for up to shutdown_timeout. */
+void daemon_stop(const char *why)
+{
+	if (stopping)
+		return;
+	stopping = true;
+	log_notice("stopping: %s", why);
+	listeners_close();
+	source_stop();
+	fanout_stop();
+	if (conf->daemon.shutdown_timeout_ms == 0) {
+		clients_close_all(CLOSE_SHUTDOWN);
+		return;
+	}
+	clients_shutdown();
+	if (counters.clients_connected > 0)
+		timer_arm(TK_SHUTDOWN, &shutdown_timer, conf->daemon.shutdown_timeout_ms / 1e3);
+}
+
+/* Ends at once. */
+void daemon_stop_now(const char *why)
+{
+	log_notice("stopping now: %s", why);
+	stopping = true;
+	listeners_close();
+	clients_close_all(CLOSE_SHUTDOWN);
+	source_kill();
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/* shutdown_timeout is over: whoever is still draining is closed. */
+static void shutdown_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)revents;
+	timer_fired(TK_SHUTDOWN, w);
+	timer_disarm(TK_SHUTDOWN, w);
+	clients_close_all(CLOSE_SHUTDOWN);
+}
+
+/* Each loop turn, after the callbacks: free what was closed, and leave the
+ * loop once a stop has nothing left to wait for. */
+static void safe_point_cb(struct ev_loop *l, ev_prepare *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	clients_reap();
+	if (stopping && counters.clients_connected == 0 && source_finished())
+		ev_break(l, EVBREAK_ALL);
+}
+
+/* SIGTERM and SIGINT: the first stops gracefully, the second at once. */
+static void stop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
+{
+	(void)l;
+	(void)revents;
+	if (stopping)
+		daemon_stop_now(strsignal(w->signum));
+	else
+		daemon_stop(strsignal(w->signum));
+}
+
+/* SIGHUP. */
+static void hup_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	log_warning("SIGHUP: reloading is not supported by this version; ignored");
+}
+
+/* Raises the soft descriptor limit to the hard one; warns when max_clients
+ * cannot be reached with it. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warning("cannot raise the descriptor limit: %s", strerror(errno));
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && conf->clients.max_clients + FD_RESERVE > rl.rlim_cur)
+		log_warning("max_clients %llu needs about %llu descriptors; the limit is %llu",
+			    (unsigned long long)conf->clients.max_clients,
+			    (unsigned long long)(conf->clients.max_clients + FD_RESERVE),
+			    (unsigned long long)rl.rlim_cur);
+}
+
+/* Loads the configuration; on failure prints every problem. */
+static int load_config(const char *file, const char **overrides, size_t n)
+{
+	struct config_errors errs = { 0 };
+	int rc = config_load(&config, file, overrides, n, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "pipecastd: %s\n", errs.msg[i]);
+	config_errors_free(&errs);
+	if (rc == 0)
+		conf = &config;
+	return rc;
+}
+
+/* Installs the signal watchers; SIGPIPE becomes a write error instead. */
+static void setup_signals(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&sig_term, stop_signal_cb, SIGTERM);
+	ev_signal_init(&sig_int, stop_signal_cb, SIGINT);
+	ev_signal_init(&sig_hup, hup_signal_cb, SIGHUP);
+	ev_signal_start(loop, &sig_term);
+	ev_signal_start(loop, &sig_int);
+	ev_signal_start(loop, &sig_hup);
+}
+
+/* Everything from the loop to the source; exit status 2 on failure. */
+static int start(void)
+{
+	ev_set_allocator(ev_alloc);
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop) {
+		log_error("cannot initialise the event loop");
+		return EXIT_STARTUP;
+	}
+	setup_signals();
+	raise_fd_limit();
+	timer_setup(TK_SHUTDOWN, &shutdown_timer, shutdown_cb);
+	ev_prepare_init(&safe_point, safe_point_cb);
+	ev_prepare_start(loop, &safe_point);
+	if (fanout_init() < 0) {
+		log_error("cannot allocate the %llu-byte buffer: %s",
+			  (unsigned long long)conf->clients.buffer, strerror(errno));
+		return EXIT_STARTUP;
+	}
+	if (listeners_open() < 0)
+		return EXIT_STARTUP;
+	if (source_open() < 0) {
+		listeners_close();
+		return EXIT_STARTUP;
+	}
+	log_notice("ready: pid %d, %zu listen address(es), source %s", (int)getpid(),
+		   conf->clients.n_listen, source_state_name());
+	return EXIT_OK;
+}
+
+/* Releases everything so that leak checkers see a clean exit. */
+static void finish(void)
+{
+	listeners_close();
+	clients_close_all(CLOSE_SHUTDOWN);
+	clients_reap();
+	source_free();
+	fanout_free();
+	timer_disarm(TK_SHUTDOWN, &shutdown_timer);
+	ev_prepare_stop(loop, &safe_point);
+	ev_signal_stop(loop, &sig_term);
+	ev_signal_stop(loop, &sig_int);
+	ev_signal_stop(loop, &sig_hup);
+	ev_loop_destroy(loop);
+	config_free(&config);
+}
+
+/* Parses the command line; returns -1 to exit with *status. */
+static int parse_args(int argc, char **argv, const char **file, const char ***ov,
+		      size_t *n_ov, bool *check, int *status)
+{
+	int opt;
+
+	*ov = pc_calloc((size_t)argc, sizeof(**ov));
+	while ((opt = getopt(argc, argv, "c:o:tVh")) != -1) {
+		switch (opt) {
+		case 'c': *file = optarg; break;
+		case 'o': (*ov)[(*n_ov)++] = optarg; break;
+		case 't': *check = true; break;
+		case 'V': printf("pipecastd %s\n", PIPECAST_VERSION); *status = EXIT_OK; return -1;
+		case 'h': fputs(usage, stdout); *status = EXIT_OK; return -1;
+		default: fputs(usage, stderr); *status = EXIT_USAGE; return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pipecastd: unexpected argument '%s'\n%s", argv[optind], usage);
+		*status = EXIT_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *file = NULL, **ov = NULL;
+	size_t n_ov = 0;
+	bool check = false;
+	int status = EXIT_OK;
+
+	if (parse_args(argc, argv, &file, &ov, &n_ov, &check, &status) < 0 ||
+	    (status = load_config(file, ov, n_ov) < 0 ? EXIT_USAGE : EXIT_OK) != EXIT_OK) {
+		pc_free(ov);
+		return status;
+	}
+	pc_free(ov);
+	if (check) {
+		printf("pipecastd: configuration OK\n");
+		config_free(&config);
+		return EXIT_OK;
+	}
+	log_init();
+	log_set_level(conf->daemon.log_level);
+	status = start();
+	if (status == EXIT_OK)
+		ev_run(loop, 0);
+	log_notice("exiting");
+	finish();
+	return status;
+}

@@ -1,0 +1,154 @@
+/* net.c: socket creation shared by the listeners and the stats server. */
+#include "net.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Fills a sockaddr_un; the caller has checked the length. */
+static socklen_t net_unix_addr(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+	return (socklen_t)sizeof(*sun);
+}
+
+/* Decides whether an existing path may be replaced: only a socket nobody
+ * answers on. Returns 0 (free or removed), or -1 with a message. */
+static int net_unix_claim(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, net_unix_addr(&sun, path));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "%s: already served by a running process", path);
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: cannot remove stale socket: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Unix listener: probe, bind under a tight umask, then set the mode. */
+int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	mode_t old;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if (net_unix_claim(path, err, errlen) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, net_unix_addr(&sun, path));
+	umask(old);
+	if (rc < 0 || chmod(path, (mode_t)mode) < 0 || listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (rc == 0)
+			unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One TCP listening socket for one resolved address. */
+static int net_tcp_one(const struct addrinfo *ai, char *err, size_t errlen)
+{
+	static const int one = 1;
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			ai->ai_protocol);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Resolves HOST:PORT (numeric or by name) and listens on each address. */
+int net_tcp_listen(const char *host, const char *port, int *fds, int max,
+		   char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res, *ai;
+	int n = 0, rc;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		int fd = net_tcp_one(ai, err, errlen);
+
+		if (fd < 0) {
+			while (n > 0)
+				close(fds[--n]);
+			freeaddrinfo(res);
+			return -1;
+		}
+		fds[n++] = fd;
+	}
+	freeaddrinfo(res);
+	return n;
+}
+
+/* Formats a peer address for logs and stats. */
+void net_peer_name(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
+{
+	char host[INET6_ADDRSTRLEN];
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+	(void)len;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+		snprintf(buf, buflen, "%s:%u", host, ntohs(in4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, buflen, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else {
+		snprintf(buf, buflen, "unix");
+	}
+}

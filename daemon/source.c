@@ -1,0 +1,526 @@
+/* source.c: reads the producer in large chunks, hands them to the framer,
+ * and runs the source's two timers: silence (source_idle) and restart
+ * (the restart delay, or the SIGKILL that follows a SIGTERM by 2 s). */
+#include "source.h"
+#include "counters.h"
+#include "daemon.h"
+#include "fanout.h"
+#include "framer.h"
+#include "log.h"
+#include "timers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define KILL_GRACE_S      2.0            /* SIGTERM, then SIGKILL after this */
+#define LONG_RUN_NS       (10LL * 1000000000)  /* a run this long resets the backoff */
+#define BACKOFF_CAP_MS    (30 * 1000)
+#define READ_EXTRA        (128 * 1024)   /* framer room beyond one max_line */
+#define STDERR_LINE_MAX   1024
+
+enum source_state { SS_OPEN, SS_WAITING, SS_RESTARTING, SS_CLOSED };
+
+static const char *const state_names[] = {
+	[SS_OPEN] = "open", [SS_WAITING] = "waiting",
+	[SS_RESTARTING] = "restarting", [SS_CLOSED] = "closed",
+};
+
+static struct {
+	ev_io io;                /* the data: stdin, the FIFO or the command's stdout */
+	ev_io err_io;            /* the command's standard error */
+	ev_child child;
+	ev_timer idle_timer;
+	ev_timer restart_timer;
+	struct framer framer;
+	int fd, err_fd;
+	pid_t pid;               /* the command, until it is reaped */
+	enum source_state state;
+	int64_t last_data;
+	int64_t run_started;
+	uint64_t delay_ms;       /* the next restart delay (backoff) */
+	bool silent;             /* this silent spell was already acted upon */
+	bool restart_wanted;     /* on_idle = restart asked for a new run */
+	bool stopping;
+	bool killing;            /* restart_timer is the SIGKILL escalation */
+	bool fifo_created;
+	char errline[STDERR_LINE_MAX];
+	size_t errlen;
+} src = { .fd = -1, .err_fd = -1 };
+
+static void source_spawn(void);
+
+/* Framed records go to the ring. */
+static void source_emit(void *ctx, const char *data, size_t n, uint64_t records)
+{
+	(void)ctx;
+	fanout_append(data, n);
+	counters.source_records_total += records;
+}
+
+/* (Re)starts the silence timer for a full idle_timeout. */
+static void source_idle_restart(void)
+{
+	src.last_data = mono_ns();
+	src.silent = false;
+	if (conf->source.idle_timeout_ms && !src.stopping)
+		timer_arm(TK_SOURCE_IDLE, &src.idle_timer, conf->source.idle_timeout_ms / 1e3);
+	else
+		timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
+}
+
+/* Sends a signal to the command's whole process group. */
+static void source_signal(int sig)
+{
+	if (src.pid > 0)
+		(void)kill(-src.pid, sig);
+}
+
+/* SIGTERM now, SIGKILL in 2 s unless the command is reaped first. */
+static void source_terminate(void)
+{
+	if (src.pid <= 0)
+		return;
+	source_signal(SIGTERM);
+	src.killing = true;
+	timer_arm(TK_SOURCE_RESTART, &src.restart_timer, KILL_GRACE_S);
+}
+
+/* Stops watching and closes the data descriptor (standard input stays). */
+static void source_close_fd(void)
+{
+	ev_io_stop(loop, &src.io);
+	if (src.fd >= 0 && conf->source.input != SRC_STDIN)
+		close(src.fd);
+	src.fd = -1;
+}
+
+/* Opens the FIFO without waiting for a writer; the loop hears of the next
+ * writer's first bytes. */
+static int source_fifo_reopen(void)
+{
+	src.fd = open(conf->source.input_arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (src.fd < 0) {
+		log_error("source %s: %s", conf->source.input_arg, strerror(errno));
+		return -1;
+	}
+	ev_io_set(&src.io, src.fd, EV_READ);
+	ev_io_start(loop, &src.io);
+	src.state = SS_WAITING;
+	return 0;
+}
+
+/* Logs one line of the command's standard error. */
+static void source_log_stderr(const char *p, size_t n)
+{
+	if (n > 0)
+		log_notice("command: %.*s", (int)n, p);
+}
+
+/* Closes the command's standard error, logging an unfinished last line. */
+static void source_close_stderr(void)
+{
+	if (src.err_fd < 0)
+		return;
+	source_log_stderr(src.errline, src.errlen);
+	src.errlen = 0;
+	ev_io_stop(loop, &src.err_io);
+	close(src.err_fd);
+	src.err_fd = -1;
+}
+
+/* A command has ended (output closed and process reaped): restart it with
+ * backoff, or stop the daemon when on_eof = exit. */
+static void source_command_ended(void)
+{
+	int64_t run = mono_ns() - src.run_started;
+	uint64_t cap = conf->source.restart_delay_ms > BACKOFF_CAP_MS ?
+		       conf->source.restart_delay_ms : BACKOFF_CAP_MS;
+	uint64_t delay;
+
+	if (src.stopping)
+		return;
+	if (!src.restart_wanted && conf->source.on_eof != ON_EOF_RESTART) {
+		src.state = SS_CLOSED;
+		daemon_stop("the command ended");
+		return;
+	}
+	if (run >= LONG_RUN_NS)
+		src.delay_ms = conf->source.restart_delay_ms;
+	delay = src.delay_ms;
+	if (run < LONG_RUN_NS)
+		src.delay_ms = delay * 2 < cap ? delay * 2 : cap;
+	src.state = SS_RESTARTING;
+	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
+	log_notice("restarting the command in %.3f s", delay / 1e3);
+	timer_arm(TK_SOURCE_RESTART, &src.restart_timer, delay / 1e3);
+}
+
+/* The end of the source: complete the last line, then on_eof decides. */
+static void source_eof(void)
+{
+	framer_finish(&src.framer);
+	fanout_flush();
+	source_close_fd();
+	switch (conf->source.input) {
+	case SRC_FIFO:
+		if (conf->source.on_eof == ON_EOF_REOPEN && !src.stopping) {
+			log_info("source: the writer closed the FIFO; waiting for the next");
+			if (source_fifo_reopen() == 0)
+				return;
+		}
+		break;
+	case SRC_EXEC:
+		if (src.pid > 0) {
+			source_terminate();
+			return;          /* the child watcher finishes the job */
+		}
+		source_command_ended();
+		return;
+	case SRC_STDIN:
+		break;
+	}
+	src.state = SS_CLOSED;
+	daemon_stop("end of input");
+}
+
+/* Reads until the pipe is drained or a quarter of the ring has come in,
+ * then lets clients write it all in one go. */
+static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	size_t budget = conf->clients.buffer / 4;
+	size_t got = 0;
+
+	(void)l;
+	(void)w;
+	(void)revents;
+	while (got < budget) {
+		size_t room;
+		char *p = framer_space(&src.framer, &room);
+		ssize_t n = read(src.fd, p, room);
+
+		if (n > 0) {
+			got += (size_t)n;
+			counters.source_bytes_total += (uint64_t)n;
+			framer_commit(&src.framer, (size_t)n);
+			if ((size_t)n < room)
+				break;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			log_warning("source: read: %s; treating it as the end", strerror(errno));
+		counters.source_long_lines_total = src.framer.long_lines;
+		source_eof();
+		return;
+	}
+	counters.source_long_lines_total = src.framer.long_lines;
+	if (got == 0)
+		return;
+	src.state = SS_OPEN;
+	src.last_data = mono_ns();
+	if (src.silent)
+		source_idle_restart();
+	fanout_flush();
+}
+
+/* Splits the command's standard error into lines and logs them. */
+static void source_stderr_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	ssize_t n = read(src.err_fd, src.errline + src.errlen, sizeof(src.errline) - src.errlen);
+	char *p, *nl;
+
+	(void)l;
+	(void)w;
+	(void)revents;
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			source_close_stderr();
+		return;
+	}
+	src.errlen += (size_t)n;
+	p = src.errline;
+	while ((nl = memchr(p, '\n', src.errlen - (size_t)(p - src.errline))) != NULL) {
+		source_log_stderr(p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	src.errlen -= (size_t)(p - src.errline);
+	memmove(src.errline, p, src.errlen);
+	if (src.errlen == sizeof(src.errline)) {
+		source_log_stderr(src.errline, src.errlen);
+		src.errlen = 0;
+	}
+}
+
+/* The command was reaped. */
+static void source_child_cb(struct ev_loop *l, ev_child *w, int revents)
+{
+	int st = w->rstatus;
+
+	(void)l;
+	(void)revents;
+	ev_child_stop(loop, w);
+	if (WIFSIGNALED(st))
+		log_notice("command %d killed by signal %d", (int)src.pid, WTERMSIG(st));
+	else
+		log_notice("command %d exited with status %d", (int)src.pid, WEXITSTATUS(st));
+	src.pid = 0;
+	if (src.killing) {
+		src.killing = false;
+		timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
+	}
+	if (src.fd < 0)
+		source_command_ended();
+}
+
+/* Restart delay over, or SIGTERM ignored for too long. */
+static void source_restart_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)revents;
+	timer_fired(TK_SOURCE_RESTART, w);
+	timer_disarm(TK_SOURCE_RESTART, w);
+	if (src.killing) {
+		src.killing = false;
+		log_warning("command %d ignored SIGTERM; sending SIGKILL", (int)src.pid);
+		source_signal(SIGKILL);
+		return;
+	}
+	if (!src.stopping) {
+		counters.source_restarts_total++;
+		source_spawn();
+	}
+}
+
+/* The source has been silent: act once per silent spell (on_idle). */
+static void source_idle_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	int64_t limit = MS_TO_NS(conf->source.idle_timeout_ms);
+	int64_t quiet = mono_ns() - src.last_data;
+
+	(void)l;
+	(void)revents;
+	timer_fired(TK_SOURCE_IDLE, w);
+	if (limit == 0) {
+		timer_disarm(TK_SOURCE_IDLE, w);
+		return;
+	}
+	if (quiet < limit) {
+		timer_arm(TK_SOURCE_IDLE, w, NS_TO_S(limit - quiet));
+		return;
+	}
+	timer_disarm(TK_SOURCE_IDLE, w);
+	src.silent = true;
+	log_notice("source silent for %.3f s", NS_TO_S(quiet));
+	if (conf->source.on_idle == ON_IDLE_EXIT) {
+		daemon_stop("the source is silent");
+	} else if (conf->source.on_idle == ON_IDLE_RESTART && src.pid > 0 && !src.restart_wanted) {
+		src.restart_wanted = true;
+		source_terminate();
+	}
+}
+
+/* Starts the command with /bin/sh -c in its own process group, standard
+ * output and error on pipes, standard input on /dev/null, default signals. */
+static void source_spawn(void)
+{
+	char *argv[] = { "sh", "-c", conf->source.input_arg, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc;
+
+	source_close_stderr();
+	src.run_started = mono_ns();
+	src.restart_wanted = false;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		rc = errno;
+		goto fail;
+	}
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	rc = posix_spawn(&src.pid, "/bin/sh", &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0)
+		goto fail;
+	close(out[1]);
+	close(err[1]);
+	src.fd = out[0];
+	src.err_fd = err[0];
+	fcntl(src.fd, F_SETFL, O_NONBLOCK);
+	fcntl(src.err_fd, F_SETFL, O_NONBLOCK);
+	ev_io_set(&src.io, src.fd, EV_READ);
+	ev_io_start(loop, &src.io);
+	ev_io_set(&src.err_io, src.err_fd, EV_READ);
+	ev_io_start(loop, &src.err_io);
+	ev_child_set(&src.child, src.pid, 0);
+	ev_child_start(loop, &src.child);
+	src.state = SS_OPEN;
+	log_info("command %d started: %s", (int)src.pid, conf->source.input_arg);
+	source_idle_restart();
+	return;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	src.pid = 0;
+	log_error("cannot start the command: %s", strerror(rc));
+	source_command_ended();
+}
+
+/* Creates the FIFO if it is missing; refuses a path that is something else. */
+static int source_fifo_create(const char *path)
+{
+	struct stat st;
+
+	if (mkfifo(path, (mode_t)conf->source.fifo_mode) == 0) {
+		src.fifo_created = true;
+		return chmod(path, (mode_t)conf->source.fifo_mode);
+	}
+	if (errno != EEXIST)
+		return -1;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (!S_ISFIFO(st.st_mode)) {
+		errno = EEXIST;
+		log_error("source %s: exists and is not a FIFO", path);
+		return -2;
+	}
+	return 0;
+}
+
+/* Creates (if needed) and opens the FIFO at start-up. */
+static int source_fifo_open(void)
+{
+	const char *path = conf->source.input_arg;
+	int rc = source_fifo_create(path);
+
+	if (rc == -1)
+		log_error("source %s: %s", path, strerror(errno));
+	return rc < 0 ? -1 : source_fifo_reopen();
+}
+
+/* Sets up the framer and timers and opens the configured input. */
+int source_open(void)
+{
+	size_t cap = conf->source.max_line + READ_EXTRA;
+
+	if (cap > conf->clients.buffer / 2)
+		cap = conf->clients.buffer / 2;
+	if (framer_init(&src.framer, conf->source.framing == FRAMING_RAW,
+			conf->source.max_line, cap, source_emit, NULL) < 0) {
+		log_error("source: out of memory");
+		return -1;
+	}
+	timer_setup(TK_SOURCE_IDLE, &src.idle_timer, source_idle_cb);
+	timer_setup(TK_SOURCE_RESTART, &src.restart_timer, source_restart_cb);
+	ev_init(&src.io, source_read_cb);
+	ev_init(&src.err_io, source_stderr_cb);
+	ev_child_init(&src.child, source_child_cb, 0, 0);
+	src.delay_ms = conf->source.restart_delay_ms;
+	switch (conf->source.input) {
+	case SRC_STDIN:
+		src.fd = STDIN_FILENO;
+		fcntl(src.fd, F_SETFL, fcntl(src.fd, F_GETFL) | O_NONBLOCK);
+		src.state = SS_OPEN;
+		ev_io_set(&src.io, src.fd, EV_READ);
+		ev_io_start(loop, &src.io);
+		break;
+	case SRC_FIFO:
+		if (source_fifo_open() < 0)
+			return -1;
+		break;
+	case SRC_EXEC:
+		source_spawn();
+		return 0;
+	}
+	source_idle_restart();
+	return 0;
+}
+
+/* Graceful stop of the source. */
+void source_stop(void)
+{
+	if (src.stopping)
+		return;
+	src.stopping = true;
+	if (src.framer.len)
+		log_notice("source: discarding %zu bytes of an unfinished line", src.framer.len);
+	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
+	if (!src.killing)
+		timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
+	source_close_fd();
+	source_terminate();
+}
+
+/* Immediate stop: nothing of the command may outlive the daemon. */
+void source_kill(void)
+{
+	source_stop();
+	source_signal(SIGKILL);
+}
+
+/* Whether the stop may complete. */
+bool source_finished(void)
+{
+	return src.pid <= 0;
+}
+
+/* Takes a new idle_timeout or restart_delay into account. */
+void source_apply_config(void)
+{
+	if (src.stopping || src.state == SS_RESTARTING)
+		return;
+	src.silent = false;
+	if (conf->source.idle_timeout_ms) {
+		int64_t left = src.last_data + MS_TO_NS(conf->source.idle_timeout_ms) - mono_ns();
+
+		timer_arm(TK_SOURCE_IDLE, &src.idle_timer, NS_TO_S(left > 0 ? left : 0));
+	} else {
+		timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
+	}
+}
+
+/* Exit: release descriptors and memory; remove the FIFO we made. */
+void source_free(void)
+{
+	source_close_fd();
+	source_close_stderr();
+	if (ev_is_active(&src.child))
+		ev_child_stop(loop, &src.child);
+	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
+	timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
+	if (src.fifo_created)
+		unlink(conf->source.input_arg);
+	framer_free(&src.framer);
+}
+
+/* SPEC source_state. */
+const char *source_state_name(void)
+{
+	return state_names[src.state];
+}

@@ -1,0 +1,42 @@
+/* counters.h: the one registry of counters that every part of the daemon
+ * updates in place and that the stats socket, STATUS= and pipecastctl read.
+ * Names follow SPEC "show info"; the documentation of each is in
+ * pipecastd(8). */
+#ifndef PIPECAST_COUNTERS_H
+#define PIPECAST_COUNTERS_H
+
+#include <stdint.h>
+
+/* Why a client connection ended (SPEC "show closed"). */
+enum close_reason {
+	CLOSE_IDLE,
+	CLOSE_SEND_TIMEOUT,
+	CLOSE_OVERFLOW,
+	CLOSE_PEER,
+	CLOSE_ERROR,
+	CLOSE_KILL,
+	CLOSE_SHUTDOWN,
+	CLOSE_REJECTED,
+	CLOSE_REASON_COUNT
+};
+
+struct counters {
+	uint64_t source_records_total;
+	uint64_t source_bytes_total;
+	uint64_t source_restarts_total;
+	uint64_t source_long_lines_total;
+	uint64_t heartbeats_total;
+	uint64_t clients_connected;
+	uint64_t clients_accepted_total;
+	uint64_t clients_closed_total[CLOSE_REASON_COUNT]; /* [CLOSE_REJECTED]: rejected */
+	uint64_t clients_skipped_bytes_total;
+	uint64_t bytes_sent_total;
+	uint64_t loop_iterations_total;
+};
+
+extern struct counters counters;
+
+/* "idle", "send_timeout", ... as SPEC spells a close reason. */
+const char *close_reason_name(enum close_reason r);
+
+#endif

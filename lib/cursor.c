@@ -1,0 +1,85 @@
+/* cursor.c: a reader of the ring, with the drop and skip policies. */
+#include "cursor.h"
+#include "alloc.h"
+
+/* Starts a reader; nothing is stashed. */
+void cursor_init(struct cursor *c, uint64_t pos)
+{
+	c->pos = pos;
+	c->at_boundary = true;
+	c->stash = NULL;
+	c->stash_off = c->stash_len = 0;
+}
+
+/* Releases the stash, if a skip ever needed one. */
+void cursor_free(struct cursor *c)
+{
+	pc_free(c->stash);
+	c->stash = NULL;
+}
+
+/* Copies the rest of the current record out of the ring before it is
+ * overwritten; the stash is allocated once, at the reader's first need. */
+static int cursor_stash_record(struct cursor *c, const struct ring *r, size_t max_line)
+{
+	uint64_t end = ring_line_end(r, c->pos, max_line);
+
+	if (!c->stash && !(c->stash = pc_malloc(max_line)))
+		return -1;
+	c->stash_off = 0;
+	c->stash_len = end - c->pos;
+	ring_copy(r, c->pos, end, c->stash);
+	c->pos = end;
+	return 0;
+}
+
+/* Applies the overflow policy to a reader that n more bytes would overrun. */
+enum cursor_verdict cursor_make_room(struct cursor *c, const struct ring *r, size_t n,
+				     const struct cursor_policy *p, uint64_t *missed)
+{
+	*missed = 0;
+	if (r->head - c->pos + n <= r->size)
+		return CURSOR_KEEP;
+	if (!p->skip)
+		return CURSOR_DROP;
+	if (p->lines && !c->at_boundary && c->stash_off == c->stash_len &&
+	    cursor_stash_record(c, r, p->max_line) < 0)
+		return CURSOR_DROP;
+	*missed = r->head - c->pos;
+	c->pos = r->head;
+	c->at_boundary = true;
+	return CURSOR_SKIPPED;
+}
+
+/* The stash first, then the ring from pos to head. */
+int cursor_iov(const struct cursor *c, const struct ring *r, struct iovec iov[3])
+{
+	int n = 0;
+
+	if (c->stash_off < c->stash_len) {
+		iov[0].iov_base = c->stash + c->stash_off;
+		iov[0].iov_len = c->stash_len - c->stash_off;
+		n = 1;
+	}
+	return n + ring_iov(r, c->pos, iov + n);
+}
+
+/* Consumes the stash, then the ring; remembers whether a record just ended. */
+void cursor_advance(struct cursor *c, const struct ring *r, size_t n)
+{
+	size_t from_stash = c->stash_len - c->stash_off;
+
+	if (from_stash > n)
+		from_stash = n;
+	c->stash_off += from_stash;
+	if (n == from_stash)
+		return;
+	c->pos += n - from_stash;
+	c->at_boundary = r->buf[(c->pos - 1) % r->size] == '\n';
+}
+
+/* How far behind the head the reader is. */
+uint64_t cursor_lag(const struct cursor *c, const struct ring *r)
+{
+	return r->head - c->pos;
+}

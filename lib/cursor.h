@@ -1,0 +1,47 @@
+/* cursor.h: one reader's position in the ring, and the overflow policy that
+ * applies when the ring is about to overwrite bytes it has not sent. */
+#ifndef PIPECAST_CURSOR_H
+#define PIPECAST_CURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "ring.h"
+
+struct cursor {
+	uint64_t pos;            /* absolute ring offset of the next byte to send */
+	bool at_boundary;        /* the last byte sent ended a record */
+	char *stash;             /* rest of a record cut off by a skip (lazy) */
+	size_t stash_off, stash_len;
+};
+
+enum cursor_verdict { CURSOR_KEEP, CURSOR_DROP, CURSOR_SKIPPED };
+
+struct cursor_policy {
+	bool skip;               /* overflow = skip (else drop) */
+	bool lines;              /* line framing: keep records whole */
+	size_t max_line;
+};
+
+/* A new reader at pos (a record start in line framing). */
+void cursor_init(struct cursor *c, uint64_t pos);
+void cursor_free(struct cursor *c);
+
+/* Before n bytes are appended to r: CURSOR_KEEP when the reader keeps all it
+ * has not sent; otherwise CURSOR_DROP, or with skip CURSOR_SKIPPED: the
+ * reader jumps to the head, keeping the rest of a record it is in the middle
+ * of (line framing) so that it still receives whole records only. *missed
+ * is the number of bytes it will never receive. */
+enum cursor_verdict cursor_make_room(struct cursor *c, const struct ring *r, size_t n,
+				     const struct cursor_policy *p, uint64_t *missed);
+
+/* What the reader has to send, as at most three iovecs; returns how many. */
+int cursor_iov(const struct cursor *c, const struct ring *r, struct iovec iov[3]);
+/* n bytes of cursor_iov() were sent. */
+void cursor_advance(struct cursor *c, const struct ring *r, size_t n);
+/* Bytes between the reader and the ring's head (its lag). */
+uint64_t cursor_lag(const struct cursor *c, const struct ring *r);
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Runs every test: the cmocka unit tests and the integration suite, each
+# against the plain build and the ASan/UBSan build. Prints one closing line
+# "N passed, M failed" and exits non-zero on any failure.
+# Usage: tests/run-all.sh UNIT_TEST_NAME...
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+# Adds a cmocka binary's results to the totals.
+unit() {
+	local bin=$1 out rc p f
+	out=$("$bin" 2>&1); rc=$?
+	printf '%s\n' "$out" | grep -E '^\[  (FAILED|ERROR) |^\[   LINE' || true
+	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p')
+	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
+		printf '%s\n' "$out" | tail -20
+		failed=$((failed + 1))
+	fi
+	printf '%-40s %s passed, %s failed\n' "$bin" "${p:-0}" "${f:-0}"
+}
+
+# Adds an integration run's results to the totals.
+integration() {
+	local bin=$1 log line p f
+	log=$(mktemp)
+	PIPECASTD=$bin python3 tests/integration/run.py >"$log" 2>&1
+	local rc=$?
+	line=$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
+		cat "$log"
+	fi
+	p=$(printf '%s' "$line" | sed -n 's/^integration: \([0-9]*\) passed.*/\1/p')
+	f=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	[ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+	printf '%-40s %s\n' "integration ($bin)" "${line:-no result}"
+	rm -f "$log"
+}
+
+for t in "$@"; do
+	unit "build/tests/$t"
+	unit "build/san/tests/$t"
+done
+if [ -f tests/integration/run.py ]; then
+	integration build/pipecastd
+	integration build/san/pipecastd
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
