@@ -114,7 +114,7 @@ class Overflow(unittest.TestCase):
     """Issue item 4."""
 
     def test_overflow_drop(self):
-        conf = {"source": {"input": "fifo:{dir}/in.fifo"},
+        conf = {"source": {"input": "fifo:{dir}/in.fifo", "max_line": "16KiB"},
                 "clients": {"buffer": "64KiB", "overflow": "drop",
                             "send_timeout": "0", "idle_timeout": "0"}}
         with Daemon(conf) as d:
@@ -147,7 +147,7 @@ class Overflow(unittest.TestCase):
                 reader.close()
 
     def test_overflow_skip(self):
-        conf = {"source": {"input": "fifo:{dir}/in.fifo"},
+        conf = {"source": {"input": "fifo:{dir}/in.fifo", "max_line": "16KiB"},
                 "clients": {"buffer": "64KiB", "overflow": "skip",
                             "send_timeout": "0", "idle_timeout": "0"}}
         with Daemon(conf) as d:

@@ -136,24 +136,34 @@ class StartupFailures(unittest.TestCase):
             with open(d.path("in.fifo")) as f:
                 self.assertEqual(f.read(), "keep me\n")
 
-    def test_stale_unix_sockets_replaced(self):
+    def stale(self, name):
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(name)
+        s.close()  # the file stays, nobody listens
+
+    def test_stale_unix_listener_replaced(self):
         d = Daemon({"source": {"input": "stdin"},
                     "clients": {"listen": "unix:{dir}/c.sock"}}, wait_ready=False)
-        for name in ("c.sock", "stats.sock"):
-            s = socket.socket(socket.AF_UNIX)
-            s.bind(d.path(name))
-            s.close()  # the file stays, nobody listens
+        self.stale(d.path("c.sock"))
         with d:
             d.wait_ready()
             c = unix_client(d.path("c.sock"))
             d.wait_opens(1)
             d.write_stdin(records(0, 10))
             self.assertEqual(recv_exact(c, 90, 5), records(0, 10))
+            c.close()
+
+    def test_stale_stats_socket_replaced(self):
+        d = Daemon({"source": {"input": "stdin"}}, wait_ready=False)
+        self.stale(d.path("stats.sock"))
+        with d:
+            d.wait_ready()
             st = socket.socket(socket.AF_UNIX)
             st.settimeout(2)
-            st.connect(d.path("stats.sock"))  # the daemon answers there now
-            st.close()
-            c.close()
+            try:
+                st.connect(d.path("stats.sock"))  # the daemon answers there now
+            finally:
+                st.close()
 
 
 class Signals(unittest.TestCase):
@@ -164,19 +174,25 @@ class Signals(unittest.TestCase):
                 "clients": {"listen": ["tcp:127.0.0.1:{port}", "unix:{dir}/c.sock"]}}
         with Daemon(conf) as d:
             self.assertTrue(stat.S_ISSOCK(os.lstat(d.path("c.sock")).st_mode))
-            self.assertTrue(stat.S_ISSOCK(os.lstat(d.path("stats.sock")).st_mode))
             self.assertTrue(stat.S_ISFIFO(os.lstat(d.path("in.fifo")).st_mode))
             c1 = tcp_client(d.port)
             c2 = unix_client(d.path("c.sock"))
             d.wait_opens(2)
             rc = d.stop(sig, timeout=8)
             self.assertEqual(rc, 0)
-            for name in ("c.sock", "stats.sock", "in.fifo"):
+            for name in ("c.sock", "in.fifo"):
                 self.assertFalse(os.path.lexists(d.path(name)), "%s not removed" % name)
             self.assertIsNotNone(wait_eof(c1, 2))
             self.assertIsNotNone(wait_eof(c2, 2))
             c1.close()
             c2.close()
+
+    def test_stats_socket_created_and_removed(self):
+        with Daemon({"source": {"input": "stdin"}}) as d:
+            self.assertTrue(os.path.lexists(d.path("stats.sock")), "stats socket not created")
+            self.assertTrue(stat.S_ISSOCK(os.lstat(d.path("stats.sock")).st_mode))
+            self.assertEqual(d.stop(signal.SIGTERM, 8), 0)
+            self.assertFalse(os.path.lexists(d.path("stats.sock")), "stats socket not removed")
 
     def test_sigterm(self):
         self.graceful(signal.SIGTERM)

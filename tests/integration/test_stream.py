@@ -177,7 +177,7 @@ class Backlog(unittest.TestCase):
 
     def test_backlog_newest_whole_records(self):
         N = 1000
-        conf = {"source": {"input": "stdin"},
+        conf = {"source": {"input": "stdin", "max_line": "1KiB"},
                 "clients": {"backlog": str(N), "buffer": "64KiB"}}
         old = self.recs(0, 500)
         with Daemon(conf) as d:
