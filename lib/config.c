@@ -636,6 +636,14 @@ static void config_resolve_on_eof(struct loader *l)
 		l->cfg.source.on_eof = by_input[l->cfg.source.input];
 }
 
+/* An unset max_line follows a small buffer down (64KiB at most, buffer/4 at
+ * most), so that every buffer in range works with the defaults. */
+static void config_resolve_max_line(struct loader *l)
+{
+	if (!l->set_at[K_MAX_LINE].seq && l->cfg.source.max_line > l->cfg.clients.buffer / 4)
+		l->cfg.source.max_line = l->cfg.clients.buffer / 4;
+}
+
 /* ---- keys, sections, overrides ----------------------------------------- */
 
 /* Index of a section name, or SEC_UNKNOWN. */
@@ -955,6 +963,7 @@ int config_load(struct config *out, const char *file,
 		l->listen_replace = true;
 		for (size_t i = 0; i < n_overrides; i++)
 			config_apply_override(l, overrides[i], i);
+		config_resolve_max_line(l);
 		config_check_rules(l);
 		config_resolve_on_eof(l);
 	}
