@@ -959,6 +959,24 @@ static void default_max_line_follows_a_small_buffer(void **state)
 	assert_int_equal(f->c.source.max_line, KIB(64));
 }
 
+/* A finished configuration is checked against the same rules (reload). */
+static void violation_checks_a_finished_configuration(void **state)
+{
+	struct fx *f = *state;
+	char buf[200];
+
+	fx_ok(f, "[source]\ninput = fifo:/x\n", NO_OV);
+	assert_null(config_violation(&f->c, buf, sizeof(buf)));
+	f->c.source.on_eof = ON_EOF_RESTART;
+	assert_string_equal(config_violation(&f->c, buf, sizeof(buf)),
+			    "[source] on_eof: restart needs input = exec:COMMAND");
+	f->c.source.on_eof = ON_EOF_REOPEN;
+	f->c.clients.backlog = f->c.clients.buffer;
+	assert_non_null(strstr(config_violation(&f->c, buf, sizeof(buf)),
+			       "[clients] backlog: "));
+	f->c.clients.backlog = 0;
+}
+
 /* backlog over buffer/2 is reported at whichever key came last. */
 static void backlog_over_half_buffer_reported_at_last_key(void **state)
 {
@@ -1209,6 +1227,7 @@ int main(void)
 		T(every_range_bound_both_sides),
 		T(size_bounds_accepted_when_consistent),
 		T(default_max_line_follows_a_small_buffer),
+		T(violation_checks_a_finished_configuration),
 		T(max_line_over_quarter_buffer_reported_at_last_key),
 		T(backlog_over_half_buffer_reported_at_last_key),
 		T(heartbeat_with_raw_framing_reported_at_last_key),
