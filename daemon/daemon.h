@@ -15,6 +15,9 @@ enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STARTUP = 2, EXIT_FATAL = 3 };
 extern struct ev_loop *loop;
 extern const struct config *conf;
 
+/* The configuration in force, writable for the reload that replaces it. */
+struct config *daemon_config(void);
+
 /* Monotonic time in nanoseconds: activity timestamps must not follow the
  * wall clock's steps. */
 int64_t mono_ns(void);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ACCEPT_PAUSE_S  0.25   /* how long accepting rests after EMFILE */
@@ -32,6 +33,7 @@ struct listener {
 
 TAILQ_HEAD(listener_list, listener);
 static struct listener_list listeners = TAILQ_HEAD_INITIALIZER(listeners);
+static struct listener_list staged = TAILQ_HEAD_INITIALIZER(staged);  /* reload */
 static ev_timer pause_timer;
 static bool pause_setup;
 
@@ -96,8 +98,9 @@ static void listener_accept_cb(struct ev_loop *lp, ev_io *w, int revents)
 	}
 }
 
-/* Wraps one bound socket into a listener. */
-static int listener_add(int fd, const char *spec, bool tcp, const char *unix_path)
+/* Wraps one bound socket into a listener on the given list. */
+static int listener_add(struct listener_list *to, int fd, const char *spec, bool tcp,
+			const char *unix_path)
 {
 	struct listener *l = pc_calloc(1, sizeof(*l));
 
@@ -113,12 +116,12 @@ static int listener_add(int fd, const char *spec, bool tcp, const char *unix_pat
 	l->fd = fd;
 	l->tcp = tcp;
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
-	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	TAILQ_INSERT_TAIL(to, l, entry);
 	return 0;
 }
 
-/* Binds one listen value. */
-static int listener_open(const char *spec)
+/* Binds one listen value onto a list. */
+static int listener_open(struct listener_list *to, const char *spec)
 {
 	struct listen_spec ls;
 	char err[512];
@@ -135,20 +138,89 @@ static int listener_open(const char *spec)
 		if (n < 0)
 			break;
 		for (int i = 0; i < n; i++)
-			if (listener_add(fds[i], spec, true, NULL) < 0)
+			if (listener_add(to, fds[i], spec, true, NULL) < 0)
 				return -1;
 		return 0;
 	case LISTEN_UNIX:
 		n = net_unix_listen(ls.path, conf->clients.unix_mode, err, sizeof(err));
 		if (n < 0)
 			break;
-		return listener_add(n, spec, false, ls.path);
+		return listener_add(to, n, spec, false, ls.path);
 	case LISTEN_SYSTEMD:
 		snprintf(err, sizeof(err), "no socket-activated descriptor named '%s'", ls.name);
 		break;
 	}
 	log_error("listen %s: %s", spec, err);
 	return -1;
+}
+
+/* Stops accepting on one listener: watcher first, then the fd, then the
+ * file; its clients stay connected. */
+static void listener_free(struct listener *l)
+{
+	ev_io_stop(loop, &l->io);
+	close(l->fd);
+	if (l->unix_path)
+		unlink(l->unix_path);
+	pc_free(l->unix_path);
+	pc_free(l->spec);
+	pc_free(l);
+}
+
+/* Closes every listener of a list. */
+static void listeners_free(struct listener_list *list)
+{
+	struct listener *l;
+
+	while ((l = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, l, entry);
+		listener_free(l);
+	}
+}
+
+/* Whether a listen value is bound now / is in the configuration. */
+static bool listener_bound(const char *spec)
+{
+	struct listener *l;
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (strcmp(l->spec, spec) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the configuration lists a listen value. */
+static bool listener_wanted(const struct config *c, const char *spec)
+{
+	for (size_t i = 0; i < c->clients.n_listen; i++)
+		if (strcmp(c->clients.listen[i], spec) == 0)
+			return true;
+	return false;
+}
+
+/* Whether value i of c repeats an earlier one (bound once only). */
+static bool listener_wanted_before(const struct config *c, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(c->clients.listen[j], c->clients.listen[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Binds the values of c that are not bound yet onto `fresh`, all or none. */
+static int listeners_bind_new(const struct config *c, struct listener_list *fresh)
+{
+	for (size_t i = 0; i < c->clients.n_listen; i++) {
+		const char *spec = c->clients.listen[i];
+
+		if (listener_bound(spec) || listener_wanted_before(c, i))
+			continue;
+		if (listener_open(fresh, spec) < 0) {
+			listeners_free(fresh);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Binds all listeners, or none. */
@@ -158,30 +230,54 @@ int listeners_open(void)
 		timer_setup(TK_ACCEPT_PAUSE, &pause_timer, listeners_resume_cb);
 		pause_setup = true;
 	}
-	for (size_t i = 0; i < conf->clients.n_listen; i++) {
-		if (listener_open(conf->clients.listen[i]) < 0) {
-			listeners_close();
-			return -1;
-		}
-	}
+	if (listeners_bind_new(conf, &listeners) < 0)
+		return -1;
 	listeners_watch(true);
 	return 0;
 }
 
-/* Stops accepting for good: watcher first, then the fd, then the file. */
+/* Reload, first step: binds what the new configuration adds; nothing else
+ * changes if one fails. */
+int listeners_prepare(const struct config *next)
+{
+	return listeners_bind_new(next, &staged);
+}
+
+/* Reload, second step (once conf is the new configuration): closes what it
+ * dropped, starts what was staged, applies unix_mode to the socket files. */
+void listeners_commit(void)
+{
+	struct listener *l, *next;
+
+	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
+		if (listener_wanted(conf, l->spec))
+			continue;
+		log_info("listen %s: closed by reload", l->spec);
+		TAILQ_REMOVE(&listeners, l, entry);
+		listener_free(l);
+	}
+	while ((l = TAILQ_FIRST(&staged)) != NULL) {
+		TAILQ_REMOVE(&staged, l, entry);
+		TAILQ_INSERT_TAIL(&listeners, l, entry);
+		log_info("listen %s: opened by reload", l->spec);
+	}
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (l->unix_path)
+			(void)chmod(l->unix_path, (mode_t)conf->clients.unix_mode);
+	if (!ev_is_active(&pause_timer) && !daemon_stopping())
+		listeners_watch(true);
+}
+
+/* Reload failed after listeners_prepare: drops what was staged. */
+void listeners_abort(void)
+{
+	listeners_free(&staged);
+}
+
+/* Stops accepting for good. */
 void listeners_close(void)
 {
-	struct listener *l;
-
 	timer_disarm(TK_ACCEPT_PAUSE, &pause_timer);
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, l, entry);
-		ev_io_stop(loop, &l->io);
-		close(l->fd);
-		if (l->unix_path)
-			unlink(l->unix_path);
-		pc_free(l->unix_path);
-		pc_free(l->spec);
-		pc_free(l);
-	}
+	listeners_free(&staged);
+	listeners_free(&listeners);
 }

@@ -7,6 +7,7 @@
 #include "fanout.h"
 #include "listener.h"
 #include "log.h"
+#include "reload.h"
 #include "source.h"
 #include "timers.h"
 
@@ -38,6 +39,12 @@ static const char usage[] =
 	"  -V        print the version and exit\n"
 	"  -h        print this help and exit\n"
 	"See pipecastd(8) and pipecast.conf(5).\n";
+
+/* The configuration in force (reload.c replaces its contents). */
+struct config *daemon_config(void)
+{
+	return &config;
+}
 
 /* Monotonic clock for every activity timestamp. */
 int64_t mono_ns(void)
@@ -134,13 +141,17 @@ static void stop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
 		daemon_stop(strsignal(w->signum));
 }
 
-/* SIGHUP. */
+/* SIGHUP: reload; a failure is logged and changes nothing. */
 static void hup_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
 {
+	char err[512];
+
 	(void)l;
 	(void)w;
 	(void)revents;
-	log_warning("SIGHUP: reloading is not supported by this version; ignored");
+	log_notice("SIGHUP: reloading the configuration");
+	if (reload_run(err, sizeof(err)) < 0)
+		log_error("reload failed, nothing changed: %s", err);
 }
 
 /* Raises the soft descriptor limit to the hard one; warns when max_clients
@@ -234,6 +245,7 @@ static void finish(void)
 	ev_signal_stop(loop, &sig_hup);
 	ev_loop_destroy(loop);
 	config_free(&config);
+	reload_free();
 }
 
 /* Parses the command line; returns -1 to exit with *status. */
@@ -273,10 +285,12 @@ int main(int argc, char **argv)
 		pc_free(ov);
 		return status;
 	}
+	reload_setup(file, ov, n_ov);
 	pc_free(ov);
 	if (check) {
 		printf("pipecastd: configuration OK\n");
 		config_free(&config);
+		reload_free();
 		return EXIT_OK;
 	}
 	log_init();

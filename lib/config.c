@@ -485,14 +485,14 @@ static const struct key_def config_keys[N_KEYS] = {
  * to say at the place of the key set last (last_a: that key is a). */
 struct rule {
 	enum key_id a, b;
-	bool (*broken)(const struct loader *l);
+	bool (*broken)(const struct config *c);
 	void (*explain)(const struct config *c, bool last_a, char *buf, size_t len);
 };
 
 /* max_line must leave room for four lines in the ring. */
-static bool rule_max_line_broken(const struct loader *l)
+static bool rule_max_line_broken(const struct config *c)
 {
-	return l->cfg.source.max_line > l->cfg.clients.buffer / 4;
+	return c->source.max_line > c->clients.buffer / 4;
 }
 
 /* Words for a max_line/buffer conflict. */
@@ -511,9 +511,9 @@ static void rule_max_line_explain(const struct config *c, bool last_a,
 }
 
 /* backlog must fit in half the ring. */
-static bool rule_backlog_broken(const struct loader *l)
+static bool rule_backlog_broken(const struct config *c)
 {
-	return l->cfg.clients.backlog > l->cfg.clients.buffer / 2;
+	return c->clients.backlog > c->clients.buffer / 2;
 }
 
 /* Words for a backlog/buffer conflict. */
@@ -532,9 +532,9 @@ static void rule_backlog_explain(const struct config *c, bool last_a,
 }
 
 /* Heartbeats are records, so they need line framing. */
-static bool rule_heartbeat_broken(const struct loader *l)
+static bool rule_heartbeat_broken(const struct config *c)
 {
-	return l->cfg.clients.heartbeat_ms && l->cfg.source.framing == FRAMING_RAW;
+	return c->clients.heartbeat_ms && c->source.framing == FRAMING_RAW;
 }
 
 /* Words for a heartbeat/framing conflict. */
@@ -555,21 +555,21 @@ static enum src_input rule_needed_input(bool is_eof, unsigned v)
 	return v == ON_IDLE_RESTART ? SRC_EXEC : SRC_STDIN;
 }
 
-/* An explicit on_eof must suit the input (the default always does). */
-static bool rule_on_eof_broken(const struct loader *l)
+/* on_eof must suit the input (an unset one is "exit" until it is resolved
+ * to the input's default, so only an explicit one can break this). */
+static bool rule_on_eof_broken(const struct config *c)
 {
-	enum src_input need = rule_needed_input(true, l->cfg.source.on_eof);
+	enum src_input need = rule_needed_input(true, c->source.on_eof);
 
-	return l->set_at[K_ON_EOF].seq && need != SRC_STDIN &&
-	       need != l->cfg.source.input;
+	return need != SRC_STDIN && need != c->source.input;
 }
 
 /* on_idle = restart only makes sense for a command. */
-static bool rule_on_idle_broken(const struct loader *l)
+static bool rule_on_idle_broken(const struct config *c)
 {
-	enum src_input need = rule_needed_input(false, l->cfg.source.on_idle);
+	enum src_input need = rule_needed_input(false, c->source.on_idle);
 
-	return need != SRC_STDIN && need != l->cfg.source.input;
+	return need != SRC_STDIN && need != c->source.input;
 }
 
 /* Spelling of the input form a value needs. */
@@ -615,13 +615,32 @@ static void config_check_rules(struct loader *l)
 		enum key_id last = last_a ? r->a : r->b;
 		char body[160];
 
-		if (!r->broken(l))
+		if (!r->broken(&l->cfg))
 			continue;
 		r->explain(&l->cfg, last_a, body, sizeof(body));
 		config_err_at(l, &l->set_at[last],
 			      section_names[config_keys[last].section],
 			      config_keys[last].name, "%s", body);
 	}
+}
+
+/* Checks the rules spanning several keys on a finished configuration (a
+ * reload that keeps some old values builds one); describes the first one
+ * broken, or returns NULL. */
+const char *config_violation(const struct config *c, char *buf, size_t len)
+{
+	for (size_t i = 0; i < sizeof(config_rules) / sizeof(config_rules[0]); i++) {
+		const struct rule *r = &config_rules[i];
+		char body[160];
+
+		if (!r->broken(c))
+			continue;
+		r->explain(c, true, body, sizeof(body));
+		snprintf(buf, len, "[%s] %s: %s", section_names[config_keys[r->a].section],
+			 config_keys[r->a].name, body);
+		return buf;
+	}
+	return NULL;
 }
 
 /* on_eof's default depends on the input, so it is chosen after all keys. */
@@ -634,6 +653,14 @@ static void config_resolve_on_eof(struct loader *l)
 
 	if (!l->set_at[K_ON_EOF].seq)
 		l->cfg.source.on_eof = by_input[l->cfg.source.input];
+}
+
+/* An unset max_line follows a small buffer down (64KiB at most, buffer/4 at
+ * most), so that every buffer in range works with the defaults. */
+static void config_resolve_max_line(struct loader *l)
+{
+	if (!l->set_at[K_MAX_LINE].seq && l->cfg.source.max_line > l->cfg.clients.buffer / 4)
+		l->cfg.source.max_line = l->cfg.clients.buffer / 4;
 }
 
 /* ---- keys, sections, overrides ----------------------------------------- */
@@ -955,6 +982,7 @@ int config_load(struct config *out, const char *file,
 		l->listen_replace = true;
 		for (size_t i = 0; i < n_overrides; i++)
 			config_apply_override(l, overrides[i], i);
+		config_resolve_max_line(l);
 		config_check_rules(l);
 		config_resolve_on_eof(l);
 	}

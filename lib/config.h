@@ -92,6 +92,10 @@ int config_load(struct config *out, const char *file,
 		struct config_errors *errs);
 
 void config_free(struct config *c);
+
+/* The first rule spanning several keys that c breaks, as
+ * "[section] key: words" in buf, or NULL when c is consistent. */
+const char *config_violation(const struct config *c, char *buf, size_t len);
 void config_errors_free(struct config_errors *e);
 
 /* Name of a log level as the file spells it ("info"); "?" when invalid. */

@@ -946,8 +946,35 @@ static void max_line_over_quarter_buffer_reported_at_last_key(void **state)
 		"@:7: [source] max_line: 2MiB exceeds buffer/4 (1MiB)");
 	fx_err1(f, "[source]\nmax_line = 64KiB\n[clients]\nbuffer = 128KiB\n",
 		"@:4: [clients] buffer: leaves max_line (64KiB) above buffer/4 (32KiB)");
-	fx_err1(f, "[clients]\nbuffer = 64KiB\n",
-		"@:2: [clients] buffer: leaves max_line (64KiB) above buffer/4 (16KiB)");
+}
+
+/* An unset max_line follows a small buffer down instead of breaking it. */
+static void default_max_line_follows_a_small_buffer(void **state)
+{
+	struct fx *f = *state;
+
+	fx_ok(f, "[clients]\nbuffer = 64KiB\n", NO_OV);
+	assert_int_equal(f->c.source.max_line, KIB(16));
+	fx_ok(f, "[clients]\nbuffer = 1GiB\n", NO_OV);
+	assert_int_equal(f->c.source.max_line, KIB(64));
+}
+
+/* A finished configuration is checked against the same rules (reload). */
+static void violation_checks_a_finished_configuration(void **state)
+{
+	struct fx *f = *state;
+	char buf[200];
+
+	fx_ok(f, "[source]\ninput = fifo:/x\n", NO_OV);
+	assert_null(config_violation(&f->c, buf, sizeof(buf)));
+	f->c.source.on_eof = ON_EOF_RESTART;
+	assert_string_equal(config_violation(&f->c, buf, sizeof(buf)),
+			    "[source] on_eof: restart needs input = exec:COMMAND");
+	f->c.source.on_eof = ON_EOF_REOPEN;
+	f->c.clients.backlog = f->c.clients.buffer;
+	assert_non_null(strstr(config_violation(&f->c, buf, sizeof(buf)),
+			       "[clients] backlog: "));
+	f->c.clients.backlog = 0;
 }
 
 /* backlog over buffer/2 is reported at whichever key came last. */
@@ -1199,6 +1226,8 @@ int main(void)
 		T(socket_path_and_heartbeat_line_length_limits),
 		T(every_range_bound_both_sides),
 		T(size_bounds_accepted_when_consistent),
+		T(default_max_line_follows_a_small_buffer),
+		T(violation_checks_a_finished_configuration),
 		T(max_line_over_quarter_buffer_reported_at_last_key),
 		T(backlog_over_half_buffer_reported_at_last_key),
 		T(heartbeat_with_raw_framing_reported_at_last_key),

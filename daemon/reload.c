@@ -1,0 +1,140 @@
+/* reload.c: builds the next configuration, keeps the values that need a
+ * restart, binds new listeners before anything changes, then swaps. */
+#include "reload.h"
+#include "alloc.h"
+#include "client.h"
+#include "daemon.h"
+#include "fanout.h"
+#include "listener.h"
+#include "log.h"
+#include "source.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *conf_file;
+static const char **conf_overrides;
+static size_t conf_n_overrides;
+
+/* Keeps the -o list for later reloads. */
+void reload_setup(const char *file, const char *const *overrides, size_t n)
+{
+	conf_file = file;
+	conf_overrides = pc_calloc(n ? n : 1, sizeof(*conf_overrides));
+	if (conf_overrides)
+		memcpy(conf_overrides, overrides, n * sizeof(*overrides));
+	conf_n_overrides = conf_overrides ? n : 0;
+}
+
+/* Releases the kept -o list. */
+void reload_free(void)
+{
+	pc_free(conf_overrides);
+	conf_overrides = NULL;
+}
+
+/* The keys that only a restart can change: the old value stays, and a
+ * change is logged. Each entry knows how to compare and to keep. */
+#define KEEP_NUM(sec, key, field) { sec, key, offsetof(struct config, field), \
+				    sizeof(((struct config *)0)->field), false }
+#define KEEP_STR(sec, key, field) { sec, key, offsetof(struct config, field), \
+				    sizeof(char *), true }
+static const struct keep {
+	const char *section, *key;
+	size_t off, size;
+	bool str;
+} restart_keys[] = {
+	KEEP_NUM("source", "input", source.input),
+	KEEP_STR("source", "input", source.input_arg),
+	KEEP_NUM("source", "framing", source.framing),
+	KEEP_NUM("source", "max_line", source.max_line),
+	KEEP_NUM("source", "fifo_mode", source.fifo_mode),
+	KEEP_NUM("clients", "buffer", clients.buffer),
+	KEEP_STR("stats", "socket", stats.socket),
+};
+
+/* Whether two string fields differ (NULL is a value of its own). */
+static bool keep_str_differs(char *a, char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* Puts back the old value of every restart-only key in next (strings are
+ * swapped, so freeing the old configuration frees the new strings). */
+static void reload_keep_restart_keys(struct config *next, struct config *old)
+{
+	const char *logged = "";
+
+	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++) {
+		const struct keep *k = &restart_keys[i];
+		char *n = (char *)next + k->off, *o = (char *)old + k->off;
+		bool differs = k->str ? keep_str_differs(*(char **)n, *(char **)o)
+				      : memcmp(n, o, k->size) != 0;
+		char tmp[sizeof(char *) > sizeof(uint64_t) ? sizeof(char *) : sizeof(uint64_t)];
+
+		if (!differs)
+			continue;
+		if (strcmp(logged, k->key) != 0)
+			log_warning("reload: [%s] %s changed; it needs a restart, the old "
+				    "value stays", k->section, k->key);
+		logged = k->key;
+		memcpy(tmp, n, k->size);
+		memcpy(n, o, k->size);
+		memcpy(o, tmp, k->size);
+	}
+}
+
+/* Loads the file again into next; the first error is returned in err. */
+static int reload_load(struct config *next, char *err, size_t errlen)
+{
+	struct config_errors errs = { 0 };
+	int rc = config_load(next, conf_file, conf_overrides, conf_n_overrides, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		log_error("reload: %s", errs.msg[i]);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", errs.n ? errs.msg[0] : "configuration error");
+	config_errors_free(&errs);
+	return rc;
+}
+
+/* Everything that takes effect at once sees the new configuration. */
+static void reload_apply(void)
+{
+	log_set_level(conf->daemon.log_level);
+	listeners_commit();
+	clients_apply_config();
+	fanout_apply_config();
+	source_apply_config();
+}
+
+/* The whole reload; on any failure the daemon keeps serving unchanged. */
+int reload_run(char *err, size_t errlen)
+{
+	struct config next, *cur = daemon_config();
+	char why[200];
+
+	if (daemon_stopping()) {
+		snprintf(err, errlen, "the daemon is stopping");
+		return -1;
+	}
+	if (reload_load(&next, err, errlen) < 0)
+		return -1;
+	reload_keep_restart_keys(&next, cur);
+	if (config_violation(&next, why, sizeof(why))) {
+		snprintf(err, errlen, "with the values kept until a restart: %s", why);
+		log_error("reload: %s", err);
+		config_free(&next);
+		return -1;
+	}
+	if (listeners_prepare(&next) < 0) {
+		snprintf(err, errlen, "a new listener cannot be bound (see the log)");
+		config_free(&next);
+		return -1;
+	}
+	config_free(cur);
+	*cur = next;
+	reload_apply();
+	log_notice("reloaded %s", conf_file ? conf_file : "(built-in defaults)");
+	return 0;
+}
