@@ -1,0 +1,332 @@
+/* main.c: pipecastctl's command line, the command table and the one-shot
+ * commands (one connection, one command, half-close, one reply). */
+#include "ctl.h"
+
+#include "units.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TIMEOUT_DEFAULT_MS 10000
+#define SECONDS_MIN_MS 100
+#define SECONDS_MAX_MS 3600000
+
+/* What a command takes after its name. */
+enum arg_kind {
+	ARG_NONE,
+	ARG_ID,      /* a client id: digits */
+	ARG_WATCH,   /* no ARG; -i and -n apply */
+};
+
+/* One pipecastctl command and the daemon command it sends (SPEC table). */
+struct command {
+	const char *name;
+	const char *argname;   /* for the usage, or "" */
+	const char *sent;
+	enum arg_kind arg;
+	bool json;             /* accepts --json (appends " json") */
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "info", "", "show info", ARG_NONE, true, "all counters and gauges" },
+	{ "clients", "", "show clients", ARG_NONE, true, "one row per connected client" },
+	{ "timers", "", "show timers", ARG_NONE, true, "live timers by kind" },
+	{ "closed", "", "show closed", ARG_NONE, true,
+	  "recently closed clients with the reason" },
+	{ "metrics", "", "show metrics", ARG_NONE, false, "Prometheus text format" },
+	{ "watch", "", "show info", ARG_WATCH, false,
+	  "live view with rates, redrawn in place; Ctrl-C exits 0" },
+	{ "kill", " ID", "kill client", ARG_ID, false,
+	  "close one client (ID as shown by 'clients')" },
+	{ "reload", "", "reload", ARG_NONE, false, "reload the daemon's configuration" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Everything the command line says. */
+struct args {
+	const char *socket;
+	bool json;
+	int64_t timeout_ms;
+	bool watch_only;          /* -i or -n was given */
+	struct watch_opts watch;
+	const struct command *cmd;
+	const char *arg;
+	char line[64];            /* the daemon command line */
+};
+
+static const char usage_head[] =
+	"usage: pipecastctl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARG]\n"
+	"       pipecastctl [-s SOCKET] [-t SECONDS] watch [-i SECONDS] [-n COUNT]\n"
+	"       pipecastctl -h | -V\n"
+	"commands:\n";
+
+static const char usage_tail[] =
+	"options:\n"
+	"  -s SOCKET   the stats socket; default $PIPECAST_SOCKET, else the first\n"
+	"              that answers of /run/pipecast/stats.sock,\n"
+	"              $XDG_RUNTIME_DIR/pipecast/stats.sock and\n"
+	"              /tmp/pipecast-UID/stats.sock\n"
+	"  --json      JSON output for info, timers (an object), clients and closed\n"
+	"              (an array of objects); a usage error with other commands\n"
+	"  -t SECONDS  give up on a daemon that does not answer (default 10)\n"
+	"  -i SECONDS  watch: refresh interval, 0.1 to 3600 (default 1)\n"
+	"  -n COUNT    watch: stop after COUNT frames (default: until Ctrl-C)\n"
+	"  -V          print the version and exit\n"
+	"  -h, --help  print this help and exit\n"
+	"SECONDS take up to three decimals (0.5). When standard output is not a\n"
+	"terminal, watch prints successive frames separated by an empty line.\n"
+	"Exit status: 0 success, 1 the daemon answered an error or could not be\n"
+	"reached, 2 usage error. See pipecastctl(1).\n";
+
+/* Prints "pipecastctl: MESSAGE" on standard error. */
+void ctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pipecastctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Rates and deadlines must not jump with the wall clock. */
+int64_t ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* -h: usage, with the command list generated from the table. */
+static void usage(FILE *f)
+{
+	fputs(usage_head, f);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s%s", commands[i].name,
+			 commands[i].argname);
+		fprintf(f, "  %-10s  %s\n", name, commands[i].help);
+	}
+	fputs(usage_tail, f);
+}
+
+/* A usage error: one line saying what, a hint, exit status 2. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pipecastctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'pipecastctl -h'.\n", stderr);
+	return CTL_EXIT_USAGE;
+}
+
+/* Finds a command by name. */
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* -i, -t: decimal seconds in the range every such option shares. */
+static int parse_seconds_opt(char opt, const char *s, uint64_t *ms)
+{
+	if (ctl_parse_seconds(s, SECONDS_MIN_MS, SECONDS_MAX_MS, ms) == 0)
+		return 0;
+	return usage_error("-%c '%s': expected seconds from 0.1 to 3600 "
+			   "with at most three decimals", opt, s);
+}
+
+/* -n: a positive frame count. */
+static int parse_count_opt(const char *s, uint64_t *n)
+{
+	if (units_parse_uint(s, n) == 0 && *n > 0)
+		return 0;
+	return usage_error("-n '%s': expected a positive integer", s);
+}
+
+/* Handles one option getopt returned; -1 to go on, else an exit status. */
+static int parse_option(int opt, const char *val, const char *bad, struct args *a)
+{
+	uint64_t ms;
+
+	switch (opt) {
+	case 's': a->socket = val; return -1;
+	case 'j': a->json = true; return -1;
+	case 't':
+		if (parse_seconds_opt('t', val, &ms))
+			return CTL_EXIT_USAGE;
+		a->timeout_ms = (int64_t)ms;
+		return -1;
+	case 'i':
+		a->watch_only = true;
+		return parse_seconds_opt('i', val, &a->watch.interval_ms) ? CTL_EXIT_USAGE : -1;
+	case 'n':
+		a->watch_only = true;
+		return parse_count_opt(val, &a->watch.count) ? CTL_EXIT_USAGE : -1;
+	case 'h': usage(stdout); return CTL_EXIT_OK;
+	case 'V': printf("pipecastctl %s\n", PIPECAST_VERSION); return CTL_EXIT_OK;
+	case ':': return usage_error("option '%s' needs a value", bad);
+	default: return usage_error("unknown option '%s'", bad);
+	}
+}
+
+/* The text of the option getopt choked on. */
+static const char *bad_option(char **argv, char *buf, size_t len)
+{
+	if (optopt)
+		snprintf(buf, len, "-%c", optopt);
+	else
+		snprintf(buf, len, "%s", argv[optind - 1]);
+	return buf;
+}
+
+/* Options may come before or after the command (GNU argument order). */
+static int parse_options(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char bad[64];
+	int opt, rc;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":s:t:i:n:hV", longopts, NULL)) != -1) {
+		rc = parse_option(opt, optarg,
+				  opt == '?' || opt == ':' ? bad_option(argv, bad, sizeof(bad)) : "",
+				  a);
+		if (rc >= 0)
+			return rc;
+	}
+	return -1;
+}
+
+/* Checks the command, its ARG and the options that depend on it. */
+static int parse_command(int argc, char **argv, struct args *a)
+{
+	if (optind >= argc)
+		return usage_error("no command given");
+	a->cmd = command_find(argv[optind]);
+	if (!a->cmd)
+		return usage_error("unknown command '%s'", argv[optind]);
+	a->arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (optind + 1 + (a->cmd->arg == ARG_ID) < argc)
+		return usage_error("too many arguments for '%s'", a->cmd->name);
+	if (a->json && !a->cmd->json)
+		return usage_error("--json is not available for '%s'", a->cmd->name);
+	if (a->watch_only && a->cmd->arg != ARG_WATCH)
+		return usage_error("-i and -n are only for 'watch'");
+	return -1;
+}
+
+/* Builds the daemon command line from the table entry and the ARG. */
+static int build_line(struct args *a)
+{
+	uint64_t id;
+
+	if (a->cmd->arg != ARG_ID) {
+		snprintf(a->line, sizeof(a->line), "%s%s", a->cmd->sent,
+			 a->json ? " json" : "");
+		return -1;
+	}
+	if (!a->arg)
+		return usage_error("'%s' needs a client ID", a->cmd->name);
+	if (units_parse_uint(a->arg, &id) < 0)
+		return usage_error("'%s' is not a client ID (digits only)", a->arg);
+	snprintf(a->line, sizeof(a->line), "%s %llu", a->cmd->sent,
+		 (unsigned long long)id);
+	return -1;
+}
+
+/* Writes a reply body, adding the newline a truncated one may lack. */
+static void print_body(FILE *f, const char *prefix, const char *body, size_t len)
+{
+	fputs(prefix, f);
+	fwrite(body, 1, len, f);
+	if (len > 0 && body[len - 1] != '\n')
+		fputc('\n', f);
+}
+
+/* One command, its reply on stdout, or its error on stderr. */
+static int run_once(const struct ctl_paths *paths, const struct args *a)
+{
+	char err[4 * CTL_PATH_LEN];
+	struct conn *c = conn_open(paths, a->timeout_ms, err, sizeof(err));
+	enum conn_status st;
+	const char *body;
+	size_t len;
+	int rc = CTL_EXIT_FAIL;
+
+	if (!c) {
+		ctl_warn("%s", err);
+		return CTL_EXIT_FAIL;
+	}
+	st = conn_request(c, a->line, true, &body, &len, err, sizeof(err));
+	if (st == CONN_CLOSED)
+		ctl_warn("%s closed the connection without a reply", conn_path(c));
+	else if (st != CONN_OK)
+		ctl_warn("%s", err);
+	else if (ctl_reply_is_error(body, len))
+		print_body(stderr, "pipecastctl: ", body, len);
+	else {
+		print_body(stdout, "", body, len);
+		rc = CTL_EXIT_OK;
+	}
+	conn_close(c);
+	return rc;
+}
+
+/* Output that could not be written is a failure, not a success. */
+static int finish_stdout(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ctl_warn("standard output: %s", strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	return rc;
+}
+
+/* Parses, then runs a one-shot command or watch; exit status 0, 1 or 2. */
+int main(int argc, char **argv)
+{
+	struct args a = {
+		.timeout_ms = TIMEOUT_DEFAULT_MS,
+		.watch = { .interval_ms = 1000 },
+	};
+	struct ctl_paths paths;
+	int rc;
+
+	if ((rc = parse_options(argc, argv, &a)) >= 0 ||
+	    (rc = parse_command(argc, argv, &a)) >= 0 ||
+	    (rc = build_line(&a)) >= 0)
+		return finish_stdout(rc);
+	if (ctl_socket_paths(a.socket, getenv("PIPECAST_SOCKET"),
+			     getenv("XDG_RUNTIME_DIR"), (unsigned long)getuid(),
+			     &paths) < 0) {
+		ctl_warn("socket path too long");
+		return CTL_EXIT_FAIL;
+	}
+	a.watch.timeout_ms = a.timeout_ms;
+	rc = a.cmd->arg == ARG_WATCH ? watch_run(&paths, &a.watch)
+				     : run_once(&paths, &a);
+	return finish_stdout(rc);
+}

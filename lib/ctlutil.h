@@ -1,0 +1,84 @@
+/* ctlutil.h: the parts of pipecastctl that know nothing of sockets or
+ * terminals: where to look for the stats socket, how a reply ends, the
+ * `name: value` table of `show info`, rates and human-readable figures.
+ * Nothing here logs or exits; heap memory comes from pc_malloc. */
+#ifndef PIPECAST_CTLUTIL_H
+#define PIPECAST_CTLUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Socket discovery (SPEC "pipecastctl"). */
+#define CTL_PATHS_MAX 3
+#define CTL_PATH_LEN 4096
+
+struct ctl_paths {
+	size_t n;
+	char path[CTL_PATHS_MAX][CTL_PATH_LEN];
+};
+
+/* Fills out with the socket paths to try, in order: `opt` (-s) alone if
+ * set, else `env_socket` ($PIPECAST_SOCKET) alone if set, else
+ * /run/pipecast/stats.sock, `xdg_runtime`/pipecast/stats.sock (when set)
+ * and /tmp/pipecast-UID/stats.sock. NULL and "" both mean unset. Returns 0,
+ * or -1 when a path does not fit CTL_PATH_LEN. */
+int ctl_socket_paths(const char *opt, const char *env_socket,
+		     const char *xdg_runtime, unsigned long uid,
+		     struct ctl_paths *out);
+
+/* Replies (SPEC "Stats socket protocol"): each ends with one empty line. */
+
+/* Length of the complete reply at the start of buf, its terminating empty
+ * line included, or 0 while it is incomplete. The reply's body (every line
+ * with its newline, without the empty line) is the first return-1 bytes. */
+size_t ctl_reply_end(const char *buf, size_t len);
+/* Whether a reply body is an error (`error: ...`). */
+bool ctl_reply_is_error(const char *body, size_t len);
+
+/* One `name: value` line of `show info`. */
+struct ctl_kv {
+	const char *name;
+	const char *value;
+};
+
+/* A parsed `show info` reply; the strings point into buf. */
+struct ctl_info {
+	char *buf;
+	struct ctl_kv *kv;
+	size_t n;
+};
+
+/* Parses a reply body of `name: value` lines (lines without ": " are
+ * skipped). Returns 0, or -1 when memory runs out (out is then empty).
+ * Free with ctl_info_free. */
+int ctl_info_parse(const char *body, size_t len, struct ctl_info *out);
+void ctl_info_free(struct ctl_info *info);
+/* The value of name, or NULL. */
+const char *ctl_info_get(const struct ctl_info *info, const char *name);
+/* The value of name as an unsigned integer; 0, or -1 when it is missing
+ * or not a plain integer (*v is then untouched). */
+int ctl_info_u64(const struct ctl_info *info, const char *name, uint64_t *v);
+/* The sum of several integer values; -1 when any is missing or bad. */
+int ctl_info_sum(const struct ctl_info *info, const char *const *names,
+		 uint64_t *v);
+
+/* Per-second rate of a counter that went from prev to cur in elapsed
+ * seconds; -1 when elapsed is not positive or the counter went back (the
+ * daemon restarted). */
+int ctl_rate(uint64_t prev, uint64_t cur, double elapsed, double *rate);
+
+/* Parses decimal seconds ("1", "0.5", "2.25", at most three decimals) into
+ * milliseconds within [min_ms, max_ms]. Returns 0, -1 when malformed, -2
+ * when out of range (*ms is untouched on error). */
+int ctl_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms,
+		      uint64_t *ms);
+
+/* "0 B", "1023 B", "1.5 KiB", "4.0 MiB" ... up to EiB; returns buf. */
+char *ctl_human_bytes(double bytes, char *buf, size_t len);
+/* "0.0", "999.9", "1.2k", "3.4M", "5.6G" ... for per-second counts. */
+char *ctl_human_count(double v, char *buf, size_t len);
+/* "45s", "2m03s", "1h02m03s", "3d04h05m". */
+char *ctl_human_duration(uint64_t seconds, char *buf, size_t len);
+
+#endif
