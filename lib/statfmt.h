@@ -1,0 +1,123 @@
+/* statfmt.h: the replies of the stats socket (SPEC "Stats socket protocol"),
+ * written into an sbuf. Every reply ends with exactly one empty line ("\n\n")
+ * and no reply body contains one; JSON replies are one line. The daemon
+ * fills the structs below; nothing here reads the daemon's globals.
+ *
+ * Every function returns 0, or -1 when the sbuf has failed (allocation); the
+ * reply is then incomplete and the caller should send an error instead. */
+#ifndef PIPECAST_STATFMT_H
+#define PIPECAST_STATFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "closedlog.h"
+#include "counters.h"
+#include "sbuf.h"
+
+/* One field per "show info" name, in SPEC order. The documented list of
+ * names, with their types and help texts, is the table in statfmt.c; see
+ * stats_info_name() and friends. Times are seconds, shown with three
+ * decimals. Strings may be NULL (shown as "-", JSON null). */
+struct stats_info {
+	const char *version;
+	uint64_t pid;
+	double uptime_seconds;
+	const char *source_state;       /* open, waiting, restarting, closed */
+	uint64_t source_records_total;
+	uint64_t source_bytes_total;
+	double source_idle_seconds;
+	uint64_t source_restarts_total;
+	uint64_t source_long_lines_total;
+	uint64_t heartbeats_total;
+	uint64_t clients_connected;
+	uint64_t clients_accepted_total;
+	uint64_t clients_rejected_total;
+	uint64_t clients_closed_idle_total;
+	uint64_t clients_closed_send_timeout_total;
+	uint64_t clients_dropped_overflow_total;
+	uint64_t clients_closed_peer_total;
+	uint64_t clients_closed_error_total;
+	uint64_t clients_closed_kill_total;
+	uint64_t clients_closed_shutdown_total;
+	uint64_t clients_skipped_bytes_total;
+	uint64_t bytes_sent_total;
+	uint64_t ring_size_bytes;
+	uint64_t ring_used_bytes;
+	uint64_t timers_live;
+	uint64_t timers_client_live;
+	uint64_t timer_allocations_total;
+	uint64_t timer_rearms_total;
+	uint64_t timer_expirations_total;
+	uint64_t allocations_live;
+	uint64_t allocations_total;
+	uint64_t memory_rss_bytes;
+	uint64_t loop_iterations_total;
+};
+
+/* One timer kind. Rows come in SPEC order: client, stats, source_idle,
+ * source_restart, heartbeat, accept_pause, shutdown, watchdog, status. */
+struct stats_timer_row {
+	const char *kind;
+	uint64_t live, allocations_total, rearms_total, expirations_total;
+	double next_due_s;      /* < 0: none armed */
+};
+
+/* One connected client. */
+struct stats_client_row {
+	uint64_t id;
+	const char *addr;       /* "127.0.0.1:5555", "[::1]:5555" or "unix" */
+	double age_s, idle_s;
+	uint64_t lag_bytes, sent_bytes, skipped_bytes;
+	const char *state;      /* live, pending, closing */
+};
+
+/* Stat types as Prometheus sees them; strings become labels. */
+enum stats_type { STATS_COUNTER, STATS_GAUGE, STATS_STRING };
+
+/* The documented list of "show info" names, in SPEC order. */
+size_t stats_info_count(void);
+/* Name i, or NULL past the end. */
+const char *stats_info_name(size_t i);
+/* Type of name i (counter exactly when the name ends in _total). */
+enum stats_type stats_info_type(size_t i);
+/* One-line description of name i, the HELP text of its metric. */
+const char *stats_info_help(size_t i);
+
+/* Copies the per-reason close counters into the clients_*_total fields
+ * (clients_rejected_total included) and the other registry counters. */
+void stats_info_from_counters(struct stats_info *in, const struct counters *c);
+
+/* "ok". */
+int statfmt_ok(struct sbuf *b);
+/* "error: MSG"; control characters of MSG (newlines) become spaces. */
+int statfmt_error(struct sbuf *b, const char *msg);
+/* The command list (statcmd_help()). */
+int statfmt_help(struct sbuf *b);
+/* "name: value" lines, or one JSON object. */
+int statfmt_info(struct sbuf *b, const struct stats_info *in, bool json);
+/* Header and one row per kind, or one JSON object keyed by kind. */
+int statfmt_timers(struct sbuf *b, const struct stats_timer_row *rows, size_t n,
+		   bool json);
+/* Header and rows, or a JSON array of objects. */
+int statfmt_clients(struct sbuf *b, const struct stats_client_row *rows, size_t n,
+		    bool json);
+/* Header and the log's rows oldest first, or a JSON array of objects. */
+int statfmt_closed(struct sbuf *b, const struct closedlog *log, bool json);
+/* Prometheus text exposition 0.0.4, then the protocol's empty line. */
+int statfmt_metrics(struct sbuf *b, const struct stats_info *in,
+		    const struct stats_timer_row *rows, size_t n);
+
+/* Streaming form of statfmt_clients, for a daemon that walks a list and
+ * would rather not build an array: begin, one call per row, end. */
+struct statfmt_rows {
+	struct sbuf *b;
+	bool json;
+	size_t n;
+};
+void statfmt_clients_begin(struct statfmt_rows *t, struct sbuf *b, bool json);
+void statfmt_clients_row(struct statfmt_rows *t, const struct stats_client_row *r);
+int statfmt_rows_end(struct statfmt_rows *t);
+
+#endif
