@@ -34,6 +34,9 @@ endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
 
+# Keep the test objects between runs.
+.SECONDARY:
+
 PROGS := build/pipecastd $(if $(CTL_SRC),build/pipecastctl)
 
 .PHONY: all deps test unit integration run clean install uninstall

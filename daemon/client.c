@@ -3,12 +3,14 @@
  * write watcher running) or dead (closed, freed at the next safe point). */
 #include "client.h"
 #include "alloc.h"
+#include "closedlog.h"
 #include "cursor.h"
 #include "daemon.h"
 #include "deadline.h"
 #include "fanout.h"
 #include "list.h"
 #include "log.h"
+#include "statfmt.h"
 #include "timers.h"
 
 #include <errno.h>
@@ -43,6 +45,7 @@ static struct client_list live = TAILQ_HEAD_INITIALIZER(live);
 static struct client_list pending = TAILQ_HEAD_INITIALIZER(pending);
 static struct client_list dead = TAILQ_HEAD_INITIALIZER(dead);
 static uint64_t next_id = 1;
+static struct closedlog closed_log;   /* the last 100 closes, for show closed */
 
 static void client_flush(struct client *c);
 
@@ -96,6 +99,8 @@ static void client_close(struct client *c, enum close_reason why)
 	c->fd = -1;
 	counters.clients_connected--;
 	counters.clients_closed_total[why]++;
+	closedlog_push(&closed_log, c->id, c->addr, NS_TO_S(mono_ns() - c->created),
+		       c->sent, why);
 	log_info("client %llu closed %s reason=%s sent=%llu skipped=%llu age=%.3fs",
 		 (unsigned long long)c->id, c->addr, close_reason_name(why),
 		 (unsigned long long)c->sent, (unsigned long long)c->skipped,
@@ -241,11 +246,13 @@ static uint64_t client_start(void)
 /* Refuses a connection beyond max_clients: it is counted, never served. */
 static void client_reject(int fd, const char *addr)
 {
+	uint64_t id = next_id++;
+
 	close(fd);
 	counters.clients_closed_total[CLOSE_REJECTED]++;
+	closedlog_push(&closed_log, id, addr, 0, 0, CLOSE_REJECTED);
 	log_info("client %llu closed %s reason=rejected (max_clients %llu reached)",
-		 (unsigned long long)next_id++, addr,
-		 (unsigned long long)conf->clients.max_clients);
+		 (unsigned long long)id, addr, (unsigned long long)conf->clients.max_clients);
 }
 
 /* Builds the client's state, embedding its watchers and its one timer. */
@@ -396,4 +403,72 @@ void clients_reap(void)
 		cursor_free(&c->cur);
 		pc_free(c);
 	}
+}
+
+/* kill client ID: closes one client. */
+int client_kill(uint64_t id)
+{
+	struct client_list *lists[] = { &live, &pending };
+	struct client *c;
+
+	for (size_t i = 0; i < 2; i++)
+		TAILQ_FOREACH(c, lists[i], entry)
+			if (c->id == id) {
+				client_close(c, CLOSE_KILL);
+				return 0;
+			}
+	return -1;
+}
+
+/* One "show clients" row. */
+static void client_row(struct statfmt_rows *t, const struct client *c, int64_t now)
+{
+	struct stats_client_row r = {
+		.id = c->id, .addr = c->addr,
+		.age_s = NS_TO_S(now - c->created),
+		.idle_s = NS_TO_S(now - c->dl.last_activity),
+		.lag_bytes = cursor_lag(&c->cur, fanout_ring()),
+		.sent_bytes = c->sent, .skipped_bytes = c->skipped,
+		.state = c->draining ? "closing" : c->list == &pending ? "pending" : "live",
+	};
+
+	statfmt_clients_row(t, &r);
+}
+
+/* show clients: every connected client, oldest list first. */
+int clients_report(struct sbuf *out, bool json)
+{
+	struct client_list *lists[] = { &live, &pending };
+	struct statfmt_rows t;
+	int64_t now = mono_ns();
+	struct client *c;
+
+	statfmt_clients_begin(&t, out, json);
+	for (size_t i = 0; i < 2; i++)
+		TAILQ_FOREACH(c, lists[i], entry)
+			client_row(&t, c, now);
+	return statfmt_rows_end(&t);
+}
+
+/* show closed reads the log of recent closes. */
+const struct closedlog *clients_closed_log(void)
+{
+	return &closed_log;
+}
+
+/* For "show timers": the soonest client timer, or -1. */
+double clients_next_due(void)
+{
+	struct client_list *lists[] = { &live, &pending };
+	struct client *c;
+	double best = -1;
+
+	for (size_t i = 0; i < 2; i++)
+		TAILQ_FOREACH(c, lists[i], entry) {
+			double left = timer_remaining(&c->timer);
+
+			if (left >= 0 && (best < 0 || left < best))
+				best = left;
+		}
+	return best;
 }

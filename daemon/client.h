@@ -26,6 +26,17 @@ void clients_close_all(enum close_reason why);
 void clients_apply_config(void);
 /* How far the slowest client is behind the ring's head, in bytes. */
 uint64_t clients_max_lag(void);
+struct sbuf;
+struct closedlog;
+
+/* Closes the client with this id (reason kill); -1 when there is none. */
+int client_kill(uint64_t id);
+/* Appends the "show clients" reply. */
+int clients_report(struct sbuf *out, bool json);
+/* The last closes, for "show closed". */
+const struct closedlog *clients_closed_log(void);
+/* Seconds until the soonest client timer fires, or -1. */
+double clients_next_due(void);
 /* Frees closed clients; called at a safe point of the loop. */
 void clients_reap(void);
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "reload.h"
 #include "source.h"
+#include "stats.h"
 #include "timers.h"
 
 #include <errno.h>
@@ -27,6 +28,7 @@ const struct config *conf;
 
 static struct config config;
 static bool stopping;
+static int64_t start_ns;
 static ev_timer shutdown_timer;
 static ev_signal sig_term, sig_int, sig_hup;
 static ev_prepare safe_point;
@@ -53,6 +55,12 @@ int64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* For uptime_seconds. */
+int64_t daemon_started(void)
+{
+	return start_ns;
 }
 
 /* Whether the stop sequence has begun. */
@@ -126,6 +134,7 @@ static void safe_point_cb(struct ev_loop *l, ev_prepare *w, int revents)
 	(void)w;
 	(void)revents;
 	clients_reap();
+	stats_reap();
 	if (stopping && counters.clients_connected == 0 && source_finished())
 		ev_break(l, EVBREAK_ALL);
 }
@@ -203,6 +212,7 @@ static void setup_signals(void)
 /* Everything from the loop to the source; exit status 2 on failure. */
 static int start(void)
 {
+	start_ns = mono_ns();
 	ev_set_allocator(ev_alloc);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
@@ -221,7 +231,8 @@ static int start(void)
 	}
 	if (listeners_open() < 0)
 		return EXIT_STARTUP;
-	if (source_open() < 0) {
+	if (stats_open() < 0 || source_open() < 0) {
+		stats_close();
 		listeners_close();
 		return EXIT_STARTUP;
 	}
@@ -234,6 +245,7 @@ static int start(void)
 static void finish(void)
 {
 	listeners_close();
+	stats_close();
 	clients_close_all(CLOSE_SHUTDOWN);
 	clients_reap();
 	source_free();

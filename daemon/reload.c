@@ -8,6 +8,7 @@
 #include "listener.h"
 #include "log.h"
 #include "source.h"
+#include "stats.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -106,6 +107,7 @@ static void reload_apply(void)
 	clients_apply_config();
 	fanout_apply_config();
 	source_apply_config();
+	stats_apply_config();
 }
 
 /* The whole reload; on any failure the daemon keeps serving unchanged. */

@@ -519,6 +519,12 @@ void source_free(void)
 	framer_free(&src.framer);
 }
 
+/* How long the source has been silent. */
+double source_idle_seconds(void)
+{
+	return NS_TO_S(mono_ns() - src.last_data);
+}
+
 /* SPEC source_state. */
 const char *source_state_name(void)
 {

@@ -18,6 +18,8 @@ bool source_finished(void);
 void source_apply_config(void);
 /* Releases everything at exit and removes a FIFO this daemon created. */
 void source_free(void);
+/* Seconds since the source last delivered bytes (or was opened). */
+double source_idle_seconds(void);
 /* "open", "waiting", "restarting" or "closed". */
 const char *source_state_name(void);
 

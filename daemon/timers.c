@@ -3,6 +3,7 @@
 #include "daemon.h"
 
 static struct timer_stats stats[TK_COUNT];
+static ev_timer *single[TK_COUNT];   /* kinds with one timer: that timer */
 
 static const char *const kind_names[TK_COUNT] = {
 	[TK_CLIENT] = "client",
@@ -21,6 +22,15 @@ void timer_setup(enum timer_kind k, ev_timer *w, timer_cb cb)
 {
 	ev_timer_init(w, cb, 0., 0.);
 	stats[k].allocations_total++;
+	if (k != TK_CLIENT && k != TK_STATS)
+		single[k] = w;
+}
+
+/* Seconds until the one timer of a kind fires, or -1 (not for the kinds
+ * that belong to connections: their owners scan them). */
+double timer_next_due(enum timer_kind k)
+{
+	return single[k] ? timer_remaining(single[k]) : -1.;
 }
 
 /* Uses ev_timer_again so that a re-arm is one heap adjustment. */

@@ -33,6 +33,9 @@ void timer_fired(enum timer_kind k, ev_timer *w);
 /* Seconds until the timer fires; negative when it is not active. */
 double timer_remaining(ev_timer *w);
 
+/* For the kinds that have a single timer: seconds until it fires, or -1. */
+double timer_next_due(enum timer_kind k);
+
 const struct timer_stats *timer_stats(enum timer_kind k);
 const char *timer_kind_name(enum timer_kind k);
 

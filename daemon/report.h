@@ -1,0 +1,20 @@
+/* report.h: runs one stats command and writes its reply, gathering the
+ * figures from every part of the daemon. */
+#ifndef PIPECAST_REPORT_H
+#define PIPECAST_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sbuf.h"
+
+enum report_result { REPORT_OK, REPORT_QUIT };
+
+/* Parses and runs one command line (without its '\n'); admin tells whether
+ * the peer may run admin commands. The reply is appended to out. */
+enum report_result report_command(struct sbuf *out, const char *line, size_t len,
+				  bool admin);
+/* Appends an "error: msg" reply. */
+void report_error(struct sbuf *out, const char *msg);
+
+#endif

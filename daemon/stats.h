@@ -1,0 +1,19 @@
+/* stats.h: the stats socket: live counters, timers and clients for
+ * pipecastctl, socat and Prometheus, and the admin commands. */
+#ifndef PIPECAST_STATS_H
+#define PIPECAST_STATS_H
+
+/* Binds the stats socket ([stats] socket, or the default path order).
+ * Returns 0, or -1 after logging why (start-up fails with exit status 2). */
+int stats_open(void);
+/* Stops accepting, closes every stats connection, removes the socket file
+ * this daemon created. */
+void stats_close(void);
+/* Frees closed stats connections; called at the loop's safe point. */
+void stats_reap(void);
+/* Applies [stats] idle_timeout, mode and max_connections after a reload. */
+void stats_apply_config(void);
+/* Seconds until the soonest stats-connection timer fires, or -1. */
+double stats_next_due(void);
+
+#endif
