@@ -59,5 +59,34 @@ run: deps all
 	@echo
 	@exec build/pipecastd -c conf/demo.conf
 
+# Installation: binaries and man pages under PREFIX, units where systemd
+# looks for local units, the example configuration in /etc/pipecast (an
+# existing pipecast.conf is never overwritten).
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+CONFDIR    ?= /etc/pipecast
+MANPAGES   := $(wildcard man/*.[158])
+UNITS_SD   := pipecast.service pipecast.socket pipecast-stats.socket
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANPAGES); do \
+	  s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	  install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	sed -e 's|/usr/local/bin/|$(BINDIR)/|' -e 's|/etc/pipecast/|$(CONFDIR)/|' systemd/pipecast.service > $(DESTDIR)$(UNITDIR)/pipecast.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/pipecast.service
+	install -m 0644 systemd/pipecast.socket systemd/pipecast-stats.socket $(DESTDIR)$(UNITDIR)/
+	if [ -e $(DESTDIR)$(CONFDIR)/pipecast.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(CONFDIR)/pipecast.conf"; \
+	else install -m 0644 conf/pipecast.conf $(DESTDIR)$(CONFDIR)/pipecast.conf; fi
+
+# Removes what install put in place, except a configuration file.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pipecastd $(DESTDIR)$(BINDIR)/pipecastctl
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	for u in $(UNITS_SD); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+
 clean:
 	rm -rf build

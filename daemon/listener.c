@@ -1,6 +1,7 @@
 /* listener.c: accepting clients. On EMFILE/ENFILE every listener pauses and
  * one timer resumes them, so a full descriptor table never spins the CPU. */
 #include "listener.h"
+#include "activation.h"
 #include "alloc.h"
 #include "client.h"
 #include "daemon.h"
@@ -120,6 +121,16 @@ static int listener_add(struct listener_list *to, int fd, const char *spec, bool
 	return 0;
 }
 
+/* Whether a passed socket is TCP (it then gets TCP_NODELAY per client). */
+static bool listener_is_tcp(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	       (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
 /* Binds one listen value onto a list. */
 static int listener_open(struct listener_list *to, const char *spec)
 {
@@ -147,6 +158,12 @@ static int listener_open(struct listener_list *to, const char *spec)
 			break;
 		return listener_add(to, n, spec, false, ls.path);
 	case LISTEN_SYSTEMD:
+		n = activation_take(ls.name, fds, TCP_ADDRS_MAX);
+		for (int i = 0; i < n; i++)
+			if (listener_add(to, fds[i], spec, listener_is_tcp(fds[i]), NULL) < 0)
+				return -1;
+		if (n > 0)
+			return 0;
 		snprintf(err, sizeof(err), "no socket-activated descriptor named '%s'", ls.name);
 		break;
 	}

@@ -1,4 +1,5 @@
 /* main.c: pipecastd's command line, start-up, signals and the stop sequence. */
+#include "activation.h"
 #include "alloc.h"
 #include "client.h"
 #include "config.h"
@@ -7,6 +8,7 @@
 #include "fanout.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "reload.h"
 #include "source.h"
 #include "stats.h"
@@ -94,6 +96,7 @@ void daemon_stop(const char *why)
 		return;
 	stopping = true;
 	log_notice("stopping: %s", why);
+	notify_stopping();
 	listeners_close();
 	source_stop();
 	fanout_stop();
@@ -110,6 +113,8 @@ void daemon_stop(const char *why)
 void daemon_stop_now(const char *why)
 {
 	log_notice("stopping now: %s", why);
+	if (!stopping)
+		notify_stopping();
 	stopping = true;
 	listeners_close();
 	clients_close_all(CLOSE_SHUTDOWN);
@@ -213,6 +218,7 @@ static void setup_signals(void)
 static int start(void)
 {
 	start_ns = mono_ns();
+	activation_init();
 	ev_set_allocator(ev_alloc);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop) {
@@ -221,6 +227,7 @@ static int start(void)
 	}
 	setup_signals();
 	raise_fd_limit();
+	notify_init();
 	timer_setup(TK_SHUTDOWN, &shutdown_timer, shutdown_cb);
 	ev_prepare_init(&safe_point, safe_point_cb);
 	ev_prepare_start(loop, &safe_point);
@@ -236,8 +243,10 @@ static int start(void)
 		listeners_close();
 		return EXIT_STARTUP;
 	}
+	activation_close_unclaimed();
 	log_notice("ready: pid %d, %zu listen address(es), source %s", (int)getpid(),
 		   conf->clients.n_listen, source_state_name());
+	notify_ready();
 	return EXIT_OK;
 }
 
@@ -251,6 +260,7 @@ static void finish(void)
 	source_free();
 	fanout_free();
 	timer_disarm(TK_SHUTDOWN, &shutdown_timer);
+	notify_free();
 	ev_prepare_stop(loop, &safe_point);
 	ev_signal_stop(loop, &sig_term);
 	ev_signal_stop(loop, &sig_int);

@@ -7,6 +7,7 @@
 #include "fanout.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "source.h"
 #include "stats.h"
 
@@ -110,16 +111,31 @@ static void reload_apply(void)
 	stats_apply_config();
 }
 
-/* The whole reload; on any failure the daemon keeps serving unchanged. */
+static int reload_try(struct config *cur, char *err, size_t errlen);
+
+/* The whole reload, framed by RELOADING=1 and READY=1; on any failure the
+ * daemon keeps serving unchanged. */
 int reload_run(char *err, size_t errlen)
 {
-	struct config next, *cur = daemon_config();
-	char why[200];
+	struct config *cur = daemon_config();
+	int rc;
 
 	if (daemon_stopping()) {
 		snprintf(err, errlen, "the daemon is stopping");
 		return -1;
 	}
+	notify_reloading();
+	rc = reload_try(cur, err, errlen);
+	notify_reloaded();
+	return rc;
+}
+
+/* Loads, checks and binds; swaps only when all of that worked. */
+static int reload_try(struct config *cur, char *err, size_t errlen)
+{
+	struct config next;
+	char why[200];
+
 	if (reload_load(&next, err, errlen) < 0)
 		return -1;
 	reload_keep_restart_keys(&next, cur);

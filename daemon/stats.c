@@ -2,6 +2,7 @@
  * answers them in order through report.c, and owns exactly one ev_timer for
  * its idle deadline, like a client connection. */
 #include "stats.h"
+#include "activation.h"
 #include "alloc.h"
 #include "daemon.h"
 #include "deadline.h"
@@ -282,16 +283,36 @@ static int stats_default_path(char *buf, size_t len)
 	return stats_make_dir(dir, true);
 }
 
+/* Starts accepting on the listening socket. */
+static void stats_watch(int fd)
+{
+	listen_fd = fd;
+	ev_io_init(&listen_io, stats_accept_cb, listen_fd, EV_READ);
+	ev_io_start(loop, &listen_io);
+}
+
+/* Takes the socket systemd passed under this name; its file belongs to the
+ * socket unit and is never removed here. */
+static int stats_open_activated(const char *name)
+{
+	int fd;
+
+	if (activation_take(name, &fd, 1) != 1) {
+		log_error("stats: no socket-activated descriptor named '%s'", name);
+		return -1;
+	}
+	stats_watch(fd);
+	log_info("stats socket: socket-activated descriptor '%s'", name);
+	return 0;
+}
+
 /* Binds the stats socket. */
 int stats_open(void)
 {
 	char path[600], err[700];
 
-	if (conf->stats.socket && strncmp(conf->stats.socket, "systemd:", 8) == 0) {
-		log_error("stats: no socket-activated descriptor named '%s'",
-			  conf->stats.socket + 8);
-		return -1;
-	}
+	if (conf->stats.socket && strncmp(conf->stats.socket, "systemd:", 8) == 0)
+		return stats_open_activated(conf->stats.socket + 8);
 	if (conf->stats.socket)
 		snprintf(path, sizeof(path), "%s", conf->stats.socket);
 	else if (stats_default_path(path, sizeof(path)) < 0)
@@ -302,8 +323,7 @@ int stats_open(void)
 		return -1;
 	}
 	sock_path = pc_strdup(path);
-	ev_io_init(&listen_io, stats_accept_cb, listen_fd, EV_READ);
-	ev_io_start(loop, &listen_io);
+	stats_watch(listen_fd);
 	log_info("stats socket %s", path);
 	return 0;
 }

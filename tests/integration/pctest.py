@@ -146,7 +146,7 @@ class Daemon:
     """One pipecastd process with a private temp dir (a context manager)."""
 
     def __init__(self, conf, args=(), env=None, rlimit_nofile=None,
-                 stdin=subprocess.PIPE, wait_ready=True, use_conf=True):
+                 stdin=subprocess.PIPE, wait_ready=True, use_conf=True, prefix=()):
         self.dir = tempfile.mkdtemp(prefix="pctest-")
         self.subst = {"dir": self.dir, "port": free_port(), "port2": free_port()}
         self.conf_text = _render(conf, self.subst) if conf is not None else None
@@ -157,6 +157,7 @@ class Daemon:
         self.stdin_arg = stdin
         self.wait_ready_flag = wait_ready
         self.use_conf = use_conf and conf is not None
+        self.prefix = [_render(a, self.subst) for a in prefix]
         self.proc = None
         self.stdin = None
         self._lines = []
@@ -206,14 +207,16 @@ class Daemon:
         if self.conf_text is not None:
             with open(self.conf_path, "w") as f:
                 f.write(self.conf_text)
-        cmd = [binary()]
+        cmd = self.prefix + [binary()]
         if self.use_conf:
             cmd += ["-c", self.conf_path]
         cmd += list(self.args)
         env = dict(os.environ if self.env is None else self.env)
-        for k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-                  "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM", "PIPECAST_SOCKET"):
-            env.pop(k, None)
+        if self.env is None:   # an explicit env is the test's to set
+            for k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+                      "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM",
+                      "PIPECAST_SOCKET"):
+                env.pop(k, None)
         pre = nofile_limiter(self.rlimit_nofile) if self.rlimit_nofile else None
         self.t_start = time.monotonic()
         self.proc = subprocess.Popen(
