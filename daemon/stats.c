@@ -244,43 +244,68 @@ static void stats_accept_cb(struct ev_loop *l, ev_io *w, int revents)
 	}
 }
 
-/* Makes the directory that holds the default socket: 0755, or 0700 for
- * the per-user directory under /tmp, which must be ours and not a link. */
-static int stats_make_dir(const char *dir, bool private)
+/* Creates a missing directory and its missing parents with mode 0755. */
+static int stats_mkdirs(char *dir)
+{
+	char *slash = strrchr(dir, '/');
+
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || !slash || slash == dir)
+		return -1;
+	*slash = '\0';
+	if (stats_mkdirs(dir) < 0) {
+		*slash = '/';
+		return -1;
+	}
+	*slash = '/';
+	return mkdir(dir, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* The per-user directory under /tmp: 0700, ours, and not a link. */
+static int stats_private_dir(const char *dir)
 {
 	struct stat st;
 
-	if (mkdir(dir, private ? 0700 : 0755) < 0 && errno != EEXIST) {
-		log_error("stats: cannot create %s: %s", dir, strerror(errno));
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -1;
-	}
-	if (!private)
-		return 0;
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
-		log_error("stats: %s is not a directory of this user; refusing it", dir);
+		errno = EPERM;
 		return -1;
 	}
 	return 0;
 }
 
-/* The default path order of SPEC "[stats] socket"; creates its directory. */
-static int stats_default_path(char *buf, size_t len)
+/* Makes the directory of the socket path: 0755 (parents too), except the
+ * per-user /tmp/pipecast-UID. */
+static int stats_make_dir(const char *path)
+{
+	char dir[600], private_dir[64];
+	const char *slash = strrchr(path, '/');
+	int rc;
+
+	if (!slash || slash == path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	snprintf(private_dir, sizeof(private_dir), "/tmp/pipecast-%u", (unsigned)geteuid());
+	rc = strcmp(dir, private_dir) == 0 ? stats_private_dir(dir) : stats_mkdirs(dir);
+	if (rc < 0)
+		log_error("stats: %s: %s", dir, errno == EPERM ?
+			  "not a directory of this user; refusing it" : strerror(errno));
+	return rc;
+}
+
+/* The default path order of SPEC "[stats] socket". */
+static void stats_default_path(char *buf, size_t len)
 {
 	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
-	char dir[512];
 
-	if (rt && *rt) {
+	if (rt && *rt)
 		snprintf(buf, len, "%.*s/stats.sock", (int)strcspn(rt, ":"), rt);
-		return 0;
-	}
-	if (xdg && *xdg) {
-		snprintf(dir, sizeof(dir), "%s/pipecast", xdg);
-		snprintf(buf, len, "%s/stats.sock", dir);
-		return stats_make_dir(dir, false);
-	}
-	snprintf(dir, sizeof(dir), "/tmp/pipecast-%u", (unsigned)geteuid());
-	snprintf(buf, len, "%s/stats.sock", dir);
-	return stats_make_dir(dir, true);
+	else if (xdg && *xdg)
+		snprintf(buf, len, "%s/pipecast/stats.sock", xdg);
+	else
+		snprintf(buf, len, "/tmp/pipecast-%u/stats.sock", (unsigned)geteuid());
 }
 
 /* Starts accepting on the listening socket. */
@@ -315,7 +340,9 @@ int stats_open(void)
 		return stats_open_activated(conf->stats.socket + 8);
 	if (conf->stats.socket)
 		snprintf(path, sizeof(path), "%s", conf->stats.socket);
-	else if (stats_default_path(path, sizeof(path)) < 0)
+	else
+		stats_default_path(path, sizeof(path));
+	if (stats_make_dir(path) < 0)
 		return -1;
 	listen_fd = net_unix_listen(path, conf->stats.mode, err, sizeof(err));
 	if (listen_fd < 0) {

@@ -45,10 +45,26 @@ integration() {
 	rm -f "$log"
 }
 
+# Adds the documentation check (man pages lint-clean and complete).
+docs() {
+	local out line p f
+	out=$(PIPECASTD=build/pipecastd tests/docs.sh 2>&1)
+	local rc=$?
+	line=$(printf '%s\n' "$out" | grep -E '^docs: [0-9]+ passed, [0-9]+ failed' | tail -1)
+	[ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -v '^ok ' | tail -30
+	p=$(printf '%s' "$line" | sed -n 's/^docs: \([0-9]*\) passed.*/\1/p')
+	f=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	[ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && failed=$((failed + 1))
+	printf '%-40s %s\n' "documentation" "${line:-no result}"
+}
+
 for t in "$@"; do
 	unit "build/tests/$t"
 	unit "build/san/tests/$t"
 done
+docs
 if [ -f tests/integration/run.py ]; then
 	integration build/pipecastd
 	integration build/san/pipecastd
