@@ -8,6 +8,7 @@ Run alone: python3 tests/integration/test_reload.py
 import os
 import signal
 import socket
+import stat as st_mod
 import sys
 import time
 import unittest
@@ -219,7 +220,6 @@ class OtherKeys(unittest.TestCase):
             c.close()
 
     def test_stats_keys_apply_to_existing_connections(self):
-        import stat as st_mod
         conf = base()
         conf["stats"]["mode"] = "0660"
         with Daemon(conf) as d:
@@ -275,6 +275,71 @@ class OtherKeys(unittest.TestCase):
             sighup(d)
             extra_conn()
             d.wait_log(r"\bdebug: ", 2)
+
+
+class MoreKeys(unittest.TestCase):
+    def test_overrides_survive_reload(self):
+        with Daemon(base(), args=["-o", "clients.idle_timeout=300ms"]) as d, \
+                StatsConn(d.path("stats.sock")) as st:
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            sighup(d)
+            c = tcp_client(d.port)
+            t0 = time.monotonic()
+            t = wait_eof(c, 3)
+            self.assertIsNotNone(t, "-o clients.idle_timeout lost by the reload")
+            self.assertLess(t - t0, 1.0)
+            c.close()
+
+    def test_heartbeat_and_source_idle_on_without_new_timers(self):
+        with Daemon(base()) as d, StatsConn(d.path("stats.sock")) as st:
+            c = tcp_client(d.port)
+            d.client_id(c)
+            st.info()
+            before = st.info()
+            self.assertEqual(before["timers_live"], 2)      # client + this connection
+            conf = base()
+            conf["clients"]["heartbeat"] = "100ms"
+            conf["source"]["idle_timeout"] = "5s"
+            rewrite(d, conf)
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            data, eof = recv_for(c, 0.65)
+            self.assertFalse(eof)
+            self.assertGreaterEqual(data.count(b"\n"), 3, data)
+            self.assertEqual(data, b"\n" * len(data))
+            after = st.info()
+            self.assertEqual(after["timer_allocations_total"], before["timer_allocations_total"])
+            self.assertGreaterEqual(after["heartbeats_total"], 3)
+            head, rows = parse_table(st.cmd("show timers"))
+            live = {r[0]: int(r[1]) for r in rows}
+            self.assertEqual(live["heartbeat"], 1)
+            self.assertEqual(live["source_idle"], 1)
+            self.assertEqual(sum(live.values()), after["timers_live"])
+            self.assertEqual(after["timers_live"], 4)
+            c.close()
+
+    def test_unix_listener_mode_removed_and_added(self):
+        conf = base(listen=["tcp:127.0.0.1:{port}", "unix:{dir}/c.sock"], unix_mode="0666")
+        with Daemon(conf) as d, StatsConn(d.path("stats.sock")) as st:
+            path = d.path("c.sock")
+            u = pctest.unix_client(path)
+            d.wait_opens(1)
+            self.assertEqual(st_mod.S_IMODE(os.lstat(path).st_mode), 0o666)
+            rewrite(d, base(listen=["tcp:127.0.0.1:{port}", "unix:{dir}/c.sock"],
+                            unix_mode="0600"))
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            self.assertEqual(st_mod.S_IMODE(os.lstat(path).st_mode), 0o600)
+            rewrite(d, base())
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            self.assertFalse(os.path.lexists(path), "removed unix listener's file left behind")
+            d.write_stdin(records(0, 3))
+            self.assertEqual(parse_seq(u.recv(27, socket.MSG_WAITALL)), [0, 1, 2])
+            rewrite(d, conf)
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            u2 = pctest.unix_client(path)
+            d.wait_opens(2)
+            self.assertEqual(st.info()["clients_connected"], 2)
+            u.close()
+            u2.close()
 
 
 if __name__ == "__main__":

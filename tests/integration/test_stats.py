@@ -8,6 +8,7 @@ Run alone: python3 tests/integration/test_stats.py
 import json
 import os
 import re
+import selectors
 import shutil
 import signal
 import socket
@@ -21,7 +22,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pctest import (Daemon, Reader, StatsConn, open_fifo_writer, parse_kv,  # noqa: E402
+from pctest import (Daemon, StatsConn, open_fifo_writer, parse_kv,  # noqa: E402
                     parse_table, records, rss_bytes, tcp_client, unix_client,
                     wait_eof, write_all)
 
@@ -78,7 +79,6 @@ class Sink:
     stream (the seed test moves 360 MB; keeping it all would not be sane)."""
 
     def __init__(self):
-        import selectors
         self.sel = selectors.DefaultSelector()
         self.n = {}
         self.crc = {}
@@ -88,7 +88,6 @@ class Sink:
         self._th = threading.Thread(target=self._run, daemon=True)
 
     def add(self, sock, name):
-        import selectors
         sock.setblocking(False)
         self.n[name] = 0
         self.crc[name] = 0
@@ -206,7 +205,10 @@ class SeedExperiment(unittest.TestCase):
             for i in range(20):
                 self.assertEqual(sink.n[i], total, "client %d" % i)
                 self.assertEqual(sink.crc[i], want, "client %d got other bytes" % i)
-            sys.stderr.write("[seed: %d records in %.1fs] " % (self.N, elapsed))
+            sys.stderr.write("[seed: %d records in %.1fs; allocations_total %d/%d/%d, "
+                             "rss +%d KiB] " % (self.N, elapsed, i0["allocations_total"],
+                                                i1["allocations_total"], i2["allocations_total"],
+                                                (rss2 - rss1) >> 10))
             st.close()
             for s in socks:
                 s.close()
@@ -442,6 +444,40 @@ class Commands(unittest.TestCase):
         self.assertIsNotNone(s2.wait_eof(2))
         self.assertTrue(self.d.alive())
         self.assertEqual(self.raw(self.conn(), "quit"), "ok\n")
+
+
+class Pipelining(unittest.TestCase):
+    def test_thousands_of_replies_then_half_close(self):
+        """The daemon stops reading while much output is unsent, and still
+        answers every command in order, then closes after the half-close."""
+        with Daemon({"source": {"input": "stdin"}}) as d:
+            n = 3000
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(d.path("stats.sock"))
+            lines = "".join("show metrics\n" if i % 2 else "show info\n" for i in range(n))
+            err = []
+
+            def writer():
+                try:
+                    s.sendall(lines.encode())
+                    s.shutdown(socket.SHUT_WR)
+                except OSError as e:
+                    err.append(e)
+            th = threading.Thread(target=writer, daemon=True)
+            th.start()
+            time.sleep(0.3)                       # let the daemon's output pile up
+            data, eof = read_all(s, 60)
+            th.join(5)
+            s.close()
+            self.assertEqual(err, [])
+            self.assertTrue(eof)
+            replies = data.decode().split("\n\n")
+            self.assertEqual(replies[-1], "")
+            replies = replies[:-1]
+            self.assertEqual(len(replies), n)
+            for i, r in enumerate(replies):
+                want = "# HELP " if i % 2 else "version: "
+                self.assertTrue(r.startswith(want), (i, r[:40]))
 
 
 class ClosedLog(unittest.TestCase):
