@@ -317,6 +317,47 @@ class MoreKeys(unittest.TestCase):
             self.assertEqual(after["timers_live"], 4)
             c.close()
 
+    def test_client_and_stats_timers_follow_idle_timeouts(self):
+        with Daemon(base()) as d, StatsConn(d.path("stats.sock")) as st:
+            cs = [tcp_client(d.port) for _ in range(3)]
+            d.wait_opens(3)
+            st.info()
+            i0 = st.info()
+            self.assertEqual((i0["timers_client_live"], i0["timers_live"]), (3, 4))
+            rewrite(d, base(idle_timeout="0"))
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            i1 = st.info()
+            # only send_timeout left: armed only while output is pending
+            self.assertEqual((i1["timers_client_live"], i1["timers_live"]), (0, 1))
+            rewrite(d, base(idle_timeout="7s"))
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            i2 = st.info()
+            self.assertEqual((i2["timers_client_live"], i2["timers_live"]), (3, 4))
+            due = float(parse_table(st.cmd("show timers"))[1][0][5])
+            self.assertTrue(5.0 < due <= 7.0, due)
+            conf = base(idle_timeout="7s")
+            conf["stats"]["idle_timeout"] = "0"
+            rewrite(d, conf)
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            i3 = st.info()
+            self.assertEqual((i3["timers_client_live"], i3["timers_live"]), (3, 3))
+            for i in (i1, i2, i3):
+                self.assertEqual(i["timer_allocations_total"], i0["timer_allocations_total"])
+            for c in cs:
+                c.close()
+
+    def test_stats_socket_needs_restart(self):
+        with Daemon(base()) as d, StatsConn(d.path("stats.sock")) as st:
+            conf = base()
+            conf["stats"]["socket"] = "{dir}/other.sock"
+            rewrite(d, conf)
+            start = len(d.log_lines())
+            self.assertEqual(st.cmd("reload"), "ok\n")
+            d.wait_log(r"\[stats\] socket\b.*restart", 2, start=start)
+            self.assertFalse(os.path.lexists(d.path("other.sock")))
+            with StatsConn(d.path("stats.sock")) as st2:
+                self.assertTrue(st2.cmd("help").startswith("show info"))
+
     def test_unix_listener_mode_removed_and_added(self):
         conf = base(listen=["tcp:127.0.0.1:{port}", "unix:{dir}/c.sock"], unix_mode="0666")
         with Daemon(conf) as d, StatsConn(d.path("stats.sock")) as st:
