@@ -480,6 +480,47 @@ class Pipelining(unittest.TestCase):
                 self.assertTrue(r.startswith(want), (i, r[:40]))
 
 
+class PendingClient(unittest.TestCase):
+    def test_pending_state_lag_and_send_timer(self):
+        conf = {"source": {"input": "stdin"},
+                "clients": {"buffer": "64MiB", "idle_timeout": "0", "send_timeout": "30s"}}
+        with Daemon(conf) as d, StatsConn(d.path("stats.sock")) as st:
+            i0 = st.info()
+            stuck = tcp_client(d.port, rcvbuf=4096)
+            sid = d.client_id(stuck)
+            self.assertEqual(st.info()["timers_client_live"], 0)   # nothing pending yet
+            th = d.feed_stdin(records(0, 3000000), close=False)
+            th.join(30)
+            self.assertFalse(th.is_alive())
+            deadline = time.monotonic() + 10
+            while st.info()["source_bytes_total"] < 27000000:
+                self.assertLess(time.monotonic(), deadline, "source not read")
+                time.sleep(0.05)
+            time.sleep(0.2)
+            i = st.info()
+            head, rows = parse_table(st.cmd("show clients"))
+            self.assertEqual(len(rows), 1)
+            r = rows[0]
+            self.assertEqual(int(r[0]), sid)
+            self.assertEqual(r[7], "pending")
+            lag, sent = int(r[4]), int(r[5])
+            self.assertGreater(lag, 1 << 20)
+            self.assertEqual(lag + sent, 27000000)
+            self.assertEqual(i["ring_used_bytes"], i["source_bytes_total"] - i["bytes_sent_total"])
+            self.assertEqual(i["timers_client_live"], 1, "send_timeout timer not armed while pending")
+            self.assertEqual(st.cmd("kill client %d" % sid), "ok\n")
+            self.assertIsNotNone(wait_eof(stuck, 3))
+            i2 = st.info()
+            self.assertEqual((i2["clients_connected"], i2["timers_client_live"],
+                              i2["ring_used_bytes"], i2["timers_live"]), (0, 0, 0, 1))
+            self.assertEqual(i2["timer_allocations_total"], i0["timer_allocations_total"] + 1)
+            head, rows = parse_table(st.cmd("show closed"))
+            self.assertEqual([(int(x[0]), x[4]) for x in rows], [(sid, "kill")])
+            self.assertGreaterEqual(int(rows[0][3]), sent)
+            self.assertLess(int(rows[0][3]), 27000000)
+            stuck.close()
+
+
 class ClosedLog(unittest.TestCase):
     def test_reasons(self):
         conf = {"source": {"input": "stdin"},
