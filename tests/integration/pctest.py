@@ -717,3 +717,138 @@ class Producer(threading.Thread):
         if self.is_alive():
             raise AssertionError("producer blocked for %.0fs (daemon not reading its source?)" % timeout)
         return self.count
+
+
+# -- stats socket ------------------------------------------------------------------
+
+def ctl_binary():
+    """The pipecastctl under test: $PIPECASTCTL, else the one next to
+    $PIPECASTD, else build/pipecastctl."""
+    if os.environ.get("PIPECASTCTL"):
+        return os.path.abspath(os.environ["PIPECASTCTL"])
+    d = os.environ.get("PIPECASTD")
+    if d:
+        sib = os.path.join(os.path.dirname(os.path.abspath(d)), "pipecastctl")
+        if os.access(sib, os.X_OK):
+            return sib
+    return os.path.join(REPO, "build", "pipecastctl")
+
+
+def rss_bytes(pid):
+    """VmRSS of a process in bytes, from /proc/PID/status."""
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1]) * 1024
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def parse_kv(text):
+    """A `name: value` reply body as an ordered dict of strings."""
+    out = {}
+    for ln in text.split("\n"):
+        if not ln:
+            continue
+        k, sep, v = ln.partition(": ")
+        if not sep:
+            raise AssertionError("not a 'name: value' line: %r" % ln)
+        out[k] = v
+    return out
+
+
+def parse_table(text):
+    """A table reply body: (header words, list of row word lists)."""
+    lines = [ln for ln in text.split("\n") if ln]
+    if not lines:
+        raise AssertionError("empty table reply")
+    return lines[0].split(" "), [ln.split(" ") for ln in lines[1:]]
+
+
+class StatsConn:
+    """One connection to the stats socket: send lines, read replies.
+
+    A reply is everything up to and including the first "\\n\\n"; reply()
+    returns it with the final empty line stripped (body ends with "\\n")."""
+
+    def __init__(self, path, timeout=5.0):
+        self.path = path
+        self.timeout = timeout
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.eof = False
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def reply_raw(self, timeout=None):
+        """The next reply including its terminating "\\n\\n"; raises on
+        timeout or EOF before a whole reply."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            i = self.buf.find(b"\n\n")
+            # A reply starts at a line start; "\n\n" inside it would be an empty line.
+            if i >= 0:
+                r, self.buf = self.buf[:i + 2], self.buf[i + 2:]
+                return r.decode("utf-8", "replace")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no whole stats reply within timeout; got %r" % self.buf[-200:])
+            if self.eof:
+                raise AssertionError("stats connection closed before a whole reply; got %r"
+                                     % self.buf[-200:])
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                self.eof = True
+            self.buf += chunk
+
+    def reply(self, timeout=None):
+        return self.reply_raw(timeout)[:-1]
+
+    def cmd(self, line, timeout=None):
+        """Send one command line, return its reply body."""
+        self.send(line + "\n")
+        return self.reply(timeout)
+
+    def info(self):
+        return {k: (int(v) if re.match(r"^-?\d+$", v) else v)
+                for k, v in parse_kv(self.cmd("show info")).items()}
+
+    def timers(self):
+        head, rows = parse_table(self.cmd("show timers"))
+        return head, rows
+
+    def wait_eof(self, timeout):
+        """Monotonic time at which the daemon closed, or None."""
+        if self.eof:
+            return time.monotonic()
+        t = wait_eof(self.sock, timeout)
+        if t is not None:
+            self.eof = True
+        return t
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+        return False
+
+
+def stats_query(path, line, timeout=5.0):
+    """Open a stats connection, run one command, close; return the reply body."""
+    with StatsConn(path, timeout) as s:
+        return s.cmd(line)
