@@ -55,6 +55,7 @@ test: deps
 run: deps all
 	@echo "pipecast demo: a built-in producer writes a timestamped record every 100 ms."
 	@echo "  connect a client:   nc 127.0.0.1 7070"
+	@echo "  query the stats:    build/pipecastctl info   (or: build/pipecastctl watch)"
 	@echo "  stop the daemon:    Ctrl-C"
 	@echo
 	@exec build/pipecastd -c conf/demo.conf

@@ -111,25 +111,6 @@ static void reload_apply(void)
 	stats_apply_config();
 }
 
-static int reload_try(struct config *cur, char *err, size_t errlen);
-
-/* The whole reload, framed by RELOADING=1 and READY=1; on any failure the
- * daemon keeps serving unchanged. */
-int reload_run(char *err, size_t errlen)
-{
-	struct config *cur = daemon_config();
-	int rc;
-
-	if (daemon_stopping()) {
-		snprintf(err, errlen, "the daemon is stopping");
-		return -1;
-	}
-	notify_reloading();
-	rc = reload_try(cur, err, errlen);
-	notify_reloaded();
-	return rc;
-}
-
 /* Loads, checks and binds; swaps only when all of that worked. */
 static int reload_try(struct config *cur, char *err, size_t errlen)
 {
@@ -155,4 +136,21 @@ static int reload_try(struct config *cur, char *err, size_t errlen)
 	reload_apply();
 	log_notice("reloaded %s", conf_file ? conf_file : "(built-in defaults)");
 	return 0;
+}
+
+/* The whole reload, framed by RELOADING=1 and READY=1; on any failure the
+ * daemon keeps serving unchanged. */
+int reload_run(char *err, size_t errlen)
+{
+	struct config *cur = daemon_config();
+	int rc;
+
+	if (daemon_stopping()) {
+		snprintf(err, errlen, "the daemon is stopping");
+		return -1;
+	}
+	notify_reloading();
+	rc = reload_try(cur, err, errlen);
+	notify_reloaded();
+	return rc;
 }

@@ -117,6 +117,21 @@ class ExecSource(unittest.TestCase):
                 self.assertEqual(ln, b"tick")
             c.close()
 
+    def test_exec_inherits_no_daemon_descriptor(self):
+        """Listeners, clients, the stats socket: all close-on-exec."""
+        conf = {"source": {"input": "exec:sleep 0.5; ls /proc/self/fd | tr '\\n' ' '; "
+                           "echo; sleep 5"},
+                "clients": {"listen": ["tcp:127.0.0.1:{port}", "unix:{dir}/c.sock"]}}
+        with Daemon(conf) as d:
+            c = tcp_client(d.port)
+            u = unix_client(d.path("c.sock"))
+            d.wait_opens(2)
+            line = recv_lines(c, 1, timeout=5).decode().split()
+            # ls itself holds 0, 1, 2 and the directory it reads.
+            self.assertEqual(sorted(line, key=int), ["0", "1", "2", "3"])
+            c.close()
+            u.close()
+
     def test_exec_stderr_is_logged(self):
         conf = {"source": {"input": "exec:echo oops >&2; echo x", "restart_delay": "100ms"}}
         with Daemon(conf) as d:
