@@ -148,6 +148,42 @@ class Notify(unittest.TestCase):
             n.close()
 
 
+class JournalLog(unittest.TestCase):
+    """Under the journal (JOURNAL_STREAM names standard error) lines carry a
+    <N> priority prefix instead of a timestamp."""
+
+    def run_with_stderr_file(self, journal):
+        d = tempfile.mkdtemp(prefix="pctest-journal-")
+        try:
+            path = os.path.join(d, "err.log")
+            with open(path, "wb") as err:
+                st = os.fstat(err.fileno())
+                env = dict(os.environ)
+                env["JOURNAL_STREAM"] = ("%d:%d" % (st.st_dev, st.st_ino) if journal
+                                         else "%d:%d" % (st.st_dev, st.st_ino + 1))
+                p = subprocess.run([binary(), "-o", "daemon.log_level=debug",
+                                    "-o", "clients.listen=tcp:127.0.0.1:%d" % tcp_free_port(),
+                                    "-o", "stats.socket=%s/s.sock" % d],
+                                   stdin=subprocess.DEVNULL, stderr=err, env=env, timeout=10)
+            self.assertEqual(p.returncode, 0)
+            return open(path).read().splitlines()
+        finally:
+            shutil.rmtree(d)
+
+    def test_priority_prefixes_when_stderr_is_the_journal(self):
+        lines = self.run_with_stderr_file(True)
+        self.assertTrue(lines)
+        for ln in lines:
+            self.assertRegex(ln, r"^<[3-7]>\S")
+        self.assertTrue(any(ln.startswith("<5>ready") for ln in lines), lines)
+        self.assertTrue(any(ln.startswith("<6>stats socket") for ln in lines), lines)
+
+    def test_timestamps_when_stderr_is_something_else(self):
+        for ln in self.run_with_stderr_file(False):
+            self.assertRegex(ln, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} "
+                                 r"(error|warning|notice|info|debug): ")
+
+
 @unittest.skipUnless(HAVE_ACTIVATE, "systemd-socket-activate not installed")
 class SocketActivation(unittest.TestCase):
     CONF = ("[source]\ninput = exec:while :; do echo tick; sleep 0.05; done\n"
