@@ -485,63 +485,68 @@ static const struct key_def config_keys[N_KEYS] = {
  * to say at the place of the key set last (last_a: that key is a). */
 struct rule {
 	enum key_id a, b;
-	bool (*broken)(const struct config *c);
-	void (*explain)(const struct config *c, bool last_a, char *buf, size_t len);
+	bool (*broken)(const struct config *c, const void *arg);
+	void (*explain)(const struct config *c, const void *arg, bool last_a,
+			char *buf, size_t len);
+	const void *arg;
 };
 
-/* max_line must leave room for four lines in the ring. */
-static bool rule_max_line_broken(const struct config *c)
+/* A size key that must stay within a fraction of the ring. */
+struct cap {
+	size_t off;          /* the uint64_t field in struct config */
+	uint64_t div;
+	const char *name;
+};
+
+static const struct cap cap_max_line = {
+	offsetof(struct config, source.max_line), 4, "max_line" };  /* four lines fit */
+static const struct cap cap_backlog = {
+	offsetof(struct config, clients.backlog), 2, "backlog" };   /* half the ring */
+
+/* The capped value of a configuration. */
+static uint64_t rule_cap_value(const struct config *c, const struct cap *cap)
 {
-	return c->source.max_line > c->clients.buffer / 4;
+	return *(const uint64_t *)(const void *)((const char *)c + cap->off);
 }
 
-/* Words for a max_line/buffer conflict. */
-static void rule_max_line_explain(const struct config *c, bool last_a,
-				  char *buf, size_t len)
+/* The key exceeds buffer / div. */
+static bool rule_cap_broken(const struct config *c, const void *arg)
 {
-	char ml[32], q[32];
+	const struct cap *cap = arg;
 
-	units_format_size(c->source.max_line, ml, sizeof(ml));
-	units_format_size(c->clients.buffer / 4, q, sizeof(q));
+	return rule_cap_value(c, cap) > c->clients.buffer / cap->div;
+}
+
+/* Words for a size/buffer conflict, from either key's side. */
+static void rule_cap_explain(const struct config *c, const void *arg, bool last_a,
+			     char *buf, size_t len)
+{
+	const struct cap *cap = arg;
+	char v[32], q[32];
+
+	units_format_size(rule_cap_value(c, cap), v, sizeof(v));
+	units_format_size(c->clients.buffer / cap->div, q, sizeof(q));
 	if (last_a)
-		snprintf(buf, len, "%s exceeds buffer/4 (%s)", ml, q);
+		snprintf(buf, len, "%s exceeds buffer/%llu (%s)", v,
+			 (unsigned long long)cap->div, q);
 	else
-		snprintf(buf, len, "leaves max_line (%s) above buffer/4 (%s)",
-			 ml, q);
-}
-
-/* backlog must fit in half the ring. */
-static bool rule_backlog_broken(const struct config *c)
-{
-	return c->clients.backlog > c->clients.buffer / 2;
-}
-
-/* Words for a backlog/buffer conflict. */
-static void rule_backlog_explain(const struct config *c, bool last_a,
-				 char *buf, size_t len)
-{
-	char bl[32], h[32];
-
-	units_format_size(c->clients.backlog, bl, sizeof(bl));
-	units_format_size(c->clients.buffer / 2, h, sizeof(h));
-	if (last_a)
-		snprintf(buf, len, "%s exceeds buffer/2 (%s)", bl, h);
-	else
-		snprintf(buf, len, "leaves backlog (%s) above buffer/2 (%s)",
-			 bl, h);
+		snprintf(buf, len, "leaves %s (%s) above buffer/%llu (%s)", cap->name, v,
+			 (unsigned long long)cap->div, q);
 }
 
 /* Heartbeats are records, so they need line framing. */
-static bool rule_heartbeat_broken(const struct config *c)
+static bool rule_heartbeat_broken(const struct config *c, const void *arg)
 {
+	(void)arg;
 	return c->clients.heartbeat_ms && c->source.framing == FRAMING_RAW;
 }
 
 /* Words for a heartbeat/framing conflict. */
-static void rule_heartbeat_explain(const struct config *c, bool last_a,
-				   char *buf, size_t len)
+static void rule_heartbeat_explain(const struct config *c, const void *arg,
+				   bool last_a, char *buf, size_t len)
 {
 	(void)c;
+	(void)arg;
 	snprintf(buf, len, "%s", last_a ? "needs framing = line (framing is raw)"
 		 : "heartbeat needs framing = line");
 }
@@ -557,16 +562,18 @@ static enum src_input rule_needed_input(bool is_eof, unsigned v)
 
 /* on_eof must suit the input (an unset one is "exit" until it is resolved
  * to the input's default, so only an explicit one can break this). */
-static bool rule_on_eof_broken(const struct config *c)
+static bool rule_on_eof_broken(const struct config *c, const void *arg)
 {
+	(void)arg;
 	enum src_input need = rule_needed_input(true, c->source.on_eof);
 
 	return need != SRC_STDIN && need != c->source.input;
 }
 
 /* on_idle = restart only makes sense for a command. */
-static bool rule_on_idle_broken(const struct config *c)
+static bool rule_on_idle_broken(const struct config *c, const void *arg)
 {
+	(void)arg;
 	enum src_input need = rule_needed_input(false, c->source.on_idle);
 
 	return need != SRC_STDIN && need != c->source.input;
@@ -579,9 +586,10 @@ static const char *rule_input_form(enum src_input in)
 }
 
 /* Words for an on_eof/input conflict. */
-static void rule_on_eof_explain(const struct config *c, bool last_a,
+static void rule_on_eof_explain(const struct config *c, const void *arg, bool last_a,
 				char *buf, size_t len)
 {
+	(void)arg;
 	const char *v = on_eof_names[c->source.on_eof];
 
 	snprintf(buf, len, "%s%s needs input = %s", last_a ? "" : "on_eof = ",
@@ -589,9 +597,10 @@ static void rule_on_eof_explain(const struct config *c, bool last_a,
 }
 
 /* Words for an on_idle/input conflict. */
-static void rule_on_idle_explain(const struct config *c, bool last_a,
+static void rule_on_idle_explain(const struct config *c, const void *arg, bool last_a,
 				 char *buf, size_t len)
 {
+	(void)arg;
 	const char *v = on_idle_names[c->source.on_idle];
 
 	snprintf(buf, len, "%s%s needs input = %s", last_a ? "" : "on_idle = ",
@@ -599,11 +608,11 @@ static void rule_on_idle_explain(const struct config *c, bool last_a,
 }
 
 static const struct rule config_rules[] = {
-	{ K_MAX_LINE, K_BUFFER, rule_max_line_broken, rule_max_line_explain },
-	{ K_BACKLOG, K_BUFFER, rule_backlog_broken, rule_backlog_explain },
-	{ K_HEARTBEAT, K_FRAMING, rule_heartbeat_broken, rule_heartbeat_explain },
-	{ K_ON_EOF, K_INPUT, rule_on_eof_broken, rule_on_eof_explain },
-	{ K_ON_IDLE, K_INPUT, rule_on_idle_broken, rule_on_idle_explain },
+	{ K_MAX_LINE, K_BUFFER, rule_cap_broken, rule_cap_explain, &cap_max_line },
+	{ K_BACKLOG, K_BUFFER, rule_cap_broken, rule_cap_explain, &cap_backlog },
+	{ K_HEARTBEAT, K_FRAMING, rule_heartbeat_broken, rule_heartbeat_explain, NULL },
+	{ K_ON_EOF, K_INPUT, rule_on_eof_broken, rule_on_eof_explain, NULL },
+	{ K_ON_IDLE, K_INPUT, rule_on_idle_broken, rule_on_idle_explain, NULL },
 };
 
 /* Checks every rule, reporting at the place of the key set last. */
@@ -615,9 +624,9 @@ static void config_check_rules(struct loader *l)
 		enum key_id last = last_a ? r->a : r->b;
 		char body[160];
 
-		if (!r->broken(&l->cfg))
+		if (!r->broken(&l->cfg, r->arg))
 			continue;
-		r->explain(&l->cfg, last_a, body, sizeof(body));
+		r->explain(&l->cfg, r->arg, last_a, body, sizeof(body));
 		config_err_at(l, &l->set_at[last],
 			      section_names[config_keys[last].section],
 			      config_keys[last].name, "%s", body);
@@ -633,9 +642,9 @@ const char *config_violation(const struct config *c, char *buf, size_t len)
 		const struct rule *r = &config_rules[i];
 		char body[160];
 
-		if (!r->broken(c))
+		if (!r->broken(c, r->arg))
 			continue;
-		r->explain(c, true, body, sizeof(body));
+		r->explain(c, r->arg, true, body, sizeof(body));
 		snprintf(buf, len, "[%s] %s: %s", section_names[config_keys[r->a].section],
 			 config_keys[r->a].name, body);
 		return buf;
