@@ -24,8 +24,8 @@
 
 struct client {
 	TAILQ_ENTRY(client) entry;
-	ev_io rio;               /* bytes from the client: discarded, but activity */
-	ev_io wio;               /* runs only while output is pending */
+	ev_io io;                /* reads always (discarded, but activity); also
+				  * writability while output is pending */
 	ev_timer timer;          /* the one timer: idle and send deadlines */
 	struct deadline dl;
 	int fd;
@@ -37,7 +37,7 @@ struct client {
 	bool draining;           /* graceful stop: close once caught up */
 	bool closed;
 	struct client_list *list;
-	char addr[64];
+	char addr[56];            /* "[v4-mapped v6 address]:65535" fits */
 };
 
 TAILQ_HEAD(client_list, client);
@@ -92,8 +92,7 @@ static void client_close(struct client *c, enum close_reason why)
 	if (c->closed)
 		return;
 	c->closed = true;
-	ev_io_stop(loop, &c->rio);
-	ev_io_stop(loop, &c->wio);
+	ev_io_stop(loop, &c->io);
 	timer_disarm(TK_CLIENT, &c->timer);
 	close(c->fd);
 	c->fd = -1;
@@ -131,15 +130,11 @@ static void client_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 }
 
 /* Reads and discards what the client sends; it counts as activity. */
-static void client_read_cb(struct ev_loop *l, ev_io *w, int revents)
+static void client_read(struct client *c)
 {
 	static char sink[16384];
-	struct client *c = container_of(w, struct client, rio);
-	ssize_t n;
+	ssize_t n = read(c->fd, sink, sizeof(sink));
 
-	(void)l;
-	(void)revents;
-	n = read(c->fd, sink, sizeof(sink));
 	if (n > 0) {
 		c->dl.last_activity = mono_ns();
 		return;
@@ -150,14 +145,24 @@ static void client_read_cb(struct ev_loop *l, ev_io *w, int revents)
 		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
 }
 
-/* The socket can take more: continue writing. */
-static void client_write_cb(struct ev_loop *l, ev_io *w, int revents)
+/* The one I/O watcher: bytes to read, or room to write what is pending. */
+static void client_io_cb(struct ev_loop *l, ev_io *w, int revents)
 {
-	struct client *c = container_of(w, struct client, wio);
+	struct client *c = container_of(w, struct client, io);
 
 	(void)l;
-	(void)revents;
-	client_flush(c);
+	if (revents & EV_READ)
+		client_read(c);
+	if ((revents & EV_WRITE) && !c->closed)
+		client_flush(c);
+}
+
+/* Watches for reading only, or for writing too (one epoll_ctl). */
+static void client_watch(struct client *c, int events)
+{
+	ev_io_stop(loop, &c->io);
+	ev_io_set(&c->io, c->fd, events);
+	ev_io_start(loop, &c->io);
 }
 
 /* Accounts for n bytes accepted by the socket. */
@@ -179,7 +184,7 @@ static void client_set_pending(struct client *c)
 	if (c->list == &pending)
 		return;
 	client_move(c, &pending);
-	ev_io_start(loop, &c->wio);
+	client_watch(c, EV_READ | EV_WRITE);
 	c->dl.pending = true;
 	c->dl.send_since = mono_ns();
 	client_timer_update(c, false);
@@ -195,7 +200,7 @@ static void client_set_live(struct client *c)
 	if (c->list == &live)
 		return;
 	client_move(c, &live);
-	ev_io_stop(loop, &c->wio);
+	client_watch(c, EV_READ);
 	c->dl.pending = false;
 }
 
@@ -268,8 +273,7 @@ static struct client *client_new(int fd, const char *addr)
 	c->dl.last_activity = c->created;
 	cursor_init(&c->cur, client_start());
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
-	ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
 	timer_setup(TK_CLIENT, &c->timer, client_timer_cb);
 	c->list = &live;
 	TAILQ_INSERT_TAIL(&live, c, entry);
@@ -297,7 +301,7 @@ void client_accept(int fd, const char *addr, bool tcp)
 	counters.clients_connected++;
 	counters.clients_accepted_total++;
 	log_info("client %llu open %s", (unsigned long long)c->id, c->addr);
-	ev_io_start(loop, &c->rio);
+	ev_io_start(loop, &c->io);
 	client_timer_update(c, true);
 	client_flush(c);
 }
