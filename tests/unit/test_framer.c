@@ -5,12 +5,14 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "framer.h"
 
 struct sink {
-	char data[4096];
+	char data[8192];
 	size_t len;
 	uint64_t records;
 	int calls;
@@ -171,6 +173,87 @@ static void raw_passes_bytes_unchanged_one_record_per_read(void **state)
 	framer_free(&f);
 }
 
+/* The rules of SPEC "Records", one byte at a time: the reference the
+ * framer must agree with. Returns the output length. */
+static size_t reference_frame(const char *in, size_t n, size_t max_line, char *out,
+			      uint64_t *records, uint64_t *long_lines)
+{
+	size_t o = 0, col = 0;
+	bool cut = false;
+
+	*records = *long_lines = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] != '\n' && col == max_line - 1) {
+			/* the line goes on past max_line - 1 bytes: cut it here */
+			out[o++] = '\n';
+			(*records)++;
+			if (!cut)
+				(*long_lines)++;
+			cut = true;
+			col = 0;
+		}
+		out[o++] = in[i];
+		col++;
+		if (in[i] == '\n') {
+			(*records)++;
+			col = 0;
+			cut = false;
+		}
+	}
+	if (col > 0) {
+		out[o++] = '\n';
+		(*records)++;
+	}
+	return o;
+}
+
+/* A deterministic pseudo-random sequence (no sleeps, no clock). */
+static uint32_t lcg(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return *state >> 16;
+}
+
+static void agrees_with_the_byte_by_byte_reference(void **state)
+{
+	static char in[3000], want[6000];
+	uint32_t seed = 42;
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		size_t max_line = 16 + lcg(&seed) % 64, n = lcg(&seed) % sizeof(in);
+		unsigned nl_every = 1 + lcg(&seed) % 120;
+		uint64_t recs, longs;
+		struct framer f;
+		struct sink *s = calloc(1, sizeof(*s));
+		size_t wn, off = 0;
+
+		for (size_t i = 0; i < n; i++)
+			in[i] = lcg(&seed) % nl_every == 0 ? '\n' : (char)('a' + lcg(&seed) % 26);
+		wn = reference_frame(in, n, max_line, want, &recs, &longs);
+		framer_init(&f, false, max_line, max_line + 1 + lcg(&seed) % 200, sink_emit, s);
+		while (off < n) {
+			size_t room, step = 1 + lcg(&seed) % 300;
+			char *p = framer_space(&f, &room);
+
+			if (step > room)
+				step = room;
+			if (step > n - off)
+				step = n - off;
+			memcpy(p, in + off, step);
+			framer_commit(&f, step);
+			off += step;
+		}
+		framer_finish(&f);
+		assert_int_equal(s->len, wn);
+		assert_memory_equal(s->data, want, wn);
+		assert_int_equal(s->records, recs);
+		assert_int_equal(f.long_lines, longs);
+		framer_free(&f);
+		free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +265,7 @@ int main(void)
 		cmocka_unit_test(exactly_max_line_is_not_long),
 		cmocka_unit_test(finish_completes_the_last_line),
 		cmocka_unit_test(raw_passes_bytes_unchanged_one_record_per_read),
+		cmocka_unit_test(agrees_with_the_byte_by_byte_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
