@@ -7,8 +7,9 @@
  * framer_finish().
  *
  * Invariants checked (any failure aborts):
- *  - every piece holds exactly `records` newlines and, when records > 0,
- *    ends in '\n' (raw: every piece is one record, one commit);
+ *  - line framing: every piece is whole records: it holds exactly
+ *    `records` newlines, at least one, and ends in '\n' (so no emit leaves
+ *    the ring's head inside a record); raw: every piece is one record;
  *  - after every commit and after finish, the output so far is empty or
  *    ends in '\n' (line framing), so a flush never splits a record;
  *  - line framing: the output equals the reference model below: the input
@@ -72,8 +73,8 @@ static void fuzz_emit(void *ctx, const char *data, size_t n, uint64_t records)
 		fuzz_fail("raw piece is not one record");
 	if (!s->raw && fuzz_count_nl(data, n) != records)
 		fuzz_fail("piece's record count differs from its newlines");
-	if (!s->raw && records > 0 && data[n - 1] != '\n')
-		fuzz_fail("piece with records does not end in a newline");
+	if (!s->raw && (records == 0 || data[n - 1] != '\n'))
+		fuzz_fail("piece does not end at a record boundary");
 	if (s->len + n > s->cap)
 		fuzz_fail("more output than the model allows");
 	memcpy(s->out + s->len, data, n);
