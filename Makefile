@@ -91,3 +91,57 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# ---- fuzzing (libFuzzer; Debian: clang-14, libclang-rt-14-dev) -------------
+# build/fuzz/fuzz_X is tests/fuzz/fuzz_X.c linked with every lib/*.c, all
+# compiled by clang with the fuzzer, ASan and UBSan. The fuzzers only ever
+# write into build/fuzz/: `make fuzz` grows build/fuzz/corpus/X (seeded from
+# tests/fuzz/corpus/X) for FUZZ_SECONDS per target; `fuzz-smoke` runs every
+# target at once on a fresh copy of the seeds for FUZZ_SMOKE_SECONDS. Both
+# fail on a crash, a leak or a broken invariant; the input that did it is
+# kept as build/fuzz/artifacts/X-crash-*.
+FUZZ_CC            ?= clang-14
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_CFLAGS        := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
+                      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_OPTS          := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_TARGETS       := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+# max_len per target: config lines reach 4 KiB, so its inputs need room.
+FUZZ_MAXLEN_fuzz_config  := 16384
+FUZZ_MAXLEN_fuzz_framer  := 8192
+FUZZ_MAXLEN_fuzz_statcmd := 2048
+FUZZ_MAXLEN_fuzz_ring    := 4096
+
+.PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+# run-fuzzer TARGET CORPUS_DIR SECONDS: one libFuzzer run, its log kept.
+define run-fuzzer
+@mkdir -p $(2) build/fuzz/artifacts
+@cp -n tests/fuzz/corpus/$(1)/* $(2)/
+@echo "fuzz: $(1) for $(3) s"
+@build/fuzz/$(1) $(FUZZ_OPTS) -max_total_time=$(3) -max_len=$(FUZZ_MAXLEN_$(1)) \
+   $(if $(wildcard tests/fuzz/$(1).dict),-dict=tests/fuzz/$(1).dict) \
+   -artifact_prefix=build/fuzz/artifacts/$(1)- $(2) >build/fuzz/$(1).log 2>&1 \
+ && echo "fuzz: $(1) ok, $$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$(1).log) runs" \
+ || { tail -40 build/fuzz/$(1).log; echo "fuzz: $(1) FAILED (log: build/fuzz/$(1).log)"; exit 1; }
+endef
+
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory -k $(FUZZ_TARGETS:%=fuzz-run-%)
+
+$(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: build/fuzz/%
+	$(call run-fuzzer,$*,build/fuzz/corpus/$*,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-build
+	@$(MAKE) --no-print-directory -k -j$(words $(FUZZ_TARGETS)) $(FUZZ_TARGETS:%=fuzz-smoke-%)
+
+$(FUZZ_TARGETS:%=fuzz-smoke-%): fuzz-smoke-%: build/fuzz/%
+	@rm -rf build/fuzz/smoke/$*
+	$(call run-fuzzer,$*,build/fuzz/smoke/$*,$(FUZZ_SMOKE_SECONDS))

@@ -34,25 +34,29 @@ char *framer_space(struct framer *f, size_t *room)
 	return f->buf + f->len;
 }
 
-/* Emits one piece of an over-long line: max_line - 1 bytes and a '\n'. */
-static void framer_cut(struct framer *f, const char *p)
+/* Emits one piece of an over-long line, max_line - 1 bytes and a '\n', as
+ * one record in one call: the byte after the piece is replaced by the '\n'
+ * for the call, so that no emit ever ends inside a record (a reader skipped
+ * to the ring's head between two halves would start mid-record). */
+static void framer_cut(struct framer *f, char *p)
 {
-	static const char nl = '\n';
+	char keep = p[f->max_line - 1];
 
 	if (!f->in_long)
 		f->long_lines++;
 	f->in_long = true;
-	f->emit(f->ctx, p, f->max_line - 1, 0);
-	f->emit(f->ctx, &nl, 1, 1);
+	p[f->max_line - 1] = '\n';
+	f->emit(f->ctx, p, f->max_line, 1);
+	p[f->max_line - 1] = keep;
 }
 
 /* Walks the complete lines in [p, end) and emits runs of well-sized lines
  * in one piece each; returns where the unfinished line starts. */
-static const char *framer_lines(struct framer *f, const char *p, const char *end)
+static char *framer_lines(struct framer *f, char *p, const char *end)
 {
 	const char *run = p;
 	uint64_t records = 0;
-	const char *nl;
+	char *nl;
 
 	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		while ((size_t)(nl + 1 - p) > f->max_line) {
@@ -73,7 +77,7 @@ static const char *framer_lines(struct framer *f, const char *p, const char *end
 }
 
 /* Cuts an unfinished line that already exceeds max_line; keeps the rest. */
-static const char *framer_long_tail(struct framer *f, const char *p, const char *end)
+static char *framer_long_tail(struct framer *f, char *p, const char *end)
 {
 	while ((size_t)(end - p) >= f->max_line) {
 		framer_cut(f, p);
@@ -85,7 +89,8 @@ static const char *framer_long_tail(struct framer *f, const char *p, const char 
 /* Frames freshly read bytes: in raw framing one read is one record. */
 void framer_commit(struct framer *f, size_t n)
 {
-	const char *end, *p;
+	const char *end;
+	char *p;
 
 	if (n == 0)
 		return;

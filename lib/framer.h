@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Receives output: n bytes holding `records` whole records. */
+/* Receives output: n bytes holding `records` whole records. In line
+ * framing every piece ends with a record's '\n' (records >= 1), so the
+ * ring's head is at a record start after every emit. data is only valid
+ * during the call. */
 typedef void (*framer_emit_fn)(void *ctx, const char *data, size_t n, uint64_t records);
 
 struct framer {

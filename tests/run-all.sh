@@ -60,6 +60,20 @@ docs() {
 	printf '%-40s %s\n' "documentation" "${line:-no result}"
 }
 
+# Adds the libFuzzer smoke runs (make fuzz-smoke): each target is one test.
+fuzz() {
+	local out p f
+	out=$(make --no-print-directory fuzz-smoke 2>&1)
+	local rc=$?
+	p=$(printf '%s\n' "$out" | grep -cE '^fuzz: fuzz_[a-z_]+ ok')
+	f=$(printf '%s\n' "$out" | grep -cE '^fuzz: fuzz_[a-z_]+ FAILED')
+	[ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -vE '^fuzz: fuzz_[a-z_]+ (for|ok)' | tail -40
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+	printf '%-40s %s passed, %s failed\n' "fuzz-smoke" "$p" "$f"
+}
+
 for t in "$@"; do
 	unit "build/tests/$t"
 	unit "build/san/tests/$t"
@@ -69,5 +83,6 @@ if [ -f tests/integration/run.py ]; then
 	integration build/pipecastd
 	integration build/san/pipecastd
 fi
+fuzz
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -254,6 +254,41 @@ static void agrees_with_the_byte_by_byte_reference(void **state)
 	}
 }
 
+/* Checks that a piece is whole records: it ends in '\n' and holds as many
+ * newlines as it says records, at least one. */
+static void whole_record_emit(void *ctx, const char *data, size_t n, uint64_t records)
+{
+	uint64_t nl = 0;
+
+	for (size_t i = 0; i < n; i++)
+		nl += data[i] == '\n';
+	assert_true(n > 0);
+	assert_int_equal(data[n - 1], '\n');
+	assert_true(records >= 1);
+	assert_int_equal(nl, records);
+	sink_emit(ctx, data, n, records);
+}
+
+/* Regression (found by tests/fuzz/fuzz_ring): a cut piece and its '\n' came
+ * in two emits, so a reader skipped to the ring's head between them started
+ * inside a record; now every emit ends at a record boundary. */
+static void long_line_pieces_are_emitted_as_whole_records(void **state)
+{
+	struct framer f;
+	struct sink s = { 0 };
+
+	(void)state;
+	framer_init(&f, false, 8, 32, whole_record_emit, &s);
+	feed(&f, "abcdefghijklmnopq\nok\n", 64);      /* cut in framer_lines */
+	feed(&f, "0123456789ABCDEFGHIJ", 4);            /* cut as it comes */
+	framer_finish(&f);
+	assert_string_equal(s.data, "abcdefg\nhijklmn\nopq\nok\n"
+			    "0123456\n789ABCD\nEFGHIJ\n");
+	assert_int_equal(s.records, 7);
+	assert_int_equal(f.long_lines, 2);
+	framer_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +301,7 @@ int main(void)
 		cmocka_unit_test(finish_completes_the_last_line),
 		cmocka_unit_test(raw_passes_bytes_unchanged_one_record_per_read),
 		cmocka_unit_test(agrees_with_the_byte_by_byte_reference),
+		cmocka_unit_test(long_line_pieces_are_emitted_as_whole_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

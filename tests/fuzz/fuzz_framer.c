@@ -1,0 +1,227 @@
+/* fuzz_framer.c: libFuzzer target for lib/framer.c (SPEC "Records").
+ *
+ * Input: byte 0 picks the framing (bit 0: raw) and the buffer's spare room
+ * beyond max_line (bits 1..7); byte 1 picks max_line (16..256); bytes 2..3
+ * seed the chunk sizes; the rest is the producer's stream, fed through
+ * framer_space()/framer_commit() in chunks of 1..room bytes, then
+ * framer_finish().
+ *
+ * Invariants checked (any failure aborts):
+ *  - line framing: every piece is whole records: it holds exactly
+ *    `records` newlines, at least one, and ends in '\n' (so no emit leaves
+ *    the ring's head inside a record); raw: every piece is one record;
+ *  - after every commit and after finish, the output so far is empty or
+ *    ends in '\n' (line framing), so a flush never splits a record;
+ *  - line framing: the output equals the reference model below: the input
+ *    with a '\n' inserted before the max_line-th byte of a line segment
+ *    (a segment being a line, or what is left of it after an inserted
+ *    '\n'), and one '\n' appended at the end when the input is non-empty
+ *    and does not end in '\n'; every record of the output is at most
+ *    max_line bytes; the records counted equal the newlines of the output;
+ *    long_lines equals the number of input lines longer than max_line,
+ *    newline included (a last line without one counts one for it);
+ *  - raw framing: the output equals the input, byte for byte;
+ *  - framer_free leaves alloc_live() where framer_init found it. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "framer.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define HEADER 4
+
+/* What the framer handed out, and how. */
+struct sink {
+	char *out;
+	size_t len, cap;
+	uint64_t records;
+	uint64_t pieces;
+	bool raw;
+};
+
+/* Stops the run with a message; libFuzzer saves the input as a crash. */
+static void fuzz_fail(const char *what)
+{
+	fprintf(stderr, "fuzz_framer: invariant broken: %s\n", what);
+	abort();
+}
+
+/* Counts the newlines of n bytes. */
+static uint64_t fuzz_count_nl(const char *p, size_t n)
+{
+	uint64_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
+/* The framer's emit callback: checks the piece and appends it. */
+static void fuzz_emit(void *ctx, const char *data, size_t n, uint64_t records)
+{
+	struct sink *s = ctx;
+
+	if (n == 0)
+		fuzz_fail("empty piece");
+	if (s->raw && records != 1)
+		fuzz_fail("raw piece is not one record");
+	if (!s->raw && fuzz_count_nl(data, n) != records)
+		fuzz_fail("piece's record count differs from its newlines");
+	if (!s->raw && (records == 0 || data[n - 1] != '\n'))
+		fuzz_fail("piece does not end at a record boundary");
+	if (s->len + n > s->cap)
+		fuzz_fail("more output than the model allows");
+	memcpy(s->out + s->len, data, n);
+	s->len += n;
+	s->records += records;
+	s->pieces++;
+}
+
+/* Line framing as SPEC words it, one byte at a time; returns the length
+ * of the expected output written to exp and the long lines in *longs. */
+static size_t fuzz_model(const uint8_t *in, size_t n, size_t max_line,
+			 char *exp, uint64_t *longs)
+{
+	size_t len = 0, seg = 0;
+	bool in_long = false;
+
+	*longs = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i] == '\n') {
+			exp[len++] = '\n';
+			seg = 0;
+			in_long = false;
+			continue;
+		}
+		if (seg == max_line - 1) {
+			exp[len++] = '\n';
+			seg = 0;
+			if (!in_long)
+				(*longs)++;
+			in_long = true;
+		}
+		exp[len++] = (char)in[i];
+		seg++;
+	}
+	if (n && in[n - 1] != '\n')
+		exp[len++] = '\n';
+	return len;
+}
+
+/* Checks that no record of the output is longer than max_line. */
+static void fuzz_check_records(const struct sink *s, size_t max_line)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < s->len; i++) {
+		if (s->out[i] != '\n')
+			continue;
+		if (i + 1 - start > max_line)
+			fuzz_fail("record longer than max_line");
+		start = i + 1;
+	}
+	if (start != s->len)
+		fuzz_fail("output ends inside a record");
+}
+
+/* A small deterministic generator for the chunk sizes. */
+static uint32_t fuzz_next(uint32_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 17;
+	*st ^= *st << 5;
+	return *st;
+}
+
+/* Feeds the stream in chunks; checks the boundary after each commit. */
+static void fuzz_feed(struct framer *f, struct sink *s, const uint8_t *in,
+		      size_t n, uint32_t seed)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		size_t room, chunk;
+		char *p = framer_space(f, &room);
+		uint32_t r = fuzz_next(&seed);
+
+		if (room == 0)
+			fuzz_fail("framer has no room");
+		chunk = (r & 3) == 0 ? room : 1 + (r >> 2) % room;
+		if (chunk > n - off)
+			chunk = n - off;
+		memcpy(p, in + off, chunk);
+		framer_commit(f, chunk);
+		off += chunk;
+		if (!f->raw && s->len && s->out[s->len - 1] != '\n')
+			fuzz_fail("commit left the output inside a record");
+		if (!f->raw && f->len >= f->max_line)
+			fuzz_fail("framer holds a whole max_line");
+	}
+	framer_finish(f);
+	if (f->len != 0)
+		fuzz_fail("framer holds bytes after finish");
+}
+
+/* Compares the sink with what the framing must produce. */
+static void fuzz_check(const struct framer *f, const struct sink *s,
+		       const uint8_t *in, size_t n)
+{
+	uint64_t longs;
+	char *exp;
+	size_t elen;
+
+	if (f->raw) {
+		if (s->len != n || (n && memcmp(s->out, in, n) != 0))
+			fuzz_fail("raw output differs from the input");
+		if (f->long_lines != 0)
+			fuzz_fail("raw framing counted long lines");
+		return;
+	}
+	exp = malloc(2 * n + 2);
+	if (!exp)
+		abort();
+	elen = fuzz_model(in, n, f->max_line, exp, &longs);
+	if (elen != s->len || (elen && memcmp(exp, s->out, elen) != 0))
+		fuzz_fail("line output differs from the model");
+	free(exp);
+	if (s->records != fuzz_count_nl(s->out, s->len))
+		fuzz_fail("records counted differ from the newlines sent");
+	if (f->long_lines != longs)
+		fuzz_fail("long_lines differs from the model");
+	fuzz_check_records(s, f->max_line);
+}
+
+/* One input: see the top of this file. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct framer f;
+	struct sink s = { 0 };
+	uint64_t live0 = alloc_live();
+	size_t max_line, cap, n;
+	uint32_t seed;
+
+	if (size < HEADER)
+		return 0;
+	max_line = 16 + data[1] % 241;
+	cap = max_line + 1 + (data[0] >> 1);
+	seed = ((uint32_t)data[2] << 8 | data[3]) + 1;
+	n = size - HEADER;
+	s.raw = data[0] & 1;
+	s.cap = 2 * n + 2;
+	s.out = malloc(s.cap);
+	if (!s.out || framer_init(&f, s.raw, max_line, cap, fuzz_emit, &s) < 0)
+		abort();
+	fuzz_feed(&f, &s, data + HEADER, n, seed);
+	fuzz_check(&f, &s, data + HEADER, n);
+	framer_free(&f);
+	free(s.out);
+	if (alloc_live() != live0)
+		fuzz_fail("framer leaked an allocation");
+	return 0;
+}
