@@ -145,3 +145,20 @@ fuzz-smoke: fuzz-build
 $(FUZZ_TARGETS:%=fuzz-smoke-%): fuzz-smoke-%: build/fuzz/%
 	@rm -rf build/fuzz/smoke/$*
 	$(call run-fuzzer,$*,build/fuzz/smoke/$*,$(FUZZ_SMOKE_SECONDS))
+
+# Load and memory safety, run by hand (not part of `make test`).
+# `make stress`: 5,000 clients at once receive 1,000,000 records each, every
+# record in order, with the daemon's RSS and live timers flat (override with
+# PCTEST_STRESS_CLIENTS, PCTEST_STRESS_RECORDS, PCTEST_STRESS_PROCS).
+# `make valgrind`: the integration suite with the daemon under valgrind
+# memcheck; any memory error or definite/indirect leak fails its test.
+.PHONY: stress valgrind
+PCTEST_STRESS_CLIENTS ?= 5000
+PCTEST_STRESS_RECORDS ?= 1000000
+stress: deps all
+	PCTEST_STRESS_CLIENTS=$(PCTEST_STRESS_CLIENTS) PCTEST_STRESS_RECORDS=$(PCTEST_STRESS_RECORDS) \
+	  PIPECASTD=build/pipecastd python3 tests/integration/run.py test_load
+
+valgrind: deps all
+	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
+	PCTEST_VALGRIND=1 PIPECASTD=tests/valgrind/pipecastd python3 tests/integration/run.py

@@ -1,5 +1,6 @@
-/* listener.c: accepting clients. On EMFILE/ENFILE every listener pauses and
- * one timer resumes them, so a full descriptor table never spins the CPU. */
+/* listener.c: accepting clients. On EMFILE/ENFILE every listener, the stats
+ * socket's included, pauses and one timer resumes them, so a full descriptor
+ * table never spins the CPU. */
 #include "listener.h"
 #include "activation.h"
 #include "alloc.h"
@@ -9,6 +10,7 @@
 #include "listen.h"
 #include "log.h"
 #include "net.h"
+#include "stats.h"
 #include "timers.h"
 
 #include <errno.h>
@@ -51,16 +53,18 @@ static void listeners_watch(bool on)
 	}
 }
 
-/* Out of descriptors: rest, then try again (tmux does the same). */
-static void listeners_pause(int err)
+/* Out of descriptors: every listener and the stats socket rest, then try
+ * again (tmux does the same). */
+void listeners_pause(int err)
 {
 	log_warning("accept: %s; pausing accepts for %.0f ms", strerror(err),
 		    ACCEPT_PAUSE_S * 1000);
 	listeners_watch(false);
+	stats_accepting(false);
 	timer_arm(TK_ACCEPT_PAUSE, &pause_timer, ACCEPT_PAUSE_S);
 }
 
-/* The pause is over. */
+/* The pause is over; the stats socket serves during a stop too. */
 static void listeners_resume_cb(struct ev_loop *lp, ev_timer *w, int revents)
 {
 	(void)lp;
@@ -69,6 +73,7 @@ static void listeners_resume_cb(struct ev_loop *lp, ev_timer *w, int revents)
 	timer_disarm(TK_ACCEPT_PAUSE, w);
 	if (!daemon_stopping())
 		listeners_watch(true);
+	stats_accepting(true);
 }
 
 /* Accepts a batch of connections and hands them to the client layer. */
@@ -291,10 +296,17 @@ void listeners_abort(void)
 	listeners_free(&staged);
 }
 
-/* Stops accepting for good. */
+/* Stops accepting clients for good; a running pause still ends, for the
+ * stats socket. */
 void listeners_close(void)
 {
-	timer_disarm(TK_ACCEPT_PAUSE, &pause_timer);
 	listeners_free(&staged);
 	listeners_free(&listeners);
+}
+
+/* Exit: the listeners and the pause timer go. */
+void listeners_finish(void)
+{
+	listeners_close();
+	timer_disarm(TK_ACCEPT_PAUSE, &pause_timer);
 }

@@ -19,5 +19,10 @@ void listeners_abort(void);
 /* Stops accepting, closes the sockets and removes the Unix socket files
  * this daemon created. */
 void listeners_close(void);
+/* listeners_close, and the accept pause timer is stopped too (at exit). */
+void listeners_finish(void);
+/* accept() ran out of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM): every
+ * listener and the stats socket pause, one timer resumes them. */
+void listeners_pause(int err);
 
 #endif

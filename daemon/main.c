@@ -253,7 +253,7 @@ static int start(void)
 /* Releases everything so that leak checkers see a clean exit. */
 static void finish(void)
 {
-	listeners_close();
+	listeners_finish();
 	stats_close();
 	clients_close_all(CLOSE_SHUTDOWN);
 	clients_reap();

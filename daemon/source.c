@@ -103,14 +103,19 @@ static void source_close_fd(void)
 }
 
 /* Opens the FIFO without waiting for a writer; the loop hears of the next
- * writer's first bytes. */
+ * writer's first bytes. The new descriptor is opened before the old one is
+ * closed: a FIFO with no reader and no writer drops its buffer, so a writer
+ * that came and went meanwhile would otherwise lose what it wrote. */
 static int source_fifo_reopen(void)
 {
-	src.fd = open(conf->source.input_arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (src.fd < 0) {
+	int fd = open(conf->source.input_arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
 		log_error("source %s: %s", conf->source.input_arg, strerror(errno));
 		return -1;
 	}
+	source_close_fd();
+	src.fd = fd;
 	ev_io_set(&src.io, src.fd, EV_READ);
 	ev_io_start(loop, &src.io);
 	src.state = SS_WAITING;
@@ -168,14 +173,15 @@ static void source_eof(void)
 {
 	framer_finish(&src.framer);
 	fanout_flush();
+	if (conf->source.input == SRC_FIFO && conf->source.on_eof == ON_EOF_REOPEN &&
+	    !src.stopping) {
+		log_info("source: the writer closed the FIFO; waiting for the next");
+		if (source_fifo_reopen() == 0)
+			return;
+	}
 	source_close_fd();
 	switch (conf->source.input) {
 	case SRC_FIFO:
-		if (conf->source.on_eof == ON_EOF_REOPEN && !src.stopping) {
-			log_info("source: the writer closed the FIFO; waiting for the next");
-			if (source_fifo_reopen() == 0)
-				return;
-		}
 		break;
 	case SRC_EXEC:
 		if (src.pid > 0) {
@@ -192,7 +198,10 @@ static void source_eof(void)
 }
 
 /* Reads until the pipe is drained or a quarter of the ring has come in,
- * then lets clients write it all in one go. */
+ * then lets clients write it all in one go. A short read ends the loop,
+ * except on a FIFO: a writer that came and went while the FIFO was being
+ * reopened raises no hang-up on the new descriptor, so its end is only seen
+ * by reading on to the end of file. */
 static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
 {
 	size_t budget = conf->clients.buffer / 4;
@@ -210,7 +219,7 @@ static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
 			got += (size_t)n;
 			counters.source_bytes_total += (uint64_t)n;
 			framer_commit(&src.framer, (size_t)n);
-			if ((size_t)n < room)
+			if ((size_t)n < room && conf->source.input != SRC_FIFO)
 				break;
 			continue;
 		}

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "deadline.h"
 #include "list.h"
+#include "listener.h"
 #include "log.h"
 #include "net.h"
 #include "report.h"
@@ -231,8 +232,8 @@ static void stats_accept_cb(struct ev_loop *l, ev_io *w, int revents)
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				log_warning("stats: accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				listeners_pause(errno);
 			return;
 		}
 		if (n_conns >= conf->stats.max_connections) {
@@ -353,6 +354,17 @@ int stats_open(void)
 	stats_watch(listen_fd);
 	log_info("stats socket %s", path);
 	return 0;
+}
+
+/* Starts or stops the accepting watcher (listener.c pauses it on EMFILE). */
+void stats_accepting(bool on)
+{
+	if (listen_fd < 0)
+		return;
+	if (on)
+		ev_io_start(loop, &listen_io);
+	else
+		ev_io_stop(loop, &listen_io);
 }
 
 /* Frees the connections closed since the last safe point. */

@@ -18,6 +18,12 @@ Every test starts the real binary and talks to it over real sockets:
 - Standard input of the daemon is a pipe the test holds (d.stdin) unless
   stdin= is given, so a stdin source is silent until the test writes.
 - Every wait is bounded; nothing here can hang a test.
+- PCTEST_VALGRIND=1 (make valgrind): $PIPECASTD runs the daemon under
+  valgrind memcheck. The harness then stops each daemon with SIGTERM (so that
+  the leak check runs) and fails the test when it exited 99 or its log holds
+  a valgrind report; tests marked @not_under_valgrind are skipped.
+  PCTEST_SLOW (default 10 under valgrind, else 1) scales the harness's own
+  timeouts (slow(x) for a test's).
 """
 
 import errno
@@ -33,12 +39,27 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-READY_TIMEOUT = 10.0
+VALGRIND = os.environ.get("PCTEST_VALGRIND") == "1"
+SLOW = float(os.environ.get("PCTEST_SLOW") or (10 if VALGRIND else 1))
+VALGRIND_ERROR_STATUS = 99      # tests/valgrind/pipecastd: --error-exitcode
+VALGRIND_LINE = re.compile(r"^==\d+== ")
+READY_TIMEOUT = 10.0 * SLOW
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def slow(seconds):
+    """A test's timeout scaled by PCTEST_SLOW (valgrind runs ~10-50x slower)."""
+    return seconds * SLOW
+
+
+def not_under_valgrind(reason):
+    """Skips a test too heavy or too timing-sensitive for valgrind."""
+    return unittest.skipIf(VALGRIND, "under valgrind: " + reason)
 
 
 def binary():
@@ -193,14 +214,14 @@ class Daemon:
         try:
             self.start()
         except BaseException:
-            self.cleanup()
+            self.cleanup(check=False)
             raise
         return self
 
     def __exit__(self, et, ev, tb):
         if et is not None and not isinstance(ev, KeyboardInterrupt):
             self.dump_log(sys.stderr)
-        self.cleanup()
+        self.cleanup(check=et is None)
         return False
 
     def start(self):
@@ -270,7 +291,19 @@ class Daemon:
             raise DaemonError("daemon not ready within %.0fs (exit status %r); log:\n%s"
                               % (timeout, rc, "\n".join(self.log_lines())))
 
-    def cleanup(self):
+    def valgrind_errors(self):
+        """Valgrind's report in the log, and its error exit status."""
+        lines = [ln for ln in self.log_lines() if VALGRIND_LINE.match(ln)]
+        if self.returncode == VALGRIND_ERROR_STATUS:
+            lines.append("exit status %d (valgrind --error-exitcode)" % self.returncode)
+        return lines
+
+    def cleanup(self, check=True):
+        """Ends the daemon (under valgrind: SIGTERM first, so that the leak
+        check runs; CHECK then raises on a valgrind report)."""
+        if self.proc is not None and VALGRIND and self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            self.wait_exit(60)
         if self.proc is not None:
             self.kill_all()
             try:
@@ -292,6 +325,10 @@ class Daemon:
             except Exception:
                 pass
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.proc is not None and VALGRIND and check:
+            errs = self.valgrind_errors()
+            if errs:
+                raise DaemonError("valgrind found errors in pipecastd:\n" + "\n".join(errs[-80:]))
 
     def kill_all(self):
         """SIGKILL the daemon and every process of its session."""
@@ -445,7 +482,10 @@ class Daemon:
 def run_daemon(args, timeout=10.0, stdin=subprocess.DEVNULL, cwd=None):
     """Run pipecastd with ARGS to completion: (status, stdout, stderr)."""
     p = subprocess.run([binary()] + list(args), stdin=stdin, capture_output=True,
-                       timeout=timeout, cwd=cwd, start_new_session=True)
+                       timeout=timeout * SLOW, cwd=cwd, start_new_session=True)
+    if VALGRIND and p.returncode == VALGRIND_ERROR_STATUS:
+        raise DaemonError("valgrind found errors in pipecastd %s:\n%s"
+                          % (" ".join(args), p.stderr.decode("utf-8", "replace")))
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 

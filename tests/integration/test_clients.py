@@ -8,7 +8,7 @@ import time
 import unittest
 
 from pctest import (Daemon, Producer, Reader, cpu_seconds, hard_close,
-                    open_fifo_writer, parse_seq, records, recv_exact,
+                    not_under_valgrind, open_fifo_writer, parse_seq, records, recv_exact,
                     recv_for, tcp_client, unix_client, wait_eof)
 
 # Fast steady producer: 2000 records (18 KB) every 5 ms, up to ~3.6 MB/s.
@@ -232,6 +232,7 @@ class Emfile(unittest.TestCase):
     LIMIT = 40
     N = 80
 
+    @not_under_valgrind("valgrind holds descriptors of its own; CPU time")
     def test_emfile_no_spin_and_recovery(self):
         conf = {"source": {"input": "stdin"}}
         with Daemon(conf, rlimit_nofile=self.LIMIT) as d:

@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from pctest import (REPO, Daemon, binary, recv_lines, run_daemon, tcp_client,
+from pctest import (REPO, Daemon, ctl_binary, recv_lines, run_daemon, tcp_client,
                     unix_client)
 
 HAVE_ACTIVATE = shutil.which("systemd-socket-activate") is not None
@@ -201,7 +201,7 @@ class SocketActivation(unittest.TestCase):
             c = wait_connect(d.port)          # the first connection starts it
             d.wait_log(r"\bready\b", 10)
             self.assertEqual(recv_lines(c, 2, timeout=5)[:10], b"tick\ntick\n")
-            out = subprocess.run([os.path.join(os.path.dirname(binary()), "pipecastctl"),
+            out = subprocess.run([ctl_binary(),
                                   "-s", d.path("stats.sock"), "info"],
                                  capture_output=True, timeout=10)
             self.assertEqual(out.returncode, 0, out.stderr)
