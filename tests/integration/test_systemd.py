@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from pctest import (REPO, Daemon, ctl_binary, recv_lines, run_daemon, tcp_client,
+from pctest import (REPO, Daemon, binary, ctl_binary, recv_lines, run_daemon, tcp_client,
                     unix_client)
 
 HAVE_ACTIVATE = shutil.which("systemd-socket-activate") is not None
