@@ -61,3 +61,12 @@ run: deps all
 
 clean:
 	rm -rf build
+
+# ---- Benchmarks: `make bench` (QUICK=1 for a reduced run); never part of `make test`.
+BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+build/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $< -o $@
+.PHONY: bench
+bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling
+	QUICK=$(QUICK) bench/run.sh
