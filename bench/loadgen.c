@@ -300,12 +300,12 @@ static int cmd_produce(int argc, char **argv)
 	const char *mode = "ts", *waitf = NULL;
 	double rate = 0, secs = 30;
 	uint64_t count = 0;
-	int rport = 0, opt;
+	int rport = 0, counted = 0, opt;
 	while ((opt = getopt(argc, argv, "m:r:n:t:w:R:")) != -1) {
 		switch (opt) {
 		case 'm': mode = optarg; break;
 		case 'r': rate = atof(optarg); break;
-		case 'n': count = strtoull(optarg, NULL, 10); break;
+		case 'n': count = strtoull(optarg, NULL, 10); counted = 1; break;
 		case 't': secs = atof(optarg); break;
 		case 'w': waitf = optarg; break;
 		case 'R': rport = atoi(optarg); break;
@@ -339,7 +339,7 @@ static int cmd_produce(int argc, char **argv)
 	wait_file(waitf);
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(secs * 1e9), sent = 0, acked = 0;
 	const uint64_t window = 8192;
-	while (!stop_flag && (!count || sent < count)) {
+	while (!stop_flag && (!counted || sent < count)) {
 		uint64_t t = now_ns();
 		if (t >= end)
 			break;
@@ -354,7 +354,7 @@ static int cmd_produce(int argc, char **argv)
 			}
 			n = due - sent < n ? due - sent : n;
 		}
-		if (count && count - sent < n)
+		if (counted && count - sent < n)
 			n = count - sent;
 		if (rport) {
 			if (sent - acked + n > window) {
@@ -519,7 +519,7 @@ static int cmd_sub(int argc, char **argv)
 	static char buf[256 * 1024];
 	struct epoll_event evs[256];
 	uint64_t t_start = now_ns(), t_first = 0, t_last = 0, bytes = 0, sec_bytes = 0;
-	uint64_t hard_end = t_start + (uint64_t)((secs + 60) * 1e9), end = 0, next_sec = 0;
+	uint64_t hard_end = t_start + (uint64_t)((secs + 15) * 1e9), end = 0, next_sec = 0;
 	int open = n, sec = 0;
 	while (!stop_flag && open > 0) {
 		uint64_t t = now_ns();

@@ -289,7 +289,8 @@ idle_run() {       # idle_run SERVER N
 
 # ==== 4. timer churn ====
 churn_run() {
-	local n=$1 port pid i ids=() ready=() probe per=$((n / 2))
+	local n=$1 port pid i ids=() ready=() probe per
+	per=$((n / 2))
 	rm -f "$T/stats.sock"
 	port=$(free_port)
 	bg $D $(daemon_args $port) -o 'source.input=exec:sleep 600' -o clients.idle_timeout=1s 2>"$RAW/churn.log"
@@ -312,23 +313,28 @@ churn_run() {
 }
 
 # ==== 5. instructions per delivered record ====
-callgrind_run() {
-	local port pid sub go=$T/go.cg
+callgrind_one() {    # callgrind_one TAG RECORDS: one run under callgrind
+	local tag=$1 recs=$2 port pid sub go=$T/go.$1
 	rm -f "$T/stats.sock"
 	port=$(free_port)
-	ERR=$RAW/callgrind.log
-	piped -n $CG_RECORDS -t 300 -w "$go" -- valgrind --tool=callgrind \
-		--callgrind-out-file=$RAW/callgrind.out $D $(daemon_args $port) -o daemon.shutdown_timeout=30s
+	ERR=$RAW/$tag.log
+	piped -n "$recs" -t 300 -w "$go" -- valgrind --tool=callgrind \
+		--callgrind-out-file="$RAW/$tag.out" $D $(daemon_args $port) -o daemon.shutdown_timeout=30s
 	pid=$SRV
 	wait_files 60 "$T/stats.sock"
-	bg $LG sub -p "$port" -n "$CG_CLIENTS" -t 300 -I 20 -L none -w "$T/ready.cg" >"$RAW/callgrind.sub"
+	bg $LG sub -p "$port" -n "$CG_CLIENTS" -t 300 -L none -w "$T/ready.$tag" >"$RAW/$tag.sub"
 	sub=$!
-	wait_files 60 "$T/ready.cg"
+	wait_files 60 "$T/ready.$tag"
 	touch "$go"
 	wait_pids 300 "$sub" "$pid"
 	stop $pid $PROD
-	callgrind_annotate "$RAW/callgrind.out" 2>/dev/null | head -40 >"$RAW/callgrind.top"
-	log "callgrind: $(cat "$RAW/callgrind.sub")"
+	callgrind_annotate "$RAW/$tag.out" 2>/dev/null | head -45 >"$RAW/$tag.top"
+	log "$tag: $(cat "$RAW/$tag.sub")"
+}
+# The workload, then the same start-up and shutdown with no record, to subtract.
+callgrind_run() {
+	callgrind_one callgrind "$CG_RECORDS"
+	callgrind_one callgrind-base 0
 }
 
 # ---- run everything (ONLY="seed fan idle churn callgrind" selects parts) ----
@@ -357,4 +363,4 @@ want callgrind && callgrind_run
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
 	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS LEAK_CAP=$LEAK_CAP \
-	bench/report.sh
+	python3 bench/report.py && log "done: $RES/RESULTS.md"
