@@ -133,6 +133,14 @@ def seed(out, targets):
                        % (name, mrec(rate), a / MIB, b / MIB, (b - a) / MIB, note))
         else:
             out.append("| %s | %s | - | - | - | no RSS samples |" % (name, mrec(rate)))
+    sk = read("seed-pipecastd.skipped").split()
+    if len(sk) >= 2:
+        out.append("")
+        out.append("pipecastd runs with `overflow = skip`: the producer is never slowed, so "
+                   "when the one client cannot keep up it skips forward; it skipped %s bytes "
+                   "(%.1f M records) and was dropped %s times. The Go loops instead slow the "
+                   "producer down (their channel fills and the feeding goroutine stops "
+                   "reading the pipe)." % (sk[0], num(sk[0]) / 6e6, sk[1]))
     pc, fx = rows["pipecastd"], rows["go-fixed"]
     growth = (pc[1][-1][1] - pc[1][0][1]) if pc[1] else float("nan")
     out.append("")
@@ -158,14 +166,28 @@ def seed(out, targets):
 
 # ---- 2. fan-out ----
 def fanout(out, targets):
-    rows = {}
+    rows, reps, loads = {}, {}, []
     for line in read("fanout.tsv").splitlines():
         p = line.split("\t")
         if len(p) < 11:
             continue
         srv, n, mode, stall = p[0], int(p[1]), p[2], p[3]
-        rows[(srv, n, mode, stall)] = dict(rate=num(p[4]), p50=num(p[5]), p99=num(p[6]),
-                                           max=num(p[7]), closed=p[8], bad=p[9], skipped=p[10])
+        reps.setdefault((srv, n, mode, stall), []).append(
+            dict(rate=num(p[4]), p50=num(p[5]), p99=num(p[6]), max=num(p[7]),
+                 closed=num(p[8]), bad=num(p[9]), skipped=p[10]))
+        if len(p) > 11:
+            loads.append(num(p[11]))
+    # repeated runs: the median of each figure, and the spread of rate and p99
+    for key, lst in reps.items():
+        row = {}
+        for f in ("rate", "p50", "p99", "max", "closed", "bad"):
+            v = sorted(x[f] for x in lst)
+            row[f] = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+        row["skipped"] = sorted(lst, key=lambda x: x["rate"])[len(lst) // 2]["skipped"]
+        row["n"] = len(lst)
+        row["rate_range"] = (min(x["rate"] for x in lst), max(x["rate"] for x in lst))
+        row["p99_range"] = (min(x["p99"] for x in lst), max(x["p99"] for x in lst))
+        rows[key] = row
     ns = sorted({k[1] for k in rows})
     if not ns:
         return
@@ -182,6 +204,12 @@ def fanout(out, targets):
                "cores**: the producer, the server and the receivers compete for CPU, so "
                "the figures are those of the whole pipeline on this machine, not of the "
                "server alone.\n" % meas)
+    if loads:
+        out.append("1-minute load average at the end of the fan-out runs: %.2f to %.2f "
+                   "(2 cores; above ~2 means other work competed for the CPU).\n"
+                   % (min(loads), max(loads)))
+    out.append("Where a run was repeated, each figure is the median of the repetitions "
+               "(the `runs` column); the ranges show their spread.\n")
     out.append("- *fixed rate*: %d records/s offered, every record's latency recorded." % rate)
     out.append("- *saturation*: the producer writes as fast as it can; one latency sample "
                "per `read()` (the first record starting in it). pipecastd runs with "
@@ -193,13 +221,18 @@ def fanout(out, targets):
                "subscribes) but never reads.\n")
     out.append("### Delivered records/s at saturation\n")
     out.append("| N | " + " | ".join(LABEL[s] for s in SERVERS) +
-               " | pipecastd / raw | pipecastd / ncat | pipecastd / Redis |")
-    out.append("|---:|" + "---:|" * (len(SERVERS) + 3))
+               " | pipecastd / raw | pipecastd / ncat | pipecastd / Redis | pipecastd range (runs) | raw range (runs) |")
+    out.append("|---:|" + "---:|" * (len(SERVERS) + 5))
     for n in ns:
         r = {s: rows.get((s, n, "sat", "0"), {}).get("rate", 0) for s in SERVERS}
-        out.append("| %d | %s | %s | %s | %s |" % (
+        rg = []
+        for sv in ("pipecastd", "raw"):
+            x = rows.get((sv, n, "sat", "0"))
+            rg.append("%s - %s (%d)" % (mrec(x["rate_range"][0]), mrec(x["rate_range"][1]), x["n"])
+                      if x else "-")
+        out.append("| %d | %s | %s | %s | %s | %s |" % (
             n, " | ".join(mrec(r[s]) for s in SERVERS), ratio(r["pipecastd"], r["raw"]),
-            ratio(r["pipecastd"], r["ncat"]), ratio(r["pipecastd"], r["redis"])))
+            ratio(r["pipecastd"], r["ncat"]), ratio(r["pipecastd"], r["redis"]), " | ".join(rg)))
         if n >= 100:
             targets.append(("fan-out N=%d: share of the raw ceiling" % n, ">= 90 %",
                             "%.0f %%" % (100 * r["pipecastd"] / r["raw"]) if r["raw"] else "n/a",
@@ -211,8 +244,8 @@ def fanout(out, targets):
     out.append("![saturation throughput](fanout_throughput.png)\n")
     out.append("### Latency at a fixed offered rate (%d records/s), microseconds\n" % rate)
     out.append("| N | " + " | ".join("%s p50 / p99 / max" % LABEL[s] for s in SERVERS) +
-               " | delivered (pipecastd) | pipecastd p99 / raw p99 |")
-    out.append("|---:|" + "---|" * len(SERVERS) + "---:|---:|")
+               " | pipecastd p99 / raw p99 | p99 range pipecastd; raw (runs) |")
+    out.append("|---:|" + "---|" * len(SERVERS) + "---:|---|")
     for n in ns:
         cells = []
         for s in SERVERS:
@@ -221,7 +254,9 @@ def fanout(out, targets):
         pc = rows.get(("pipecastd", n, "rate", "0"), {})
         rw = rows.get(("raw", n, "rate", "0"), {})
         rr = pc.get("p99", 0) / rw["p99"] if rw.get("p99") else float("nan")
-        out.append("| %d | %s | %s | %.2fx |" % (n, " | ".join(cells), mrec(pc.get("rate", 0)), rr))
+        rg = "; ".join("%.0f - %.0f (%d)" % (x["p99_range"][0], x["p99_range"][1], x["n"])
+                       for x in (pc, rw) if x)
+        out.append("| %d | %s | %.2fx | %s |" % (n, " | ".join(cells), rr, rg))
         targets.append(("latency N=%d: p99 at fixed rate vs raw" % n, "<= 2x", "%.2fx" % rr,
                         rr <= 2))
     out.append("")
@@ -289,7 +324,7 @@ def idle(out, targets):
         return
     out.append("## 3. Idle connections\n")
     out.append("RSS of the server process (`/proc/PID/status` VmRSS) before the clients "
-               "connect and 2 s after the last one is in, divided by N. Clients are split "
+               "connect and 1-2 s after the last one is in, divided by N. Clients are split "
                "over 2 load-generator processes from 5,000. Redis clients are subscribed "
                "to one channel. Kernel socket memory is not in RSS and not counted.\n")
     out.append("| server | N | connected | RSS before | RSS after | bytes per connection |")
@@ -420,7 +455,19 @@ def main():
     out.append("|---|---|")
     for k, v in machine():
         out.append("| %s | %s |" % (k, v))
+    ld = read("load.txt").splitlines()
+    busy = [l.split(None, 2) for l in ld if l.startswith("busy")]
+    st = [l[6:] for l in ld if l.startswith("start ")]
+    en = [l[4:] for l in ld if l.startswith("end ")]
+    if st:
+        out.append("| load average at start / end | %s / %s |" % (st[0], en[0] if en else "?"))
+    if busy:
+        out.append("| busy processes at start (CPU %% since they started) | %s |"
+                   % ", ".join("%s %s%%" % (b[2], b[1]) for b in busy))
     out.append("")
+    out.append("The machine has 2 cores, shared by the producer, the program under test and "
+               "the receivers, and by whatever else was running (rows above). Figures from "
+               "a busy machine are lower and noisier than from a quiet one.\n")
     targets = []
     body = []
     seed(body, targets)

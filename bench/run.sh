@@ -110,17 +110,27 @@ for p in leak fixed; do
 done
 [ -x "$D" ] && [ -x "$LG" ] && [ -x "$BIN/raw_ceiling" ] || { log "build first: make bench"; exit 1; }
 
+# Sizes of the runs; each may be overridden from the environment.
 if [ $QUICK = 1 ]; then
-	SEED_SECS=8; FAN_NS=${FAN_NS:-"1 100"}; MEAS=2; IDLE_NS="1000"; CHURN_N=2000
-	CG_CLIENTS=10; CG_RECORDS=50000
+	d_seed=8; d_ns="1 100"; d_meas=1.5; d_reps=1; d_idle="1000"; d_churn=2000; d_cgc=10; d_cgr=50000
+	d_servers="pipecastd raw ncat redis"
 else
-	SEED_SECS=30; FAN_NS="1 10 100 1000"; MEAS=5; IDLE_NS="1000 5000 15000"; CHURN_N=10000
-	CG_CLIENTS=100; CG_RECORDS=200000
+	d_seed=30; d_ns="1 10 100 1000"; d_meas=4; d_reps=3; d_idle="1000 5000 15000"; d_churn=10000
+	d_cgc=100; d_cgr=200000; d_servers="pipecastd raw ncat redis"
 fi
+SEED_SECS=${SEED_SECS:-$d_seed}; FAN_NS=${FAN_NS:-$d_ns}; MEAS=${MEAS:-$d_meas}
+IDLE_NS=${IDLE_NS:-$d_idle}; CHURN_N=${CHURN_N:-$d_churn}
+CG_CLIENTS=${CG_CLIENTS:-$d_cgc}; CG_RECORDS=${CG_RECORDS:-$d_cgr}
+SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
+REPS=${REPS:-$d_reps}   # repetitions of the pipecastd and raw-ceiling runs (medians)
+FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall"}
 RATE=10000
 LEAK_CAP=$((4 * 1024 * 1024 * 1024))
 START_EPOCH=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "QUICK=$QUICK; raw data in $RAW"
+# Other work on the machine skews every figure: note it.
+{ echo "start $(cut -d' ' -f1-3 /proc/loadavg)"
+  ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 >= 10 {print "busy", $1, $2}' | head -5; } >"$RAW/load.txt"
 
 # pipecastd with a stats socket in $T; extra -o options follow.
 daemon_args() {
@@ -128,6 +138,16 @@ daemon_args() {
 		-o clients.max_clients=20000 -o daemon.log_level=notice -o daemon.shutdown_timeout=2s
 }
 wait_stats() { wait_files 10 "$T/stats.sock"; }
+wait_clients() {     # wait_clients N: the daemon has accepted N clients (bounded)
+	local i c
+	for i in $(seq 200); do
+		c=$($LG stat -s "$T/stats.sock" clients_connected 2>/dev/null)
+		[ "$c" = "$1" ] && return 0
+		sleep 0.05
+	done
+	log "daemon has ${c:-?} clients, not $1"
+}
+load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # ==== 1. the seed's workload ====
 # seed_run NAME: producer | program, one client, per-second records and RSS.
@@ -139,7 +159,8 @@ seed_run() {
 	ERR=$RAW/seed-$name.log
 	case $name in
 	pipecastd)
-		piped "${pa[@]}" -- $D $(daemon_args $port) -o source.idle_timeout=3m -o clients.idle_timeout=3m
+		piped "${pa[@]}" -- $D $(daemon_args $port) -o source.idle_timeout=3m -o clients.idle_timeout=3m \
+			-o clients.overflow=skip
 		wait_stats;;
 	go-*)
 		piped "${pa[@]}" -- $BIN/seed-${name#go-} 127.0.0.1:$port
@@ -150,10 +171,13 @@ seed_run() {
 		>"$RAW/seed-$name.sub"
 	sub=$!
 	wait_files 10 "$T/ready.$name"
+	[ $name = pipecastd ] && wait_clients 1
 	bg $LG rss -P "$pid" -t "$SEED_SECS" -c $LEAK_CAP -o "$RAW/seed-$name.rss"
 	rssp=$!
 	touch "$go"
 	wait_pids $((SEED_SECS + 15)) "$sub" "$rssp"
+	[ $name = pipecastd ] && $LG stat -s "$T/stats.sock" clients_skipped_bytes_total clients_dropped_overflow_total \
+		>"$RAW/seed-$name.skipped"
 	stop "$pid" "$PROD"
 	log "seed $name: $(cat "$RAW/seed-$name.sub")"
 }
@@ -176,13 +200,13 @@ start_redis() {      # start_redis: fresh redis-server on a free port, no persis
 fan() {
 	local srv=$1 n=$2 mode=$3 stall=$4 port tag go ready=() subs=() procs per i rate=0 lat
 	local srvpid="" idlepid="" prodpid="" extra=() rflag=() ptotal
-	tag="$srv-$n-$mode-$stall"
+	tag="$srv-$n-$mode-$stall.$(date +%s%N)"
 	go=$T/go.$tag
 	[ "$mode" = rate ] && rflag=(-r $RATE) && lat=full || lat=sample
 	[ "$mode" = sat ] && rflag=(-r 0)
 	ptotal=$((n + stall))
-	rm -f "$T/stats.sock" "$RAW/$tag".hist.*
-	local pa=("${rflag[@]}" -t $((MEAS + 30)) -w "$go")
+	rm -f "$T/stats.sock"
+	local pa=("${rflag[@]}" -t $((${MEAS%.*} + 30)) -w "$go")
 	ERR=$RAW/$tag.log
 	case $srv in
 	pipecastd)
@@ -213,17 +237,18 @@ fan() {
 		ready+=("$T/ready.$tag.$i")
 	done
 	if [ "$stall" = 1 ]; then
-		bg $LG idle -p "$port" -n 1 -t $((MEAS + 40)) "${xr[@]}" -w "$T/ready.$tag.idle" >/dev/null
+		bg $LG idle -p "$port" -n 1 -t $((${MEAS%.*} + 40)) "${xr[@]}" -w "$T/ready.$tag.idle" >/dev/null
 		idlepid=$!
 		ready+=("$T/ready.$tag.idle")
 	fi
 	wait_files 30 "${ready[@]}"
+	[ "$srv" = pipecastd ] && wait_clients $ptotal
 	if [ "$srv" = redis ]; then
-		bg $LG produce "${rflag[@]}" -t $((MEAS + 30)) -R "$port" -w "$go" 2>/dev/null
+		bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -R "$port" -w "$go" 2>/dev/null
 		prodpid=$!
 	fi
 	touch "$go"
-	wait_pids $((MEAS + 25)) "${subs[@]}"
+	wait_pids $((${MEAS%.*} + 25)) "${subs[@]}"
 	local skipped="-"
 	if [ "$srv" = pipecastd ]; then
 		skipped=$($LG stat -s "$T/stats.sock" clients_skipped_bytes_total 2>/dev/null || echo -)
@@ -238,9 +263,9 @@ fan() {
 		bad=$((bad + $(kv misaligned <"$RAW/$tag.sub.$i")))
 	done
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" "$rate" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" "$rate" \
 		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
-		"$closed" "$bad" "$skipped" >>"$RAW/fanout.tsv"
+		"$closed" "$bad" "$skipped" "$(load1)" >>"$RAW/fanout.tsv"
 	log "fan $tag: rate=$rate $h closed=$closed misaligned=$bad skipped=$skipped"
 }
 
@@ -278,7 +303,7 @@ idle_run() {       # idle_run SERVER N
 		[ "$conn" = "$((per * procs))" ] && break
 		sleep 0.1
 	done
-	sleep 2
+	sleep $SETTLE
 	after=$(rss $pid)
 	local statrss=-
 	[ "$srv" = pipecastd ] && statrss=$($LG stat -s "$T/stats.sock" memory_rss_bytes)
@@ -298,13 +323,14 @@ churn_run() {
 	wait_stats
 	sleep 0.5
 	$LG stat -s "$T/stats.sock" timers_live timers_client_live clients_connected >"$RAW/churn.before"
-	bg $LG probe -s "$T/stats.sock" -t 6 -i 10 -H "$RAW/churn.probe.hist" >"$RAW/churn.probe"
+	bg $LG probe -s "$T/stats.sock" -t 30 -i 10 -H "$RAW/churn.probe.hist" >"$RAW/churn.probe"
 	probe=$!
 	for i in 1 2; do
 		bg $LG churn -p "$port" -n "$per" -t 30 -e 1000 -w "$T/ready.churn.$i" -H "$RAW/churn.hist.$i" >"$RAW/churn.$i"
 		ids+=($!); ready+=("$T/ready.churn.$i")
 	done
-	wait_pids 40 "${ids[@]}" "$probe"
+	wait_pids 40 "${ids[@]}"
+	stop "$probe"
 	sleep 0.3
 	$LG stat -s "$T/stats.sock" timers_live timers_client_live clients_connected \
 		clients_closed_idle_total timer_expirations_total >"$RAW/churn.after"
@@ -325,6 +351,7 @@ callgrind_one() {    # callgrind_one TAG RECORDS: one run under callgrind
 	bg $LG sub -p "$port" -n "$CG_CLIENTS" -t 300 -L none -w "$T/ready.$tag" >"$RAW/$tag.sub"
 	sub=$!
 	wait_files 60 "$T/ready.$tag"
+	wait_clients "$CG_CLIENTS"
 	touch "$go"
 	wait_pids 300 "$sub" "$pid"
 	stop $pid $PROD
@@ -347,10 +374,17 @@ fi
 if want fan; then
 	start_redis || exit 1
 	for n in $FAN_NS; do
-		for s in pipecastd raw ncat redis; do
-			fan $s "$n" rate 0
-			fan $s "$n" sat 0
-			fan $s "$n" sat 1
+		for r in $(seq $REPS); do
+			for s in $FAN_SERVERS; do
+				case $s in pipecastd|raw) ;; *) [ $r = 1 ] || continue;; esac
+				for m in $FAN_MODES; do
+					case $m in
+					rate) fan $s "$n" rate 0;;
+					sat) fan $s "$n" sat 0;;
+					stall) [ $s = raw ] && [ $r != 1 ] || fan $s "$n" sat 1;;
+					esac
+				done
+			done
 		done
 	done
 	stop "$REDIS_PID"
@@ -360,6 +394,7 @@ if want idle; then
 fi
 want churn && churn_run "$CHURN_N"
 want callgrind && callgrind_run
+echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
 	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS LEAK_CAP=$LEAK_CAP \
