@@ -233,14 +233,42 @@ def fanout(out, targets):
         out.append("| %d | %s | %s | %s | %s | %s |" % (
             n, " | ".join(mrec(r[s]) for s in SERVERS), ratio(r["pipecastd"], r["raw"]),
             ratio(r["pipecastd"], r["ncat"]), ratio(r["pipecastd"], r["redis"]), " | ".join(rg)))
+        m = rows.get(("pipecastd", n, "match", "0"), {}).get("rate", 0)
         if n >= 100:
-            targets.append(("fan-out N=%d: share of the raw ceiling" % n, ">= 90 %",
+            targets.append(("fan-out N=%d: share of the raw ceiling, producer as fast as it can" % n,
+                            ">= 90 %",
                             "%.0f %%" % (100 * r["pipecastd"] / r["raw"]) if r["raw"] else "n/a",
                             r["raw"] > 0 and r["pipecastd"] >= 0.9 * r["raw"]))
+            if m:
+                targets.append(("fan-out N=%d: share of the raw ceiling, same offered rate" % n,
+                                ">= 90 %", "%.0f %%" % (100 * m / r["raw"]) if r["raw"] else "n/a",
+                                r["raw"] > 0 and m >= 0.9 * r["raw"]))
             targets.append(("fan-out N=%d: vs Redis pub/sub" % n, ">= 10x",
                             ratio(r["pipecastd"], r["redis"]),
                             r["redis"] > 0 and r["pipecastd"] >= 10 * r["redis"]))
     out.append("")
+    if any(k[2] == "match" for k in rows):
+        out.append("The raw ceiling and ncat block on their clients, so their producer is "
+                   "slowed to what the clients take; pipecastd never slows its producer, "
+                   "which then writes (and pipecastd reads and frames) far more than the "
+                   "clients can take, on the same 2 cores. So pipecastd is also measured "
+                   "with its producer offered exactly the source rate that the raw ceiling "
+                   "sustained in the same repetition (delivered / N):\n")
+        out.append("| N | offered (records/s into the pipe) | pipecastd delivered | raw ceiling delivered | pipecastd / raw | with a stalled client | cost of the stalled client |")
+        out.append("|---:|---:|---:|---:|---:|---:|---:|")
+        for n in ns:
+            a = rows.get(("pipecastd", n, "match", "0"))
+            b = rows.get(("pipecastd", n, "match", "1"))
+            rw = rows.get(("raw", n, "sat", "0"), {}).get("rate", 0)
+            if not a:
+                continue
+            cost = 100 * (a["rate"] - b["rate"]) / a["rate"] if b and a["rate"] else float("nan")
+            out.append("| %d | %s | %s | %s | %s | %s | %.1f %% |" % (
+                n, mrec(rw / n), mrec(a["rate"]), mrec(rw), ratio(a["rate"], rw),
+                mrec(b["rate"]) if b else "-", cost))
+            targets.append(("stalled client N=%d, same offered rate: cost to the others" % n,
+                            "< 5 %", "%.1f %%" % cost, cost < 5))
+        out.append("")
     out.append("![saturation throughput](fanout_throughput.png)\n")
     out.append("### Latency at a fixed offered rate (%d records/s), microseconds\n" % rate)
     out.append("| N | " + " | ".join("%s p50 / p99 / max" % LABEL[s] for s in SERVERS) +
@@ -290,7 +318,7 @@ def fanout(out, targets):
         b = rows.get(("pipecastd", n, "sat", "1"), {})
         cost = 100 * (a - b.get("rate", 0)) / a if a else float("nan")
         out.append("| %d | %s | %.1f %% | %s |" % (n, " | ".join(cells), cost, b.get("skipped", "-")))
-        targets.append(("stalled client N=%d: throughput cost to the others" % n, "< 5 %",
+        targets.append(("stalled client N=%d, producer as fast as it can: cost to the others" % n, "< 5 %",
                         "%.1f %%" % cost, cost < 5))
     out.append("")
     out.append("(Each cell: delivered records/s to the N readers with the stalled client "

@@ -113,17 +113,17 @@ done
 # Sizes of the runs; each may be overridden from the environment.
 if [ $QUICK = 1 ]; then
 	d_seed=8; d_ns="1 100"; d_meas=1.5; d_reps=1; d_idle="1000"; d_churn=2000; d_cgc=10; d_cgr=50000
-	d_servers="pipecastd raw ncat redis"
+	d_servers="raw pipecastd ncat redis"
 else
-	d_seed=30; d_ns="1 10 100 1000"; d_meas=4; d_reps=3; d_idle="1000 5000 15000"; d_churn=10000
-	d_cgc=100; d_cgr=200000; d_servers="pipecastd raw ncat redis"
+	d_seed=30; d_ns="1 10 100 1000"; d_meas=3; d_reps=3; d_idle="1000 5000 15000"; d_churn=10000
+	d_cgc=100; d_cgr=200000; d_servers="raw pipecastd ncat redis"
 fi
 SEED_SECS=${SEED_SECS:-$d_seed}; FAN_NS=${FAN_NS:-$d_ns}; MEAS=${MEAS:-$d_meas}
 IDLE_NS=${IDLE_NS:-$d_idle}; CHURN_N=${CHURN_N:-$d_churn}
 CG_CLIENTS=${CG_CLIENTS:-$d_cgc}; CG_RECORDS=${CG_RECORDS:-$d_cgr}
 SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
 REPS=${REPS:-$d_reps}   # repetitions of the pipecastd and raw-ceiling runs (medians)
-FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall"}
+FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall match"}
 RATE=10000
 LEAK_CAP=$((4 * 1024 * 1024 * 1024))
 START_EPOCH=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -202,8 +202,11 @@ fan() {
 	local srvpid="" idlepid="" prodpid="" extra=() rflag=() ptotal
 	tag="$srv-$n-$mode-$stall.$(date +%s%N)"
 	go=$T/go.$tag
-	[ "$mode" = rate ] && rflag=(-r $RATE) && lat=full || lat=sample
-	[ "$mode" = sat ] && rflag=(-r 0)
+	case $mode in
+	rate) rflag=(-r $RATE); lat=full;;
+	sat) rflag=(-r 0); lat=sample;;
+	match) rflag=(-r $RAW_SRC_RATE); lat=sample;;   # the raw ceiling's source rate
+	esac
 	ptotal=$((n + stall))
 	rm -f "$T/stats.sock"
 	local pa=("${rflag[@]}" -t $((${MEAS%.*} + 30)) -w "$go")
@@ -211,7 +214,7 @@ fan() {
 	case $srv in
 	pipecastd)
 		port=$(free_port)
-		[ "$mode" = sat ] && extra=(-o clients.overflow=skip -o clients.buffer=64MiB)
+		[ "$mode" != rate ] && extra=(-o clients.overflow=skip -o clients.buffer=64MiB)
 		piped "${pa[@]}" -- $D $(daemon_args $port) "${extra[@]}"
 		srvpid=$SRV; prodpid=$PROD
 		wait_stats;;
@@ -266,6 +269,7 @@ fan() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" "$rate" \
 		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
 		"$closed" "$bad" "$skipped" "$(load1)" >>"$RAW/fanout.tsv"
+	[ "$srv" = raw ] && [ "$mode" = sat ] && [ "$stall" = 0 ] && RAW_SRC_RATE=$((rate / n))
 	log "fan $tag: rate=$rate $h closed=$closed misaligned=$bad skipped=$skipped"
 }
 
@@ -375,6 +379,7 @@ if want fan; then
 	start_redis || exit 1
 	for n in $FAN_NS; do
 		for r in $(seq $REPS); do
+			RAW_SRC_RATE=
 			for s in $FAN_SERVERS; do
 				case $s in pipecastd|raw) ;; *) [ $r = 1 ] || continue;; esac
 				for m in $FAN_MODES; do
@@ -382,6 +387,8 @@ if want fan; then
 					rate) fan $s "$n" rate 0;;
 					sat) fan $s "$n" sat 0;;
 					stall) [ $s = raw ] && [ $r != 1 ] || fan $s "$n" sat 1;;
+					match) [ $s = pipecastd ] && [ -n "$RAW_SRC_RATE" ] &&
+						fan $s "$n" match 0 && fan $s "$n" match 1;;
 					esac
 				done
 			done
