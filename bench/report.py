@@ -409,6 +409,15 @@ def churn(out, targets):
     out.append("| stats round trip during the churn (p50 / p99 / max), %s probes | %s / %s / %s ms |" % (
         probe.get("samples", "?"), "%.2f" % (num(probe.get("p50_us")) / 1e3),
         "%.2f" % (num(probe.get("p99_us")) / 1e3), "%.2f" % (num(probe.get("max_us")) / 1e3)))
+    at = int(probe.get("max_at", "0") or 0)
+    if at:
+        if fx <= at <= lx:
+            where = "during the close burst (%.0f ms after the first close)" % ((at - fx) / 1e6)
+        elif fc <= at <= lc + 200000000:
+            where = "during the connect burst (%.0f ms after the first connect)" % ((at - fc) / 1e6)
+        else:
+            where = "%.0f ms after the first close" % ((at - fx) / 1e6)
+        out.append("| when the longest round trip started | %s |" % where)
     if len(before) >= 3 and len(after) >= 3:
         out.append("| timers_live before / after (timers_client_live) | %s / %s (%s / %s) |"
                    % (before[0], after[0], before[1], after[1]))

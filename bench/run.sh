@@ -244,7 +244,8 @@ fan() {
 		idlepid=$!
 		ready+=("$T/ready.$tag.idle")
 	fi
-	wait_files 30 "${ready[@]}"
+	# ncat accepts slowly (1,000 clients take about 20 s here)
+	wait_files 90 "${ready[@]}" || { stop $srvpid $prodpid $idlepid "${subs[@]}"; return 0; }
 	[ "$srv" = pipecastd ] && wait_clients $ptotal
 	if [ "$srv" = redis ]; then
 		bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -R "$port" -w "$go" 2>/dev/null
@@ -257,13 +258,11 @@ fan() {
 		skipped=$($LG stat -s "$T/stats.sock" clients_skipped_bytes_total 2>/dev/null || echo -)
 	fi
 	stop $srvpid $prodpid $idlepid
+	local closed=0 bad=0 x
 	for i in $(seq $procs); do
-		rate=$((rate + $(kv rate <"$RAW/$tag.sub.$i")))
-	done
-	local closed=0 bad=0
-	for i in $(seq $procs); do
-		closed=$((closed + $(kv closed <"$RAW/$tag.sub.$i")))
-		bad=$((bad + $(kv misaligned <"$RAW/$tag.sub.$i")))
+		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
+		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
+		x=$(kv misaligned <"$RAW/$tag.sub.$i"); bad=$((bad + ${x:-0}))
 	done
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" "$rate" \
