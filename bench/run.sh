@@ -130,7 +130,8 @@ START_EPOCH=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "QUICK=$QUICK; raw data in $RAW"
 # Other work on the machine skews every figure: note it.
 { echo "start $(cut -d' ' -f1-3 /proc/loadavg)"
-  ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 >= 10 {print "busy", $1, $2}' | head -5; } >"$RAW/load.txt"
+  ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 >= 10 {print "busy", $1, $2}' | head -5; } >"$RAW/load.txt.new"
+[ -n "${ONLY:-}" ] || mv "$RAW/load.txt.new" "$RAW/load.txt"
 
 # pipecastd with a stats socket in $T; extra -o options follow.
 daemon_args() {
@@ -370,7 +371,8 @@ callgrind_run() {
 # ---- run everything (ONLY="seed fan idle churn callgrind" selects parts) ----
 ONLY=${ONLY:-seed fan idle churn callgrind}
 want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
-: >"$RAW/fanout.tsv"; : >"$RAW/idle.tsv"
+want fan && : >"$RAW/fanout.tsv"
+want idle && : >"$RAW/idle.tsv"
 if want seed; then
 	for s in pipecastd go-fixed go-leak; do seed_run $s; done
 fi
@@ -400,7 +402,7 @@ if want idle; then
 fi
 want churn && churn_run "$CHURN_N"
 want callgrind && callgrind_run
-echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
+[ -n "${ONLY:-}" ] || echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
 	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS LEAK_CAP=$LEAK_CAP \
