@@ -162,3 +162,12 @@ stress: deps all
 valgrind: deps all
 	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
 	PCTEST_VALGRIND=1 PIPECASTD=tests/valgrind/pipecastd python3 tests/integration/run.py
+
+# ---- Benchmarks: `make bench` (QUICK=1 for a reduced run); never part of `make test`.
+BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
+build/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $< -o $@
+.PHONY: bench
+bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling
+	QUICK=$(QUICK) bench/run.sh

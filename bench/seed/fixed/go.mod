@@ -1,0 +1,3 @@
+module seedfixed
+
+go 1.19

@@ -1,0 +1,3 @@
+module seedleak
+
+go 1.19
