@@ -672,7 +672,9 @@ class SocketRules(unittest.TestCase):
                 cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
             else:
                 cmd = ["runuser", "-u", "nobody", "--"]
-            p = subprocess.run(cmd + [sys.executable, "-c", script, d.path("stats.sock")],
+            # Debian's interpreter: one under a private home may not run as nobody
+            py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+            p = subprocess.run(cmd + [py, "-c", script, d.path("stats.sock")],
                                capture_output=True, text=True, timeout=20, cwd="/")
             self.assertEqual(p.returncode, 0, p.stderr)
             parts = p.stdout.split("\n\n")

@@ -23,6 +23,17 @@ def env_without(*names, **extra):
 CONF = "[clients]\nlisten = tcp:127.0.0.1:{port}\n[daemon]\nlog_level = info\n"
 
 
+def nobody_binary(tmp):
+    """A copy of the daemon that user nobody can run wherever the checkout is."""
+    d = os.path.join(tmp, "bin")
+    os.mkdir(d)
+    os.chmod(tmp, 0o755)
+    dst = os.path.join(d, "pipecastd")
+    shutil.copy(binary(), dst)
+    os.chmod(dst, 0o755)
+    return dst
+
+
 class StatsDirectory(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="pctest-statsdir-")
@@ -68,7 +79,7 @@ class StatsDirectory(unittest.TestCase):
             env = env_without("RUNTIME_DIRECTORY", "XDG_RUNTIME_DIR")
             p = subprocess.run(["setpriv", "--reuid=%d" % nobody.pw_uid,
                                 "--regid=%d" % nobody.pw_gid, "--clear-groups",
-                                binary(), "-o", "clients.listen=tcp:127.0.0.1:%d" % free_port()],
+                                nobody_binary(self.tmp), "-o", "clients.listen=tcp:127.0.0.1:%d" % free_port()],
                                stdin=subprocess.DEVNULL, capture_output=True,
                                env=env, timeout=10)
             self.assertEqual(p.returncode, 2, p.stderr)
@@ -86,7 +97,7 @@ class StatsDirectory(unittest.TestCase):
             env = env_without("RUNTIME_DIRECTORY", "XDG_RUNTIME_DIR")
             p = subprocess.run(["setpriv", "--reuid=%d" % nobody.pw_uid,
                                 "--regid=%d" % nobody.pw_gid, "--clear-groups",
-                                binary(), "-o", "clients.listen=tcp:127.0.0.1:%d" % free_port()],
+                                nobody_binary(self.tmp), "-o", "clients.listen=tcp:127.0.0.1:%d" % free_port()],
                                stdin=subprocess.DEVNULL, capture_output=True,
                                env=env, timeout=10)
             self.assertEqual(p.returncode, 0, p.stderr)   # stdin at EOF: exits
