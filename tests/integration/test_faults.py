@@ -347,6 +347,42 @@ class FifoWriterRace(unittest.TestCase):
             c.close()
 
 
+class FifoEarlyWriter(unittest.TestCase):
+    """A writer attached to the FIFO before the daemon's descriptor was
+    opened (as one that arrives while the daemon reopens after the last
+    writer's close): its bytes are read, its end is seen, its last line is
+    completed, and the next writer's records follow."""
+
+    def test_writer_from_before_the_open_is_seen_to_leave(self):
+        d = Daemon({"source": {"input": "fifo:{dir}/in.fifo"},
+                    "clients": {"listen": "tcp:127.0.0.1:{port}", "backlog": "1KiB"}},
+                   wait_ready=False)
+        path = d.path("in.fifo")
+        os.mkfifo(path, 0o600)
+        holder = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # lets the writer open
+        writer = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(writer, b"one\nabc")
+        try:
+            with d:
+                d.wait_ready()
+                os.close(holder)
+                holder = -1
+                c = tcp_client(d.port)
+                self.assertEqual(recv_exact(c, 4, slow(5)), b"one\n")
+                os.close(writer)
+                writer = -1
+                self.assertEqual(recv_exact(c, 4, slow(3)), b"abc\n")
+                w2 = open_fifo_writer(path, timeout=slow(5))
+                os.write(w2, b"two\n")
+                os.close(w2)
+                self.assertEqual(recv_exact(c, 4, slow(5)), b"two\n")
+                c.close()
+        finally:
+            for fd in (holder, writer):
+                if fd >= 0:
+                    os.close(fd)
+
+
 def read_replies(sock, timeout):
     """Everything until EOF (or TIMEOUT): (bytes, eof_seen)."""
     deadline = time.monotonic() + timeout
