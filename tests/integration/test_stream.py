@@ -101,6 +101,21 @@ class FifoWriters(unittest.TestCase):
             c.close()
 
 
+    def test_on_eof_exit_delivers_then_exits_and_removes_the_fifo(self):
+        conf = {"source": {"input": "fifo:{dir}/in.fifo", "on_eof": "exit"}}
+        with Daemon(conf) as d:
+            c = tcp_client(d.port)
+            d.wait_opens(1)
+            fd = open_fifo_writer(d.path("in.fifo"))
+            write_all(fd, records(0, 1000) + b"last")
+            os.close(fd)
+            want = records(0, 1000) + b"last\n"
+            self.assertEqual(recv_exact(c, len(want), timeout=5), want)
+            self.assertEqual(d.wait_exit(10), 0)
+            self.assertFalse(os.path.lexists(d.path("in.fifo")), "the FIFO it made stays")
+            c.close()
+
+
 class ExecSource(unittest.TestCase):
     """Issue item 8: exec: producers."""
 
