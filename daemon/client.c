@@ -44,6 +44,9 @@ TAILQ_HEAD(client_list, client);
 static struct client_list live = TAILQ_HEAD_INITIALIZER(live);
 static struct client_list pending = TAILQ_HEAD_INITIALIZER(pending);
 static struct client_list dead = TAILQ_HEAD_INITIALIZER(dead);
+/* The lists of connected clients, for whoever visits them all. */
+static struct client_list *const open_lists[] = { &live, &pending };
+#define OPEN_LISTS (sizeof(open_lists) / sizeof(open_lists[0]))
 static uint64_t next_id = 1;
 static struct closedlog closed_log;   /* the last 100 closes, for show closed */
 
@@ -81,7 +84,7 @@ static void client_timer_update(struct client *c, bool exact)
 			timer_disarm(TK_CLIENT, &c->timer);
 		return;
 	}
-	if (!exact && left >= 0 && now + (int64_t)(left * 1e9) <= due)
+	if (!exact && left >= 0 && !deadline_sooner(&c->dl, &l, now + (int64_t)(left * 1e9)))
 		return;
 	timer_arm(TK_CLIENT, &c->timer, NS_TO_S(due > now ? due - now : 0));
 }
@@ -378,10 +381,9 @@ void clients_apply_config(void)
 {
 	struct client *c;
 
-	TAILQ_FOREACH(c, &live, entry)
-		client_timer_update(c, true);
-	TAILQ_FOREACH(c, &pending, entry)
-		client_timer_update(c, true);
+	for (size_t i = 0; i < OPEN_LISTS; i++)
+		TAILQ_FOREACH(c, open_lists[i], entry)
+			client_timer_update(c, true);
 }
 
 /* Only pending clients are behind; live ones are at the head. */
@@ -412,11 +414,10 @@ void clients_reap(void)
 /* kill client ID: closes one client. */
 int client_kill(uint64_t id)
 {
-	struct client_list *lists[] = { &live, &pending };
 	struct client *c;
 
-	for (size_t i = 0; i < 2; i++)
-		TAILQ_FOREACH(c, lists[i], entry)
+	for (size_t i = 0; i < OPEN_LISTS; i++)
+		TAILQ_FOREACH(c, open_lists[i], entry)
 			if (c->id == id) {
 				client_close(c, CLOSE_KILL);
 				return 0;
@@ -442,14 +443,13 @@ static void client_row(struct statfmt_rows *t, const struct client *c, int64_t n
 /* show clients: every connected client, oldest list first. */
 int clients_report(struct sbuf *out, bool json)
 {
-	struct client_list *lists[] = { &live, &pending };
 	struct statfmt_rows t;
 	int64_t now = mono_ns();
 	struct client *c;
 
 	statfmt_clients_begin(&t, out, json);
-	for (size_t i = 0; i < 2; i++)
-		TAILQ_FOREACH(c, lists[i], entry)
+	for (size_t i = 0; i < OPEN_LISTS; i++)
+		TAILQ_FOREACH(c, open_lists[i], entry)
 			client_row(&t, c, now);
 	return statfmt_rows_end(&t);
 }
@@ -463,16 +463,11 @@ const struct closedlog *clients_closed_log(void)
 /* For "show timers": the soonest client timer, or -1. */
 double clients_next_due(void)
 {
-	struct client_list *lists[] = { &live, &pending };
 	struct client *c;
 	double best = -1;
 
-	for (size_t i = 0; i < 2; i++)
-		TAILQ_FOREACH(c, lists[i], entry) {
-			double left = timer_remaining(&c->timer);
-
-			if (left >= 0 && (best < 0 || left < best))
-				best = left;
-		}
+	for (size_t i = 0; i < OPEN_LISTS; i++)
+		TAILQ_FOREACH(c, open_lists[i], entry)
+			best = timer_sooner(best, &c->timer);
 	return best;
 }

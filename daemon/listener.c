@@ -200,7 +200,7 @@ static void listeners_free(struct listener_list *list)
 	}
 }
 
-/* Whether a listen value is bound now / is in the configuration. */
+/* Whether a listen value is bound now. */
 static bool listener_bound(const char *spec)
 {
 	struct listener *l;
@@ -211,20 +211,11 @@ static bool listener_bound(const char *spec)
 	return false;
 }
 
-/* Whether the configuration lists a listen value. */
-static bool listener_wanted(const struct config *c, const char *spec)
+/* Whether one of the first n listen values of c is spec. */
+static bool listener_listed(const struct config *c, const char *spec, size_t n)
 {
-	for (size_t i = 0; i < c->clients.n_listen; i++)
+	for (size_t i = 0; i < n; i++)
 		if (strcmp(c->clients.listen[i], spec) == 0)
-			return true;
-	return false;
-}
-
-/* Whether value i of c repeats an earlier one (bound once only). */
-static bool listener_wanted_before(const struct config *c, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (strcmp(c->clients.listen[j], c->clients.listen[i]) == 0)
 			return true;
 	return false;
 }
@@ -235,7 +226,7 @@ static int listeners_bind_new(const struct config *c, struct listener_list *fres
 	for (size_t i = 0; i < c->clients.n_listen; i++) {
 		const char *spec = c->clients.listen[i];
 
-		if (listener_bound(spec) || listener_wanted_before(c, i))
+		if (listener_bound(spec) || listener_listed(c, spec, i))   /* bound once only */
 			continue;
 		if (listener_open(fresh, spec) < 0) {
 			listeners_free(fresh);
@@ -272,7 +263,7 @@ void listeners_commit(void)
 	struct listener *l, *next;
 
 	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
-		if (listener_wanted(conf, l->spec))
+		if (listener_listed(conf, l->spec, conf->clients.n_listen))
 			continue;
 		log_info("listen %s: closed by reload", l->spec);
 		TAILQ_REMOVE(&listeners, l, entry);

@@ -416,11 +416,7 @@ double stats_next_due(void)
 	struct stats_conn *s;
 	double best = -1;
 
-	TAILQ_FOREACH(s, &conns, entry) {
-		double left = timer_remaining(&s->timer);
-
-		if (left >= 0 && (best < 0 || left < best))
-			best = left;
-	}
+	TAILQ_FOREACH(s, &conns, entry)
+		best = timer_sooner(best, &s->timer);
 	return best;
 }

@@ -69,6 +69,15 @@ double timer_remaining(ev_timer *w)
 	return ev_is_active(w) ? ev_timer_remaining(loop, w) : -1.;
 }
 
+/* The sooner of `best` (seconds, or -1 for none yet) and the timer's
+ * expiry: folds a set of timers into their soonest for "show timers". */
+double timer_sooner(double best, ev_timer *w)
+{
+	double left = timer_remaining(w);
+
+	return left >= 0 && (best < 0 || left < best) ? left : best;
+}
+
 /* Read access for the stats. */
 const struct timer_stats *timer_stats(enum timer_kind k)
 {

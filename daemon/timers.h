@@ -33,6 +33,8 @@ void timer_fired(enum timer_kind k, ev_timer *w);
 /* Seconds until the timer fires; negative when it is not active. */
 double timer_remaining(ev_timer *w);
 
+/* The sooner of best (seconds, -1 = none) and w's expiry. */
+double timer_sooner(double best, ev_timer *w);
 /* For the kinds that have a single timer: seconds until it fires, or -1. */
 double timer_next_due(enum timer_kind k);
 

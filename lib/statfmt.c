@@ -162,24 +162,26 @@ static void text_u64(struct sbuf *b, const void *base, const struct field *f)
 	sbuf_printf(b, "%llu", (unsigned long long)field_u64(base, f));
 }
 
-/* Seconds with three decimals; "-" when not a number. */
-static void text_sec(struct sbuf *b, const void *base, const struct field *f)
+/* Seconds with three decimals, or `none` where there is no number (not
+ * finite, or negative for a time until something when nothing is due). */
+static void put_seconds(struct sbuf *b, double v, bool due, const char *none)
 {
-	double v = field_f64(base, f);
-
-	if (isfinite(v))
+	if (isfinite(v) && !(due && v < 0))
 		sbuf_printf(b, "%.3f", v);
 	else
-		sbuf_puts(b, "-");
+		sbuf_puts(b, none);
+}
+
+/* Seconds; "-" when not a number. */
+static void text_sec(struct sbuf *b, const void *base, const struct field *f)
+{
+	put_seconds(b, field_f64(base, f), false, "-");
 }
 
 /* Seconds until something, or "-" when nothing is due. */
 static void text_due(struct sbuf *b, const void *base, const struct field *f)
 {
-	if (field_f64(base, f) < 0)
-		sbuf_puts(b, "-");
-	else
-		text_sec(b, base, f);
+	put_seconds(b, field_f64(base, f), true, "-");
 }
 
 /* A string as one table cell: "-" when empty, blanks and control bytes as
@@ -207,24 +209,16 @@ static void json_u64(struct sbuf *b, const void *base, const struct field *f)
 	text_u64(b, base, f);
 }
 
-/* Seconds with three decimals; null when not a number. */
+/* Seconds; null when not a number. */
 static void json_sec(struct sbuf *b, const void *base, const struct field *f)
 {
-	double v = field_f64(base, f);
-
-	if (isfinite(v))
-		sbuf_printf(b, "%.3f", v);
-	else
-		sbuf_puts(b, "null");
+	put_seconds(b, field_f64(base, f), false, "null");
 }
 
 /* Seconds until something, or null when nothing is due. */
 static void json_due(struct sbuf *b, const void *base, const struct field *f)
 {
-	if (field_f64(base, f) < 0)
-		sbuf_puts(b, "null");
-	else
-		json_sec(b, base, f);
+	put_seconds(b, field_f64(base, f), true, "null");
 }
 
 /* JSON's two-character escapes, by the byte they stand for. */
