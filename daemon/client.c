@@ -2,6 +2,7 @@
  * (caught up with the ring's head), pending (output waiting for its socket,
  * write watcher running) or dead (closed, freed at the next safe point). */
 #include "client.h"
+#include "compat.h"
 #include "alloc.h"
 #include "closedlog.h"
 #include "cursor.h"
@@ -111,15 +112,13 @@ static void client_close(struct client *c, enum close_reason why)
 }
 
 /* The single timer's callback: close on a passed deadline or sleep on. */
-static void client_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	struct client *c = container_of(w, struct client, timer);
 	struct deadline_limits lim = client_limits();
 	int64_t wait;
 	enum deadline_kind k;
 
-	(void)l;
-	(void)revents;
 	timer_fired(TK_CLIENT, w);
 	k = deadline_check(&c->dl, &lim, mono_ns(), &wait);
 	if (k != DEADLINE_OK) {
@@ -149,11 +148,10 @@ static void client_read(struct client *c)
 }
 
 /* The one I/O watcher: bytes to read, or room to write what is pending. */
-static void client_io_cb(struct ev_loop *l, ev_io *w, int revents)
+static void client_io_cb(__unused struct ev_loop *l, ev_io *w, int revents)
 {
 	struct client *c = container_of(w, struct client, io);
 
-	(void)l;
 	if (revents & EV_READ)
 		client_read(c);
 	if ((revents & EV_WRITE) && !c->closed)

@@ -34,7 +34,5 @@ void daemon_stop_now(const char *why);
 bool daemon_stopping(void);
 /* mono_ns() when the daemon started. */
 int64_t daemon_started(void);
-/* Fatal error after start-up: logs and exits with EXIT_FATAL. */
-void daemon_fatal(const char *what) __attribute__((noreturn));
 
 #endif

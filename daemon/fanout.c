@@ -1,5 +1,6 @@
 /* fanout.c: owns the ring and the heartbeat; tells clients when it grew. */
 #include "fanout.h"
+#include "compat.h"
 #include "client.h"
 #include "counters.h"
 #include "daemon.h"
@@ -60,15 +61,13 @@ void fanout_flush(void)
 
 /* Appends heartbeat_line when nothing went out for `heartbeat`; otherwise
  * sleeps until it would be due. */
-static void fanout_heartbeat_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void fanout_heartbeat_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	static char line[HEARTBEAT_LINE_MAX + 1];
 	int64_t period = MS_TO_NS(conf->clients.heartbeat_ms);
 	int64_t quiet = mono_ns() - last_out;
 	size_t n;
 
-	(void)l;
-	(void)revents;
 	timer_fired(TK_HEARTBEAT, w);
 	if (quiet < period) {
 		timer_arm(TK_HEARTBEAT, w, NS_TO_S(period - quiet));

@@ -2,6 +2,7 @@
  * socket's included, pauses and one timer resumes them, so a full descriptor
  * table never spins the CPU. */
 #include "listener.h"
+#include "compat.h"
 #include "activation.h"
 #include "alloc.h"
 #include "client.h"
@@ -65,10 +66,8 @@ void listeners_pause(int err)
 }
 
 /* The pause is over; the stats socket serves during a stop too. */
-static void listeners_resume_cb(struct ev_loop *lp, ev_timer *w, int revents)
+static void listeners_resume_cb(__unused struct ev_loop *lp, ev_timer *w, __unused int revents)
 {
-	(void)lp;
-	(void)revents;
 	timer_fired(TK_ACCEPT_PAUSE, w);
 	timer_disarm(TK_ACCEPT_PAUSE, w);
 	if (!daemon_stopping())
@@ -77,12 +76,10 @@ static void listeners_resume_cb(struct ev_loop *lp, ev_timer *w, int revents)
 }
 
 /* Accepts a batch of connections and hands them to the client layer. */
-static void listener_accept_cb(struct ev_loop *lp, ev_io *w, int revents)
+static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused int revents)
 {
 	struct listener *l = container_of(w, struct listener, io);
 
-	(void)lp;
-	(void)revents;
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -96,7 +93,7 @@ static void listener_accept_cb(struct ev_loop *lp, ev_io *w, int revents)
 			else if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
 				continue;
 			else if (errno != EAGAIN)
-				log_warning("accept on %s: %s", l->spec, strerror(errno));
+				log_warn("accept on %s", l->spec);
 			return;
 		}
 		net_peer_name((struct sockaddr *)&ss, len, addr, sizeof(addr));

@@ -1,10 +1,13 @@
 /* log.c: one line per message on standard error, written with one write(2). */
 #include "log.h"
+#include "daemon.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,26 +55,71 @@ static int log_prefix(char *buf, size_t len, enum log_level level)
 			config_log_level_name(level));
 }
 
-/* Writes one message if its level is enabled; long messages are cut. */
-void log_msg(enum log_level level, const char *fmt, ...)
+/* Writes one message if its level is enabled: lead, the message, then
+ * ": strerror(errnum)" when errnum is not 0; long messages are cut. */
+static void log_vmsg(enum log_level level, const char *lead, int errnum,
+		     const char *fmt, va_list ap)
 {
 	char line[2048];
-	va_list ap;
 	int n, m;
 
 	if (level > log_level)
 		return;
 	n = log_prefix(line, sizeof(line), level);
-	va_start(ap, fmt);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "%s", lead);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		m = 0;
-	n += m;
+	n += m < 0 ? 0 : m;
+	if (errnum && n < (int)sizeof(line) - 2)
+		n += snprintf(line + n, sizeof(line) - (size_t)n - 1, ": %s", strerror(errnum));
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
 		/* nowhere left to report it */
 	}
+}
+
+/* A message as given. */
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, "", 0, fmt, ap);
+	va_end(ap);
+}
+
+/* A message about a failed call: strerror(errno) is appended. */
+void log_msg_errno(enum log_level level, const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, "", errnum, fmt, ap);
+	va_end(ap);
+}
+
+/* An error the daemon cannot serve on after, caused by a failed call:
+ * logged with strerror(errno), exit 3 (pipecastd(8), EXIT STATUS). */
+void fatal(const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LL_ERROR, "fatal: ", errnum, fmt, ap);
+	va_end(ap);
+	exit(EXIT_FATAL);
+}
+
+/* Like fatal(), for a cause that is no failed call. */
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LL_ERROR, "fatal: ", 0, fmt, ap);
+	va_end(ap);
+	exit(EXIT_FATAL);
 }

@@ -1,4 +1,5 @@
 /* main.c: pipecastd's command line, start-up, signals and the stop sequence. */
+#include "compat.h"
 #include "activation.h"
 #include "alloc.h"
 #include "client.h"
@@ -71,20 +72,13 @@ bool daemon_stopping(void)
 	return stopping;
 }
 
-/* An error the daemon cannot serve on after: exit 3. */
-void daemon_fatal(const char *what)
-{
-	log_error("fatal: %s", what);
-	exit(EXIT_FATAL);
-}
-
 /* libev's allocations go through the counting allocator too. */
 static void *ev_alloc(void *ptr, long size)
 {
 	void *p = pc_realloc(ptr, (size_t)size);
 
 	if (!p && size > 0)
-		daemon_fatal("out of memory in the event loop");
+		fatalx("out of memory in the event loop");
 	return p;
 }
 
@@ -123,10 +117,8 @@ void daemon_stop_now(const char *why)
 }
 
 /* shutdown_timeout is over: whoever is still draining is closed. */
-static void shutdown_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void shutdown_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	timer_fired(TK_SHUTDOWN, w);
 	timer_disarm(TK_SHUTDOWN, w);
 	clients_close_all(CLOSE_SHUTDOWN);
@@ -134,10 +126,8 @@ static void shutdown_cb(struct ev_loop *l, ev_timer *w, int revents)
 
 /* Each loop turn, after the callbacks: free what was closed, and leave the
  * loop once a stop has nothing left to wait for. */
-static void safe_point_cb(struct ev_loop *l, ev_prepare *w, int revents)
+static void safe_point_cb(struct ev_loop *l, __unused ev_prepare *w, __unused int revents)
 {
-	(void)w;
-	(void)revents;
 	clients_reap();
 	stats_reap();
 	if (stopping && counters.clients_connected == 0 && source_finished())
@@ -145,10 +135,8 @@ static void safe_point_cb(struct ev_loop *l, ev_prepare *w, int revents)
 }
 
 /* SIGTERM and SIGINT: the first stops gracefully, the second at once. */
-static void stop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
+static void stop_signal_cb(__unused struct ev_loop *l, ev_signal *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	if (stopping)
 		daemon_stop_now(strsignal(w->signum));
 	else
@@ -156,13 +144,10 @@ static void stop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
 }
 
 /* SIGHUP: reload; a failure is logged and changes nothing. */
-static void hup_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
+static void hup_signal_cb(__unused struct ev_loop *l, __unused ev_signal *w, __unused int revents)
 {
 	char err[512];
 
-	(void)l;
-	(void)w;
-	(void)revents;
 	log_notice("SIGHUP: reloading the configuration");
 	if (reload_run(err, sizeof(err)) < 0)
 		log_error("reload failed, nothing changed: %s", err);
@@ -179,7 +164,7 @@ static void raise_fd_limit(void)
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_warning("cannot raise the descriptor limit: %s", strerror(errno));
+			log_warn("cannot raise the descriptor limit");
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && conf->clients.max_clients + FD_RESERVE > rl.rlim_cur)
 		log_warning("max_clients %llu needs about %llu descriptors; the limit is %llu",
@@ -232,8 +217,8 @@ static int start(void)
 	ev_prepare_init(&safe_point, safe_point_cb);
 	ev_prepare_start(loop, &safe_point);
 	if (fanout_init() < 0) {
-		log_error("cannot allocate the %llu-byte buffer: %s",
-			  (unsigned long long)conf->clients.buffer, strerror(errno));
+		log_syserr("cannot allocate the %llu-byte buffer",
+			   (unsigned long long)conf->clients.buffer);
 		return EXIT_STARTUP;
 	}
 	if (listeners_open() < 0)

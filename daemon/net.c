@@ -1,5 +1,6 @@
 /* net.c: socket creation shared by the listeners and the stats server. */
 #include "net.h"
+#include "compat.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -10,6 +11,14 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/* Reports a failed call into the caller's buffer as "WHAT: strerror(errno)";
+ * returns -1 for the caller to return. */
+static int net_error(char *err, size_t errlen, const char *what)
+{
+	snprintf(err, errlen, "%s: %s", what, strerror(errno));
+	return -1;
+}
 
 /* Fills a sockaddr_un; the caller has checked the length. */
 static socklen_t net_unix_addr(struct sockaddr_un *sun, const char *path)
@@ -29,26 +38,22 @@ static int net_unix_claim(const char *path, char *err, size_t errlen)
 	int fd, rc;
 
 	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+		return errno == ENOENT ? 0 : net_error(err, errlen, path);
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, errlen, "%s: exists and is not a socket", path);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return net_error(err, errlen, "socket");
 	rc = connect(fd, (struct sockaddr *)&sun, net_unix_addr(&sun, path));
 	close(fd);
 	if (rc == 0) {
 		snprintf(err, errlen, "%s: already served by a running process", path);
 		return -1;
 	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		snprintf(err, errlen, "%s: cannot remove stale socket: %s", path, strerror(errno));
-		return -1;
-	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		return net_error(err, errlen, "cannot remove the stale socket");
 	return 0;
 }
 
@@ -66,15 +71,13 @@ int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen)
 	if (net_unix_claim(path, err, errlen) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return net_error(err, errlen, "socket");
 	old = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sun, net_unix_addr(&sun, path));
 	umask(old);
 	if (rc < 0 || chmod(path, (mode_t)mode) < 0 || listen(fd, SOMAXCONN) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		net_error(err, errlen, path);
 		if (rc == 0)
 			unlink(path);
 		close(fd);
@@ -90,15 +93,13 @@ static int net_tcp_one(const struct addrinfo *ai, char *err, size_t errlen)
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			ai->ai_protocol);
 
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return net_error(err, errlen, "socket");
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ai->ai_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
-		snprintf(err, errlen, "%s", strerror(errno));
+		net_error(err, errlen, "bind");
 		close(fd);
 		return -1;
 	}
@@ -135,13 +136,12 @@ int net_tcp_listen(const char *host, const char *port, int *fds, int max,
 }
 
 /* Formats a peer address for logs and stats. */
-void net_peer_name(const struct sockaddr *sa, socklen_t len, char *buf, size_t buflen)
+void net_peer_name(const struct sockaddr *sa, __unused socklen_t len, char *buf, size_t buflen)
 {
 	char host[INET6_ADDRSTRLEN];
 	const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
-	(void)len;
 	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
 		snprintf(buf, buflen, "%s:%u", host, ntohs(in4->sin_port));

@@ -35,55 +35,18 @@ void reload_free(void)
 	conf_overrides = NULL;
 }
 
-/* The keys that only a restart can change: the old value stays, and a
- * change is logged. Each entry knows how to compare and to keep. */
-#define KEEP_NUM(sec, key, field) { sec, key, offsetof(struct config, field), \
-				    sizeof(((struct config *)0)->field), false }
-#define KEEP_STR(sec, key, field) { sec, key, offsetof(struct config, field), \
-				    sizeof(char *), true }
-static const struct keep {
-	const char *section, *key;
-	size_t off, size;
-	bool str;
-} restart_keys[] = {
-	KEEP_NUM("source", "input", source.input),
-	KEEP_STR("source", "input", source.input_arg),
-	KEEP_NUM("source", "framing", source.framing),
-	KEEP_NUM("source", "max_line", source.max_line),
-	KEEP_NUM("source", "fifo_mode", source.fifo_mode),
-	KEEP_NUM("clients", "buffer", clients.buffer),
-	KEEP_STR("stats", "socket", stats.socket),
-};
-
-/* Whether two string fields differ (NULL is a value of its own). */
-static bool keep_str_differs(char *a, char *b)
-{
-	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
-}
-
-/* Puts back the old value of every restart-only key in next (strings are
- * swapped, so freeing the old configuration frees the new strings). */
+/* Puts back the old value of every key that needs a restart (the key
+ * table says which, pipecast.conf(5) lists them) and logs each one kept. */
 static void reload_keep_restart_keys(struct config *next, struct config *old)
 {
-	const char *logged = "";
+	size_t kept[32];
+	size_t n = config_keep_restart(next, old, kept, sizeof(kept) / sizeof(kept[0]));
+	char v[256];
 
-	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++) {
-		const struct keep *k = &restart_keys[i];
-		char *n = (char *)next + k->off, *o = (char *)old + k->off;
-		bool differs = k->str ? keep_str_differs(*(char **)n, *(char **)o)
-				      : memcmp(n, o, k->size) != 0;
-		char tmp[sizeof(char *) > sizeof(uint64_t) ? sizeof(char *) : sizeof(uint64_t)];
-
-		if (!differs)
-			continue;
-		if (strcmp(logged, k->key) != 0)
-			log_warning("reload: [%s] %s changed; it needs a restart, the old "
-				    "value stays", k->section, k->key);
-		logged = k->key;
-		memcpy(tmp, n, k->size);
-		memcpy(n, o, k->size);
-		memcpy(o, tmp, k->size);
-	}
+	for (size_t i = 0; i < n && i < sizeof(kept) / sizeof(kept[0]); i++)
+		log_warning("reload: [%s] %s changed; it needs a restart, kept %s",
+			    config_key_section(kept[i]), config_key_name(kept[i]),
+			    config_key_format(next, kept[i], v, sizeof(v)));
 }
 
 /* Loads the file again into next; the first error is returned in err. */

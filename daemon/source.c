@@ -2,6 +2,7 @@
  * and runs the source's two timers: silence (source_idle) and restart
  * (the restart delay, or the SIGKILL that follows a SIGTERM by 2 s). */
 #include "source.h"
+#include "compat.h"
 #include "counters.h"
 #include "daemon.h"
 #include "fanout.h"
@@ -58,9 +59,8 @@ static struct {
 static void source_spawn(void);
 
 /* Framed records go to the ring. */
-static void source_emit(void *ctx, const char *data, size_t n, uint64_t records)
+static void source_emit(__unused void *ctx, const char *data, size_t n, uint64_t records)
 {
-	(void)ctx;
 	fanout_append(data, n);
 	counters.source_records_total += records;
 }
@@ -111,7 +111,7 @@ static int source_fifo_reopen(void)
 	int fd = open(conf->source.input_arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0) {
-		log_error("source %s: %s", conf->source.input_arg, strerror(errno));
+		log_syserr("source %s", conf->source.input_arg);
 		return -1;
 	}
 	source_close_fd();
@@ -202,14 +202,11 @@ static void source_eof(void)
  * except on a FIFO: a writer that came and went while the FIFO was being
  * reopened raises no hang-up on the new descriptor, so its end is only seen
  * by reading on to the end of file. */
-static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
+static void source_read_cb(__unused struct ev_loop *l, __unused ev_io *w, __unused int revents)
 {
 	size_t budget = conf->clients.buffer / 4;
 	size_t got = 0;
 
-	(void)l;
-	(void)w;
-	(void)revents;
 	while (got < budget) {
 		size_t room;
 		char *p = framer_space(&src.framer, &room);
@@ -228,7 +225,7 @@ static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0)
-			log_warning("source: read: %s; treating it as the end", strerror(errno));
+			log_warn("source: read (treated as the end)");
 		counters.source_long_lines_total = src.framer.long_lines;
 		source_eof();
 		return;
@@ -244,14 +241,11 @@ static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
 }
 
 /* Splits the command's standard error into lines and logs them. */
-static void source_stderr_cb(struct ev_loop *l, ev_io *w, int revents)
+static void source_stderr_cb(__unused struct ev_loop *l, __unused ev_io *w, __unused int revents)
 {
 	ssize_t n = read(src.err_fd, src.errline + src.errlen, sizeof(src.errline) - src.errlen);
 	char *p, *nl;
 
-	(void)l;
-	(void)w;
-	(void)revents;
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			source_close_stderr();
@@ -272,12 +266,10 @@ static void source_stderr_cb(struct ev_loop *l, ev_io *w, int revents)
 }
 
 /* The command was reaped. */
-static void source_child_cb(struct ev_loop *l, ev_child *w, int revents)
+static void source_child_cb(__unused struct ev_loop *l, ev_child *w, __unused int revents)
 {
 	int st = w->rstatus;
 
-	(void)l;
-	(void)revents;
 	ev_child_stop(loop, w);
 	if (WIFSIGNALED(st))
 		log_notice("command %d killed by signal %d", (int)src.pid, WTERMSIG(st));
@@ -293,10 +285,8 @@ static void source_child_cb(struct ev_loop *l, ev_child *w, int revents)
 }
 
 /* Restart delay over, or SIGTERM ignored for too long. */
-static void source_restart_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void source_restart_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	timer_fired(TK_SOURCE_RESTART, w);
 	timer_disarm(TK_SOURCE_RESTART, w);
 	if (src.killing) {
@@ -312,13 +302,11 @@ static void source_restart_cb(struct ev_loop *l, ev_timer *w, int revents)
 }
 
 /* The source has been silent: act once per silent spell (on_idle). */
-static void source_idle_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void source_idle_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	int64_t limit = MS_TO_NS(conf->source.idle_timeout_ms);
 	int64_t quiet = mono_ns() - src.last_data;
 
-	(void)l;
-	(void)revents;
 	timer_fired(TK_SOURCE_IDLE, w);
 	if (limit == 0) {
 		timer_disarm(TK_SOURCE_IDLE, w);
@@ -429,7 +417,7 @@ static int source_fifo_open(void)
 	int rc = source_fifo_create(path);
 
 	if (rc == -1)
-		log_error("source %s: %s", path, strerror(errno));
+		log_syserr("source %s", path);
 	return rc < 0 ? -1 : source_fifo_reopen();
 }
 

@@ -2,6 +2,7 @@
  * answers them in order through report.c, and owns exactly one ev_timer for
  * its idle deadline, like a client connection. */
 #include "stats.h"
+#include "compat.h"
 #include "activation.h"
 #include "alloc.h"
 #include "daemon.h"
@@ -86,14 +87,12 @@ static void stats_timer_update(struct stats_conn *s)
 }
 
 /* Idle too long: close; otherwise sleep until the deadline. */
-static void stats_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void stats_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	struct stats_conn *s = container_of(w, struct stats_conn, timer);
 	struct deadline_limits lim = stats_limits();
 	int64_t wait;
 
-	(void)l;
-	(void)revents;
 	timer_fired(TK_STATS, w);
 	if (deadline_check(&s->dl, &lim, mono_ns(), &wait) != DEADLINE_OK)
 		stats_conn_close(s);
@@ -126,13 +125,11 @@ static void stats_run_lines(struct stats_conn *s)
 }
 
 /* Reads commands; a half-close means "answer, then close". */
-static void stats_read_cb(struct ev_loop *l, ev_io *w, int revents)
+static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
 {
 	struct stats_conn *s = container_of(w, struct stats_conn, rio);
 	ssize_t n = read(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen);
 
-	(void)l;
-	(void)revents;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
@@ -152,10 +149,8 @@ static void stats_read_cb(struct ev_loop *l, ev_io *w, int revents)
 }
 
 /* The socket can take more of the replies. */
-static void stats_write_cb(struct ev_loop *l, ev_io *w, int revents)
+static void stats_write_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	stats_flush(container_of(w, struct stats_conn, wio));
 }
 
@@ -224,10 +219,8 @@ static void stats_conn_new(int fd)
 }
 
 /* Accepts stats connections; beyond max_connections they are closed. */
-static void stats_accept_cb(struct ev_loop *l, ev_io *w, int revents)
+static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 

@@ -98,6 +98,24 @@ void config_free(struct config *c);
 const char *config_violation(const struct config *c, char *buf, size_t len);
 void config_errors_free(struct config_errors *e);
 
+/* The keys of pipecast.conf(5) in table order, for listings and reload:
+ * i runs from 0 to config_key_count() - 1. */
+size_t config_key_count(void);
+const char *config_key_section(size_t i);
+const char *config_key_name(size_t i);
+/* Whether a reload keeps the key's old value until a restart. */
+bool config_key_restart(size_t i);
+/* Spells key i's value in c as the file would (a list joined by ", ");
+ * returns buf. */
+const char *config_key_format(const struct config *c, size_t i, char *buf, size_t len);
+
+/* Reload's rule for the keys that need a restart: every such key whose value
+ * differs between next and old gets old's value back in next (the two are
+ * swapped, so freeing old frees next's discarded values). Stores the first
+ * max of their indexes in kept and returns how many there were. */
+size_t config_keep_restart(struct config *next, struct config *old,
+			   size_t *kept, size_t max);
+
 /* Name of a log level as the file spells it ("info"); "?" when invalid. */
 const char *config_log_level_name(enum log_level l);
 

@@ -2,6 +2,7 @@
  * family is driven by a field table (name, value type, offset), so a name is
  * spelled once and text, JSON and Prometheus output cannot drift apart. */
 #include "statfmt.h"
+#include "compat.h"
 #include "statcmd.h"
 
 #include <math.h>
@@ -567,10 +568,8 @@ static void prom_value(struct sbuf *b, const void *base, const struct field *f)
 /* pipecast_NAME VALUE. */
 static void metric_plain(struct sbuf *b, const struct field *f,
 			 const struct stats_info *in,
-			 const struct stats_timer_row *rows, size_t n)
+			 __unused const struct stats_timer_row *rows, __unused size_t n)
 {
-	(void)rows;
-	(void)n;
 	prom_family(b, f->name, f->stat, f->help);
 	sbuf_printf(b, "pipecast_%s ", f->name);
 	prom_value(b, in, f);
@@ -580,12 +579,11 @@ static void metric_plain(struct sbuf *b, const struct field *f,
 /* pipecast_NAME{kind="K"} VALUE for every timer kind; the family has no
  * unlabelled sample, the kinds add up to the show-info total. */
 static void metric_by_kind(struct sbuf *b, const struct field *f,
-			   const struct stats_info *in,
+			   __unused const struct stats_info *in,
 			   const struct stats_timer_row *rows, size_t n)
 {
 	struct field col = { .type = F_U64, .off = f->kind_off };
 
-	(void)in;
 	prom_family(b, f->name, f->stat, f->help);
 	for (size_t i = 0; i < n; i++) {
 		prom_labelled(b, f->name, "kind", rows[i].kind);
@@ -597,10 +595,8 @@ static void metric_by_kind(struct sbuf *b, const struct field *f,
 /* pipecast_build_info{version="V"} 1. */
 static void metric_build_info(struct sbuf *b, const struct field *f,
 			      const struct stats_info *in,
-			      const struct stats_timer_row *rows, size_t n)
+			      __unused const struct stats_timer_row *rows, __unused size_t n)
 {
-	(void)rows;
-	(void)n;
 	prom_family(b, "build_info", STATS_GAUGE, f->help);
 	prom_labelled(b, "build_info", "version", field_str(in, f));
 	sbuf_puts(b, "1\n");
@@ -610,13 +606,11 @@ static void metric_build_info(struct sbuf *b, const struct field *f,
  * others; a state outside the known four still shows, as 1. */
 static void metric_state(struct sbuf *b, const struct field *f,
 			 const struct stats_info *in,
-			 const struct stats_timer_row *rows, size_t n)
+			 __unused const struct stats_timer_row *rows, __unused size_t n)
 {
 	const char *cur = field_str(in, f);
 	bool known = false;
 
-	(void)rows;
-	(void)n;
 	prom_family(b, f->name, STATS_GAUGE, f->help);
 	for (size_t i = 0; i < NELEM(source_states); i++) {
 		bool is = cur && strcmp(cur, source_states[i]) == 0;

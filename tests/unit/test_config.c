@@ -1181,6 +1181,93 @@ static void log_level_names_match_file(void **state)
 	assert_string_equal(config_log_level_name((enum log_level)99), "?");
 }
 
+/* The index of a key in the table, by section and name. */
+static size_t key_index(const char *section, const char *name)
+{
+	for (size_t i = 0; i < config_key_count(); i++)
+		if (strcmp(config_key_section(i), section) == 0 &&
+		    strcmp(config_key_name(i), name) == 0)
+			return i;
+	fail_msg("no key [%s] %s", section, name);
+	return 0;
+}
+
+/* The restart-only keys are exactly those pipecast.conf(5) lists. */
+static void restart_flags_match_the_manual(void **state)
+{
+	static const char *const want[] = {
+		"source.input", "source.framing", "source.max_line",
+		"source.fifo_mode", "clients.buffer", "stats.socket",
+	};
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < config_key_count(); i++)
+		n += config_key_restart(i);
+	assert_int_equal(n, N(want));
+	for (size_t i = 0; i < N(want); i++) {
+		char sec[16];
+		const char *dot = strchr(want[i], '.');
+
+		snprintf(sec, sizeof(sec), "%.*s", (int)(dot - want[i]), want[i]);
+		assert_true(config_key_restart(key_index(sec, dot + 1)));
+	}
+}
+
+/* Reload keeps the old value of a changed restart-only key, swapping owned
+ * strings so that freeing either configuration frees what it holds, and
+ * leaves every other key with its new value. */
+static void keep_restart_puts_back_old_values(void **state)
+{
+	struct fx *f = *state;
+	struct config old;
+	size_t kept[8], n;
+	char v[64];
+
+	fx_ok(f, NULL, OV("source.input=exec:date", "clients.buffer=8MiB",
+			  "clients.idle_timeout=7s"));
+	old = f->c;
+	f->c = (struct config){ 0 };
+	fx_ok(f, NULL, OV("source.input=fifo:/tmp/x", "clients.buffer=4MiB",
+			  "clients.idle_timeout=9s", "source.on_eof=exit"));
+	n = config_keep_restart(&f->c, &old, kept, N(kept));
+	assert_int_equal(n, 2);
+	assert_string_equal(config_key_name(kept[0]), "input");
+	assert_string_equal(config_key_name(kept[1]), "buffer");
+	assert_int_equal(f->c.source.input, SRC_EXEC);
+	assert_string_equal(f->c.source.input_arg, "date");
+	assert_string_equal(old.source.input_arg, "/tmp/x");
+	assert_int_equal(f->c.clients.buffer, MIB(8));
+	assert_int_equal(f->c.clients.idle_timeout_ms, SEC(9));
+	assert_string_equal(config_key_format(&f->c, kept[1], v, sizeof(v)), "8MiB");
+	assert_int_equal(config_keep_restart(&f->c, &f->c, kept, N(kept)), 0);
+	config_free(&old);
+}
+
+/* Every key can be spelled as the file would, lists joined. */
+static void key_format_spells_every_kind(void **state)
+{
+	struct fx *f = *state;
+	char v[128];
+
+	fx_ok(f, NULL, OV("clients.listen=unix:/a", "clients.listen=tcp:127.0.0.1:9",
+			  "source.input=exec:vmstat 1", "clients.unix_mode=0600"));
+	assert_string_equal(config_key_format(&f->c, key_index("clients", "listen"), v,
+					      sizeof(v)), "unix:/a, tcp:127.0.0.1:9");
+	assert_string_equal(config_key_format(&f->c, key_index("source", "input"), v,
+					      sizeof(v)), "exec:vmstat 1");
+	assert_string_equal(config_key_format(&f->c, key_index("clients", "unix_mode"), v,
+					      sizeof(v)), "0600");
+	assert_string_equal(config_key_format(&f->c, key_index("clients", "overflow"), v,
+					      sizeof(v)), "drop");
+	assert_string_equal(config_key_format(&f->c, key_index("clients", "send_timeout"), v,
+					      sizeof(v)), "30s");
+	assert_string_equal(config_key_format(&f->c, key_index("stats", "max_connections"), v,
+					      sizeof(v)), "64");
+	for (size_t i = 0; i < config_key_count(); i++)
+		assert_non_null(config_key_format(&f->c, i, v, 4));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 /* Runs every test of this file; the exit status is the number of failures. */
@@ -1241,6 +1328,9 @@ int main(void)
 		T(directory_as_file_reported),
 		T(each_load_gives_fresh_config),
 		T(log_level_names_match_file),
+		T(restart_flags_match_the_manual),
+		T(keep_restart_puts_back_old_values),
+		T(key_format_spells_every_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
