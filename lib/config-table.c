@@ -235,7 +235,8 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define ENUM(field, names) config_set_enum, F(field), FT_ENUM, NULL, 0, 0, false, names
 #define OCTAL(field) config_set_octal, F(field), FT_OCTAL, NULL, 0, 0, false, NULL
 #define CUSTOM(setter, field, type) setter, F(field), type, NULL, 0, 0, false, NULL
-#define RESTART .restart = true
+#define LIVE false                /* a reload applies it at once */
+#define RESTART true              /* a reload keeps the old value */
 
 static const char *const framing_names[] = { "line", "raw", NULL };
 const char *const config_on_idle_names[] = { "log", "exit", "restart", NULL };
@@ -244,56 +245,56 @@ static const char *const overflow_names[] = { "drop", "skip", NULL };
 static const char *const log_level_names[] = {
 	"error", "warning", "notice", "info", "debug", NULL };
 
-/* Every key of pipecast.conf(5): its setter, field, range, and whether a
- * reload applies it (RESTART: the old value stays until a restart). */
+/* Every key of pipecast.conf(5): whether a reload applies it at once (LIVE)
+ * or keeps the old value until a restart (RESTART), its setter, field and
+ * range. */
 const struct key_def config_keys[N_KEYS] = {
-	[K_INPUT] = { SEC_SOURCE, "input",
-		CUSTOM(config_set_input, source.input, FT_INPUT), RESTART },
-	[K_FRAMING] = { SEC_SOURCE, "framing",
-		ENUM(source.framing, framing_names), RESTART },
-	[K_MAX_LINE] = { SEC_SOURCE, "max_line",
-		NUM(source.max_line, kind_size, 16, MIB(16), false),
-		RESTART },
-	[K_SRC_IDLE] = { SEC_SOURCE, "idle_timeout",
+	[K_INPUT] = { SEC_SOURCE, "input", RESTART,
+		CUSTOM(config_set_input, source.input, FT_INPUT) },
+	[K_FRAMING] = { SEC_SOURCE, "framing", RESTART,
+		ENUM(source.framing, framing_names) },
+	[K_MAX_LINE] = { SEC_SOURCE, "max_line", RESTART,
+		NUM(source.max_line, kind_size, 16, MIB(16), false) },
+	[K_SRC_IDLE] = { SEC_SOURCE, "idle_timeout", LIVE,
 		NUM(source.idle_timeout_ms, kind_duration, MS(10), DAY(30), true) },
-	[K_ON_IDLE] = { SEC_SOURCE, "on_idle",
+	[K_ON_IDLE] = { SEC_SOURCE, "on_idle", LIVE,
 		ENUM(source.on_idle, config_on_idle_names) },
-	[K_ON_EOF] = { SEC_SOURCE, "on_eof", ENUM(source.on_eof, config_on_eof_names) },
-	[K_RESTART_DELAY] = { SEC_SOURCE, "restart_delay",
+	[K_ON_EOF] = { SEC_SOURCE, "on_eof", LIVE,
+		ENUM(source.on_eof, config_on_eof_names) },
+	[K_RESTART_DELAY] = { SEC_SOURCE, "restart_delay", LIVE,
 		NUM(source.restart_delay_ms, kind_duration, MS(10), SEC(3600), false) },
-	[K_FIFO_MODE] = { SEC_SOURCE, "fifo_mode",
-		OCTAL(source.fifo_mode), RESTART },
-	[K_LISTEN] = { SEC_CLIENTS, "listen",
+	[K_FIFO_MODE] = { SEC_SOURCE, "fifo_mode", RESTART,
+		OCTAL(source.fifo_mode) },
+	[K_LISTEN] = { SEC_CLIENTS, "listen", LIVE,
 		CUSTOM(config_set_listen, clients.listen, FT_LIST) },
-	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", OCTAL(clients.unix_mode) },
-	[K_MAX_CLIENTS] = { SEC_CLIENTS, "max_clients",
+	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", LIVE, OCTAL(clients.unix_mode) },
+	[K_MAX_CLIENTS] = { SEC_CLIENTS, "max_clients", LIVE,
 		NUM(clients.max_clients, kind_uint, 1, 1000000, false) },
-	[K_CL_IDLE] = { SEC_CLIENTS, "idle_timeout",
+	[K_CL_IDLE] = { SEC_CLIENTS, "idle_timeout", LIVE,
 		NUM(clients.idle_timeout_ms, kind_duration, MS(10), DAY(30), true) },
-	[K_SEND_TIMEOUT] = { SEC_CLIENTS, "send_timeout",
+	[K_SEND_TIMEOUT] = { SEC_CLIENTS, "send_timeout", LIVE,
 		NUM(clients.send_timeout_ms, kind_duration, MS(10), DAY(30), true) },
-	[K_BUFFER] = { SEC_CLIENTS, "buffer",
-		NUM(clients.buffer, kind_size, KIB(64), GIB(1), false),
-		RESTART },
-	[K_OVERFLOW] = { SEC_CLIENTS, "overflow",
+	[K_BUFFER] = { SEC_CLIENTS, "buffer", RESTART,
+		NUM(clients.buffer, kind_size, KIB(64), GIB(1), false) },
+	[K_OVERFLOW] = { SEC_CLIENTS, "overflow", LIVE,
 		ENUM(clients.overflow, overflow_names) },
-	[K_BACKLOG] = { SEC_CLIENTS, "backlog", /* upper bound: config_rules */
+	[K_BACKLOG] = { SEC_CLIENTS, "backlog", LIVE, /* upper bound: config_rules */
 		NUM(clients.backlog, kind_size, 0, UINT64_MAX, false) },
-	[K_HEARTBEAT] = { SEC_CLIENTS, "heartbeat",
+	[K_HEARTBEAT] = { SEC_CLIENTS, "heartbeat", LIVE,
 		NUM(clients.heartbeat_ms, kind_duration, MS(10), DAY(1), true) },
-	[K_HEARTBEAT_LINE] = { SEC_CLIENTS, "heartbeat_line",
+	[K_HEARTBEAT_LINE] = { SEC_CLIENTS, "heartbeat_line", LIVE,
 		CUSTOM(config_set_heartbeat_line, clients.heartbeat_line,
 		       FT_STRING) },
-	[K_SOCKET] = { SEC_STATS, "socket",
-		CUSTOM(config_set_socket, stats.socket, FT_STRING), RESTART },
-	[K_STATS_MODE] = { SEC_STATS, "mode", OCTAL(stats.mode) },
-	[K_STATS_IDLE] = { SEC_STATS, "idle_timeout",
+	[K_SOCKET] = { SEC_STATS, "socket", RESTART,
+		CUSTOM(config_set_socket, stats.socket, FT_STRING) },
+	[K_STATS_MODE] = { SEC_STATS, "mode", LIVE, OCTAL(stats.mode) },
+	[K_STATS_IDLE] = { SEC_STATS, "idle_timeout", LIVE,
 		NUM(stats.idle_timeout_ms, kind_duration, MS(100), DAY(1), true) },
-	[K_MAX_CONNECTIONS] = { SEC_STATS, "max_connections",
+	[K_MAX_CONNECTIONS] = { SEC_STATS, "max_connections", LIVE,
 		NUM(stats.max_connections, kind_uint, 1, 10000, false) },
-	[K_LOG_LEVEL] = { SEC_DAEMON, "log_level",
+	[K_LOG_LEVEL] = { SEC_DAEMON, "log_level", LIVE,
 		ENUM(daemon.log_level, log_level_names) },
-	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout",
+	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout", LIVE,
 		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false) },
 };
 
