@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,9 @@ struct client {
 	int64_t created;
 	bool draining;           /* graceful stop: close once caught up */
 	bool closed;
+	bool tcp;
+	bool eof;                /* the peer half-closed: it sends nothing more,
+				  * but still receives (pipecast.conf(5)) */
 	struct client_list *list;
 	char addr[56];            /* "[v4-mapped v6 address]:65535" fits */
 };
@@ -111,16 +115,53 @@ static void client_close(struct client *c, enum close_reason why)
 	client_move(c, &dead);
 }
 
-/* The single timer's callback: close on a passed deadline or sleep on. */
+/* Whether a Unix peer has closed its end (both directions shut). */
+static bool client_unix_hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* When the idle deadline passed: the last sign of life of the peer, read
+ * only now (never per record). TCP: the last acknowledgement its kernel
+ * sent, keepalive probes' included; Unix: now while its end is open.
+ * Returns -1 when the connection is gone. */
+static int64_t client_last_sign(const struct client *c, int64_t now)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!c->tcp)
+		return client_unix_hung_up(c->fd) ? -1 : now;
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return c->dl.last_activity;
+	if (ti.tcpi_state == TCP_CLOSE)
+		return -1;
+	return now - MS_TO_NS(ti.tcpi_last_ack_recv);
+}
+
+/* The single timer's callback: close on a passed deadline or sleep on. An
+ * idle deadline first asks the kernel for a later sign of life. */
 static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	struct client *c = container_of(w, struct client, timer);
 	struct deadline_limits lim = client_limits();
-	int64_t wait;
+	int64_t wait, now = mono_ns(), sign;
 	enum deadline_kind k;
 
 	timer_fired(TK_CLIENT, w);
-	k = deadline_check(&c->dl, &lim, mono_ns(), &wait);
+	k = deadline_check(&c->dl, &lim, now, &wait);
+	if (k == DEADLINE_IDLE) {
+		sign = client_last_sign(c, now);
+		if (sign < 0) {
+			client_close(c, CLOSE_PEER);
+			return;
+		}
+		if (sign > c->dl.last_activity)
+			c->dl.last_activity = sign;
+		k = deadline_check(&c->dl, &lim, now, &wait);
+	}
 	if (k != DEADLINE_OK) {
 		client_close(c, k == DEADLINE_IDLE ? CLOSE_IDLE : CLOSE_SEND_TIMEOUT);
 		return;
@@ -131,7 +172,23 @@ static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused in
 		timer_arm(TK_CLIENT, w, NS_TO_S(wait));
 }
 
-/* Reads and discards what the client sends; it counts as activity. */
+static void client_watch(struct client *c);
+
+/* End of input from the peer: it will send nothing more, which is not a
+ * wish to receive nothing more. Reading stops; a Unix peer that closed
+ * both ways is gone. */
+static void client_read_eof(struct client *c)
+{
+	if (!c->tcp && client_unix_hung_up(c->fd)) {
+		client_close(c, CLOSE_PEER);
+		return;
+	}
+	c->eof = true;
+	log_debug("client %llu half-closed; still sending", (unsigned long long)c->id);
+	client_watch(c);
+}
+
+/* Reads and discards what the client sends; it counts as a sign of life. */
 static void client_read(struct client *c)
 {
 	static char sink[16384];
@@ -142,7 +199,7 @@ static void client_read(struct client *c)
 		return;
 	}
 	if (n == 0)
-		client_close(c, CLOSE_PEER);
+		client_read_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
 		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
 }
@@ -158,10 +215,15 @@ static void client_io_cb(__unused struct ev_loop *l, ev_io *w, int revents)
 		client_flush(c);
 }
 
-/* Watches for reading only, or for writing too (one epoll_ctl). */
-static void client_watch(struct client *c, int events)
+/* Watches for reading (until the peer's end of input) and, while output is
+ * pending, for writing: one epoll_ctl. */
+static void client_watch(struct client *c)
 {
+	int events = (c->eof ? 0 : EV_READ) | (c->list == &pending ? EV_WRITE : 0);
+
 	ev_io_stop(loop, &c->io);
+	if (events == 0)
+		return;
 	ev_io_set(&c->io, c->fd, events);
 	ev_io_start(loop, &c->io);
 }
@@ -169,13 +231,10 @@ static void client_watch(struct client *c, int events)
 /* Accounts for n bytes accepted by the socket. */
 static void client_advance(struct client *c, size_t n)
 {
-	int64_t now = mono_ns();
-
 	cursor_advance(&c->cur, fanout_ring(), n);
 	c->sent += n;
 	counters.bytes_sent_total += n;
-	c->dl.last_activity = now;
-	c->dl.send_since = now;
+	c->dl.send_since = mono_ns();
 }
 
 /* Output is waiting for the socket: watch for writability and make sure the
@@ -185,7 +244,7 @@ static void client_set_pending(struct client *c)
 	if (c->list == &pending)
 		return;
 	client_move(c, &pending);
-	client_watch(c, EV_READ | EV_WRITE);
+	client_watch(c);
 	c->dl.pending = true;
 	c->dl.send_since = mono_ns();
 	client_timer_update(c, false);
@@ -201,7 +260,7 @@ static void client_set_live(struct client *c)
 	if (c->list == &live)
 		return;
 	client_move(c, &live);
-	client_watch(c, EV_READ);
+	client_watch(c);
 	c->dl.pending = false;
 }
 
@@ -281,6 +340,25 @@ static struct client *client_new(int fd, const char *addr)
 	return c;
 }
 
+/* TCP keepalive per [clients] tcp_keepalive: probes after that much quiet,
+ * 10 s apart (tcp_keepalive apart when shorter: after an answered probe
+ * Linux waits the interval), 6 of them, so a live reader of a quiet stream
+ * answers and a dead one is found (pipecast.conf(5), "Client liveness"). */
+static void client_keepalive(int fd)
+{
+	int on = conf->clients.tcp_keepalive_ms > 0;
+	int idle = (int)((conf->clients.tcp_keepalive_ms + 999) / 1000);
+	int intvl = idle < 10 ? idle : 10;
+	static const int cnt = 6;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	if (!on)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* Serves or rejects a freshly accepted connection. */
 void client_accept(int fd, const char *addr, bool tcp)
 {
@@ -291,14 +369,17 @@ void client_accept(int fd, const char *addr, bool tcp)
 		client_reject(fd, addr);
 		return;
 	}
-	if (tcp)
+	if (tcp) {
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		client_keepalive(fd);
+	}
 	c = client_new(fd, addr);
 	if (!c) {
 		log_warning("client from %s: out of memory", addr);
 		close(fd);
 		return;
 	}
+	c->tcp = tcp;
 	counters.clients_connected++;
 	counters.clients_accepted_total++;
 	log_info("client %llu open %s", (unsigned long long)c->id, c->addr);
@@ -374,14 +455,18 @@ void clients_close_all(enum close_reason why)
 		client_close(c, why);
 }
 
-/* New timeouts apply to connected clients by re-arming their one timer. */
+/* New timeouts and keepalive apply to connected clients: their one timer
+ * is re-armed, their sockets' keepalive set again. */
 void clients_apply_config(void)
 {
 	struct client *c;
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
+		TAILQ_FOREACH(c, open_lists[i], entry) {
+			if (c->tcp)
+				client_keepalive(c->fd);
 			client_timer_update(c, true);
+		}
 }
 
 /* Only pending clients are behind; live ones are at the head. */

@@ -225,8 +225,7 @@ static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int r
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				listeners_pause(errno);
+			(void)listeners_pause_if_exhausted(errno);
 			return;
 		}
 		if (n_conns >= conf->stats.max_connections) {

@@ -197,18 +197,19 @@ static int config_set_listen(struct loader *l, const struct key_def *k,
 	return 0;
 }
 
-/* clients.heartbeat_line: free text, possibly empty, at most 1 KiB. */
-static int config_set_heartbeat_line(struct loader *l, const struct key_def *k,
-				     const char *v, const struct place *p)
+/* Text keys (heartbeat_line, notice_prefix): one line, possibly empty, at
+ * most k->max bytes. */
+static int config_set_text(struct loader *l, const struct key_def *k,
+			   const char *v, const struct place *p)
 {
 	size_t n = strlen(v);
 
-	if (n > HEARTBEAT_LINE_MAX)
-		return config_bad(l, p, k, "%zu bytes, more than %d", n,
-				  HEARTBEAT_LINE_MAX);
+	if (n > k->max)
+		return config_bad(l, p, k, "%zu bytes, more than %llu", n,
+				  (unsigned long long)k->max);
 	if (strchr(v, '\n'))
 		return config_bad(l, p, k, "must not contain a newline");
-	return config_replace_str(l, &l->cfg.clients.heartbeat_line, v);
+	return config_replace_str(l, config_field(l, k), v);
 }
 
 /* stats.socket: a Unix socket path or systemd:NAME. */
@@ -235,12 +236,14 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define ENUM(field, names) config_set_enum, F(field), FT_ENUM, NULL, 0, 0, false, names
 #define OCTAL(field) config_set_octal, F(field), FT_OCTAL, NULL, 0, 0, false, NULL
 #define CUSTOM(setter, field, type) setter, F(field), type, NULL, 0, 0, false, NULL
+#define TEXT(field, most) config_set_text, F(field), FT_STRING, NULL, 0, most, false, NULL
 #define RESTART .restart = true
 
 static const char *const framing_names[] = { "line", "raw", NULL };
 const char *const config_on_idle_names[] = { "log", "exit", "restart", NULL };
 const char *const config_on_eof_names[] = { "exit", "reopen", "restart", NULL };
 static const char *const overflow_names[] = { "drop", "skip", NULL };
+static const char *const off_on_names[] = { "off", "on", NULL };
 static const char *const log_level_names[] = {
 	"error", "warning", "notice", "info", "debug", NULL };
 
@@ -282,8 +285,14 @@ const struct key_def config_keys[N_KEYS] = {
 	[K_HEARTBEAT] = { SEC_CLIENTS, "heartbeat",
 		NUM(clients.heartbeat_ms, kind_duration, MS(10), DAY(1), true) },
 	[K_HEARTBEAT_LINE] = { SEC_CLIENTS, "heartbeat_line",
-		CUSTOM(config_set_heartbeat_line, clients.heartbeat_line,
-		       FT_STRING) },
+		TEXT(clients.heartbeat_line, HEARTBEAT_LINE_MAX) },
+	[K_TCP_KEEPALIVE] = { SEC_CLIENTS, "tcp_keepalive",
+		NUM(clients.tcp_keepalive_ms, kind_duration, SEC(1), SEC(7200), true) },
+	[K_PREAMBLE] = { SEC_CLIENTS, "preamble",   /* allocated at start-up */
+		NUM(clients.preamble, kind_uint, 1, PREAMBLE_MAX, true), RESTART },
+	[K_NOTICES] = { SEC_CLIENTS, "notices", ENUM(clients.notices, off_on_names) },
+	[K_NOTICE_PREFIX] = { SEC_CLIENTS, "notice_prefix",
+		TEXT(clients.notice_prefix, NOTICE_PREFIX_MAX) },
 	[K_SOCKET] = { SEC_STATS, "socket",
 		CUSTOM(config_set_socket, stats.socket, FT_STRING), RESTART },
 	[K_STATS_MODE] = { SEC_STATS, "mode", OCTAL(stats.mode) },
@@ -310,7 +319,8 @@ int config_defaults(struct config *c)
 		.unix_mode = 0666, .max_clients = 10000,
 		.idle_timeout_ms = SEC(300), .send_timeout_ms = SEC(30),
 		.buffer = MIB(4), .overflow = OVERFLOW_DROP,
-		.heartbeat_line = pc_strdup(""),
+		.heartbeat_line = pc_strdup(""), .tcp_keepalive_ms = SEC(60),
+		.notice_prefix = pc_strdup("# pipecast: "),
 	};
 	c->stats = (struct config_stats){
 		.mode = 0660, .idle_timeout_ms = SEC(60), .max_connections = 64,
@@ -318,7 +328,7 @@ int config_defaults(struct config *c)
 	c->daemon = (struct config_daemon){
 		.log_level = LL_INFO, .shutdown_timeout_ms = SEC(5),
 	};
-	if (c->clients.heartbeat_line &&
+	if (c->clients.heartbeat_line && c->clients.notice_prefix &&
 	    config_append_listen(&c->clients, "tcp:127.0.0.1:7070") == 0)
 		return 0;
 	config_free(c);

@@ -453,6 +453,7 @@ void config_free(struct config *c)
 	config_clear_listen(&c->clients);
 	pc_free(c->source.input_arg);
 	pc_free(c->clients.heartbeat_line);
+	pc_free(c->clients.notice_prefix);
 	pc_free(c->stats.socket);
 	memset(c, 0, sizeof(*c));
 }

@@ -19,6 +19,8 @@ enum log_level { LL_ERROR, LL_WARNING, LL_NOTICE, LL_INFO, LL_DEBUG };
 
 #define CONFIG_LINE_MAX 4096      /* longest accepted file line, newline excluded */
 #define HEARTBEAT_LINE_MAX 1024
+#define NOTICE_PREFIX_MAX 256
+#define PREAMBLE_MAX 64
 
 struct config_source {
 	enum src_input input;
@@ -44,6 +46,10 @@ struct config_clients {
 	uint64_t backlog;         /* bytes */
 	uint64_t heartbeat_ms;    /* 0 = off */
 	char *heartbeat_line;     /* never NULL; "" means a bare newline */
+	uint64_t tcp_keepalive_ms; /* 0 = off; probes after this much quiet */
+	uint64_t preamble;        /* records kept for new clients; 0 = off */
+	unsigned notices;         /* 1: notice lines in the stream */
+	char *notice_prefix;      /* never NULL */
 };
 
 struct config_stats {
@@ -97,6 +103,10 @@ void config_free(struct config *c);
  * "[section] key: words" in buf, or NULL when c is consistent. */
 const char *config_violation(const struct config *c, char *buf, size_t len);
 void config_errors_free(struct config_errors *e);
+
+/* A warning about a valid but risky combination (tcp_keepalive not shorter
+ * than idle_timeout), in buf, or NULL. */
+const char *config_liveness_warning(const struct config *c, char *buf, size_t len);
 
 /* The keys of pipecast.conf(5) in table order, for listings and reload:
  * i runs from 0 to config_key_count() - 1. */
