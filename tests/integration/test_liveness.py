@@ -120,8 +120,15 @@ class HalfClose(unittest.TestCase):
             u.shutdown(socket.SHUT_WR)
             d.write_stdin(records(0, 10))
             self.assertEqual(recv_exact(u, 90), records(0, 10))
-            u.close()                           # a Unix close is seen at once
+            u.close()                           # seen by the next write
+            d.write_stdin(records(10, 11))
             self.assertEqual(d.closed_reason(cid), "peer")
+            # A Unix client that closes without a half-close first is seen
+            # at once: both directions are shut at its end of input.
+            u2 = unix_client(d.path("c.sock"))
+            d.wait_opens(2)
+            u2.close()
+            self.assertEqual(d.closed_reason(cid + 1), "peer")
 
     def test_connect_fin_churn_does_not_use_up_max_clients(self):
         conf = {"source": {"input": "stdin"}, "clients": {"max_clients": "3"}}
