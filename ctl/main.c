@@ -41,6 +41,8 @@ static const struct command commands[] = {
 	{ "closed", "", "show closed", ARG_NONE, true,
 	  "recently closed clients with the reason" },
 	{ "metrics", "", "show metrics", ARG_NONE, false, "Prometheus text format" },
+	{ "config", "", "show config", ARG_NONE, true,
+	  "the configuration in force: each key, where it was set, its value" },
 	{ "watch", "", "show info", ARG_WATCH, false,
 	  "live view with rates, redrawn in place; Ctrl-C exits 0" },
 	{ "kill", " ID", "kill client", ARG_ID, false,

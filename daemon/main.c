@@ -152,8 +152,8 @@ static void hup_signal_cb(__unused struct ev_loop *l, __unused ev_signal *w, __u
 	char err[512];
 
 	log_notice("SIGHUP: reloading the configuration");
-	if (reload_run(err, sizeof(err)) < 0)
-		log_error("reload failed, nothing changed: %s", err);
+	if (reload_run(err, sizeof(err), NULL) < 0)   /* the cause is logged already */
+		log_error("reload failed; nothing changed");
 }
 
 /* Raises the soft descriptor limit to the hard one; warns when max_clients

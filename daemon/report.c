@@ -109,6 +109,26 @@ static void report_show_timers(struct sbuf *out, bool json)
 	statfmt_timers(out, rows, TK_COUNT, json);
 }
 
+/* show config: every key of the configuration in force, where it was set
+ * and its value (admin only: it shows command lines). */
+static void report_show_config(struct sbuf *out, bool json)
+{
+	struct statfmt_rows t;
+	char key[64], value[4096];
+
+	statfmt_config_begin(&t, out, json);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		struct stats_config_row r = {
+			.key = key, .source = config_key_origin(conf, i),
+			.value = config_key_format(conf, i, value, sizeof(value)),
+		};
+
+		snprintf(key, sizeof(key), "%s.%s", config_key_section(i), config_key_name(i));
+		statfmt_config_row(&t, &r);
+	}
+	statfmt_rows_end(&t);
+}
+
 /* kill client ID. */
 static void report_kill(struct sbuf *out, uint64_t id)
 {
@@ -123,11 +143,15 @@ static void report_reload(struct sbuf *out)
 {
 	char err[512];
 
+	struct sbuf notes;
+
 	log_notice("stats: reload requested");
-	if (reload_run(err, sizeof(err)) < 0)
+	sbuf_init(&notes);
+	if (reload_run(err, sizeof(err), &notes) < 0)
 		statfmt_error(out, err);
 	else
-		statfmt_ok(out);
+		statfmt_ok_lines(out, notes.buf ? notes.buf : "", notes.len);
+	sbuf_free(&notes);
 }
 
 /* Runs one parsed command. */
@@ -139,6 +163,7 @@ static enum report_result report_run(struct sbuf *out, const struct statcmd *c)
 	case STATCMD_SHOW_TIMERS:  report_show_timers(out, c->json); break;
 	case STATCMD_SHOW_CLIENTS: clients_report(out, c->json); break;
 	case STATCMD_SHOW_CLOSED:  statfmt_closed(out, clients_closed_log(), c->json); break;
+	case STATCMD_SHOW_CONFIG:  report_show_config(out, c->json); break;
 	case STATCMD_KILL_CLIENT:  report_kill(out, c->id); break;
 	case STATCMD_RELOAD:       report_reload(out); break;
 	case STATCMD_HELP:         statfmt_help(out); break;

@@ -363,6 +363,12 @@ const char *config_key_name(size_t i)
 	return i < N_KEYS ? config_keys[i].name : NULL;
 }
 
+/* Where a key's value came from. */
+const char *config_key_origin(const struct config *c, size_t i)
+{
+	return i < N_KEYS && c->origin && c->origin[i] ? c->origin[i] : "default";
+}
+
 /* Whether a reload keeps the old value of the key. */
 bool config_key_restart(size_t i)
 {
@@ -497,6 +503,8 @@ size_t config_keep_restart(struct config *next, struct config *old,
 		if (!k->restart || !config_key_differs(next, old, k))
 			continue;
 		config_key_swap(next, old, k);
+		if (next->origin && old->origin)
+			config_swap_bytes(&next->origin[i], &old->origin[i], sizeof(char *));
 		if (n < max)
 			kept[n] = i;
 		n++;

@@ -406,6 +406,29 @@ static void config_errors_hand_over(struct loader *l, struct config_errors *errs
 		config_errors_free(&l->errs);
 }
 
+/* Keeps where each key was set last, for show config. */
+static int config_record_origins(struct loader *l)
+{
+	char buf[CONFIG_LINE_MAX];
+
+	l->cfg.origin = pc_calloc(N_KEYS, sizeof(*l->cfg.origin));
+	if (!l->cfg.origin)
+		return -1;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct place *p = &l->set_at[i];
+
+		if (!p->seq)
+			continue;
+		if (p->file)
+			snprintf(buf, sizeof(buf), "%s:%u", p->file, p->line);
+		else
+			snprintf(buf, sizeof(buf), "-o");
+		if (!(l->cfg.origin[i] = pc_strdup(buf)))
+			return -1;
+	}
+	return 0;
+}
+
 /* Defaults, file, overrides, rules: see config.h. */
 int config_load(struct config *out, const char *file,
 		const char *const *overrides, size_t n_overrides,
@@ -432,6 +455,8 @@ int config_load(struct config *out, const char *file,
 		config_check_rules(l);
 		config_resolve_on_eof(l);
 	}
+	if (!l->oom && config_record_origins(l) < 0)
+		l->oom = true;
 	if (l->oom)
 		config_err(l, "out of memory");
 	if (l->errs.n == 0 && !l->oom) {
@@ -455,6 +480,9 @@ void config_free(struct config *c)
 	pc_free(c->clients.heartbeat_line);
 	pc_free(c->clients.notice_prefix);
 	pc_free(c->stats.socket);
+	for (size_t i = 0; c->origin && i < N_KEYS; i++)
+		pc_free(c->origin[i]);
+	pc_free(c->origin);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -69,6 +69,7 @@ struct config {
 	struct config_clients clients;
 	struct config_stats stats;
 	struct config_daemon daemon;
+	char **origin;            /* per key: "FILE:LINE" or "-o"; NULL: default */
 };
 
 /* Problems found while loading, one message each, in the order found.
@@ -113,6 +114,8 @@ const char *config_liveness_warning(const struct config *c, char *buf, size_t le
 size_t config_key_count(void);
 const char *config_key_section(size_t i);
 const char *config_key_name(size_t i);
+/* Where key i's value in c came from: "default", "FILE:LINE" or "-o". */
+const char *config_key_origin(const struct config *c, size_t i);
 /* Whether a reload keeps the key's old value until a restart. */
 bool config_key_restart(size_t i);
 /* Spells key i's value in c as the file would (a list joined by ", ");

@@ -73,6 +73,14 @@ struct stats_client_row {
 	const char *state;      /* live, pending, closing */
 };
 
+/* One key of show config: "section.key", "default", "FILE:LINE" or "-o",
+ * and the value as the file would spell it. */
+struct stats_config_row {
+	const char *key;
+	const char *source;
+	const char *value;
+};
+
 /* Stat types as Prometheus sees them; strings become labels. */
 enum stats_type { STATS_COUNTER, STATS_GAUGE, STATS_STRING };
 
@@ -91,6 +99,8 @@ void stats_info_from_counters(struct stats_info *in, const struct counters *c);
 
 /* "ok". */
 int statfmt_ok(struct sbuf *b);
+/* "ok" followed by the non-empty lines of lines[0..len) (reload's notes). */
+int statfmt_ok_lines(struct sbuf *b, const char *lines, size_t len);
 /* "error: MSG"; control characters of MSG (newlines) become spaces. */
 int statfmt_error(struct sbuf *b, const char *msg);
 /* The command list (statcmd_help()). */
@@ -119,5 +129,9 @@ struct statfmt_rows {
 void statfmt_clients_begin(struct statfmt_rows *t, struct sbuf *b, bool json);
 void statfmt_clients_row(struct statfmt_rows *t, const struct stats_client_row *r);
 int statfmt_rows_end(struct statfmt_rows *t);
+/* show config, streamed the same way: "KEY SOURCE VALUE" lines without a
+ * header (VALUE last, blanks kept), or a JSON array of objects. */
+void statfmt_config_begin(struct statfmt_rows *t, struct sbuf *b, bool json);
+void statfmt_config_row(struct statfmt_rows *t, const struct stats_config_row *r);
 
 #endif
