@@ -276,12 +276,16 @@ static void check_report(void)
 
 /* A stray word, most often the rest of an -o value the shell split
  * (`-o source.input=exec:vmstat 1`): says how to quote it. */
-static void unexpected_arg(const char *arg, const char *last_o)
+static void unexpected_arg(char **rest, int n, const char *last_o)
 {
-	fprintf(stderr, "pipecastd: unexpected argument '%s'\n", arg);
-	if (last_o)
-		fprintf(stderr, "pipecastd: hint: a value with spaces must be quoted: "
-			"-o '%s %s'\n", last_o, arg);
+	fprintf(stderr, "pipecastd: unexpected argument '%s'\n", rest[0]);
+	if (last_o) {
+		fprintf(stderr, "pipecastd: hint: a value with spaces must be quoted: -o '%s",
+			last_o);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, " %s", rest[i]);
+		fputs("'\n", stderr);
+	}
 	fputs(usage, stderr);
 }
 
@@ -309,7 +313,7 @@ static int parse_args(int argc, char **argv, const char **file, const char ***ov
 		}
 	}
 	if (optind < argc) {
-		unexpected_arg(argv[optind], *n_ov ? (*ov)[*n_ov - 1] : NULL);
+		unexpected_arg(argv + optind, argc - optind, *n_ov ? (*ov)[*n_ov - 1] : NULL);
 		*status = EXIT_USAGE;
 		return -1;
 	}

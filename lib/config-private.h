@@ -56,6 +56,7 @@ struct num_kind {
 	int (*parse)(const char *s, uint64_t *v);
 	char *(*format)(uint64_t v, char *buf, size_t len);
 	const char *noun;
+	const char *hint;          /* the accepted forms, with examples */
 };
 
 /* How a key's value is stored in struct config, for comparing, keeping

@@ -33,11 +33,12 @@ static char *config_format_uint(uint64_t v, char *buf, size_t len)
 }
 
 static const struct num_kind kind_duration = {
-	units_parse_duration, units_format_duration, "duration" };
+	units_parse_duration, units_format_duration, "duration",
+	"durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" };
 static const struct num_kind kind_size = {
-	units_parse_size, units_format_size, "size" };
+	units_parse_size, units_format_size, "size", "sizes look like 64KiB, 4MiB, 1GiB" };
 static const struct num_kind kind_uint = {
-	units_parse_uint, config_format_uint, "integer" };
+	units_parse_uint, config_format_uint, "integer", "a whole number such as 100" };
 
 /* Whether v is acceptable for k: in min..max, or 0 where 0 means off. */
 static bool config_in_range(const struct key_def *k, uint64_t v)
@@ -64,7 +65,8 @@ static int config_set_number(struct loader *l, const struct key_def *k,
 	uint64_t n;
 
 	if (k->kind->parse(v, &n) < 0)
-		return config_bad(l, p, k, "invalid %s '%s'", k->kind->noun, v);
+		return config_bad(l, p, k, "invalid %s '%s'; %s", k->kind->noun, v,
+				  k->kind->hint);
 	if (!config_in_range(k, n))
 		return config_out_of_range(l, p, k, v);
 	*(uint64_t *)config_field(l, k) = n;
