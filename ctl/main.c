@@ -24,7 +24,7 @@ enum arg_kind {
 	ARG_WATCH,   /* no ARG; -i and -n apply */
 };
 
-/* One pipecastctl command and the daemon command it sends (SPEC table). */
+/* One pipecastctl command and the daemon command it sends (pipecastctl(1)). */
 struct command {
 	const char *name;
 	const char *argname;   /* for the usage, or "" */

@@ -106,8 +106,8 @@ void daemon_stop(const char *why)
 		timer_arm(TK_SHUTDOWN, &shutdown_timer, conf->daemon.shutdown_timeout_ms / 1e3);
 }
 
-/* Ends at once. */
-void daemon_stop_now(const char *why)
+/* Ends at once: closes everything still open and leaves the loop. */
+static void daemon_stop_now(const char *why)
 {
 	log_notice("stopping now: %s", why);
 	if (!stopping)

@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static int64_t started = -1;
-
 /* Resident memory of this process, from /proc/self/statm. */
 static uint64_t report_rss(void)
 {
@@ -43,7 +41,7 @@ static double report_next_due(enum timer_kind k)
 	return timer_next_due(k);
 }
 
-/* One row per timer kind, in SPEC order (the order of enum timer_kind). */
+/* One row per timer kind, in the documented order (the order of enum timer_kind). */
 static void report_timer_rows(struct stats_timer_row rows[TK_COUNT])
 {
 	for (int k = 0; k < TK_COUNT; k++) {
@@ -68,7 +66,7 @@ static void report_info(struct stats_info *in, const struct stats_timer_row rows
 	stats_info_from_counters(in, &counters);
 	in->version = PIPECAST_VERSION;
 	in->pid = (uint64_t)getpid();
-	in->uptime_seconds = NS_TO_S(mono_ns() - started);
+	in->uptime_seconds = NS_TO_S(mono_ns() - daemon_started());
 	in->source_state = source_state_name();
 	in->source_idle_seconds = source_idle_seconds();
 	in->ring_size_bytes = r->size;
@@ -182,8 +180,6 @@ enum report_result report_command(struct sbuf *out, const char *line, size_t len
 	size_t before = out->len;
 	enum report_result r;
 
-	if (started < 0)
-		started = daemon_started();
 	if (statcmd_parse(line, len, &cmd, err, sizeof(err)) < 0) {
 		statfmt_error(out, err);
 		return REPORT_OK;

@@ -522,7 +522,7 @@ double source_idle_seconds(void)
 	return NS_TO_S(mono_ns() - src.last_data);
 }
 
-/* SPEC source_state. */
+/* source_state, as pipecastd(8) spells it. */
 const char *source_state_name(void)
 {
 	return state_names[src.state];

@@ -288,7 +288,7 @@ static int stats_make_dir(const char *path)
 	return rc;
 }
 
-/* The default path order of SPEC "[stats] socket". */
+/* The default path order of [stats] socket in pipecast.conf(5). */
 static void stats_default_path(char *buf, size_t len)
 {
 	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");

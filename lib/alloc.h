@@ -1,6 +1,6 @@
 /* alloc.h: the daemon's one allocator. Every heap allocation of the daemon and
  * of libev (through ev_set_allocator) goes through here, so that the stats can
- * show allocations that are live now and ever made (SPEC: allocations_live,
+ * show allocations that are live now and ever made (pipecastd(8): allocations_live,
  * allocations_total). Failure returns NULL; nothing here logs or exits. */
 #ifndef PIPECAST_ALLOC_H
 #define PIPECAST_ALLOC_H

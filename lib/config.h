@@ -1,4 +1,4 @@
-/* config.h: the configuration as SPEC defines it: defaults, the ini file, the
+/* config.h: the configuration as pipecast.conf(5) defines it: defaults, the ini file, the
  * -o overrides, and every validation rule. Pure library: errors are collected
  * into a list for the caller to print; nothing here logs or exits. */
 #ifndef PIPECAST_CONFIG_H
@@ -53,7 +53,7 @@ struct config_clients {
 };
 
 struct config_stats {
-	char *socket;             /* NULL: the default path order of SPEC, resolved by the daemon */
+	char *socket;             /* NULL: the default path order of pipecast.conf(5), resolved by the daemon */
 	unsigned mode;
 	uint64_t idle_timeout_ms; /* 0 = off */
 	uint64_t max_connections;
@@ -116,7 +116,9 @@ const char *config_key_section(size_t i);
 const char *config_key_name(size_t i);
 /* Where key i's value in c came from: "default", "FILE:LINE" or "-o". */
 const char *config_key_origin(const struct config *c, size_t i);
-/* Whether a reload keeps the key's old value until a restart. */
+/* Whether a reload keeps the key's old value until a restart (the unit
+ * tests check the table against the manual; reload uses
+ * config_keep_restart). Tests only. */
 bool config_key_restart(size_t i);
 /* Spells key i's value in c as the file would (a list joined by ", ");
  * returns buf. */

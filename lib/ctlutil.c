@@ -32,7 +32,7 @@ static bool ctl_set(const char *s)
 	return s && *s;
 }
 
-/* SPEC's discovery order: an explicit path alone, else the default list. */
+/* pipecastctl(1)'s discovery order: an explicit path alone, else the default list. */
 int ctl_socket_paths(const char *opt, const char *env_socket,
 		     const char *xdg_runtime, unsigned long uid,
 		     struct ctl_paths *out)

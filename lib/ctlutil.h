@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Socket discovery (SPEC "pipecastctl"). */
+/* Socket discovery (pipecastctl(1)). */
 #define CTL_PATHS_MAX 3
 #define CTL_PATH_LEN 4096
 
@@ -27,7 +27,7 @@ int ctl_socket_paths(const char *opt, const char *env_socket,
 		     const char *xdg_runtime, unsigned long uid,
 		     struct ctl_paths *out);
 
-/* Replies (SPEC "Stats socket protocol"): each ends with one empty line. */
+/* Replies (pipecastd(8) "STATS SOCKET"): each ends with one empty line. */
 
 /* Length of the complete reply at the start of buf, its terminating empty
  * line included, or 0 while it is incomplete. The reply's body (every line

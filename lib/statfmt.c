@@ -47,7 +47,7 @@ struct field {
 #define LABEL(n, how, h) \
 	{ #n, F_STR, offsetof(struct stats_info, n), STATS_STRING, how, 0, h }
 
-/* The one documented list of "show info" names, in SPEC order. */
+/* The one documented list of "show info" names, in the documented order. */
 static const struct field info_fields[] = {
 	LABEL(version, MX_BUILD_INFO, "Version of pipecastd."),
 	GAUGE(pid, "Process id of pipecastd."),
@@ -407,7 +407,7 @@ static const size_t same_fields[][2] = {
 	SAME(source_restarts_total), SAME(source_long_lines_total),
 	SAME(heartbeats_total), SAME(clients_connected),
 	SAME(clients_accepted_total), SAME(clients_skipped_bytes_total),
-	SAME(bytes_sent_total), SAME(loop_iterations_total),
+	SAME(bytes_sent_total),
 };
 
 /* Fills the registry's part of the info; the daemon adds the rest. */

@@ -1,4 +1,4 @@
-/* statfmt.h: the replies of the stats socket (SPEC "Stats socket protocol"),
+/* statfmt.h: the replies of the stats socket (pipecastd(8) "STATS SOCKET"),
  * written into an sbuf. Every reply ends with exactly one empty line ("\n\n")
  * and no reply body contains one; JSON replies are one line. The daemon
  * fills the structs below; nothing here reads the daemon's globals.
@@ -16,7 +16,7 @@
 #include "counters.h"
 #include "sbuf.h"
 
-/* One field per "show info" name, in SPEC order. The documented list of
+/* One field per "show info" name, in the documented order. The documented list of
  * names, with their types and help texts, is the table in statfmt.c; see
  * stats_info_name() and friends. Times are seconds, shown with three
  * decimals. Strings may be NULL (shown as "-", JSON null). */
@@ -56,7 +56,7 @@ struct stats_info {
 	uint64_t loop_iterations_total;
 };
 
-/* One timer kind. Rows come in SPEC order: client, stats, source_idle,
+/* One timer kind. Rows come in the documented order: client, stats, source_idle,
  * source_restart, heartbeat, accept_pause, shutdown, watchdog, status. */
 struct stats_timer_row {
 	const char *kind;
@@ -84,7 +84,8 @@ struct stats_config_row {
 /* Stat types as Prometheus sees them; strings become labels. */
 enum stats_type { STATS_COUNTER, STATS_GAUGE, STATS_STRING };
 
-/* The documented list of "show info" names, in SPEC order. */
+/* The documented list of "show info" names, in the documented order.
+ * These four serve the unit tests (the formatters read the table). */
 size_t stats_info_count(void);
 /* Name i, or NULL past the end. */
 const char *stats_info_name(size_t i);
@@ -110,7 +111,8 @@ int statfmt_info(struct sbuf *b, const struct stats_info *in, bool json);
 /* Header and one row per kind, or one JSON object keyed by kind. */
 int statfmt_timers(struct sbuf *b, const struct stats_timer_row *rows, size_t n,
 		   bool json);
-/* Header and rows, or a JSON array of objects. */
+/* Header and rows, or a JSON array of objects. Tests only: the daemon
+ * streams with statfmt_clients_begin/row. */
 int statfmt_clients(struct sbuf *b, const struct stats_client_row *rows, size_t n,
 		    bool json);
 /* Header and the log's rows oldest first, or a JSON array of objects. */

@@ -16,7 +16,7 @@ PIPECASTD=${PIPECASTD:-build/pipecastd}
 CONF5=man/pipecast.conf.5
 D8=man/pipecastd.8
 CTL1=man/pipecastctl.1
-# SPEC fixes 24 keys, 33 show-info names, 9 stats commands, exit statuses
+# The manuals fix 24 keys, 33 show-info names, 9 stats commands, exit statuses
 # 0-3 (pipecastd) and 0-2 (pipecastctl); more may come, none may go.
 KEYS_MIN=24
 NAMES_MIN=33

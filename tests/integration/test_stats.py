@@ -47,7 +47,7 @@ allocations_live allocations_total memory_rss_bytes loop_iterations_total""".spl
 
 
 def check_reply_shape(tc, raw):
-    """SPEC: every reply ends with one empty line and has no other."""
+    """pipecastd(8): every reply ends with one empty line and has no other."""
     tc.assertTrue(raw.endswith("\n\n"), "reply does not end with an empty line: %r" % raw[-80:])
     body = raw[:-1]
     tc.assertFalse(body.startswith("\n"), "reply starts with an empty line: %r" % raw[:80])

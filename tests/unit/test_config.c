@@ -1,5 +1,5 @@
 /* test_config.c: defaults, the ini file, -o overrides and every validation
- * rule of SPEC "Configuration file", with the exact error texts. Each test
+ * rule of pipecast.conf(5) "Value syntax", with the exact error texts. Each test
  * writes its file into a mkstemp file under /tmp that teardown removes;
  * teardown also checks that every counted allocation was freed. */
 #include <setjmp.h>
@@ -190,7 +190,7 @@ static const char *fill(char ch, size_t n)
 
 /* ---- defaults ---------------------------------------------------------- */
 
-/* Asserts every field holds SPEC's default. */
+/* Asserts every field holds the documented default. */
 static void assert_defaults(const struct config *c)
 {
 	assert_int_equal(c->source.input, SRC_STDIN);
@@ -221,7 +221,7 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->daemon.shutdown_timeout_ms, SEC(5));
 }
 
-/* Without a file or overrides every key has SPEC's default. */
+/* Without a file or overrides every key has the documented default. */
 static void defaults_without_file_match_spec(void **state)
 {
 	struct fx *f = *state;
@@ -411,7 +411,7 @@ static void stats_socket_path_or_systemd(void **state)
 
 /* ---- listen ------------------------------------------------------------ */
 
-/* Every listen form SPEC names is accepted, up to the length limits. */
+/* Every listen form pipecast.conf(5) names is accepted, up to the length limits. */
 static void listen_valid_forms_accepted(void **state)
 {
 	struct fx *f = *state;
@@ -899,7 +899,7 @@ static const struct { const char *sec, *key, *v, *range; } range_cases[] = {
 	{ "daemon", "shutdown_timeout", "3601s", "0..1h" },
 };
 
-/* Every range bound of SPEC's tables, on both sides. */
+/* Every range bound of pipecast.conf(5)'s tables, on both sides. */
 static void every_range_bound_both_sides(void **state)
 {
 	struct fx *f = *state;

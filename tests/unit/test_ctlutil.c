@@ -34,7 +34,7 @@ static void paths_env_alone(void **state)
 	assert_string_equal(p.path[0], "/env.sock");
 }
 
-/* SPEC's default order, with and without XDG_RUNTIME_DIR. */
+/* pipecastctl(1)'s default order, with and without XDG_RUNTIME_DIR. */
 static void paths_default_list(void **state)
 {
 	struct ctl_paths p;
