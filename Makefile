@@ -21,17 +21,30 @@ UNITS      := $(UNIT_SRC:tests/unit/%.c=%)
 
 .DEFAULT_GOAL := all
 
+# One line per build step ("  CC build/lib/ring.o"); V=1 shows the commands.
+ifeq ($(V),1)
+Q   :=
+say := @true
+else
+Q   := @
+say := @printf '  %-4s %s\n'
+endif
+
 # Two build trees: build/ (plain) and build/san/ (sanitizers).
 define tree
 $(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+	$$(say) CC $$@
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
 $(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
 $(1)/pipecastctl: $$(CTL_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
 $(1)/tests/%: $(1)/tests/unit/%.o $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS) -lcmocka
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS) -lcmocka
 endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
@@ -119,7 +132,8 @@ FUZZ_MAXLEN_fuzz_ring    := 4096
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
+	$(say) FUZZ $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
 

@@ -22,7 +22,8 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pctest import (Daemon, StatsConn, ctl_binary, hard_close, open_fifo_writer, parse_kv,  # noqa: E402
+from pctest import (Daemon, StatsConn, ctl_binary, hard_close, open_fifo_writer,  # noqa: E402
+                    parse_kv, recv_for,
                     parse_table, records, rss_bytes, tcp_client, unix_client,
                     wait_eof, write_all)
 
@@ -53,25 +54,6 @@ def check_reply_shape(tc, raw):
     tc.assertFalse(body.startswith("\n"), "reply starts with an empty line: %r" % raw[:80])
     tc.assertNotIn("\n\n", body, "reply body contains an empty line")
 
-
-def read_all(sock, timeout):
-    """Everything until EOF: (data, eof_seen)."""
-    deadline = time.monotonic() + timeout
-    buf = b""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return buf, False
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            return buf, False
-        except ConnectionResetError:
-            return buf, True
-        if not chunk:
-            return buf, True
-        buf += chunk
 
 
 class Sink:
@@ -407,7 +389,7 @@ class Commands(unittest.TestCase):
         s.connect(self.sp)
         s.sendall(b"help\nshow info")          # last line without '\n'
         s.shutdown(socket.SHUT_WR)
-        data, eof = read_all(s, 5)
+        data, eof = recv_for(s, 5)
         self.assertTrue(eof, "daemon did not close after the half-close")
         text = data.decode()
         self.assertTrue(text.endswith("\n\n"))
@@ -421,7 +403,7 @@ class Commands(unittest.TestCase):
         s2.connect(self.sp)
         s2.sendall(b"show timers\n")
         s2.shutdown(socket.SHUT_WR)
-        data, eof = read_all(s2, 5)
+        data, eof = recv_for(s2, 5)
         self.assertTrue(eof)
         self.assertTrue(data.startswith(b"kind live ") and data.endswith(b"\n\n"))
         self.assertEqual(data.count(b"\n\n"), 1)
@@ -466,7 +448,7 @@ class Pipelining(unittest.TestCase):
             th = threading.Thread(target=writer, daemon=True)
             th.start()
             time.sleep(0.3)                       # let the daemon's output pile up
-            data, eof = read_all(s, 60)
+            data, eof = recv_for(s, 60)
             th.join(5)
             s.close()
             self.assertEqual(err, [])
@@ -615,7 +597,7 @@ class ConnectionRules(unittest.TestCase):
                 s3.sendall(b"help\n")
             except OSError:
                 pass
-            data, eof = read_all(s3, 2)
+            data, eof = recv_for(s3, 2)
             self.assertTrue(eof, "third stats connection not closed")
             self.assertLess(time.monotonic() - t0, 1.0)
             self.assertEqual(data, b"")
@@ -686,7 +668,7 @@ class SocketRules(unittest.TestCase):
             self.assertTrue(parts[3].startswith("kind live "))
             self.assertEqual(parts[4], "error: permission denied")   # shows commands
             # nothing happened: the client is still there, no reload ran
-            data, eof = read_all(c, 0.3)
+            data, eof = recv_for(c, 0.3)
             self.assertFalse(eof, "client killed by a non-admin")
             self.assertEqual(st_info(d)["clients_connected"], 1)
             self.assertEqual(d.count_log(r"\breloaded\b"), 0)
