@@ -33,6 +33,8 @@ struct client {
 	int fd;
 	uint64_t id;
 	struct cursor cur;       /* where this client is in the ring */
+	size_t pre_len, pre_sent; /* the preamble it gets before the ring */
+	uint64_t pre_gen;        /* of the preamble in force at its start */
 	uint64_t sent;
 	uint64_t skipped;
 	int64_t created;
@@ -228,13 +230,32 @@ static void client_watch(struct client *c)
 	ev_io_start(loop, &c->io);
 }
 
-/* Accounts for n bytes accepted by the socket. */
+/* Accounts for n bytes accepted by the socket: the preamble's first. */
 static void client_advance(struct client *c, size_t n)
 {
-	cursor_advance(&c->cur, fanout_ring(), n);
+	size_t pre = c->pre_len - c->pre_sent;
+
+	pre = n < pre ? n : pre;
+	c->pre_sent += pre;
+	if (n > pre)
+		cursor_advance(&c->cur, fanout_ring(), n - pre);
 	c->sent += n;
 	counters.bytes_sent_total += n;
 	c->dl.send_since = mono_ns();
+}
+
+/* What the client has to send: the rest of its preamble (dropped if a new
+ * run of the source replaced it meanwhile), then the ring. */
+static int client_iov(struct client *c, struct iovec iov[4])
+{
+	const struct preamble *p = fanout_preamble();
+	int k = 0;
+
+	if (c->pre_sent < c->pre_len && c->pre_gen != p->gen)
+		c->pre_len = c->pre_sent;
+	if (c->pre_sent < c->pre_len)
+		iov[k++] = (struct iovec){ p->buf + c->pre_sent, c->pre_len - c->pre_sent };
+	return k + cursor_iov(&c->cur, fanout_ring(), iov + k);
 }
 
 /* Output is waiting for the socket: watch for writability and make sure the
@@ -264,14 +285,15 @@ static void client_set_live(struct client *c)
 	c->dl.pending = false;
 }
 
-/* Writes everything between the client's cursor and the head in one writev;
- * what the socket does not take stays pending. */
+/* Writes the rest of its preamble and everything between the client's
+ * cursor and the head in one writev; what the socket does not take stays
+ * pending. */
 static void client_flush(struct client *c)
 {
-	struct iovec iov[3];
+	struct iovec iov[4];
 	size_t want = 0;
 	ssize_t n;
-	int cnt = cursor_iov(&c->cur, fanout_ring(), iov);
+	int cnt = client_iov(c, iov);
 
 	for (int i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
@@ -332,6 +354,8 @@ static struct client *client_new(int fd, const char *addr)
 	c->created = mono_ns();
 	c->dl.last_activity = c->created;
 	cursor_init(&c->cur, client_start());
+	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
+	c->pre_gen = fanout_preamble()->gen;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
 	timer_setup(TK_CLIENT, &c->timer, client_timer_cb);

@@ -61,7 +61,7 @@ static void source_spawn(void);
 /* Framed records go to the ring. */
 static void source_emit(__unused void *ctx, const char *data, size_t n, uint64_t records)
 {
-	fanout_append(data, n);
+	fanout_append_source(data, n);
 	counters.source_records_total += records;
 }
 
@@ -173,6 +173,7 @@ static void source_eof(void)
 {
 	framer_finish(&src.framer);
 	fanout_flush();
+	fanout_new_run();
 	if (conf->source.input == SRC_FIFO && conf->source.on_eof == ON_EOF_REOPEN &&
 	    !src.stopping) {
 		log_info("source: the writer closed the FIFO; waiting for the next");
