@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -96,11 +97,49 @@ static void client_timer_update(struct client *c, bool exact)
 	timer_arm(TK_CLIENT, &c->timer, NS_TO_S(due > now ? due - now : 0));
 }
 
+/* [clients] notices: before a close the daemon decides, one line saying
+ * why, when the socket has room (on a line of its own: after a newline if
+ * a record was cut). */
+static void client_close_notice(struct client *c, enum close_reason why)
+{
+	static const bool told[CLOSE_REASON_COUNT] = {
+		[CLOSE_KILL] = true, [CLOSE_SHUTDOWN] = true, [CLOSE_OVERFLOW] = true,
+	};
+	bool cut = !c->cur.at_boundary || c->cur.stash_off < c->cur.stash_len ||
+		   c->pre_sent < c->pre_len;
+	char line[NOTICE_PREFIX_MAX + 64];
+	int n;
+
+	if (!conf->clients.notices || !told[why])
+		return;
+	n = snprintf(line, sizeof(line), "%s%sclosing (%s)\n", cut ? "\n" : "",
+		     conf->clients.notice_prefix, close_reason_name(why));
+	if (n > 0 && send(c->fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+			  MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		counters.bytes_sent_total += (size_t)n;
+}
+
+/* [clients] notices: the skipped bytes, said where they are missing. */
+static void client_skip_notice(struct client *c, uint64_t missed)
+{
+	char line[NOTICE_PREFIX_MAX + 64];
+	int n;
+
+	if (!conf->clients.notices)
+		return;
+	n = snprintf(line, sizeof(line), "%sskipped %llu bytes\n", conf->clients.notice_prefix,
+		     (unsigned long long)missed);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    cursor_note(&c->cur, line, (size_t)n, conf->source.max_line) < 0)
+		log_debug("client %llu: no room for the skip notice", (unsigned long long)c->id);
+}
+
 /* Closes the connection now and queues its memory for the safe point. */
 static void client_close(struct client *c, enum close_reason why)
 {
 	if (c->closed)
 		return;
+	client_close_notice(c, why);
 	c->closed = true;
 	ev_io_stop(loop, &c->io);
 	timer_disarm(TK_CLIENT, &c->timer);
@@ -439,6 +478,8 @@ void clients_before_append(size_t n)
 			client_close(c, CLOSE_OVERFLOW);
 			break;
 		case CURSOR_SKIPPED:
+			if (missed > 0)
+				client_skip_notice(c, missed);
 			c->skipped += missed;
 			counters.clients_skipped_bytes_total += missed;
 			log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,

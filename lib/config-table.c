@@ -205,6 +205,15 @@ static int config_set_text(struct loader *l, const struct key_def *k,
 			   const char *v, const struct place *p)
 {
 	size_t n = strlen(v);
+	char quoted[NOTICE_PREFIX_MAX + 1];
+
+	/* notice_prefix may be quoted to keep its trailing blank */
+	if (k == &config_keys[K_NOTICE_PREFIX] && n >= 2 && v[0] == '"' && v[n - 1] == '"' &&
+	    n - 2 <= NOTICE_PREFIX_MAX) {
+		snprintf(quoted, sizeof(quoted), "%.*s", (int)(n - 2), v + 1);
+		v = quoted;
+		n -= 2;
+	}
 
 	if (n > k->max)
 		return config_bad(l, p, k, "%zu bytes, more than %llu", n,
