@@ -103,23 +103,32 @@ static void skip_mid_record_finishes_the_record_first(void **state)
 	ring_free(&r);
 }
 
+/* A reader skipped mid-record, then again while "bb\n" of the kept
+ * record is still queued; the c record is lost whole. */
+static void skip_twice(struct ring *r, struct cursor *c)
+{
+	uint64_t missed;
+	char out[64];
+
+	ring_init(r, 16);
+	cursor_init(c, 0);
+	ring_write(r, "aaaa\nbbbbbb\n", 12);
+	drain(c, r, out, 7);
+	assert_int_equal(cursor_make_room(c, r, 12, &skip, &missed), CURSOR_SKIPPED);
+	ring_write(r, "ccccccccccc\n", 12);
+	drain(c, r, out, 2);                             /* "bb" of the stash */
+	assert_int_equal(cursor_make_room(c, r, 16, &skip, &missed), CURSOR_SKIPPED);
+	assert_int_equal(missed, 12);
+}
+
 static void skip_again_while_the_stash_drains(void **state)
 {
 	struct ring r;
 	struct cursor c;
-	uint64_t missed;
 	char out[64];
 
 	(void)state;
-	ring_init(&r, 16);
-	cursor_init(&c, 0);
-	ring_write(&r, "aaaa\nbbbbbb\n", 12);
-	drain(&c, &r, out, 7);
-	assert_int_equal(cursor_make_room(&c, &r, 12, &skip, &missed), CURSOR_SKIPPED);
-	ring_write(&r, "ccccccccccc\n", 12);
-	drain(&c, &r, out, 2);                           /* "bb" of the stash */
-	assert_int_equal(cursor_make_room(&c, &r, 16, &skip, &missed), CURSOR_SKIPPED);
-	assert_int_equal(missed, 12);                    /* the c record is lost whole */
+	skip_twice(&r, &c);
 	ring_write(&r, "ddddddddddddddd\n", 16);
 	drain(&c, &r, out, sizeof(out));
 	assert_string_equal(out, "bb\nddddddddddddddd\n");
@@ -133,18 +142,10 @@ static void notice_after_the_kept_record(void **state)
 {
 	struct ring r;
 	struct cursor c;
-	uint64_t missed;
 	char out[64], big[CURSOR_NOTE_MAX + 1];
 
 	(void)state;
-	ring_init(&r, 16);
-	cursor_init(&c, 0);
-	ring_write(&r, "aaaa\nbbbbbb\n", 12);
-	drain(&c, &r, out, 7);
-	assert_int_equal(cursor_make_room(&c, &r, 12, &skip, &missed), CURSOR_SKIPPED);
-	ring_write(&r, "ccccccccccc\n", 12);
-	drain(&c, &r, out, 2);                           /* "bb" of the stash */
-	assert_int_equal(cursor_make_room(&c, &r, 16, &skip, &missed), CURSOR_SKIPPED);
+	skip_twice(&r, &c);
 	assert_int_equal(cursor_note(&c, "# skipped 12\n", 13, skip.max_line), 0);
 	memset(big, 'x', sizeof(big));
 	assert_int_equal(cursor_note(&c, big, sizeof(big), skip.max_line), -1);
