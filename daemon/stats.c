@@ -324,6 +324,18 @@ static int stats_open_activated(const char *name)
 	return 0;
 }
 
+/* A second daemon on the same stats socket: says how to run it beside
+ * the first. */
+static void stats_in_use_hint(const char *path)
+{
+	size_t n = strlen(path);
+	bool sock = n > 5 && strcmp(path + n - 5, ".sock") == 0;
+
+	log_error("stats: another pipecastd serves its stats there; give this one its "
+		  "own socket, e.g. -o stats.socket=%.*s-2%s", (int)(sock ? n - 5 : n), path,
+		  sock ? ".sock" : "");
+}
+
 /* Binds the stats socket. */
 int stats_open(void)
 {
@@ -340,6 +352,8 @@ int stats_open(void)
 	listen_fd = net_unix_listen(path, conf->stats.mode, err, sizeof(err));
 	if (listen_fd < 0) {
 		log_error("stats: %s", err);
+		if (errno == EADDRINUSE)
+			stats_in_use_hint(path);
 		return -1;
 	}
 	sock_path = pc_strdup(path);
