@@ -422,8 +422,20 @@ static void client_keepalive(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
-/* Serves or rejects a freshly accepted connection. */
+static void client_serve(int fd, const char *addr, bool tcp);
+
+/* Serves or rejects a freshly accepted connection; what it allocates
+ * counts for the clients. */
 void client_accept(int fd, const char *addr, bool tcp)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+
+	client_serve(fd, addr, tcp);
+	alloc_owner_set(was);
+}
+
+/* Builds and starts one client, or refuses it. */
+static void client_serve(int fd, const char *addr, bool tcp)
 {
 	static const int one = 1;
 	struct client *c;
@@ -462,13 +474,15 @@ static struct cursor_policy client_policy(void)
 	return p;
 }
 
-/* Clients waiting on their sockets are the only ones that can be overrun. */
+/* Clients waiting on their sockets are the only ones that can be overrun;
+ * a skip's stash counts for the clients. */
 void clients_before_append(size_t n)
 {
 	const struct ring *r = fanout_ring();
 	struct cursor_policy p = client_policy();
 	struct client *c, *next;
 	uint64_t missed;
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
 		switch (cursor_make_room(&c->cur, r, n, &p, &missed)) {
@@ -487,6 +501,7 @@ void clients_before_append(size_t n)
 			break;
 		}
 	}
+	alloc_owner_set(was);
 }
 
 /* Writes to every caught-up client. */

@@ -80,6 +80,9 @@ static void report_info(struct stats_info *in, const struct stats_timer_row rows
 	in->timers_client_live = rows[TK_CLIENT].live;
 	in->allocations_live = alloc_live();
 	in->allocations_total = alloc_total();
+	in->allocations_clients_total = alloc_total_of(ALLOC_CLIENTS);
+	in->allocations_stats_total = alloc_total_of(ALLOC_STATS);
+	in->allocations_other_total = alloc_total_of(ALLOC_OTHER);
 	in->memory_rss_bytes = report_rss();
 	in->loop_iterations_total = ev_iteration(loop);
 }

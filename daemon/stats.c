@@ -125,9 +125,8 @@ static void stats_run_lines(struct stats_conn *s)
 }
 
 /* Reads commands; a half-close means "answer, then close". */
-static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_read(struct stats_conn *s)
 {
-	struct stats_conn *s = container_of(w, struct stats_conn, rio);
 	ssize_t n = read(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -148,10 +147,22 @@ static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int rev
 	stats_flush(s);
 }
 
+/* The connection's input; what it allocates counts for the stats. */
+static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_read(container_of(w, struct stats_conn, rio));
+	alloc_owner_set(was);
+}
+
 /* The socket can take more of the replies. */
 static void stats_write_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
 {
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
 	stats_flush(container_of(w, struct stats_conn, wio));
+	alloc_owner_set(was);
 }
 
 /* Writes what is pending; closes when the conversation is over. */
@@ -219,7 +230,7 @@ static void stats_conn_new(int fd)
 }
 
 /* Accepts stats connections; beyond max_connections they are closed. */
-static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_accept(ev_io *w)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -235,6 +246,15 @@ static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int r
 		}
 		stats_conn_new(fd);
 	}
+}
+
+/* New stats connections; what they allocate counts for the stats. */
+static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_accept(w);
+	alloc_owner_set(was);
 }
 
 /* Creates a missing directory and its missing parents with mode 0755. */

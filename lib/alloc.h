@@ -18,4 +18,14 @@ char *pc_strdup(const char *s);
 uint64_t alloc_live(void);
 uint64_t alloc_total(void);
 
+/* Who allocations are made for (show info allocations_OWNER_total), so
+ * that the stats connections of a query do not hide what streaming costs. */
+enum alloc_owner { ALLOC_OTHER, ALLOC_CLIENTS, ALLOC_STATS, ALLOC_OWNERS };
+
+/* Counts the following allocations for o; returns the owner before, for
+ * the caller to put back. */
+enum alloc_owner alloc_owner_set(enum alloc_owner o);
+/* Allocations ever made for o. */
+uint64_t alloc_total_of(enum alloc_owner o);
+
 #endif

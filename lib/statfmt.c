@@ -88,6 +88,9 @@ static const struct field info_fields[] = {
 	COUNTER(allocations_total, "Heap allocations ever made."),
 	GAUGE(memory_rss_bytes, "Resident set size of pipecastd."),
 	COUNTER(loop_iterations_total, "Iterations of the event loop."),
+	COUNTER(allocations_clients_total, "Heap allocations made for client connections."),
+	COUNTER(allocations_stats_total, "Heap allocations made for stats connections."),
+	COUNTER(allocations_other_total, "Heap allocations made for everything else."),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -54,6 +54,9 @@ struct stats_info {
 	uint64_t allocations_total;
 	uint64_t memory_rss_bytes;
 	uint64_t loop_iterations_total;
+	uint64_t allocations_clients_total;
+	uint64_t allocations_stats_total;
+	uint64_t allocations_other_total;
 };
 
 /* One timer kind. Rows come in the documented order: client, stats, source_idle,

@@ -184,6 +184,47 @@ class Watch(Ctl):
             c.close()
 
 
+class AllocationsByOwner(Ctl):
+    """The headline property, checked with pipecastctl alone: each call
+    makes its own stats connection (counted for the stats), while streaming
+    records to connected clients allocates nothing."""
+
+    def test_streaming_allocates_nothing_seen_by_separate_calls(self):
+        with Daemon({"source": {"input": "stdin"}}) as d:
+            cs = [tcp_client(d.port) for _ in range(5)]
+            d.wait_opens(5)
+            rd = Reader()
+            for i, c in enumerate(cs):
+                rd.add(c, "c%d" % i)
+            rd.start()
+            prod = Producer(d.stdin.fileno(), batch=500, interval=0.01, close=False)
+            prod.start()
+            try:
+                seen = []
+                for _ in range(4):
+                    r = self.ctl("info", sock=d.path("stats.sock"))
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    seen.append({k: int(v) for k, v in parse_kv(r.stdout).items()
+                                 if v.isdigit()})
+                    time.sleep(0.3)
+            finally:
+                prod.finish()
+                rd.stop()
+            self.assertGreater(seen[-1]["source_records_total"],
+                               seen[0]["source_records_total"])
+            for i in seen:
+                self.assertEqual(i["allocations_total"], i["allocations_clients_total"] +
+                                 i["allocations_stats_total"] + i["allocations_other_total"])
+            self.assertEqual({i["allocations_clients_total"] for i in seen},
+                             {seen[0]["allocations_clients_total"]})
+            self.assertEqual({i["allocations_other_total"] for i in seen},
+                             {seen[0]["allocations_other_total"]})
+            self.assertGreater(seen[-1]["allocations_stats_total"],
+                               seen[0]["allocations_stats_total"])
+            for c in cs:
+                c.close()
+
+
 def in_pty(argv, env, key=None, key_after=b"", timeout=10.0):
     """Runs ARGV on a pseudo-terminal; sends KEY once the output holds
     KEY_AFTER. Returns (exit status or None on timeout, output)."""

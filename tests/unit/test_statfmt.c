@@ -35,6 +35,8 @@ static const struct stats_info info = {
 	.timer_rearms_total = 100, .timer_expirations_total = 9,
 	.allocations_live = 30, .allocations_total = 300,
 	.memory_rss_bytes = 8388608, .loop_iterations_total = 5000,
+	.allocations_clients_total = 200, .allocations_stats_total = 60,
+	.allocations_other_total = 40,
 };
 
 /* Per-kind figures that add up to the totals of `info`. */
@@ -152,7 +154,8 @@ static void info_names_follow_spec_order(void **state)
 		"timers_live", "timers_client_live", "timer_allocations_total",
 		"timer_rearms_total", "timer_expirations_total",
 		"allocations_live", "allocations_total", "memory_rss_bytes",
-		"loop_iterations_total",
+		"loop_iterations_total", "allocations_clients_total",
+		"allocations_stats_total", "allocations_other_total",
 	};
 	size_t n = sizeof(spec) / sizeof(spec[0]);
 
@@ -284,6 +287,9 @@ static void info_text(void **state)
 		"allocations_total: 300\n"
 		"memory_rss_bytes: 8388608\n"
 		"loop_iterations_total: 5000\n"
+		"allocations_clients_total: 200\n"
+		"allocations_stats_total: 60\n"
+		"allocations_other_total: 40\n"
 		"\n";
 	struct sbuf b = SBUF_INIT;
 
@@ -312,7 +318,8 @@ static void info_json(void **state)
 		"\"timer_allocations_total\":14,\"timer_rearms_total\":100,"
 		"\"timer_expirations_total\":9,\"allocations_live\":30,"
 		"\"allocations_total\":300,\"memory_rss_bytes\":8388608,"
-		"\"loop_iterations_total\":5000}\n\n";
+		"\"loop_iterations_total\":5000,\"allocations_clients_total\":200,"
+		"\"allocations_stats_total\":60,\"allocations_other_total\":40}\n\n";
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
