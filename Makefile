@@ -54,11 +54,14 @@ $(eval $(call tree,build/san,$(SANFLAGS)))
 
 PROGS := build/pipecastd $(if $(CTL_SRC),build/pipecastctl)
 
-.PHONY: all deps test unit integration run clean install uninstall
+.PHONY: all deps deps-build test unit integration run clean install uninstall check-minimal
 all: $(PROGS)
 
+# What building and running need (make, make run), and what testing needs.
+deps-build:
+	@tests/deps.sh build
 deps:
-	@tests/deps.sh
+	@tests/deps.sh test
 
 # Unit tests, then integration tests, each against the plain and the
 # sanitizer build; prints one "N passed, N failed" line at the end.
@@ -67,13 +70,23 @@ test: deps
 	   build/san/pipecastd $(UNITS:%=build/san/tests/%) $(if $(CTL_SRC),build/san/pipecastctl)
 	@tests/run-all.sh $(UNITS)
 
-run: deps all
+# The demo: PORT picks its port (make run PORT=7171).
+PORT ?= 7070
+run: deps-build all
 	@echo "pipecast demo: a built-in producer writes a timestamped record every 100 ms."
-	@echo "  connect a client:   nc 127.0.0.1 7070"
+	@echo "This terminal shows the daemon's log. In a second terminal:"
+	@echo "  connect a client:   nc 127.0.0.1 $(PORT)"
 	@echo "  query the stats:    build/pipecastctl info   (or: build/pipecastctl watch)"
-	@echo "  stop the daemon:    Ctrl-C"
+	@echo "Stop the daemon here with Ctrl-C."
 	@echo
-	@exec build/pipecastd -c conf/demo.conf
+	@exec build/pipecastd -c conf/demo.conf -o clients.listen=tcp:127.0.0.1:$(PORT)
+
+# The two-command promise on a minimal Debian 12 (run by hand, as root,
+# with network access to a Debian mirror; not part of make test): a
+# minbase chroot made by mmdebstrap gets a copy of this tree, then
+# `make run` must install what it needs, build and serve the demo.
+check-minimal:
+	tests/minimal-image.sh
 
 # Installation: binaries and man pages under PREFIX, units where systemd
 # looks for local units, the example configuration in /etc/pipecast (an
