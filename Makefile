@@ -19,17 +19,32 @@ CTL_SRC    := $(sort $(wildcard ctl/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNITS      := $(UNIT_SRC:tests/unit/%.c=%)
 
+.DEFAULT_GOAL := all
+
+# One line per build step ("  CC build/lib/ring.o"); V=1 shows the commands.
+ifeq ($(V),1)
+Q   :=
+say := @true
+else
+Q   := @
+say := @printf '  %-4s %s\n'
+endif
+
 # Two build trees: build/ (plain) and build/san/ (sanitizers).
 define tree
 $(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+	$$(say) CC $$@
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
 $(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
 $(1)/pipecastctl: $$(CTL_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
 $(1)/tests/%: $(1)/tests/unit/%.o $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS) -lcmocka
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS) -lcmocka
 endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
@@ -39,11 +54,14 @@ $(eval $(call tree,build/san,$(SANFLAGS)))
 
 PROGS := build/pipecastd $(if $(CTL_SRC),build/pipecastctl)
 
-.PHONY: all deps test unit integration run clean install uninstall
+.PHONY: all deps deps-build test unit integration run clean install uninstall check-minimal
 all: $(PROGS)
 
+# What building and running need (make, make run), and what testing needs.
+deps-build:
+	@tests/deps.sh build
 deps:
-	@tests/deps.sh
+	@tests/deps.sh test
 
 # Unit tests, then integration tests, each against the plain and the
 # sanitizer build; prints one "N passed, N failed" line at the end.
@@ -52,13 +70,23 @@ test: deps
 	   build/san/pipecastd $(UNITS:%=build/san/tests/%) $(if $(CTL_SRC),build/san/pipecastctl)
 	@tests/run-all.sh $(UNITS)
 
-run: deps all
+# The demo: PORT picks its port (make run PORT=7171).
+PORT ?= 7070
+run: deps-build all
 	@echo "pipecast demo: a built-in producer writes a timestamped record every 100 ms."
-	@echo "  connect a client:   nc 127.0.0.1 7070"
+	@echo "This terminal shows the daemon's log. In a second terminal:"
+	@echo "  connect a client:   nc 127.0.0.1 $(PORT)"
 	@echo "  query the stats:    build/pipecastctl info   (or: build/pipecastctl watch)"
-	@echo "  stop the daemon:    Ctrl-C"
+	@echo "Stop the daemon here with Ctrl-C."
 	@echo
-	@exec build/pipecastd -c conf/demo.conf
+	@exec build/pipecastd -c conf/demo.conf -o clients.listen=tcp:127.0.0.1:$(PORT)
+
+# The two-command promise on a minimal Debian 12 (run by hand, as root,
+# with network access to a Debian mirror; not part of make test): a
+# minbase chroot made by mmdebstrap gets a copy of this tree, then
+# `make run` must install what it needs, build and serve the demo.
+check-minimal:
+	tests/minimal-image.sh
 
 # Installation: binaries and man pages under PREFIX, units where systemd
 # looks for local units, the example configuration in /etc/pipecast (an
@@ -117,7 +145,8 @@ FUZZ_MAXLEN_fuzz_ring    := 4096
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
+	$(say) FUZZ $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
 

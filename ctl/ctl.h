@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit statuses (SPEC "pipecastctl"). */
+/* Exit statuses (pipecastctl(1)). */
 enum {
 	CTL_EXIT_OK = 0,
 	CTL_EXIT_FAIL = 1,   /* the daemon answered an error or is unreachable */

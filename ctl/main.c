@@ -2,6 +2,7 @@
  * commands (one connection, one command, half-close, one reply). */
 #include "ctl.h"
 
+#include "alloc.h"
 #include "units.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@ enum arg_kind {
 	ARG_WATCH,   /* no ARG; -i and -n apply */
 };
 
-/* One pipecastctl command and the daemon command it sends (SPEC table). */
+/* One pipecastctl command and the daemon command it sends (pipecastctl(1)). */
 struct command {
 	const char *name;
 	const char *argname;   /* for the usage, or "" */
@@ -32,20 +33,23 @@ struct command {
 	enum arg_kind arg;
 	bool json;             /* accepts --json (appends " json") */
 	const char *help;
+	bool table;            /* a table reply: aligned on a terminal */
 };
 
 static const struct command commands[] = {
-	{ "info", "", "show info", ARG_NONE, true, "all counters and gauges" },
-	{ "clients", "", "show clients", ARG_NONE, true, "one row per connected client" },
-	{ "timers", "", "show timers", ARG_NONE, true, "live timers by kind" },
+	{ "info", "", "show info", ARG_NONE, true, "all counters and gauges", false },
+	{ "clients", "", "show clients", ARG_NONE, true, "one row per connected client", true },
+	{ "timers", "", "show timers", ARG_NONE, true, "live timers by kind", true },
 	{ "closed", "", "show closed", ARG_NONE, true,
-	  "recently closed clients with the reason" },
-	{ "metrics", "", "show metrics", ARG_NONE, false, "Prometheus text format" },
+	  "recently closed clients with the reason", true },
+	{ "metrics", "", "show metrics", ARG_NONE, false, "Prometheus text format", false },
+	{ "config", "", "show config", ARG_NONE, true,
+	  "the configuration in force: each key, where it was set, its value", false },
 	{ "watch", "", "show info", ARG_WATCH, false,
-	  "live view with rates, redrawn in place; Ctrl-C exits 0" },
+	  "live view with rates, redrawn in place; q or Ctrl-C exits 0", false },
 	{ "kill", " ID", "kill client", ARG_ID, false,
-	  "close one client (ID as shown by 'clients')" },
-	{ "reload", "", "reload", ARG_NONE, false, "reload the daemon's configuration" },
+	  "close one client (ID as shown by 'clients')", false },
+	{ "reload", "", "reload", ARG_NONE, false, "reload the daemon's configuration", false },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -266,6 +270,21 @@ static void print_body(FILE *f, const char *prefix, const char *body, size_t len
 		fputc('\n', f);
 }
 
+/* A reply on stdout; a table's columns are aligned for a terminal (the
+ * protocol and a pipe keep single spaces). */
+static void print_reply(const struct args *a, const char *body, size_t len)
+{
+	char *aligned = NULL;
+
+	if (a->cmd->table && !a->json && isatty(STDOUT_FILENO))
+		aligned = ctl_align_columns(body, len);
+	if (aligned)
+		print_body(stdout, "", aligned, strlen(aligned));
+	else
+		print_body(stdout, "", body, len);
+	pc_free(aligned);
+}
+
 /* One command, its reply on stdout, or its error on stderr. */
 static int run_once(const struct ctl_paths *paths, const struct args *a)
 {
@@ -288,7 +307,7 @@ static int run_once(const struct ctl_paths *paths, const struct args *a)
 	else if (ctl_reply_is_error(body, len))
 		print_body(stderr, "pipecastctl: ", body, len);
 	else {
-		print_body(stdout, "", body, len);
+		print_reply(a, body, len);
 		rc = CTL_EXIT_OK;
 	}
 	conn_close(c);

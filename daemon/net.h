@@ -9,7 +9,7 @@
 /* Binds and listens on a Unix socket path with the given mode. A path that
  * a running server answers on is refused; a stale socket file is replaced;
  * anything else at the path is refused. Returns the fd, or -1 with a
- * message in err. */
+ * message in err (errno EADDRINUSE: a running server answers there). */
 int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen);
 
 /* Binds and listens on every address HOST:PORT resolves to. Stores up to

@@ -125,9 +125,8 @@ static void stats_run_lines(struct stats_conn *s)
 }
 
 /* Reads commands; a half-close means "answer, then close". */
-static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_read(struct stats_conn *s)
 {
-	struct stats_conn *s = container_of(w, struct stats_conn, rio);
 	ssize_t n = read(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -148,10 +147,22 @@ static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int rev
 	stats_flush(s);
 }
 
+/* The connection's input; what it allocates counts for the stats. */
+static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_read(container_of(w, struct stats_conn, rio));
+	alloc_owner_set(was);
+}
+
 /* The socket can take more of the replies. */
 static void stats_write_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
 {
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
 	stats_flush(container_of(w, struct stats_conn, wio));
+	alloc_owner_set(was);
 }
 
 /* Writes what is pending; closes when the conversation is over. */
@@ -219,14 +230,13 @@ static void stats_conn_new(int fd)
 }
 
 /* Accepts stats connections; beyond max_connections they are closed. */
-static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_accept(ev_io *w)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				listeners_pause(errno);
+			(void)listeners_pause_if_exhausted(errno);
 			return;
 		}
 		if (n_conns >= conf->stats.max_connections) {
@@ -236,6 +246,15 @@ static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int r
 		}
 		stats_conn_new(fd);
 	}
+}
+
+/* New stats connections; what they allocate counts for the stats. */
+static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_accept(w);
+	alloc_owner_set(was);
 }
 
 /* Creates a missing directory and its missing parents with mode 0755. */
@@ -289,7 +308,7 @@ static int stats_make_dir(const char *path)
 	return rc;
 }
 
-/* The default path order of SPEC "[stats] socket". */
+/* The default path order of [stats] socket in pipecast.conf(5). */
 static void stats_default_path(char *buf, size_t len)
 {
 	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
@@ -325,6 +344,18 @@ static int stats_open_activated(const char *name)
 	return 0;
 }
 
+/* A second daemon on the same stats socket: says how to run it beside
+ * the first. */
+static void stats_in_use_hint(const char *path)
+{
+	size_t n = strlen(path);
+	bool sock = n > 5 && strcmp(path + n - 5, ".sock") == 0;
+
+	log_error("stats: another pipecastd serves its stats there; give this one its "
+		  "own socket, e.g. -o stats.socket=%.*s-2%s", (int)(sock ? n - 5 : n), path,
+		  sock ? ".sock" : "");
+}
+
 /* Binds the stats socket. */
 int stats_open(void)
 {
@@ -341,11 +372,13 @@ int stats_open(void)
 	listen_fd = net_unix_listen(path, conf->stats.mode, err, sizeof(err));
 	if (listen_fd < 0) {
 		log_error("stats: %s", err);
+		if (errno == EADDRINUSE)
+			stats_in_use_hint(path);
 		return -1;
 	}
 	sock_path = pc_strdup(path);
 	stats_watch(listen_fd);
-	log_info("stats socket %s", path);
+	log_notice("stats socket %s", path);
 	return 0;
 }
 

@@ -34,7 +34,7 @@ static void paths_env_alone(void **state)
 	assert_string_equal(p.path[0], "/env.sock");
 }
 
-/* SPEC's default order, with and without XDG_RUNTIME_DIR. */
+/* pipecastctl(1)'s default order, with and without XDG_RUNTIME_DIR. */
 static void paths_default_list(void **state)
 {
 	struct ctl_paths p;
@@ -245,13 +245,38 @@ static void human_count(void **state)
 	char b[32];
 
 	(void)state;
-	assert_string_equal(ctl_human_count(0, b, sizeof(b)), "0.0");
-	assert_string_equal(ctl_human_count(0.5, b, sizeof(b)), "0.5");
+	assert_string_equal(ctl_human_count(0, b, sizeof(b)), "0.00");
+	assert_string_equal(ctl_human_count(0.5, b, sizeof(b)), "0.50");
+	assert_string_equal(ctl_human_count(0.25, b, sizeof(b)), "0.25");
+	assert_string_equal(ctl_human_count(9.99, b, sizeof(b)), "9.99");
+	assert_string_equal(ctl_human_count(9.999, b, sizeof(b)), "10.0");
+	assert_string_equal(ctl_human_count(12.34, b, sizeof(b)), "12.3");
+	assert_string_equal(ctl_human_byte_rate(2.5, b, sizeof(b)), "2.5 B");
+	assert_string_equal(ctl_human_byte_rate(0, b, sizeof(b)), "0.0 B");
+	assert_string_equal(ctl_human_byte_rate(100, b, sizeof(b)), "100 B");
+	assert_string_equal(ctl_human_byte_rate(2048, b, sizeof(b)), "2.0 KiB");
 	assert_string_equal(ctl_human_count(999.9, b, sizeof(b)), "999.9");
 	assert_string_equal(ctl_human_count(999.96, b, sizeof(b)), "1.0k");
 	assert_string_equal(ctl_human_count(1234, b, sizeof(b)), "1.2k");
 	assert_string_equal(ctl_human_count(3.4e6, b, sizeof(b)), "3.4M");
 	assert_string_equal(ctl_human_count(5.6e9, b, sizeof(b)), "5.6G");
+}
+
+/* Columns line up on a terminal; the cells themselves are unchanged. */
+static void align_columns(void **state)
+{
+	const char *t = "id addr age_s\n7 127.0.0.1:5555 1.000\n12 unix 10.250\n";
+	char *a = ctl_align_columns(t, strlen(t));
+
+	(void)state;
+	assert_non_null(a);
+	assert_string_equal(a, "id addr           age_s\n"
+			       "7  127.0.0.1:5555 1.000\n"
+			       "12 unix           10.250\n");
+	pc_free(a);
+	a = ctl_align_columns("", 0);
+	assert_string_equal(a, "");
+	pc_free(a);
 }
 
 /* Two or three largest units of an uptime. */
@@ -296,6 +321,7 @@ int main(void)
 		cmocka_unit_test(seconds_refused),
 		cmocka_unit_test(human_bytes),
 		cmocka_unit_test(human_count),
+		cmocka_unit_test(align_columns),
 		cmocka_unit_test(human_duration),
 		cmocka_unit_test(human_truncates),
 	};
