@@ -73,7 +73,6 @@ enum field_type {
 struct key_def {
 	int section;
 	const char *name;
-	bool restart;              /* a reload keeps the old value */
 	key_setter set;
 	size_t off;                /* field in struct config */
 	enum field_type type;
@@ -81,6 +80,7 @@ struct key_def {
 	uint64_t min, max;
 	bool zero_off;             /* 0 is accepted besides min..max */
 	const char *const *names;  /* enum spellings, NULL-terminated */
+	bool restart;              /* a reload keeps the old value */
 };
 
 extern const char *const config_section_names[N_SECTIONS];
