@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -106,32 +107,52 @@ static int net_tcp_one(const struct addrinfo *ai, char *err, size_t errlen)
 	return fd;
 }
 
-/* Resolves HOST:PORT (numeric or by name) and listens on each address. */
-int net_tcp_listen(const char *host, const char *port, int *fds, int max,
-		   char *err, size_t errlen)
+/* Listens on every address a numeric host gives (one, for a numeric one);
+ * appends to fds[*n]. optional: an address this machine lacks (no IPv6)
+ * is skipped rather than an error. */
+static int net_tcp_numeric(const char *host, const char *port, bool optional, int *fds,
+			   int *n, int max, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+				  .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
-	int n = 0, rc;
+	int rc = getaddrinfo(host, port, &hints, &res);
 
-	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
-		return -1;
+		return optional ? 0 : -1;
 	}
-	for (ai = res; ai && n < max; ai = ai->ai_next) {
+	for (ai = res; ai && *n < max; ai = ai->ai_next) {
 		int fd = net_tcp_one(ai, err, errlen);
 
+		if (fd < 0 && optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))
+			continue;
 		if (fd < 0) {
-			while (n > 0)
-				close(fds[--n]);
 			freeaddrinfo(res);
 			return -1;
 		}
-		fds[n++] = fd;
+		fds[(*n)++] = fd;
 	}
 	freeaddrinfo(res);
+	return 0;
+}
+
+/* Listens on HOST:PORT. HOST is numeric, or localhost, which means
+ * 127.0.0.1 and ::1 (when this machine has IPv6): no name is ever looked
+ * up, so nothing here can wait on a resolver (pipecast.conf(5), listen). */
+int net_tcp_listen(const char *host, const char *port, int *fds, int max,
+		   char *err, size_t errlen)
+{
+	bool local = strcmp(host, "localhost") == 0;
+	int n = 0;
+
+	if (net_tcp_numeric(local ? "127.0.0.1" : host, port, false, fds, &n, max,
+			    err, errlen) < 0 ||
+	    (local && net_tcp_numeric("::1", port, true, fds, &n, max, err, errlen) < 0)) {
+		while (n > 0)
+			close(fds[--n]);
+		return -1;
+	}
 	return n;
 }
 

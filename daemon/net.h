@@ -12,7 +12,8 @@
  * message in err. */
 int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen);
 
-/* Binds and listens on every address HOST:PORT resolves to. Stores up to
+/* Binds and listens on HOST:PORT, a numeric address or localhost (both
+ * loopback addresses); never looks a name up. Stores up to
  * max fds; returns how many, or -1 with a message in err (none left open). */
 int net_tcp_listen(const char *host, const char *port, int *fds, int max,
 		   char *err, size_t errlen);

@@ -62,8 +62,11 @@ static int config_set_number(struct loader *l, const struct key_def *k,
 			     const char *v, const struct place *p)
 {
 	uint64_t n;
+	int rc = k->kind->parse(v, &n);
 
-	if (k->kind->parse(v, &n) < 0)
+	if (rc == UNITS_RANGE)
+		return config_out_of_range(l, p, k, v);
+	if (rc < 0)
 		return config_bad(l, p, k, "invalid %s '%s'", k->kind->noun, v);
 	if (!config_in_range(k, n))
 		return config_out_of_range(l, p, k, v);
@@ -491,5 +494,6 @@ size_t config_keep_restart(struct config *next, struct config *old,
 			kept[n] = i;
 		n++;
 	}
+	config_derive_defaults(next);
 	return n;
 }
