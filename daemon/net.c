@@ -58,8 +58,27 @@ static int net_unix_claim(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Unix listener: probe, bind under a tight umask, then set the mode. */
-int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen)
+/* Checks what bind(2) created at path: a socket of ours, recorded in *id
+ * for later mode changes and removal by identity. */
+static int net_unix_verify(const char *path, struct fileid *id, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return net_error(err, errlen, path);
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: replaced right after it was bound", path);
+		return -1;
+	}
+	*id = (struct fileid){ .dev = st.st_dev, .ino = st.st_ino, .set = true };
+	return 0;
+}
+
+/* Unix listener: probe, then bind under the umask that gives exactly mode,
+ * so no chmod by name follows (a Unix socket has no descriptor of its
+ * file to fchmod); the result is checked with lstat(2). */
+int net_unix_listen(const char *path, unsigned mode, struct fileid *id, char *err,
+		    size_t errlen)
 {
 	struct sockaddr_un sun;
 	mode_t old;
@@ -74,13 +93,17 @@ int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return net_error(err, errlen, "socket");
-	old = umask(0177);
+	old = umask((mode_t)(~mode & 0777));
 	rc = bind(fd, (struct sockaddr *)&sun, net_unix_addr(&sun, path));
 	umask(old);
-	if (rc < 0 || chmod(path, (mode_t)mode) < 0 || listen(fd, SOMAXCONN) < 0) {
+	if (rc < 0 || listen(fd, SOMAXCONN) < 0) {
 		net_error(err, errlen, path);
 		if (rc == 0)
 			unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (net_unix_verify(path, id, err, errlen) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include "counters.h"
 #include "daemon.h"
 #include "fanout.h"
+#include "fifo.h"
 #include "framer.h"
 #include "log.h"
 #include "timers.h"
@@ -58,6 +59,8 @@ static struct {
 	bool stopping;
 	bool killing;            /* kill_timer is armed: SIGTERM was sent */
 	bool fifo_created;
+	bool fifo_refusing;      /* the FIFO's path names something else now */
+	struct fileid fifo_id;   /* the FIFO opened at start-up */
 	char errline[STDERR_LINE_MAX];
 	size_t errlen;
 } src = { .fd = -1, .err_fd = -1 };
@@ -128,24 +131,49 @@ static void source_close_fd(void)
 	src.fd = -1;
 }
 
-/* Opens the FIFO without waiting for a writer; the loop hears of the next
- * writer's first bytes. The new descriptor is opened before the old one is
- * closed: a FIFO with no reader and no writer drops its buffer, so a writer
- * that came and went meanwhile would otherwise lose what it wrote. */
-static int source_fifo_reopen(void)
+/* Watches a FIFO descriptor: the loop hears of the next writer's first
+ * bytes. The new descriptor is opened before the old one is closed: a FIFO
+ * with no reader and no writer drops its buffer, so a writer that came and
+ * went meanwhile would otherwise lose what it wrote. */
+static void source_fifo_watch(int fd)
 {
-	int fd = open(conf->source.input_arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0) {
-		log_syserr("source %s", conf->source.input_arg);
-		return -1;
-	}
 	source_close_fd();
 	src.fd = fd;
 	ev_io_set(&src.io, src.fd, EV_READ);
 	ev_io_start(loop, &src.io);
 	src.state = SS_WAITING;
-	return 0;
+}
+
+/* The FIFO's path no longer names the FIFO opened at start-up: counted,
+ * logged once per spell and tried again after restart_delay; clients stay
+ * connected meanwhile (pipecastd(8), SECURITY). */
+static void source_fifo_refused(const char *why)
+{
+	source_close_fd();
+	counters.source_fifo_refused_total++;
+	if (!src.fifo_refusing)
+		log_error("source %s: %s; refusing it, trying again every %.3f s",
+			  conf->source.input_arg, why, conf->source.restart_delay_ms / 1e3);
+	src.fifo_refusing = true;
+	src.state = SS_WAITING;
+	timer_arm(TK_SOURCE_RESTART, &src.restart_timer, conf->source.restart_delay_ms / 1e3);
+}
+
+/* Opens the FIFO again for the next writer, only if it is still the same
+ * FIFO; otherwise refuses it. */
+static void source_fifo_reopen(void)
+{
+	const char *why;
+	int fd = fifo_reopen(conf->source.input_arg, &src.fifo_id, &why);
+
+	if (fd < 0) {
+		source_fifo_refused(why);
+		return;
+	}
+	if (src.fifo_refusing)
+		log_notice("source %s: the FIFO is back", conf->source.input_arg);
+	src.fifo_refusing = false;
+	source_fifo_watch(fd);
 }
 
 /* Logs one line of the command's standard error. */
@@ -204,8 +232,8 @@ static void source_eof(void)
 	if (conf->source.input == SRC_FIFO && conf->source.on_eof == ON_EOF_REOPEN &&
 	    !src.stopping) {
 		log_info("source: the writer closed the FIFO; waiting for the next");
-		if (source_fifo_reopen() == 0)
-			return;
+		source_fifo_reopen();
+		return;
 	}
 	source_close_fd();
 	switch (conf->source.input) {
@@ -327,7 +355,9 @@ static void source_restart_cb(__unused struct ev_loop *l, ev_timer *w, __unused 
 {
 	timer_fired(TK_SOURCE_RESTART, w);
 	timer_disarm(TK_SOURCE_RESTART, w);
-	if (!src.stopping) {
+	if (!src.stopping && conf->source.input == SRC_FIFO) {
+		source_fifo_reopen();
+	} else if (!src.stopping) {
 		counters.source_restarts_total++;
 		source_spawn();
 	}
@@ -423,36 +453,17 @@ fail:
 	source_command_ended();
 }
 
-/* Creates the FIFO if it is missing; refuses a path that is something else. */
-static int source_fifo_create(const char *path)
-{
-	struct stat st;
-
-	if (mkfifo(path, (mode_t)conf->source.fifo_mode) == 0) {
-		src.fifo_created = true;
-		return chmod(path, (mode_t)conf->source.fifo_mode);
-	}
-	if (errno != EEXIST)
-		return -1;
-	if (stat(path, &st) < 0)
-		return -1;
-	if (!S_ISFIFO(st.st_mode)) {
-		errno = EEXIST;
-		log_error("source %s: exists and is not a FIFO", path);
-		return -2;
-	}
-	return 0;
-}
-
-/* Creates (if needed) and opens the FIFO at start-up. */
+/* Creates (if needed) and opens the FIFO at start-up; refuses a path that
+ * is something else, or a FIFO another user planted (fifo.c). */
 static int source_fifo_open(void)
 {
-	const char *path = conf->source.input_arg;
-	int rc = source_fifo_create(path);
+	int fd = fifo_open(conf->source.input_arg, conf->source.fifo_mode, &src.fifo_id,
+			   &src.fifo_created);
 
-	if (rc == -1)
-		log_syserr("source %s", path);
-	return rc < 0 ? -1 : source_fifo_reopen();
+	if (fd < 0)
+		return -1;
+	source_fifo_watch(fd);
+	return 0;
 }
 
 /* Sets up the framer and timers and opens the configured input. */
@@ -548,7 +559,7 @@ void source_free(void)
 	timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
 	timer_disarm(TK_SOURCE_RESTART, &src.kill_timer);
 	if (src.fifo_created)
-		unlink(conf->source.input_arg);
+		fileid_unlink(conf->source.input_arg, &src.fifo_id);
 	framer_free(&src.framer);
 }
 

@@ -48,6 +48,7 @@ static unsigned long n_conns;
 static ev_io listen_io;
 static int listen_fd = -1;
 static char *sock_path;       /* the socket file we created, removed at exit */
+static struct fileid sock_id; /* that file, changed and removed by identity */
 
 static void stats_flush(struct stats_conn *s);
 
@@ -338,7 +339,7 @@ int stats_open(void)
 		stats_default_path(path, sizeof(path));
 	if (stats_make_dir(path) < 0)
 		return -1;
-	listen_fd = net_unix_listen(path, conf->stats.mode, err, sizeof(err));
+	listen_fd = net_unix_listen(path, conf->stats.mode, &sock_id, err, sizeof(err));
 	if (listen_fd < 0) {
 		log_error("stats: %s", err);
 		return -1;
@@ -386,7 +387,7 @@ void stats_close(void)
 		stats_conn_close(s);
 	stats_reap();
 	if (sock_path) {
-		unlink(sock_path);
+		fileid_unlink(sock_path, &sock_id);
 		pc_free(sock_path);
 		sock_path = NULL;
 	}
@@ -397,8 +398,8 @@ void stats_apply_config(void)
 {
 	struct stats_conn *s;
 
-	if (sock_path)
-		(void)chmod(sock_path, (mode_t)conf->stats.mode);
+	if (sock_path && fileid_chmod(sock_path, &sock_id, conf->stats.mode) < 0)
+		log_warn("stats: %s: mode not applied", sock_path);
 	TAILQ_FOREACH(s, &conns, entry)
 		stats_timer_update(s);
 }

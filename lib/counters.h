@@ -32,6 +32,8 @@ struct counters {
 	uint64_t clients_skipped_bytes_total;
 	uint64_t bytes_sent_total;
 	uint64_t loop_iterations_total;
+	uint64_t source_fifo_refused_total;
+	uint64_t log_lines_dropped_total;
 };
 
 extern struct counters counters;

@@ -54,6 +54,8 @@ struct stats_info {
 	uint64_t allocations_total;
 	uint64_t memory_rss_bytes;
 	uint64_t loop_iterations_total;
+	uint64_t source_fifo_refused_total;
+	uint64_t log_lines_dropped_total;
 };
 
 /* One timer kind. Rows come in SPEC order: client, stats, source_idle,

@@ -5,7 +5,9 @@ SECURITY and FAILURE MODES). Each test failed against the code before its
 fix. Run alone: python3 tests/integration/test_harden.py
 """
 
+import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -17,8 +19,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pctest  # noqa: E402
-from pctest import (REPO, Daemon, StatsConn, run_daemon, slow,  # noqa: E402
-                    tcp_client)
+from pctest import (REPO, Daemon, StatsConn, open_fifo_writer, recv_for,  # noqa: E402
+                    recv_lines, run_daemon, slow, stats_query, tcp_client)
 from test_reload import rewrite, sighup  # noqa: E402
 
 
@@ -57,6 +59,243 @@ class T01HeartbeatLongerThanMaxLine(unittest.TestCase):
             rewrite(d, conf)
             sighup(d, ok=False)
             self.assertTrue(d.alive())
+
+
+NOBODY = 65534
+
+
+def info_value(d, name):
+    return int(pctest.parse_kv(stats_query(d.path("stats.sock"), "show info"))[name])
+
+
+class T02FifoReopenFollowsNothing(unittest.TestCase):
+    """#2: on a writer's close the FIFO's path was opened again whatever it
+    named by then: a regular file was re-broadcast forever, a link to a file
+    only root reads was broadcast. Now only the FIFO first opened is taken."""
+
+    def swap_and_close(self, d, make_replacement):
+        c = tcp_client(d.port)
+        d.wait_opens(1)
+        fd = open_fifo_writer(d.path("in.fifo"))
+        os.write(fd, b"first\n")
+        self.assertEqual(recv_lines(c, 1, slow(5)), b"first\n")
+        make_replacement(d.path("in.fifo"))
+        os.close(fd)
+        data, _ = recv_for(c, 1.5)
+        c.close()
+        return data
+
+    def test_regular_file_refused(self):
+        def swap(path):
+            with open(path + ".new", "w") as f:
+                f.write("SECRET\n")
+            os.replace(path + ".new", path)
+        with Daemon({"source": {"input": "fifo:{dir}/in.fifo", "restart_delay": "100ms"}}) as d:
+            data = self.swap_and_close(d, swap)
+            self.assertFalse(b"SECRET" in data, "the regular file was broadcast")
+            self.assertGreaterEqual(info_value(d, "source_fifo_refused_total"), 1)
+            d.wait_log(r"is no longer a FIFO; refusing it", 2)
+            self.assertTrue(d.alive())
+
+    def test_symlink_to_a_root_only_file_refused(self):
+        def swap(path):
+            secret = os.path.join(os.path.dirname(path), "shadow")
+            with open(secret, "w") as f:
+                f.write("ROOTONLY\n")
+            os.chmod(secret, 0o600)
+            os.unlink(path)
+            os.symlink(secret, path)
+        with Daemon({"source": {"input": "fifo:{dir}/in.fifo"}}) as d:
+            data = self.swap_and_close(d, swap)
+            self.assertFalse(b"ROOTONLY" in data, "the link's target was broadcast")
+            self.assertGreaterEqual(info_value(d, "source_fifo_refused_total"), 1)
+            d.wait_log(r"is now a symbolic link; refusing it", 2)
+
+
+class T03NoChmodThroughALink(unittest.TestCase):
+    """#3: on reload the Unix listener and stats sockets were chmod-ed by
+    name, following a symbolic link swapped in for them."""
+
+    def victim(self, d, name):
+        path = d.path(name)
+        with open(path, "w") as f:
+            f.write("x")
+        os.chmod(path, 0o600)
+        return path
+
+    def test_reload_does_not_chmod_a_swapped_in_link(self):
+        conf = {"source": {"input": "stdin"},
+                "clients": {"listen": "unix:{dir}/c.sock", "unix_mode": "0666"},
+                "stats": {"mode": "0660"}}
+        with Daemon(conf) as d:
+            for sock, name in (("c.sock", "victim1"), ("stats.sock", "victim2")):
+                v = self.victim(d, name)
+                os.unlink(d.path(sock))
+                os.symlink(v, d.path(sock))
+            conf["clients"]["unix_mode"] = "0644"
+            conf["stats"]["mode"] = "0644"
+            rewrite(d, conf)
+            sighup(d)
+            for name in ("victim1", "victim2"):
+                self.assertEqual(stat.S_IMODE(os.stat(d.path(name)).st_mode), 0o600, name)
+            d.wait_log(r"unix_mode not applied", 2)
+
+    def test_sockets_are_created_with_their_mode(self):
+        conf = {"source": {"input": "stdin"},
+                "clients": {"listen": "unix:{dir}/c.sock", "unix_mode": "0604"},
+                "stats": {"mode": "0640"}}
+        with Daemon(conf) as d:
+            self.assertEqual(stat.S_IMODE(os.lstat(d.path("c.sock")).st_mode), 0o604)
+            self.assertEqual(stat.S_IMODE(os.lstat(d.path("stats.sock")).st_mode), 0o640)
+            conf["clients"]["unix_mode"] = "0600"
+            rewrite(d, conf)
+            sighup(d)
+            self.assertEqual(stat.S_IMODE(os.lstat(d.path("c.sock")).st_mode), 0o600)
+
+
+class T04PlantedFifoRefused(unittest.TestCase):
+    """#4: a FIFO another local user created first, open to everyone, was
+    adopted as it was. Now it is refused with exit status 2, except in a
+    directory of the daemon's own that nobody else can write, where it is
+    replaced."""
+
+    def start_with(self, dirmode, uid, mode):
+        d = Daemon({"source": {"input": "fifo:{dir}/sub/in.fifo"}}, wait_ready=False)
+        sub = d.path("sub")
+        os.mkdir(sub)
+        os.chmod(sub, dirmode)
+        os.mkfifo(os.path.join(sub, "in.fifo"))
+        os.chown(os.path.join(sub, "in.fifo"), uid, -1)
+        os.chmod(os.path.join(sub, "in.fifo"), mode)
+        d.start()
+        return d
+
+    def refused(self, uid, mode, words):
+        d = self.start_with(0o1777, uid, mode)
+        try:
+            self.assertEqual(d.wait_exit(slow(10)), 2, "\n".join(d.log_lines()))
+            self.assertTrue(any(words in ln and "refusing it" in ln for ln in d.log_lines()),
+                            "\n".join(d.log_lines()))
+        finally:
+            d.cleanup(check=False)
+
+    def test_foreign_owned_fifo_refused(self):
+        self.refused(NOBODY, 0o666, "is owned by uid 65534")
+
+    def test_over_permissive_fifo_refused(self):
+        self.refused(os.geteuid(), 0o666, "allows more than fifo_mode 0620")
+
+    def test_foreign_fifo_in_own_private_directory_replaced(self):
+        d = self.start_with(0o755, NOBODY, 0o666)
+        try:
+            d.wait_ready()
+            st = os.lstat(d.path("sub/in.fifo"))
+            self.assertTrue(stat.S_ISFIFO(st.st_mode))
+            self.assertEqual(st.st_uid, os.geteuid())
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o620)
+            d.wait_log(r"replacing it", 1)
+        finally:
+            d.cleanup(check=False)
+
+    def test_own_fifo_gets_fifo_mode(self):
+        d = self.start_with(0o1777, os.geteuid(), 0o600)
+        try:
+            d.wait_ready()
+            self.assertEqual(stat.S_IMODE(os.lstat(d.path("sub/in.fifo")).st_mode), 0o620)
+        finally:
+            d.cleanup(check=False)
+
+    def test_systemd_unit_does_not_restart_on_exit_2(self):
+        with open(os.path.join(REPO, "systemd", "pipecast.service")) as f:
+            self.assertTrue(re.search(r"(?m)^RestartPreventExitStatus=.*\b2\b", f.read()),
+                            "Restart=on-failure would loop on exit status 2")
+
+
+# Runs in a private mount namespace with its own /tmp: a fake daemon that
+# root (another user than nobody) set up in /tmp/pipecast-65534, answering
+# "ok" to everything, and pipecastctl run as nobody with no other socket.
+IMPOSTOR = r"""
+import json, os, shutil, socket, subprocess, sys, threading
+d = "/tmp/pipecast-65534"
+os.makedirs(d)
+os.chmod(d, 0o755)
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(d + "/stats.sock")
+os.chmod(d + "/stats.sock", 0o666)
+srv.listen(8)
+def serve():
+    while True:
+        c, _ = srv.accept()
+        buf = b""
+        while b"\n" not in buf:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+        c.sendall(b"ok\n\n")
+        c.close()
+threading.Thread(target=serve, daemon=True).start()
+shutil.copy(sys.argv[1], "/tmp/ctl")
+os.chmod("/tmp/ctl", 0o755)
+r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    "/tmp/ctl", "-t", "5", "kill", "1"],
+                   env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=30)
+print(json.dumps({"rc": r.returncode, "out": r.stdout, "err": r.stderr}))
+"""
+
+
+class T06CtlTrustsOnlyItsOwnDirectory(unittest.TestCase):
+    """#6: pipecastctl used /tmp/pipecast-UID/stats.sock even when another
+    user had created that directory, and printed replies as they came,
+    terminal escape sequences included."""
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root for a mount namespace")
+    def test_foreign_tmp_directory_refused(self):
+        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+               'mount -t tmpfs tmpfs /tmp && exec /usr/bin/python3 -c "$0" "$1"',
+               IMPOSTOR, pctest.ctl_binary()]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        self.assertNotEqual(r["rc"], 0, "pipecastctl believed an impostor: %r" % r)
+        self.assertNotIn("ok", r["out"])
+        self.assertIn("another user", r["err"])
+
+    def test_control_characters_escaped_on_a_terminal(self):
+        import pty
+        from test_ctl_fake import FakeDaemon
+        d = Daemon(None)
+        srv = None
+        try:
+            sock = d.path("fake.sock")
+            srv = FakeDaemon(sock, replies={
+                "show info": "version: \x1b]0;owned\x07\x1b[2Jx\x9b1m\n\n",
+                "show clients": "id addr\n1 \x1b[31mred\r\n\n"})
+            for args, bad in ((["info"], "owned"), (["clients"], "red")):
+                master, slave = pty.openpty()
+                p = subprocess.Popen([pctest.ctl_binary(), "-s", sock] + args,
+                                     stdout=slave, stderr=subprocess.PIPE)
+                os.close(slave)
+                out = b""
+                while True:
+                    try:
+                        chunk = os.read(master, 4096)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+                p.wait(20)
+                os.close(master)
+                self.assertEqual(p.returncode, 0)
+                self.assertIn(bad.encode(), out)
+                self.assertNotIn(b"\x1b", out, "escape sequence printed on a terminal")
+                self.assertNotIn(b"\x07", out)
+                self.assertNotIn(b"\r", out.replace(b"\r\n", b""))
+        finally:
+            if srv:
+                srv.stop()
+            d.cleanup(check=False)
 
 
 class T07ReloadWithChangedInput(unittest.TestCase):
