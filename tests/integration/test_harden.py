@@ -13,6 +13,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -244,6 +245,105 @@ print(json.dumps({"rc": r.returncode, "out": r.stdout, "err": r.stderr}))
 """
 
 
+class StallProbe(threading.Thread):
+    """A streaming client that timestamps every heartbeat it receives: the
+    longest gap is the longest the loop did not serve it."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.sock = tcp_client(port)
+        self.times = []
+        self.stop_ev = threading.Event()
+
+    def run(self):
+        self.sock.settimeout(0.05)
+        while not self.stop_ev.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            self.times.extend([time.monotonic()] * data.count(b"\n"))
+
+    def wait_count(self, n, timeout):
+        deadline = time.monotonic() + timeout
+        while len(self.times) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return len(self.times) >= n
+
+    def max_gap(self, since):
+        t = [x for x in self.times if x >= since]
+        return max((b - a for a, b in zip(t, t[1:])), default=float("inf"))
+
+    def close(self):
+        self.stop_ev.set()
+        self.join(2)
+        self.sock.close()
+
+
+class T05StatsRepliesBounded(unittest.TestCase):
+    """#5: pipelined `show clients json` on connections that never read ran
+    every command of each read before the high-water check: the RSS grew by
+    gigabytes and streaming stopped for seconds. Now commands run one at a
+    time under a small high-water mark and long tables go out in slices.
+    PCTEST_HOSTILE_CLIENTS / PCTEST_HOSTILE_STATS scale it (the figures for
+    10,000 and 64 are in the report of this change)."""
+
+    CLIENTS = int(os.environ.get("PCTEST_HOSTILE_CLIENTS", "1500"))
+    STATS = int(os.environ.get("PCTEST_HOSTILE_STATS", "16"))
+
+    @pctest.not_under_valgrind("thousands of connections")
+    def test_hostile_stats_peers(self):
+        from pcload import Workers
+        conf = {"source": {"input": "stdin"},
+                "clients": {"heartbeat": "50ms", "max_clients": "20000",
+                            "idle_timeout": "0"},
+                "stats": {"max_connections": str(self.STATS + 8)},
+                "daemon": {"log_level": "notice"}}
+        with Daemon(conf) as d, \
+                Workers(("tcp", d.port), clients=self.CLIENTS,
+                        procs=max(1, self.CLIENTS // 5000 + 1), length=0, crc=0,
+                        mode="pending") as w:
+            w.wait_connected(slow(60))
+            deadline = time.monotonic() + slow(60)
+            while info_value(d, "clients_connected") < self.CLIENTS:
+                self.assertLess(time.monotonic(), deadline, "clients not all accepted")
+                time.sleep(0.2)
+            probe = StallProbe(d.port)
+            probe.start()
+            self.assertTrue(probe.wait_count(5, slow(10)), "the probe gets no heartbeat")
+            rss0 = pctest.rss_bytes(d.pid)
+            t0 = time.monotonic()
+            hostile = []
+            for _ in range(self.STATS):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(d.path("stats.sock"))
+                c.sendall(b"show clients json\n" * 57)      # about 1 KiB
+                hostile.append(c)
+            peak = rss0
+            end = time.monotonic() + 4.0
+            while time.monotonic() < end:
+                peak = max(peak, pctest.rss_bytes(d.pid))
+                time.sleep(0.05)
+            t_info = time.monotonic()
+            with StatsConn(d.path("stats.sock"), timeout=slow(5)) as st:
+                self.assertIn("pid", st.info())
+            info_s = time.monotonic() - t_info
+            gap = probe.max_gap(t0)
+            probe.close()
+            for c in hostile:
+                c.close()
+            sys.stderr.write("\n  %d clients, %d hostile stats connections: longest "
+                             "heartbeat gap %.3f s (heartbeat 50 ms), RSS +%.1f MiB, "
+                             "show info in %.3f s\n"
+                             % (self.CLIENTS, self.STATS, gap, (peak - rss0) / 2**20, info_s))
+            self.assertLess(peak - rss0, 64 << 20, "RSS grew by %d MiB" % ((peak - rss0) >> 20))
+            self.assertLess(gap, slow(1.0), "streaming stalled for %.3f s" % gap)
+
+
 class T06CtlTrustsOnlyItsOwnDirectory(unittest.TestCase):
     """#6: pipecastctl used /tmp/pipecast-UID/stats.sock even when another
     user had created that directory, and printed replies as they came,
@@ -423,6 +523,59 @@ class T10KillTheWholeGroup(unittest.TestCase):
             pids = wait_pids(d, 2, slow(10))
             self.assertEqual(len(pids), 2, "the command was never restarted")
             self.assertTrue(wait_gone(pids[0], slow(1)))
+
+
+# Run as nobody: holds N stats connections, each sending an empty line every
+# 0.1 s and reading what comes back; says "held" once all are connected.
+TRICKLER = r"""
+import socket, sys, time
+path, n, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+conns = []
+for _ in range(n):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path)
+    c.setblocking(False)
+    conns.append(c)
+print("held", flush=True)
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    for c in conns:
+        try:
+            c.send(b"\n")
+            c.recv(65536)
+        except OSError:
+            pass
+    time.sleep(0.1)
+"""
+
+
+class T11AdminNotLockedOut(unittest.TestCase):
+    """#11: a read-only peer holding every max_connections slot with a
+    trickle of newlines locked root's pipecastctl out. Now an admin peer
+    closes the read-only connection quiet longest."""
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to run a peer as nobody")
+    def test_admin_gets_in_past_readers(self):
+        d = Daemon({"source": {"input": "stdin"},
+                    "stats": {"max_connections": "4", "mode": "0666"}}, wait_ready=False)
+        try:
+            os.chmod(d.dir, 0o755)
+            d.start()
+            p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                  "/usr/bin/python3", "-c", TRICKLER, d.path("stats.sock"), "4",
+                                  str(slow(8))], stdout=subprocess.PIPE, text=True)
+            try:
+                self.assertEqual(p.stdout.readline().strip(), "held")
+                time.sleep(0.5)
+                for _ in range(3):
+                    with StatsConn(d.path("stats.sock"), timeout=slow(3)) as st:
+                        self.assertIn("pid", st.info())
+                d.wait_log(r"to let an admin in", 2)
+            finally:
+                p.kill()
+                p.wait(5)
+        finally:
+            d.cleanup(check=False)
 
 
 class T12PlainMakeBuildsEverything(unittest.TestCase):
