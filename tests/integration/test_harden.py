@@ -431,6 +431,65 @@ class T07ReloadWithChangedInput(unittest.TestCase):
             sighup(d, ok=True)
 
 
+class T08StuckLogReader(unittest.TestCase):
+    """#8: logging was a blocking write to standard error: a stopped reader
+    (a stuck journal, a SIGSTOPped pipe reader) froze the loop at the next
+    line. Now lines wait in a small buffer, are dropped and counted when it
+    is full, and the count is logged once writing works again."""
+
+    @pctest.not_under_valgrind("timing")
+    def test_sigstopped_reader_and_1500_connects(self):
+        conf = {"source": {"input": "stdin"},
+                "clients": {"heartbeat": "50ms", "idle_timeout": "0"}}
+        d = Daemon(conf, wait_ready=False)
+        reader = daemon = probe = None
+        logfile = d.path("stderr.log")
+        try:
+            with open(d.conf_path, "w") as f:
+                f.write(d.conf_text)
+            with open(logfile, "wb") as lf:
+                reader = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=lf)
+            daemon = subprocess.Popen([pctest.binary(), "-c", d.conf_path],
+                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                      stderr=reader.stdin, start_new_session=True)
+            reader.stdin.close()
+            deadline = time.monotonic() + slow(10)
+            while b" ready" not in open(logfile, "rb").read():
+                self.assertLess(time.monotonic(), deadline, "daemon not ready")
+                time.sleep(0.05)
+            os.kill(reader.pid, signal.SIGSTOP)
+            probe = StallProbe(d.port)
+            probe.start()
+            self.assertTrue(probe.wait_count(3, slow(5)))
+            t0 = time.monotonic()
+            for _ in range(1500):
+                c = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+                c.close()
+            with StatsConn(d.path("stats.sock"), timeout=slow(3)) as st:
+                info = st.info()
+            time.sleep(0.5)
+            gap = probe.max_gap(t0)
+            self.assertLess(gap, slow(1.0), "streaming stalled for %.3f s" % gap)
+            self.assertGreater(info["log_lines_dropped_total"], 0)
+            os.kill(reader.pid, signal.SIGCONT)
+            deadline = time.monotonic() + slow(10)
+            while b"lines dropped while standard error" not in open(logfile, "rb").read():
+                self.assertLess(time.monotonic(), deadline, "no 'lines dropped' line")
+                time.sleep(0.1)
+        finally:
+            if probe:
+                probe.close()
+            if reader:
+                os.kill(reader.pid, signal.SIGCONT)
+            if daemon:
+                daemon.kill()
+                daemon.wait(5)
+            if reader:
+                reader.kill()
+                reader.wait(5)
+            d.cleanup(check=False)
+
+
 class T09ListenerNamesNotLookedUp(unittest.TestCase):
     """#9: a listen host name was resolved inside the loop on reload; only
     numeric addresses and localhost are accepted now, with a clear error."""
