@@ -261,11 +261,33 @@ static int build_line(struct args *a)
 	return -1;
 }
 
+/* Writes bytes; on a terminal, a control character (an escape sequence
+ * from whatever answers on the socket) is shown as \xHH instead. */
+static void print_safe(FILE *f, const char *p, size_t len)
+{
+	if (!isatty(fileno(f))) {
+		fwrite(p, 1, len, f);
+		return;
+	}
+	while (len > 0) {
+		size_t n = ctl_safe_span(p, len);
+
+		fwrite(p, 1, n, f);
+		p += n;
+		len -= n;
+		if (len > 0) {
+			fprintf(f, "\\x%02x", (unsigned char)*p);
+			p++;
+			len--;
+		}
+	}
+}
+
 /* Writes a reply body, adding the newline a truncated one may lack. */
 static void print_body(FILE *f, const char *prefix, const char *body, size_t len)
 {
 	fputs(prefix, f);
-	fwrite(body, 1, len, f);
+	print_safe(f, body, len);
 	if (len > 0 && body[len - 1] != '\n')
 		fputc('\n', f);
 }

@@ -50,6 +50,43 @@ int ctl_socket_paths(const char *opt, const char *env_socket,
 	return ctl_paths_add(out, "/tmp/pipecast-%lu/stats.sock", NULL, uid);
 }
 
+/* Length of the unsafe sequence at p (0: p starts with a safe byte): an
+ * ASCII control other than '\n' and '\t', DEL, or a C1 control encoded in
+ * UTF-8 (0xC2 0x80..0x9F) or as a lone byte 0x80..0x9F. */
+static size_t ctl_unsafe_len(const unsigned char *p, size_t len)
+{
+	if ((p[0] < 0x20 && p[0] != '\n' && p[0] != '\t') || p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && len > 1 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return p[0] >= 0x80 && p[0] <= 0x9f ? 1 : 0;
+}
+
+/* Safe run for a terminal: see ctlutil.h. */
+size_t ctl_safe_span(const char *p, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0;
+
+	while (i < len && ctl_unsafe_len(u + i, len - i) == 0)
+		i += (u[i] == 0xc2 && i + 1 < len) ? 2 : 1;
+	return i > len ? len : i;
+}
+
+/* Neutralises unsafe bytes in place. */
+void ctl_defang(char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t bad = ctl_unsafe_len((const unsigned char *)s + i, len - i);
+
+		for (size_t k = 0; k < bad; k++)
+			s[i + k] = '?';
+		i += bad ? bad : 1;
+	}
+}
+
 /* Every reply ends with an empty line, and no body contains one, so the
  * first "\n\n" (or a leading "\n" for an empty body) ends it. */
 size_t ctl_reply_end(const char *buf, size_t len)
@@ -103,6 +140,7 @@ int ctl_info_parse(const char *body, size_t len, struct ctl_info *out)
 	}
 	memcpy(out->buf, body, len);
 	out->buf[len] = '\0';
+	ctl_defang(out->buf, len);
 	for (line = out->buf; line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
 		if (nl)

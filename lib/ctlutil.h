@@ -36,6 +36,14 @@ size_t ctl_reply_end(const char *buf, size_t len);
 /* Whether a reply body is an error (`error: ...`). */
 bool ctl_reply_is_error(const char *body, size_t len);
 
+/* Terminal safety: the length of the leading run of p that may go to a
+ * terminal as it is (printable bytes, '\n', '\t' and UTF-8 text; not the
+ * ASCII controls, DEL, or the C1 controls U+0080..U+009F, which can move
+ * the cursor, retitle the window or answer back). */
+size_t ctl_safe_span(const char *p, size_t len);
+/* Replaces every byte that ctl_safe_span would stop at with '?', in place. */
+void ctl_defang(char *s, size_t len);
+
 /* One `name: value` line of `show info`. */
 struct ctl_kv {
 	const char *name;
@@ -50,7 +58,7 @@ struct ctl_info {
 };
 
 /* Parses a reply body of `name: value` lines (lines without ": " are
- * skipped). Returns 0, or -1 when memory runs out (out is then empty).
+ * skipped); bytes unsafe on a terminal become '?' (ctl_defang). Returns 0, or -1 when memory runs out (out is then empty).
  * Free with ctl_info_free. */
 int ctl_info_parse(const char *body, size_t len, struct ctl_info *out);
 void ctl_info_free(struct ctl_info *info);

@@ -302,6 +302,19 @@ static void human_truncates(void **state)
 	assert_string_equal(ctl_human_duration(3723, b, sizeof(b)), "1h0");
 }
 
+/* Control characters stop a safe run; UTF-8 text and newlines do not. */
+static void terminal_safety(void **state)
+{
+	char s[] = "ok \xc3\xa9\n\t\x1b[2J\x07\xc2\x9b" "1m\x7f\x85";
+
+	(void)state;
+	assert_int_equal(ctl_safe_span(s, strlen(s)), 7);
+	assert_int_equal(ctl_safe_span("plain\n", 6), 6);
+	assert_int_equal(ctl_safe_span("\r", 1), 0);
+	ctl_defang(s, strlen(s));
+	assert_string_equal(s, "ok \xc3\xa9\n\t?[2J???1m??");
+}
+
 /* Runs every test of this file; the exit status is the number of failures. */
 int main(void)
 {
@@ -324,6 +337,7 @@ int main(void)
 		cmocka_unit_test(align_columns),
 		cmocka_unit_test(human_duration),
 		cmocka_unit_test(human_truncates),
+		cmocka_unit_test(terminal_safety),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
