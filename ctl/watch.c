@@ -22,7 +22,7 @@ struct watch {
 	struct conn *conn;
 	bool tty;
 	struct sample prev, cur;
-	char err[2 * CTL_PATH_LEN];
+	char err[2 * STATSPATH_LEN];
 };
 
 /* A rate shown in the view: a counter (or a sum of counters) per second. */
@@ -288,7 +288,7 @@ static int watch_loop(struct watch *w, const struct watch_opts *o,
 }
 
 /* `watch`: the live view until Ctrl-C, SIGTERM or -n frames. */
-int watch_run(const struct ctl_paths *paths, const struct watch_opts *o)
+int watch_run(const struct statspath_list *paths, const struct watch_opts *o)
 {
 	struct watch w = { .tty = isatty(STDOUT_FILENO) == 1 };
 	sigset_t mask;
