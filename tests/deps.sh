@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing pipecast need, when
 # they are missing. As root it runs apt-get; otherwise it prints the command.
+# `tests/deps.sh deb` adds what `make deb` needs (debhelper, lintian).
 set -eu
 PKGS="gcc make libc6-dev libev-dev libinih-dev libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux"
+[ "${1:-}" = deb ] && PKGS="$PKGS build-essential dpkg-dev debhelper lintian git"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
