@@ -13,6 +13,7 @@
 #include "net.h"
 #include "report.h"
 #include "sbuf.h"
+#include "statspath.h"
 #include "timers.h"
 
 #include <errno.h>
@@ -363,7 +364,7 @@ static int stats_private_dir(const char *dir)
 }
 
 /* Makes the directory of the socket path: 0755 (parents too), except the
- * per-user /tmp/pipecast-UID. */
+ * per-user private directory (pipecast.conf(5), "[stats] socket"). */
 static int stats_make_dir(const char *path)
 {
 	char dir[600], private_dir[64];
@@ -373,25 +374,12 @@ static int stats_make_dir(const char *path)
 	if (!slash || slash == path)
 		return 0;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	snprintf(private_dir, sizeof(private_dir), "/tmp/pipecast-%u", (unsigned)geteuid());
+	statspath_private_dir((unsigned long)geteuid(), private_dir, sizeof(private_dir));
 	rc = strcmp(dir, private_dir) == 0 ? stats_private_dir(dir) : stats_mkdirs(dir);
 	if (rc < 0)
 		log_error("stats: %s: %s", dir, errno == EPERM ?
 			  "not a directory of this user; refusing it" : strerror(errno));
 	return rc;
-}
-
-/* The default path order of [stats] socket in pipecast.conf(5). */
-static void stats_default_path(char *buf, size_t len)
-{
-	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (rt && *rt)
-		snprintf(buf, len, "%.*s/stats.sock", (int)strcspn(rt, ":"), rt);
-	else if (xdg && *xdg)
-		snprintf(buf, len, "%s/pipecast/stats.sock", xdg);
-	else
-		snprintf(buf, len, "/tmp/pipecast-%u/stats.sock", (unsigned)geteuid());
 }
 
 /* Starts accepting on the listening socket. */
@@ -438,8 +426,11 @@ int stats_open(void)
 		return stats_open_activated(conf->stats.socket + 8);
 	if (conf->stats.socket)
 		snprintf(path, sizeof(path), "%s", conf->stats.socket);
-	else
-		stats_default_path(path, sizeof(path));
+	else if (statspath_default(getenv("RUNTIME_DIRECTORY"), getenv("XDG_RUNTIME_DIR"),
+				   (unsigned long)geteuid(), path, sizeof(path)) < 0) {
+		log_error("stats: the default socket path is too long");
+		return -1;
+	}
 	if (stats_make_dir(path) < 0)
 		return -1;
 	listen_fd = net_unix_listen(path, conf->stats.mode, &sock_id, err, sizeof(err));

@@ -1,6 +1,6 @@
-/* ctlutil.c: pipecastctl's pure helpers (see ctlutil.h): socket discovery
- * list, reply framing, the `show info` table, rates, interval parsing and
- * human-readable figures. */
+/* ctlutil.c: pipecastctl's pure helpers (see ctlutil.h): reply framing,
+ * the `show info` table, rates, interval parsing and human-readable
+ * figures. */
 #include "ctlutil.h"
 
 #include "alloc.h"
@@ -9,46 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Copies one formatted path into the next slot; -1 when it does not fit. */
-static int ctl_paths_add(struct ctl_paths *out, const char *fmt,
-			 const char *a, unsigned long uid)
-{
-	int n;
-
-	if (out->n >= CTL_PATHS_MAX)
-		return -1;
-	n = a ? snprintf(out->path[out->n], CTL_PATH_LEN, fmt, a)
-	      : snprintf(out->path[out->n], CTL_PATH_LEN, fmt, uid);
-	if (n < 0 || n >= CTL_PATH_LEN)
-		return -1;
-	out->n++;
-	return 0;
-}
-
-/* Whether an environment-style value counts as set. */
-static bool ctl_set(const char *s)
-{
-	return s && *s;
-}
-
-/* pipecastctl(1)'s discovery order: an explicit path alone, else the default list. */
-int ctl_socket_paths(const char *opt, const char *env_socket,
-		     const char *xdg_runtime, unsigned long uid,
-		     struct ctl_paths *out)
-{
-	const char *only = ctl_set(opt) ? opt : env_socket;
-
-	out->n = 0;
-	if (ctl_set(only))
-		return ctl_paths_add(out, "%s", only, 0);
-	if (ctl_paths_add(out, "%s", "/run/pipecast/stats.sock", 0) < 0)
-		return -1;
-	if (ctl_set(xdg_runtime) &&
-	    ctl_paths_add(out, "%s/pipecast/stats.sock", xdg_runtime, 0) < 0)
-		return -1;
-	return ctl_paths_add(out, "/tmp/pipecast-%lu/stats.sock", NULL, uid);
-}
 
 /* Length of the unsafe sequence at p (0: p starts with a safe byte): an
  * ASCII control other than '\n' and '\t', DEL, or a C1 control encoded in

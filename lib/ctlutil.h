@@ -1,31 +1,12 @@
 /* ctlutil.h: the parts of pipecastctl that know nothing of sockets or
- * terminals: where to look for the stats socket, how a reply ends, the
- * `name: value` table of `show info`, rates and human-readable figures.
- * Nothing here logs or exits; heap memory comes from pc_malloc. */
+ * terminals: how a reply ends, the `name: value` table of `show info`,
+ * rates and human-readable figures (socket paths: statspath.h). Nothing here logs or exits; heap memory comes from pc_malloc. */
 #ifndef PIPECAST_CTLUTIL_H
 #define PIPECAST_CTLUTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Socket discovery (pipecastctl(1)). */
-#define CTL_PATHS_MAX 3
-#define CTL_PATH_LEN 4096
-
-struct ctl_paths {
-	size_t n;
-	char path[CTL_PATHS_MAX][CTL_PATH_LEN];
-};
-
-/* Fills out with the socket paths to try, in order: `opt` (-s) alone if
- * set, else `env_socket` ($PIPECAST_SOCKET) alone if set, else
- * /run/pipecast/stats.sock, `xdg_runtime`/pipecast/stats.sock (when set)
- * and /tmp/pipecast-UID/stats.sock. NULL and "" both mean unset. Returns 0,
- * or -1 when a path does not fit CTL_PATH_LEN. */
-int ctl_socket_paths(const char *opt, const char *env_socket,
-		     const char *xdg_runtime, unsigned long uid,
-		     struct ctl_paths *out);
 
 /* Replies (pipecastd(8) "STATS SOCKET"): each ends with one empty line. */
 
