@@ -132,7 +132,10 @@ class NoWritesOutside(unittest.TestCase):
             with open(d.conf_path, "w") as f:
                 f.write(pctest._render(moved, d.subst))
             start = len(d.log_lines())
-            self.assertEqual(st.cmd("reload"), "ok\n")
+            reply = st.cmd("reload")
+            self.assertTrue(reply.startswith("ok\n"), reply)
+            for key in ("input", "fifo_mode", "socket"):
+                self.assertIn("warning: %s needs a restart; kept" % key, reply)
             d.wait_log(r"\[source\] input\b.*restart", slow(2), start=start)
             d.wait_log(r"\[stats\] socket\b.*restart", slow(2), start=start)
             d.wait_log(r"\[source\] fifo_mode\b.*restart", slow(2), start=start)
