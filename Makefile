@@ -19,12 +19,22 @@ CTL_SRC    := $(sort $(wildcard ctl/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNITS      := $(UNIT_SRC:tests/unit/%.c=%)
 
+# The live page that GET / serves, built into the daemon: web/index.html as
+# a C array with its Content-Security-Policy (hashes of its inline script
+# and style); both trees compile this one generated file.
+build/gen/page.c: web/index.html web/embed.py
+	@mkdir -p $(@D)
+	python3 web/embed.py $< $@
+
 # Two build trees: build/ (plain) and build/san/ (sanitizers).
 define tree
 $(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
-$(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
+$(1)/gen/page.o: build/gen/page.c daemon/page.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) -Idaemon $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+$(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o) $(1)/gen/page.o
 	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
 $(1)/pipecastctl: $$(CTL_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
 	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
