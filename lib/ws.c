@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -43,6 +44,57 @@ int ws_accept_key(const char *key, size_t len, char out[WS_ACCEPT_LEN + 1])
 	if (EVP_EncodeBlock((unsigned char *)out, sha, sizeof(sha)) != WS_ACCEPT_LEN)
 		return -1;
 	return 0;
+}
+
+/* Splits the list at commas, trims each element, compares it with token. */
+bool ws_has_token(const char *list, size_t n, const char *token)
+{
+	size_t tlen = strlen(token), i = 0;
+
+	while (list && i < n) {
+		size_t start, end;
+
+		while (i < n && (list[i] == ' ' || list[i] == '\t' || list[i] == ','))
+			i++;
+		start = i;
+		while (i < n && list[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (list[end - 1] == ' ' || list[end - 1] == '\t'))
+			end--;
+		if (end - start == tlen && strncasecmp(list + start, token, tlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The handshake's header checks, in the order RFC 6455 section 4.2.1 lists
+ * them; a wrong version is told apart so that it gets 426. */
+enum ws_upgrade ws_upgrade_check(const char *upgrade, size_t ulen,
+				 const char *connection, size_t clen,
+				 const char *version, size_t vlen,
+				 const char *key, size_t klen)
+{
+	if (!ws_has_token(upgrade, ulen, "websocket") ||
+	    !ws_has_token(connection, clen, "upgrade") || !key || !ws_key_valid(key, klen))
+		return WS_UPGRADE_BAD;
+	if (!version || vlen != 2 || memcmp(version, "13", 2) != 0)
+		return WS_UPGRADE_VERSION;
+	return WS_UPGRADE_OK;
+}
+
+/* "101 Switching Protocols" with the accept key (RFC 6455 section 4.2.2). */
+size_t ws_upgrade_response(char *out, size_t cap, const char *key, size_t klen)
+{
+	char accept[WS_ACCEPT_LEN + 1];
+	int n;
+
+	if (ws_accept_key(key, klen, accept) < 0)
+		return 0;
+	n = snprintf(out, cap, "HTTP/1.1 101 Switching Protocols\r\n"
+		     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		     "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 /* ---- the client's frames ------------------------------------------------- */

@@ -46,6 +46,32 @@ enum ws_close_code {
  * or -1 for a malformed key (the request then gets 400). */
 int ws_accept_key(const char *key, size_t len, char out[WS_ACCEPT_LEN + 1]);
 
+/* What an upgrade request's headers ask for (RFC 6455 section 4.2.1). */
+enum ws_upgrade {
+	WS_UPGRADE_OK,       /* answer with ws_upgrade_response() */
+	WS_UPGRADE_BAD,      /* not a valid WebSocket handshake: 400 */
+	WS_UPGRADE_VERSION,  /* a version other than 13: 426 with
+			      * "Sec-WebSocket-Version: 13" */
+};
+
+/* Checks the handshake's headers, each given as bytes and a length (NULL
+ * when absent): Upgrade must list "websocket" and Connection "Upgrade"
+ * (tokens, any case), Sec-WebSocket-Version be 13, Sec-WebSocket-Key be
+ * the base64 of 16 bytes. The method (GET) and HTTP/1.1 are the caller's. */
+enum ws_upgrade ws_upgrade_check(const char *upgrade, size_t ulen,
+				 const char *connection, size_t clen,
+				 const char *version, size_t vlen,
+				 const char *key, size_t klen);
+
+/* Whether the comma-separated list of n bytes holds token, ignoring ASCII
+ * case and the spaces and tabs around each element (RFC 9110 5.6.1). */
+bool ws_has_token(const char *list, size_t n, const char *token);
+
+/* The 101 response head for a checked key, into out (cap bytes, at least
+ * WS_RESPONSE_MAX); returns its length, or 0 when the key is malformed. */
+#define WS_RESPONSE_MAX 160
+size_t ws_upgrade_response(char *out, size_t cap, const char *key, size_t klen);
+
 /* ---- the client's frames ------------------------------------------------- */
 
 /* What ws_parse() found. */

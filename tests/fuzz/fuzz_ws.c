@@ -20,7 +20,11 @@
  *    is valid UTF-8, at most 6 bytes per input byte, and unescapes to the
  *    sanitised text;
  *  - ws_encode_text(): a text frame whose header announces exactly the
- *    payload that follows it. */
+ *    payload that follows it;
+ *  - the handshake: the input cut at its first three '\n' gives Upgrade,
+ *    Connection, Sec-WebSocket-Version and Sec-WebSocket-Key; a request
+ *    found acceptable has a 24-byte key and version "13", and gets a 101
+ *    response with a 28-byte accept key. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -231,6 +235,30 @@ static void fuzz_text(const uint8_t *in, size_t n)
 	free(f);
 }
 
+/* The handshake checks on four header values cut from the input. */
+static void fuzz_upgrade(const uint8_t *in, size_t n)
+{
+	const char *f[4] = { NULL, NULL, NULL, NULL };
+	size_t len[4] = { 0, 0, 0, 0 }, k = 0, start = 0;
+	char resp[WS_RESPONSE_MAX];
+
+	for (size_t i = 0; i <= n && k < 4; i++) {
+		if (i < n && (in[i] != '\n' || k == 3))
+			continue;
+		f[k] = (const char *)in + start;
+		len[k++] = i - start;
+		start = i + 1;
+	}
+	if (ws_upgrade_check(f[0], len[0], f[1], len[1], f[2], len[2], f[3], len[3]) != WS_UPGRADE_OK)
+		return;
+	if (len[3] != WS_KEY_LEN || len[2] != 2 || memcmp(f[2], "13", 2) != 0)
+		fuzz_fail("accepted a handshake with a bad key or version");
+	if (ws_upgrade_response(resp, sizeof(resp), f[3], len[3]) == 0 ||
+	    !strstr(resp, "\r\nSec-WebSocket-Accept: ") ||
+	    strlen(strstr(resp, "Accept: ") + 8) != WS_ACCEPT_LEN + 4)
+		fuzz_fail("no 101 response for an accepted handshake");
+}
+
 /* One input: see the top of this file. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -246,5 +274,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_parse(data + HEADER, size - HEADER, limit, seed, &chunked);
 	fuzz_same(&whole, &chunked);
 	fuzz_text(data + HEADER, size - HEADER);
+	fuzz_upgrade(data + HEADER, size - HEADER);
 	return 0;
 }

@@ -104,6 +104,41 @@ static void accept_key_rejects_malformed(void **state)
 		assert_int_equal(ws_accept_key(bad[i], strlen(bad[i]), out), -1);
 }
 
+static void upgrade_headers_are_checked(void **state)
+{
+	const char *key = "dGhlIHNhbXBsZSBub25jZQ==";
+	size_t k = strlen(key);
+
+	(void)state;
+	assert_int_equal(ws_upgrade_check("websocket", 9, "Upgrade", 7, "13", 2, key, k), WS_UPGRADE_OK);
+	assert_int_equal(ws_upgrade_check("WebSocket", 9, "keep-alive, Upgrade", 19, "13", 2, key, k),
+			 WS_UPGRADE_OK);
+	assert_int_equal(ws_upgrade_check("h2c, websocket ", 15, "\tupgrade,x", 11, "13", 2, key, k),
+			 WS_UPGRADE_OK);
+	assert_int_equal(ws_upgrade_check(NULL, 0, "Upgrade", 7, "13", 2, key, k), WS_UPGRADE_BAD);
+	assert_int_equal(ws_upgrade_check("websockets", 10, "Upgrade", 7, "13", 2, key, k), WS_UPGRADE_BAD);
+	assert_int_equal(ws_upgrade_check("websocket", 9, "keep-alive", 10, "13", 2, key, k), WS_UPGRADE_BAD);
+	assert_int_equal(ws_upgrade_check("websocket", 9, "Upgrade", 7, "13", 2, NULL, 0), WS_UPGRADE_BAD);
+	assert_int_equal(ws_upgrade_check("websocket", 9, "Upgrade", 7, "13", 2, key, k - 1), WS_UPGRADE_BAD);
+	assert_int_equal(ws_upgrade_check("websocket", 9, "Upgrade", 7, "8", 1, key, k), WS_UPGRADE_VERSION);
+	assert_int_equal(ws_upgrade_check("websocket", 9, "Upgrade", 7, NULL, 0, key, k), WS_UPGRADE_VERSION);
+	assert_false(ws_has_token("a,,b , c", 8, ""));
+	assert_true(ws_has_token("a,,b , c", 8, "c"));
+}
+
+static void upgrade_response_carries_the_accept_key(void **state)
+{
+	char out[WS_RESPONSE_MAX];
+	const char *want = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			   "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+	(void)state;
+	assert_int_equal(ws_upgrade_response(out, sizeof(out), "dGhlIHNhbXBsZSBub25jZQ==", 24), strlen(want));
+	assert_string_equal(out, want);
+	assert_int_equal(ws_upgrade_response(out, sizeof(out), "short", 5), 0);
+	assert_int_equal(ws_upgrade_response(out, 20, "dGhlIHNhbXBsZSBub25jZQ==", 24), 0);
+}
+
 static void masked_hello_is_one_message(void **state)
 {
 	static const uint8_t f[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
@@ -467,6 +502,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(accept_key_rfc_example),
 		cmocka_unit_test(accept_key_rejects_malformed),
+		cmocka_unit_test(upgrade_headers_are_checked),
+		cmocka_unit_test(upgrade_response_carries_the_accept_key),
 		cmocka_unit_test(masked_hello_is_one_message),
 		cmocka_unit_test(unmasked_frames_close_1002),
 		cmocka_unit_test(masked_pong_carries_its_payload),
