@@ -16,6 +16,10 @@ the live page (Debian's chromium and python3-websockets, under /usr/bin/python3)
 - Exceptions thrown by the page and console/CSP messages are collected in
   b.errors and b.messages.
 
+Tests that drive the browser decorate their methods with
+@in_debian_python(timeout): under an interpreter without python3-websockets
+the method runs in a child under /usr/bin/python3 (`browser.py unittest ID`).
+
 This file is also a program: `browser.py selftest [OUTDIR]` loads
 web/index.html from a file:// URL under its own Content-Security-Policy (as a
 <meta> copy of the header web/embed.py computes), feeds lines through the
@@ -26,6 +30,7 @@ run_under_debian_python() to reach it.
 
 import asyncio
 import base64
+import functools
 import json
 import os
 import shutil
@@ -34,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,6 +58,48 @@ def run_under_debian_python(args, timeout):
     except subprocess.TimeoutExpired as e:
         return -1, (e.output or b"").decode(errors="replace") + "\n(timed out)"
     return p.returncode, p.stdout.decode(errors="replace")
+
+
+def have_websockets():
+    """Whether this interpreter can import python3-websockets."""
+    try:
+        import websockets  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+SKIP_MARK = "browser.py: skipped: "
+
+
+def in_debian_python(timeout):
+    """Decorates a unittest method that drives Chromium: under an interpreter
+    without python3-websockets, the same test runs in a child under Debian's
+    python3 (`browser.py unittest TEST_ID`), and its failure or skip is this
+    test's."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(self):
+            if have_websockets():
+                return fn(self)
+            rc, out = run_under_debian_python(["unittest", self.id()], timeout)
+            for ln in out.splitlines():
+                if ln.startswith(SKIP_MARK):
+                    self.skipTest(ln[len(SKIP_MARK):])
+            if rc != 0:
+                self.fail("under %s:\n%s" % (DEBIAN_PYTHON, out[-6000:]))
+        return wrapper
+    return deco
+
+
+def run_test(test_id):
+    """Runs one unittest by id (module.Class.method) from this directory."""
+    sys.path.insert(0, HERE)
+    suite = unittest.defaultTestLoader.loadTestsFromName(test_id)
+    res = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    for _, reason in res.skipped:
+        print(SKIP_MARK + reason)
+    return 0 if res.wasSuccessful() and res.testsRun > 0 else 1
 
 
 class BrowserError(AssertionError):
@@ -483,6 +531,8 @@ def selftest_screenshots(b, check, outdir):
 
 
 def main(argv):
+    if len(argv) == 2 and argv[0] == "unittest":
+        return run_test(argv[1])
     if len(argv) >= 1 and argv[0] == "selftest":
         outdir = argv[1] if len(argv) > 1 else os.path.join(REPO, "build")
         return selftest(outdir)
