@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "ws.h"
 
 #define MB(s) ((const uint8_t *)(s))
@@ -77,12 +78,11 @@ static unsigned frame_error(uint8_t b0, const void *payload, size_t len)
 	return ev.type == WS_EV_ERROR ? ev.code : 0;
 }
 
-static void accept_key_rfc_example(void **state)
+static void accept_key_rfc_example(void **state __unused)
 {
 	char out[WS_ACCEPT_LEN + 1];
 	const char *key = "dGhlIHNhbXBsZSBub25jZQ==";
 
-	(void)state;
 	assert_int_equal(ws_accept_key(key, strlen(key), out), 0);
 	assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 	key = "x3JJHMbDL1EzLkh9GBhXDw==";
@@ -90,7 +90,7 @@ static void accept_key_rfc_example(void **state)
 	assert_string_equal(out, "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
 }
 
-static void accept_key_rejects_malformed(void **state)
+static void accept_key_rejects_malformed(void **state __unused)
 {
 	char out[WS_ACCEPT_LEN + 1];
 	static const char *bad[] = {
@@ -99,17 +99,15 @@ static void accept_key_rejects_malformed(void **state)
 		"dGhl IHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZSBub25jZQAA",
 	};
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ws_accept_key(bad[i], strlen(bad[i]), out), -1);
 }
 
-static void upgrade_headers_are_checked(void **state)
+static void upgrade_headers_are_checked(void **state __unused)
 {
 	const char *key = "dGhlIHNhbXBsZSBub25jZQ==";
 	size_t k = strlen(key);
 
-	(void)state;
 	assert_int_equal(ws_upgrade_check("websocket", 9, "Upgrade", 7, "13", 2, key, k), WS_UPGRADE_OK);
 	assert_int_equal(ws_upgrade_check("WebSocket", 9, "keep-alive, Upgrade", 19, "13", 2, key, k),
 			 WS_UPGRADE_OK);
@@ -126,27 +124,25 @@ static void upgrade_headers_are_checked(void **state)
 	assert_true(ws_has_token("a,,b , c", 8, "c"));
 }
 
-static void upgrade_response_carries_the_accept_key(void **state)
+static void upgrade_response_carries_the_accept_key(void **state __unused)
 {
 	char out[WS_RESPONSE_MAX];
 	const char *want = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 			   "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
 
-	(void)state;
 	assert_int_equal(ws_upgrade_response(out, sizeof(out), "dGhlIHNhbXBsZSBub25jZQ==", 24), strlen(want));
 	assert_string_equal(out, want);
 	assert_int_equal(ws_upgrade_response(out, sizeof(out), "short", 5), 0);
 	assert_int_equal(ws_upgrade_response(out, 20, "dGhlIHNhbXBsZSBub25jZQ==", 24), 0);
 }
 
-static void masked_hello_is_one_message(void **state)
+static void masked_hello_is_one_message(void **state __unused)
 {
 	static const uint8_t f[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
 	struct ws_parser p;
 	struct ws_event ev;
 	size_t used;
 
-	(void)state;
 	ws_parser_init(&p, 1024);
 	ev = parse_all(&p, f, sizeof(f), &used);
 	assert_int_equal(ev.type, WS_EV_MESSAGE);
@@ -160,13 +156,12 @@ static void masked_hello_is_one_message(void **state)
 	}
 }
 
-static void unmasked_frames_close_1002(void **state)
+static void unmasked_frames_close_1002(void **state __unused)
 {
 	static const uint8_t hello[] = { 0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
 	static const uint8_t ping[] = { 0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
 	struct ws_event ev = first_event(hello, sizeof(hello), 1024);
 
-	(void)state;
 	assert_int_equal(ev.type, WS_EV_ERROR);
 	assert_int_equal(ev.code, WS_CLOSE_PROTOCOL);
 	assert_int_equal(ws_parse(&first_parser, hello, sizeof(hello), &ev), 0);
@@ -174,12 +169,11 @@ static void unmasked_frames_close_1002(void **state)
 	assert_int_equal(ev.code, WS_CLOSE_PROTOCOL);
 }
 
-static void masked_pong_carries_its_payload(void **state)
+static void masked_pong_carries_its_payload(void **state __unused)
 {
 	static const uint8_t f[] = { 0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58 };
 	struct ws_event ev = first_event(f, sizeof(f), 1024);
 
-	(void)state;
 	assert_int_equal(ev.type, WS_EV_PONG);
 	assert_int_equal(ev.len, 5);
 	assert_memory_equal(ev.data, "Hello", 5);
@@ -204,12 +198,11 @@ static void expect_ping_then_message(const uint8_t *buf, size_t n, const char *p
 	assert_int_equal(ev.message_len, mlen);
 }
 
-static void pings_between_fragments_and_empty_frames(void **state)
+static void pings_between_fragments_and_empty_frames(void **state __unused)
 {
 	uint8_t buf[64];
 	size_t n = 0;
 
-	(void)state;
 	n += client_frame(buf + n, 0x01, "Hel", 3);
 	n += client_frame(buf + n, 0x89, "Hello", 5);
 	n += client_frame(buf + n, 0x80, "lo", 2);
@@ -219,14 +212,13 @@ static void pings_between_fragments_and_empty_frames(void **state)
 	expect_ping_then_message(buf, n, "", 0, 0);
 }
 
-static void too_big_closes_1009_at_the_header(void **state)
+static void too_big_closes_1009_at_the_header(void **state __unused)
 {
 	uint8_t hdr[14];
 	struct ws_parser p;
 	struct ws_event ev;
 	size_t used;
 
-	(void)state;
 	/* a 1 MiB binary frame: refused as soon as its header is read */
 	hdr[0] = 0x82;
 	hdr[1] = 0x80 | 127;
@@ -267,36 +259,33 @@ static void too_big_closes_1009_at_the_header(void **state)
 	}
 }
 
-static void bad_opcodes_and_bits_close_1002(void **state)
+static void bad_opcodes_and_bits_close_1002(void **state __unused)
 {
 	static const uint8_t bad[] = { 0x83, 0x84, 0x85, 0x86, 0x87, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f,
 				       0xc1, 0xa1, 0x91, 0x80, 0x09, 0x08 };
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad); i++)
 		assert_int_equal(frame_error(bad[i], "x", 1), WS_CLOSE_PROTOCOL);
 	assert_int_equal(frame_error(0x81, "x", 1), 0);
 	assert_int_equal(frame_error(0x82, "x", 1), 0);
 }
 
-static void control_frames_over_125_close_1002(void **state)
+static void control_frames_over_125_close_1002(void **state __unused)
 {
 	uint8_t big[126] = { 0 };
 
-	(void)state;
 	assert_int_equal(frame_error(0x89, big, 125), 0);
 	assert_int_equal(frame_error(0x89, big, 126), WS_CLOSE_PROTOCOL);
 	assert_int_equal(frame_error(0x8a, big, 126), WS_CLOSE_PROTOCOL);
 }
 
-static void fragments_out_of_order_close_1002(void **state)
+static void fragments_out_of_order_close_1002(void **state __unused)
 {
 	uint8_t buf[32];
 	size_t n = 0;
 	struct ws_parser p;
 	struct ws_event ev;
 
-	(void)state;
 	assert_int_equal(frame_error(0x80, "x", 1), WS_CLOSE_PROTOCOL);
 	n += client_frame(buf + n, 0x01, "a", 1);
 	n += client_frame(buf + n, 0x81, "b", 1);
@@ -306,14 +295,13 @@ static void fragments_out_of_order_close_1002(void **state)
 	assert_int_equal(ev.code, WS_CLOSE_PROTOCOL);
 }
 
-static void close_frames_are_validated(void **state)
+static void close_frames_are_validated(void **state __unused)
 {
 	struct ws_parser p;
 	struct ws_event ev;
 	uint8_t buf[64];
 	size_t n;
 
-	(void)state;
 	ws_parser_init(&p, 1024);
 	n = client_frame(buf, 0x88, "", 0);
 	ev = parse_all(&p, buf, n, NULL);
@@ -338,9 +326,8 @@ static void close_frames_are_validated(void **state)
 	assert_int_equal(frame_error(0x88, "\x03\xe8\xed\xa0\x80", 5), WS_CLOSE_BAD_DATA);
 }
 
-static void close_codes_a_peer_may_send(void **state)
+static void close_codes_a_peer_may_send(void **state __unused)
 {
-	(void)state;
 	for (unsigned c = 0; c < 6000; c++) {
 		bool ok = (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) ||
 			  (c >= 3000 && c <= 4999);
@@ -348,7 +335,7 @@ static void close_codes_a_peer_may_send(void **state)
 	}
 }
 
-static void server_frame_headers(void **state)
+static void server_frame_headers(void **state __unused)
 {
 	static const struct {
 		enum ws_opcode op;
@@ -365,19 +352,17 @@ static void server_frame_headers(void **state)
 	};
 	uint8_t h[WS_HEADER_MAX];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(ws_frame_header(h, cases[i].op, cases[i].len), cases[i].size);
 		assert_memory_equal(h, cases[i].want, cases[i].size);
 	}
 }
 
-static void server_control_frames(void **state)
+static void server_control_frames(void **state __unused)
 {
 	uint8_t f[WS_CONTROL_FRAME_MAX];
 	char reason[200];
 
-	(void)state;
 	assert_int_equal(ws_control_frame(f, WS_OP_PING, MB("Hello"), 5), 7);
 	assert_memory_equal(f, "\x89\x05" "Hello", 7);
 	assert_int_equal(ws_control_frame(f, WS_OP_PONG, MB("Hello"), 5), 7);
@@ -410,9 +395,8 @@ static void check_sanitize(const char *s, size_t n, const char *want)
 
 #define R "\xef\xbf\xbd"
 
-static void utf8_maximal_subparts(void **state)
+static void utf8_maximal_subparts(void **state __unused)
 {
-	(void)state;
 	check_sanitize("plain ascii", 11, "plain ascii");
 	check_sanitize("\xce\xba\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\xce\xba\xe2\x82\xac\xf0\x9f\x98\x80");
 	/* Unicode section 3.9, Table 3-8 */
@@ -427,27 +411,25 @@ static void utf8_maximal_subparts(void **state)
 	check_sanitize("\xf0\x9f\x98", 3, R);
 }
 
-static void json_escapes_controls_quotes_backslashes(void **state)
+static void json_escapes_controls_quotes_backslashes(void **state __unused)
 {
 	char out[256];
 	const char *in = "q\"b\\n\nr\rt\tb\bf\f\x01\x1f\x7f" "\xce\xba\xff";
 	size_t len = ws_json_escape(out, MB(in), strlen(in));
 	const char *want = "q\\\"b\\\\n\\nr\\rt\\tb\\bf\\f\\u0001\\u001f\x7f\xce\xba" R;
 
-	(void)state;
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(out, want, len);
 	assert_int_equal(ws_json_escape(out, MB("\0"), 1), 6);
 	assert_memory_equal(out, "\\u0000", 6);
 }
 
-static void encode_text_strips_newline_and_sanitises(void **state)
+static void encode_text_strips_newline_and_sanitises(void **state __unused)
 {
 	uint8_t out[1024];
 	uint8_t rec[300];
 	size_t n;
 
-	(void)state;
 	n = ws_encode_text(out, MB("h\xc3\xa9llo\n"), 7);
 	assert_int_equal(n, 2 + 6);
 	assert_memory_equal(out, "\x81\x06h\xc3\xa9llo", 8);
@@ -466,23 +448,21 @@ static void encode_text_strips_newline_and_sanitises(void **state)
 	assert_memory_equal(out + 4, rec, 299);
 }
 
-static void encode_binary_keeps_bytes(void **state)
+static void encode_binary_keeps_bytes(void **state __unused)
 {
 	uint8_t out[64];
 
-	(void)state;
 	assert_int_equal(ws_encode_binary(out, MB("a\xff\n"), 3), 5);
 	assert_memory_equal(out, "\x82\x03" "a\xff\n", 5);
 }
 
-static void encode_json_envelope_and_gap(void **state)
+static void encode_json_envelope_and_gap(void **state __unused)
 {
 	const char *id = "00000000deadbeef-42";
 	const char *want = "{\"id\":\"00000000deadbeef-42\",\"data\":\"say \\\"hi\\\"\\u001b[1m" R "\"}";
 	uint8_t out[256];
 	size_t n;
 
-	(void)state;
 	assert_true(ws_encode_json_max(strlen(id), 14) <= sizeof(out));
 	n = ws_encode_json(out, id, strlen(id), MB("say \"hi\"\x1b[1m\xfe\n"), 14);
 	assert_int_equal(n, 2 + strlen(want));
