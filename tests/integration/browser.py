@@ -307,6 +307,13 @@ class Chromium:
         self.call("Input.dispatchKeyEvent", **down)
         self.call("Input.dispatchKeyEvent", type="keyUp", key=key, windowsVirtualKeyCode=codes.get(key, 0))
 
+    def wheel(self, selector, dy):
+        """Turns the mouse wheel by dy pixels (negative: up) over the centre
+        of the element selector names, as a reader would."""
+        x, y = self.evaluate("(() => { const r = document.querySelector(%s).getBoundingClientRect();"
+                             " return [r.x + r.width / 2, r.y + r.height / 2]; })()" % json.dumps(selector))
+        self.call("Input.dispatchMouseEvent", type="mouseWheel", x=x, y=y, deltaX=0, deltaY=dy)
+
     def heap_used(self):
         """The page's JS heap in use, in bytes, after a forced collection:
         HeapProfiler.collectGarbage, then, in one task of the page (so that
@@ -506,7 +513,8 @@ def selftest_cap_gap_ids(b, check):
     bottom = b.evaluate("(() => { const l = document.getElementById('log');"
                         " return l.scrollHeight - l.scrollTop - l.clientHeight; })()")
     check(bottom < 24, "the view follows the newest line", bottom)
-    b.evaluate("document.getElementById('log').scrollTop = 0")
+    b.wheel("#log", -100000)
+    b.wait_for("document.getElementById('log').scrollTop === 0")
     b.pump(0.2)
     b.evaluate("for (let i = 0; i < 7; i++) pipecast.append('more ' + i, '')")
     b.wait_for("!document.getElementById('jump').hidden")
@@ -529,9 +537,15 @@ def selftest_screenshots(b, check, outdir):
              ("page-dark.png", dict(width=1100, height=700, dark=True)),
              ("page-phone.png", dict(width=390, height=780, mobile=True, dark=False)),
              ("page-phone-dark.png", dict(width=390, height=780, mobile=True, dark=True))]
-    for name, emu in shots:
+    for i, (name, emu) in enumerate(shots):
         path = b.screenshot(os.path.join(outdir, name), **emu)
         check(os.path.getsize(path) > 10000, "screenshot %s" % path)
+        b.evaluate("for (let i = 0; i < 3; i++) pipecast.append(%s, '')" % json.dumps(SAMPLE[i % 4]))
+        b.pump(0.3)
+        at = b.evaluate("(() => { const l = document.getElementById('log');"
+                        " return [l.scrollHeight - l.scrollTop - l.clientHeight,"
+                        " document.getElementById('jump').hidden]; })()")
+        check(at[0] < 24 and at[1], "a resize keeps the view on the newest line (%s)" % name, at)
     over = b.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     check(over <= 0, "nothing overflows sideways at phone width", over)
 

@@ -7,7 +7,8 @@ rendered as styled elements, the filter hides other lines, a connection the
 daemon closes (pipecastctl kill) is resumed with every record exactly once,
 a ring overrun while the page is away shows a gap notice with the count,
 and at 1,000 lines/s for 20 s the page stays at its line cap with a flat JS
-heap while the daemon's timers and allocations stay flat. A screenshot of
+heap while the daemon's timers and allocations stay flat; the page shows the clients
+and records/s that info.json reports. A screenshot of
 the page with coloured lines is saved as build/page-daemon.png.
 
 A daemon built without [http] skips these tests (its -t says so).
@@ -112,6 +113,9 @@ class LivePage(unittest.TestCase):
                 b.evaluate("getComputedStyle(document.querySelector('#log span.f1')).color"),
                 b.evaluate("getComputedStyle(document.getElementById('log')).color"))
             b.wait_for("document.getElementById('state').textContent === 'connected'")
+            # info.json every 2 s: this page is the one client; a rate once two polls are in.
+            b.wait_for("/^1 client · \\d+ records\\/s$/.test(document.getElementById('stats').textContent)",
+                       timeout=pctest.slow(10))
             b.screenshot(os.path.join(pctest.REPO, "build", "page-daemon.png"),
                          width=1000, height=600, dark=False)
             b.evaluate("(() => { const f = document.getElementById('filter'); f.value = 'rec 0001';"
