@@ -14,7 +14,7 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-proto
 CPPFLAGS   += -D_GNU_SOURCE -DPIPECAST_VERSION='"$(VERSION)"' -Ilib
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS)
 SANFLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS       := -lev -linih
+LIBS       := -lev -linih -lcrypto
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
@@ -33,13 +33,25 @@ Q   := @
 say := @printf '  %-4s %s\n'
 endif
 
+# The live page that GET / serves, built into the daemon: web/index.html as
+# a C array with its Content-Security-Policy (hashes of its inline script
+# and style); both trees compile this one generated file.
+build/gen/page.c: web/index.html web/embed.py
+	@mkdir -p $(@D)
+	$(say) GEN $@
+	$(Q)python3 web/embed.py $< $@
+
 # Two build trees: build/ (plain) and build/san/ (sanitizers).
 define tree
 $(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h)
 	@mkdir -p $$(@D)
 	$$(say) CC $$@
 	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
-$(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
+$(1)/gen/page.o: build/gen/page.c daemon/page.h
+	@mkdir -p $$(@D)
+	$$(say) CC $$@
+	$$(Q)$$(CC) $$(CPPFLAGS) -Idaemon $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+$(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o) $(1)/gen/page.o
 	$$(say) LD $$@
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) $$^ -o $$@ $$(LIBS)
 $(1)/pipecastctl: $$(CTL_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
@@ -197,6 +209,7 @@ FUZZ_MAXLEN_fuzz_config  := 16384
 FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
 FUZZ_MAXLEN_fuzz_ring    := 4096
+FUZZ_MAXLEN_fuzz_ws      := 8192
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 

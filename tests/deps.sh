@@ -6,13 +6,14 @@
 #   tests/deps.sh test    that, plus what `make test` needs
 #   tests/deps.sh deb     that, plus what `make deb` needs
 set -eu
-BUILD="gcc make libc6-dev libev-dev libinih-dev"
+BUILD="gcc make libc6-dev libev-dev libinih-dev libssl-dev"
 # cmocka: unit tests; python3: integration tests; socat, prometheus
 # (promtool), systemd (systemd-analyze, systemd-socket-activate), mandoc:
 # checks; clang-14, libclang-rt-14-dev: fuzzing; procps (vmstat, kill),
 # util-linux (setpriv, unshare, nsenter), iproute2 and nftables (a dead
-# peer in a network namespace): integration tests.
-TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables"
+# peer in a network namespace): integration tests; chromium and
+# python3-websockets: the live page's tests in a real browser.
+TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables chromium python3-websockets"
 # debhelper, lintian and the rest: `make deb`.
 DEB="build-essential dpkg-dev debhelper lintian git"
 case "${1:-test}" in
