@@ -138,7 +138,7 @@ install: all
 	if [ -e $(DESTDIR)$(CONFDIR)/pipecast.conf ]; then \
 	  echo "keeping the existing $(DESTDIR)$(CONFDIR)/pipecast.conf"; \
 	else install -m 0644 conf/pipecast.conf $(DESTDIR)$(CONFDIR)/pipecast.conf; fi
-	@echo "the units run as the system user pipecast: create it with" \
+	@[ -n "$(DESTDIR)" ] || echo "the units run as the system user pipecast: create it with" \
 	  "systemd-sysusers $(SYSUSERSDIR)/pipecast.conf (systemd also does at boot)"
 
 # Removes what install put in place, except a configuration file and the
@@ -156,13 +156,12 @@ clean:
 
 # ---- Debian package --------------------------------------------------------
 # `make deb` builds the package from the files git knows of (tracked, or new
-# and not ignored) in this tree, copied
-# to build/deb/src (dpkg-buildpackage writes next to the tree it builds),
-# leaves build/deb/pipecast_VERSION_ARCH.deb with its .changes, and fails
-# on any lintian error or warning. `make test` runs debian/tests/smoke
-# against that package's files when it exists. `make deb-test` INSTALLS it
-# on this machine (dpkg -i), checks it, and purges it again: for CI and
-# for when you ask for it.
+# and not ignored) in this tree, copied to build/deb/src (dpkg-buildpackage
+# writes next to the tree it builds), leaves build/deb/pipecast_VERSION_ARCH.deb
+# with its .changes, and fails on any lintian error or warning. `make test`
+# runs debian/tests/smoke against that package's files when it exists.
+# `make deb-test` INSTALLS it on this machine (dpkg -i), checks it, and
+# purges it again: for CI and for when you ask for it.
 DEB_DIR    := build/deb
 DEB_SRC    := $(DEB_DIR)/src/pipecast-$(VERSION)
 DEB_ARCH    = $(shell dpkg --print-architecture)
@@ -175,7 +174,8 @@ deb:
 	  { echo "debian/changelog is at $$v, the Makefile at $(VERSION)"; exit 1; }
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
-	  git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_SRC); \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_SRC); \
 	else tar --exclude=./build -cf - . | tar -xf - -C $(DEB_SRC); fi
 	cd $(DEB_SRC) && dpkg-buildpackage --build=full --no-sign -j2
 	mv $(DEB_DIR)/src/pipecast*_$(VERSION)* $(DEB_DIR)/
