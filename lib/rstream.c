@@ -1,5 +1,6 @@
 /* rstream.c: Redis stream replies (see rstream.h). */
 #include "rstream.h"
+#include "units.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -194,24 +195,6 @@ enum rstream_status rstream_next(struct rstream_walk *w, const char *buf, size_t
 	}
 }
 
-/* Parses a decimal u64 (digits only, no overflow). */
-static int rstream_u64(const char *p, size_t n, uint64_t *v)
-{
-	uint64_t acc = 0;
-
-	if (n == 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)p[i] - '0';
-
-		if (d > 9 || acc > (UINT64_MAX - d) / 10)
-			return -1;
-		acc = acc * 10 + d;
-	}
-	*v = acc;
-	return 0;
-}
-
 /* Parses "MS-SEQ". */
 int rstream_id_parse(const char *p, size_t n, uint64_t *ms, uint64_t *seq)
 {
@@ -219,8 +202,8 @@ int rstream_id_parse(const char *p, size_t n, uint64_t *ms, uint64_t *seq)
 
 	if (!dash)
 		return -1;
-	return rstream_u64(p, (size_t)(dash - p), ms) < 0 ||
-	       rstream_u64(dash + 1, n - (size_t)(dash - p) - 1, seq) < 0 ? -1 : 0;
+	return units_parse_uint_n(p, (size_t)(dash - p), ms) < 0 ||
+	       units_parse_uint_n(dash + 1, n - (size_t)(dash - p) - 1, seq) < 0 ? -1 : 0;
 }
 
 /* Formats "MS-SEQ". */
