@@ -116,6 +116,7 @@ FUZZ_MAXLEN_fuzz_resp    := 4096
 FUZZ_MAXLEN_fuzz_sseparse := 8192
 FUZZ_MAXLEN_fuzz_chunked := 4096
 FUZZ_MAXLEN_fuzz_httpresp := 8192
+FUZZ_MAXLEN_fuzz_upurl   := 2048
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 
