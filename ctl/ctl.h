@@ -4,6 +4,7 @@
 #define PIPECAST_CTL_H
 
 #include "ctlutil.h"
+#include "upurl.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -59,5 +60,11 @@ struct watch_opts {
 };
 
 int watch_run(const struct ctl_paths *paths, const struct watch_opts *o);
+
+/* publish.c: standard input's lines to a Redis stream. target is the
+ * redis: value as given (for messages), url its parsed form; maxlen 0
+ * means no trimming. Returns the exit status. */
+int publish_run(const char *target, const struct upurl *url, uint64_t maxlen,
+		int64_t timeout_ms);
 
 #endif

@@ -22,6 +22,7 @@ enum arg_kind {
 	ARG_NONE,
 	ARG_ID,      /* a client id: digits */
 	ARG_WATCH,   /* no ARG; -i and -n apply */
+	ARG_PUBLISH, /* redis:HOST:PORT/KEY [MAXLEN]; no daemon involved */
 };
 
 /* One pipecastctl command and the daemon command it sends (SPEC table). */
@@ -46,6 +47,8 @@ static const struct command commands[] = {
 	{ "kill", " ID", "kill client", ARG_ID, false,
 	  "close one client (ID as shown by 'clients')" },
 	{ "reload", "", "reload", ARG_NONE, false, "reload the daemon's configuration" },
+	{ "publish", "", NULL, ARG_PUBLISH, false,
+	  "XADD standard input's lines to a Redis stream (usage above)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -60,11 +63,14 @@ struct args {
 	const struct command *cmd;
 	const char *arg;
 	char line[64];            /* the daemon command line */
+	struct upurl url;         /* publish: the stream */
+	uint64_t maxlen;          /* publish: 0 = no trimming */
 };
 
 static const char usage_head[] =
 	"usage: pipecastctl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARG]\n"
 	"       pipecastctl [-s SOCKET] [-t SECONDS] watch [-i SECONDS] [-n COUNT]\n"
+	"       pipecastctl [-t SECONDS] publish redis:HOST:PORT/KEY [MAXLEN]\n"
 	"       pipecastctl -h | -V\n"
 	"commands:\n";
 
@@ -76,15 +82,16 @@ static const char usage_tail[] =
 	"              /tmp/pipecast-UID/stats.sock\n"
 	"  --json      JSON output for info, timers (an object), clients and closed\n"
 	"              (an array of objects); a usage error with other commands\n"
-	"  -t SECONDS  give up on a daemon that does not answer (default 10)\n"
+	"  -t SECONDS  give up on a daemon (publish: Redis) that does not answer\n"
+	"              (default 10)\n"
 	"  -i SECONDS  watch: refresh interval, 0.1 to 3600 (default 1)\n"
 	"  -n COUNT    watch: stop after COUNT frames (default: until Ctrl-C)\n"
 	"  -V          print the version and exit\n"
 	"  -h, --help  print this help and exit\n"
 	"SECONDS take up to three decimals (0.5). When standard output is not a\n"
 	"terminal, watch prints successive frames separated by an empty line.\n"
-	"Exit status: 0 success, 1 the daemon answered an error or could not be\n"
-	"reached, 2 usage error. See pipecastctl(1).\n";
+	"Exit status: 0 success, 1 the daemon (publish: Redis) answered an error or\n"
+	"could not be reached, 2 usage error. See pipecastctl(1).\n";
 
 /* Prints "pipecastctl: MESSAGE" on standard error. */
 void ctl_warn(const char *fmt, ...)
@@ -220,6 +227,28 @@ static int parse_options(int argc, char **argv, struct args *a)
 	return -1;
 }
 
+/* publish: the redis: target and the optional MAXLEN. */
+static int parse_publish(int argc, char **argv, struct args *a)
+{
+	const char *why, *max = optind + 2 < argc ? argv[optind + 2] : NULL;
+
+	if (optind + 3 < argc)
+		return usage_error("too many arguments for 'publish'");
+	if (a->json || a->watch_only)
+		return usage_error("--json, -i and -n are not for 'publish'");
+	if (!a->arg)
+		return usage_error("'publish' needs redis:HOST:PORT/KEY");
+	if (strncmp(a->arg, "redis:", 6) != 0)
+		return usage_error("'%s': publish writes to redis:HOST:PORT/KEY", a->arg);
+	if (upurl_parse(a->arg, &a->url, &why) < 0)
+		return usage_error("'%s': %s", a->arg, why);
+	if (a->url.history)
+		return usage_error("'%s': ?history is for reading, not for publish", a->arg);
+	if (max && (units_parse_uint(max, &a->maxlen) < 0 || a->maxlen == 0))
+		return usage_error("MAXLEN '%s': expected a positive integer", max);
+	return -1;
+}
+
 /* Checks the command, its ARG and the options that depend on it. */
 static int parse_command(int argc, char **argv, struct args *a)
 {
@@ -229,6 +258,8 @@ static int parse_command(int argc, char **argv, struct args *a)
 	if (!a->cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
 	a->arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (a->cmd->arg == ARG_PUBLISH)
+		return parse_publish(argc, argv, a);
 	if (optind + 1 + (a->cmd->arg == ARG_ID) < argc)
 		return usage_error("too many arguments for '%s'", a->cmd->name);
 	if (a->json && !a->cmd->json)
@@ -243,6 +274,8 @@ static int build_line(struct args *a)
 {
 	uint64_t id;
 
+	if (a->cmd->arg == ARG_PUBLISH)
+		return -1;
 	if (a->cmd->arg != ARG_ID) {
 		snprintf(a->line, sizeof(a->line), "%s%s", a->cmd->sent,
 			 a->json ? " json" : "");
@@ -319,6 +352,8 @@ int main(int argc, char **argv)
 	    (rc = parse_command(argc, argv, &a)) >= 0 ||
 	    (rc = build_line(&a)) >= 0)
 		return finish_stdout(rc);
+	if (a.cmd->arg == ARG_PUBLISH)
+		return publish_run(a.arg, &a.url, a.maxlen, a.timeout_ms);
 	if (ctl_socket_paths(a.socket, getenv("PIPECAST_SOCKET"),
 			     getenv("XDG_RUNTIME_DIR"), (unsigned long)getuid(),
 			     &paths) < 0) {

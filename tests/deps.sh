@@ -2,7 +2,10 @@
 # Installs the Debian packages that building and testing pipecast need, when
 # they are missing. As root it runs apt-get; otherwise it prints the command.
 set -eu
-PKGS="gcc make libc6-dev libev-dev libinih-dev libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux"
+PKGS="gcc make libc6-dev libev-dev libinih-dev libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux redis-server"
+# Packages that ship a service: installing them must not start it (the
+# tests start their own servers on free loopback ports).
+SERVICES="redis-server"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -16,5 +19,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "pipecast: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# A policy-rc.d that exits 101 keeps invoke-rc.d from starting services;
+# one made here is removed again when this script ends.
+for p in $SERVICES; do
+	case " $missing " in *" $p "*) service=1 ;; esac
+done
+if [ -n "${service:-}" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
