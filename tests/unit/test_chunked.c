@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compat.h"
 #include "chunked.h"
 
 /* Decodes s fed `step` bytes at a time; the body lands in body (NUL
@@ -52,12 +53,11 @@ static void expect(const char *s, enum chunked_status st, const char *body, size
 	}
 }
 
-static void bodies(void **state)
+static void bodies(void **state __unused)
 {
 	static const char one[] = "5\r\nhello\r\n0\r\n\r\n";
 	static const char two[] = "3\r\nabc\r\nA;name=value\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\nNEXT";
 
-	(void)state;
 	expect(one, CHUNKED_END, "hello", strlen(one));
 	expect(two, CHUNKED_END, "abc0123456789", strlen(two) - 4);
 	expect("1\nx\n0\n\n", CHUNKED_END, "x", 7);
@@ -68,7 +68,7 @@ static void bodies(void **state)
 	expect("4\r\ndata\r\n6\r\n: x\n\ni\r\n2\r\nd:\r\n", CHUNKED_MORE, "data: x\n\nid:", 27);
 }
 
-static void malformed(void **state)
+static void malformed(void **state __unused)
 {
 	static const struct { const char *in, *err; } bad[] = {
 		{ "x\r\n", "malformed chunk size" },
@@ -85,7 +85,6 @@ static void malformed(void **state)
 	char body[64];
 	size_t r;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct chunked c;
 		char buf[64];
@@ -106,13 +105,12 @@ static void malformed(void **state)
 }
 
 /* Size and trailer lines are bounded: a 10 MiB extension is refused. */
-static void long_lines(void **state)
+static void long_lines(void **state __unused)
 {
 	char buf[CHUNKED_LINE_MAX + 16];
 	struct chunked c;
 	size_t out, used;
 
-	(void)state;
 	memset(buf, 'e', sizeof(buf));
 	memcpy(buf, "1;", 2);
 	chunked_init(&c);

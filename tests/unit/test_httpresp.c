@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compat.h"
 #include "httpresp.h"
 
 /* Parses a complete C string in one call. */
@@ -19,7 +20,7 @@ static enum httpresp_status parse(const char *s, struct httpresp *r, const char 
 	return httpresp_parse(r, s, strlen(s), 8192, err);
 }
 
-static void pipecast_reply(void **state)
+static void pipecast_reply(void **state __unused)
 {
 	static const char head[] =
 		"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
@@ -28,7 +29,6 @@ static void pipecast_reply(void **state)
 	struct httpresp r;
 	const char *err;
 
-	(void)state;
 	snprintf(text, sizeof(text), "%sretry: 2000\n\n", head);
 	assert_int_equal(parse(text, &r, &err), HTTPRESP_OK);
 	assert_int_equal(r.status, 200);
@@ -40,12 +40,11 @@ static void pipecast_reply(void **state)
 	assert_int_equal(r.head_len, strlen(head));
 }
 
-static void chunked_and_lengths(void **state)
+static void chunked_and_lengths(void **state __unused)
 {
 	struct httpresp r;
 	const char *err;
 
-	(void)state;
 	assert_int_equal(parse("HTTP/1.1 200 OK\nContent-Type: Text/Event-Stream; charset=utf-8\n"
 			       "Transfer-Encoding:  chunked \n\n", &r, &err), HTTPRESP_OK);
 	assert_true(r.event_stream);
@@ -67,14 +66,13 @@ static void chunked_and_lengths(void **state)
 }
 
 /* The head fed one byte more at a time: MORE until its last byte. */
-static void arrives_in_pieces(void **state)
+static void arrives_in_pieces(void **state __unused)
 {
 	static const char text[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata";
 	size_t head = strlen(text) - 4;
 	struct httpresp r;
 	const char *err;
 
-	(void)state;
 	httpresp_init(&r);
 	for (size_t n = 0; n < head; n++)
 		assert_int_equal(httpresp_parse(&r, text, n, 8192, &err), HTTPRESP_MORE);
@@ -84,13 +82,12 @@ static void arrives_in_pieces(void **state)
 }
 
 /* An endless head is refused at the bound, whatever comes after. */
-static void size_bound(void **state)
+static void size_bound(void **state __unused)
 {
 	char text[300];
 	struct httpresp r;
 	const char *err;
 
-	(void)state;
 	memset(text, 'a', sizeof(text));
 	memcpy(text, "HTTP/1.1 200 OK\r\nX: ", 20);
 	httpresp_init(&r);
@@ -105,7 +102,7 @@ static void size_bound(void **state)
 	assert_int_equal(httpresp_parse(&r, text, 254, 254, &err), HTTPRESP_OK);
 }
 
-static void malformed(void **state)
+static void malformed(void **state __unused)
 {
 	static const struct { const char *head, *err; } bad[] = {
 		{ "HTTP/2 200 OK\r\n\r\n", "malformed status line" },
@@ -134,7 +131,6 @@ static void malformed(void **state)
 	struct httpresp r;
 	const char *err;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (parse(bad[i].head, &r, &err) != HTTPRESP_ERROR)
 			fail_msg("accepted: %s", bad[i].head);

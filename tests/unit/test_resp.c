@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compat.h"
 #include "resp.h"
 
 static const struct resp_limits lim = {
@@ -46,11 +47,10 @@ static void expect_status(const char *s, enum resp_status st)
 	assert_int_equal(one(s, &el), st);
 }
 
-static void scalar_types(void **state)
+static void scalar_types(void **state __unused)
 {
 	struct resp_elem el;
 
-	(void)state;
 	expect_str("+OK\r\n", RESP_SIMPLE, "OK");
 	expect_str("-ERR no such key\r\n", RESP_ERROR, "ERR no such key");
 	expect_str("$5\r\nhello\r\n", RESP_BULK, "hello");
@@ -117,12 +117,11 @@ static void check_elem(const struct resp_elem *el, const struct want *w)
 		assert_int_equal(el->n, w->n);
 }
 
-static void nesting_and_reply_ends(void **state)
+static void nesting_and_reply_ends(void **state __unused)
 {
 	struct resp_reader r;
 	struct resp_elem el;
 
-	(void)state;
 	resp_reader_init(&r, &lim);
 	for (size_t i = 0; i < NWANT; i++) {
 		assert_int_equal(resp_next(&r, nested, strlen(nested), &el), RESP_OK);
@@ -135,14 +134,13 @@ static void nesting_and_reply_ends(void **state)
 
 /* Feeds the text one byte more at a time into a small buffer that is
  * compacted after every element: the elements read are the same as at once. */
-static void partial_input_every_split(void **state)
+static void partial_input_every_split(void **state __unused)
 {
 	char buf[sizeof(nested)];
 	size_t have = 0, fed = 0, got = 0, total = strlen(nested);
 	struct resp_reader r;
 	struct resp_elem el;
 
-	(void)state;
 	resp_reader_init(&r, &lim);
 	while (got < NWANT) {
 		enum resp_status st = resp_next(&r, buf, have, &el);
@@ -165,13 +163,12 @@ static void partial_input_every_split(void **state)
 }
 
 /* Every prefix of a bulk string is incomplete, never an error. */
-static void every_prefix_is_more(void **state)
+static void every_prefix_is_more(void **state __unused)
 {
 	const char *s = "$10\r\n0123456789\r\n";
 	struct resp_reader r;
 	struct resp_elem el;
 
-	(void)state;
 	for (size_t n = 0; n < strlen(s); n++) {
 		resp_reader_init(&r, &lim);
 		assert_int_equal(resp_next(&r, s, n, &el), RESP_MORE);
@@ -179,11 +176,10 @@ static void every_prefix_is_more(void **state)
 	}
 }
 
-static void limits(void **state)
+static void limits(void **state __unused)
 {
 	char big[128];
 
-	(void)state;
 	/* 65 bytes announced: refused before the payload arrives */
 	expect_status("$65\r\n", RESP_ELIMIT);
 	expect_status("$64\r\n", RESP_MORE);
@@ -202,13 +198,12 @@ static void limits(void **state)
 	expect_status(big, RESP_MORE);
 }
 
-static void depth_limit(void **state)
+static void depth_limit(void **state __unused)
 {
 	const char *s = "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n";
 	struct resp_reader r;
 	struct resp_elem el;
 
-	(void)state;
 	resp_reader_init(&r, &lim);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(resp_next(&r, s, strlen(s), &el), RESP_OK);
@@ -220,7 +215,7 @@ static void depth_limit(void **state)
 	assert_true(el.last);
 }
 
-static void malformed(void **state)
+static void malformed(void **state __unused)
 {
 	static const char *const bad[] = {
 		"?x\r\n", "\r\n", "+a\nb\r\n", "+a\rb\r\n", "+ab\n", ":\r\n", ":-\r\n",
@@ -232,7 +227,6 @@ static void malformed(void **state)
 	struct resp_reader r;
 	struct resp_elem el;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		resp_reader_init(&r, &lim);
 		if (resp_next(&r, bad[i], strlen(bad[i]), &el) != RESP_EPROTO)
@@ -243,13 +237,12 @@ static void malformed(void **state)
 	}
 }
 
-static void skip_whole_elements(void **state)
+static void skip_whole_elements(void **state __unused)
 {
 	struct resp_reader r;
 	struct resp_elem el;
 	size_t n = strlen(nested);
 
-	(void)state;
 	resp_reader_init(&r, &lim);
 	assert_int_equal(resp_skip(&r, nested, n), RESP_OK);
 	assert_true(resp_reader_idle(&r));
@@ -269,12 +262,11 @@ static void skip_whole_elements(void **state)
 	assert_true(el.last);
 }
 
-static void writer_exact_bytes(void **state)
+static void writer_exact_bytes(void **state __unused)
 {
 	char out[256];
 	size_t n;
 
-	(void)state;
 	n = resp_cmd_xread(out, sizeof(out), 5000, 100, "k", 1, "$");
 	assert_int_equal(n, strlen("*8\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n5000\r\n"
 				   "$5\r\nCOUNT\r\n$3\r\n100\r\n$7\r\nSTREAMS\r\n"
@@ -301,7 +293,7 @@ static void writer_exact_bytes(void **state)
 }
 
 /* The writer's own output reads back as the same arguments. */
-static void writer_reads_back(void **state)
+static void writer_reads_back(void **state __unused)
 {
 	char out[256];
 	size_t n = resp_cmd_xadd(out, sizeof(out), "s", 1, 7, "x\ny", 3);
@@ -309,7 +301,6 @@ static void writer_reads_back(void **state)
 	struct resp_reader r;
 	struct resp_elem el;
 
-	(void)state;
 	resp_reader_init(&r, &lim);
 	assert_int_equal(resp_next(&r, out, n, &el), RESP_OK);
 	assert_int_equal(el.n, 8);
@@ -324,12 +315,11 @@ static void writer_reads_back(void **state)
 }
 
 /* A buffer too short is never overrun; the length needed is returned. */
-static void writer_short_buffer(void **state)
+static void writer_short_buffer(void **state __unused)
 {
 	char out[64], full[64];
 	size_t need = resp_cmd_xinfo_stream(full, sizeof(full), "key", 3);
 
-	(void)state;
 	for (size_t cap = 0; cap < need; cap++) {
 		memset(out, 'Z', sizeof(out));
 		assert_int_equal(resp_cmd_xinfo_stream(out, cap, "key", 3), need);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compat.h"
 #include "rstream.h"
 
 static const struct resp_limits lim = {
@@ -113,37 +114,33 @@ static void every_split(const char *text, enum rstream_kind kind)
 	}
 }
 
-static void xread_every_split(void **state)
+static void xread_every_split(void **state __unused)
 {
-	(void)state;
 	every_split(xread_reply, RSTREAM_XREAD);
 }
 
 /* A buffer that only holds the largest entry (63 bytes) and a header
  * still gets every entry: the walk never needs the whole reply at once. */
-static void xread_small_buffer(void **state)
+static void xread_small_buffer(void **state __unused)
 {
 	struct seen s;
 
-	(void)state;
 	walk(xread_reply, 7, 64, RSTREAM_XREAD, 1, &s);
 	assert_string_equal(s.text, entries_text);
 }
 
-static void xrange_every_split(void **state)
+static void xrange_every_split(void **state __unused)
 {
-	(void)state;
 	every_split(xrange_reply, RSTREAM_XRANGE);
 }
 
 /* Replies follow one another on one connection: nil (BLOCK timed out),
  * an empty reply, entries. */
-static void successive_replies(void **state)
+static void successive_replies(void **state __unused)
 {
 	char text[1024];
 	struct seen s;
 
-	(void)state;
 	snprintf(text, sizeof(text), "*-1\r\n*0\r\n%s*-1\r\n%s", xread_reply, xread_reply);
 	walk(text, 5, sizeof(text), RSTREAM_XREAD, 5, &s);
 	assert_string_equal(s.text, "1-1=hello;1-2!;2-0=a\nb;1-1=hello;1-2!;2-0=a\nb;");
@@ -161,11 +158,10 @@ static enum rstream_status first(const char *text, enum rstream_kind kind,
 	return rstream_next(&w, text, strlen(text), e);
 }
 
-static void errors_and_nil(void **state)
+static void errors_and_nil(void **state __unused)
 {
 	struct rstream_entry e;
 
-	(void)state;
 	assert_int_equal(first("-WRONGTYPE Operation against a key\r\n", RSTREAM_XREAD, &e),
 			 RSTREAM_REPLY_ERROR);
 	assert_int_equal(e.data_len, strlen("WRONGTYPE Operation against a key"));
@@ -184,7 +180,7 @@ static void errors_and_nil(void **state)
 	assert_memory_equal(e.data, "A", 1);
 }
 
-static void wrong_shapes(void **state)
+static void wrong_shapes(void **state __unused)
 {
 	static const struct { const char *text; enum rstream_kind kind; } bad[] = {
 		{ "+OK\r\n", RSTREAM_XREAD },
@@ -204,7 +200,6 @@ static void wrong_shapes(void **state)
 	};
 	struct rstream_entry e;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		enum rstream_status st = first(bad[i].text, bad[i].kind, &e);
 
@@ -216,14 +211,13 @@ static void wrong_shapes(void **state)
 }
 
 /* XREAD's entries' fields sit 5 arrays deep: a reader allowing 4 refuses. */
-static void xread_needs_depth_5(void **state)
+static void xread_needs_depth_5(void **state __unused)
 {
 	struct resp_limits shallow = lim;
 	struct resp_reader r;
 	struct rstream_walk w;
 	struct rstream_entry e;
 
-	(void)state;
 	shallow.max_depth = 4;
 	resp_reader_init(&r, &shallow);
 	rstream_walk_init(&w, &r, RSTREAM_XREAD);
@@ -231,14 +225,13 @@ static void xread_needs_depth_5(void **state)
 			 RSTREAM_ELIMIT);
 }
 
-static void xinfo_figures(void **state)
+static void xinfo_figures(void **state __unused)
 {
 	struct resp_reader r;
 	struct rstream_info info;
 	const char *msg = NULL;
 	size_t msglen = 0, n = strlen(xinfo_reply);
 
-	(void)state;
 	resp_reader_init(&r, &lim);
 	for (size_t cut = 0; cut < n; cut++) {
 		assert_int_equal(rstream_info_read(&r, xinfo_reply, cut, &info, &msg, &msglen),
@@ -264,7 +257,7 @@ static void xinfo_figures(void **state)
 	assert_memory_equal(msg, "ERR no such key", 15);
 }
 
-static void xinfo_old_and_broken(void **state)
+static void xinfo_old_and_broken(void **state __unused)
 {
 	/* Redis 6: no entries-added; an empty stream: first-entry nil */
 	static const char old[] =
@@ -282,7 +275,6 @@ static void xinfo_old_and_broken(void **state)
 	const char *msg;
 	size_t msglen;
 
-	(void)state;
 	resp_reader_init(&r, &lim);
 	assert_int_equal(rstream_info_read(&r, old, strlen(old), &info, &msg, &msglen),
 			 RSTREAM_END);
@@ -296,12 +288,11 @@ static void xinfo_old_and_broken(void **state)
 	}
 }
 
-static void ids_and_seq(void **state)
+static void ids_and_seq(void **state __unused)
 {
 	char buf[RSTREAM_ID_MAX + 1];
 	uint64_t ms, seq, s;
 
-	(void)state;
 	assert_int_equal(rstream_id_parse("1732960000123-5", 15, &ms, &seq), 0);
 	assert_true(ms == 1732960000123ULL && seq == 5);
 	assert_int_equal(rstream_id_parse("18446744073709551615-18446744073709551615", 41,

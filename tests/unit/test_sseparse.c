@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compat.h"
 #include "sseparse.h"
 
 /* What came out, as text: "{type|id|data}" per event, with '\r' shown as
@@ -85,9 +86,8 @@ static void expect(const char *s, size_t cap, const char *want)
 	}
 }
 
-static void basic_events(void **state)
+static void basic_events(void **state __unused)
 {
-	(void)state;
 	expect("id: 1\ndata: hello\n\n", 64, "{|1|hello}");
 	expect("data:hello\n\ndata: world\n\n", 64, "{|-|hello}{|-|world}");
 	/* only one blank after the colon is dropped */
@@ -105,9 +105,8 @@ static void basic_events(void **state)
 	expect("data: a\n\ndata: b\n", 64, "{|-|a}");
 }
 
-static void line_ends(void **state)
+static void line_ends(void **state __unused)
 {
-	(void)state;
 	expect("data: a\r\ndata: b\r\n\r\n", 64, "{|-|a\\rb}");
 	expect("data: a\rdata: b\r\r", 64, "{|-|a\\rb}");
 	expect("data: a\r\n\rdata: b\n\r\n", 64, "{|-|a}{|-|b}");
@@ -117,7 +116,7 @@ static void line_ends(void **state)
 	expect("\n\n\r\r\n", 64, "");
 }
 
-static void ids_and_types(void **state)
+static void ids_and_types(void **state __unused)
 {
 	struct sseparse p;
 	char buf[64];
@@ -130,7 +129,6 @@ static void ids_and_types(void **state)
 		"id: 7\nid: 8\nretry: 2500\ndata: two ids\n\n"
 		"retry: 12x\nid: 9\n\n";
 
-	(void)state;
 	o.text[0] = '\0';
 	sseparse_init(&p, buf, sizeof(buf));
 	feed_n(&p, text, sizeof(text) - 1, 3, &o);
@@ -143,9 +141,8 @@ static void ids_and_types(void **state)
 	assert_int_equal(p.comments, 0);
 }
 
-static void bom_at_start_only(void **state)
+static void bom_at_start_only(void **state __unused)
 {
-	(void)state;
 	expect("\xef\xbb\xbf" "data: x\n\n", 64, "{|-|x}");
 	/* a second BOM is data, not skipped */
 	expect("\xef\xbb\xbf\xef\xbb\xbf" "data: x\n\n", 64, "");
@@ -155,13 +152,12 @@ static void bom_at_start_only(void **state)
 	expect("\xef" ":c\ndata: y\n\n", 64, "{|-|y}");
 }
 
-static void restart_clears_event(void **state)
+static void restart_clears_event(void **state __unused)
 {
 	struct sseparse p;
 	char buf[64];
 	struct out o = { .len = 0 };
 
-	(void)state;
 	o.text[0] = '\0';
 	sseparse_init(&p, buf, sizeof(buf));
 	feed_n(&p, "id: 4\ndata: half", 16, 16, &o);
@@ -172,9 +168,8 @@ static void restart_clears_event(void **state)
 }
 
 /* An event whose data does not fit is dropped whole; the next one comes. */
-static void long_events_dropped(void **state)
+static void long_events_dropped(void **state __unused)
 {
-	(void)state;
 	expect("data: 0123456789\n\ndata: ok\n\n", 10, "{|-|0123456789}{|-|ok}");
 	expect("data: 0123456789A\n\ndata: ok\n\n", 10, "{DROPPED}{|-|ok}");
 	/* the '\r' between data lines counts */
@@ -186,11 +181,10 @@ static void long_events_dropped(void **state)
 	       "data: ok\n\n", 10, "{|-|ok}");
 }
 
-static void long_id_and_type_dropped(void **state)
+static void long_id_and_type_dropped(void **state __unused)
 {
 	char text[512];
 
-	(void)state;
 	snprintf(text, sizeof(text), "id: %0*d\ndata: x\n\ndata: y\n\n", SSEPARSE_ID_MAX + 1, 0);
 	expect(text, 64, "{DROPPED}{|-|y}");
 	snprintf(text, sizeof(text), "id: %0*d\ndata: x\n\n", SSEPARSE_ID_MAX, 0);
@@ -206,14 +200,13 @@ static void long_id_and_type_dropped(void **state)
 
 /* A 10 MiB data line goes through a 64-byte buffer: dropped, counted, and
  * the stream goes on. */
-static void ten_mib_line(void **state)
+static void ten_mib_line(void **state __unused)
 {
 	static char chunk[65536];
 	struct sseparse p;
 	char buf[64];
 	struct out o = { .len = 0 };
 
-	(void)state;
 	o.text[0] = '\0';
 	memset(chunk, 'x', sizeof(chunk));
 	sseparse_init(&p, buf, sizeof(buf));
@@ -225,24 +218,22 @@ static void ten_mib_line(void **state)
 	assert_int_equal(p.dropped, 1);
 }
 
-static void comments_counted(void **state)
+static void comments_counted(void **state __unused)
 {
 	struct sseparse p;
 	char buf[8];
 	struct out o = { .len = 0 };
 
-	(void)state;
 	sseparse_init(&p, buf, sizeof(buf));
 	feed_n(&p, ":\n: keepalive\n:x\r\n", 18, 1, &o);
 	assert_int_equal(p.comments, 3);
 	assert_int_equal(o.len, 0);
 }
 
-static void gap_notices(void **state)
+static void gap_notices(void **state __unused)
 {
 	int64_t m;
 
-	(void)state;
 	assert_int_equal(sseparse_gap("{\"missed\":12}", 13, &m), 0);
 	assert_int_equal(m, 12);
 	assert_int_equal(sseparse_gap("{\"missed\":null}", 15, &m), 0);
@@ -260,11 +251,10 @@ static void gap_notices(void **state)
 	assert_int_equal(sseparse_gap("", 0, &m), -1);
 }
 
-static void event_ids(void **state)
+static void event_ids(void **state __unused)
 {
 	uint64_t e, s;
 
-	(void)state;
 	assert_int_equal(sseparse_event_id("0123456789abcdef-42", 19, &e, &s), 0);
 	assert_true(e == 0x0123456789abcdefULL && s == 42);
 	assert_int_equal(sseparse_event_id("ffffffffffffffff-18446744073709551615", 37, &e, &s), 0);

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "compat.h"
 #include "upurl.h"
 
 /* Parses s, which must be accepted. */
@@ -32,12 +33,11 @@ static void refused(const char *s, const char *part)
 		fail_msg("'%s': message '%s' lacks '%s'", s, why, part);
 }
 
-static void sse_sources(void **state)
+static void sse_sources(void **state __unused)
 {
 	struct upurl u;
 	char a[INET6_ADDRSTRLEN];
 
-	(void)state;
 	ok("sse:http://127.0.0.1:8080/events", &u);
 	assert_int_equal(u.kind, UPURL_SSE);
 	assert_int_equal(u.family, AF_INET);
@@ -59,11 +59,10 @@ static void sse_sources(void **state)
 	assert_int_equal(u.port, 65535);
 }
 
-static void redis_sources(void **state)
+static void redis_sources(void **state __unused)
 {
 	struct upurl u;
 
-	(void)state;
 	ok("redis:127.0.0.1:6380/feed", &u);
 	assert_int_equal(u.kind, UPURL_REDIS);
 	assert_int_equal(u.port, 6380);
@@ -83,11 +82,10 @@ static void redis_sources(void **state)
 	assert_false(upurl_is("exec:sse:x"));
 }
 
-static void refusals(void **state)
+static void refusals(void **state __unused)
 {
 	char longpath[1100], longkey[600];
 
-	(void)state;
 	refused("sse:https://127.0.0.1/events", "pipecastd(8), TLS");
 	refused("sse:ftp://127.0.0.1/x", "expected sse:http://");
 	refused("sse:127.0.0.1:80/x", "expected sse:http://");
