@@ -35,6 +35,7 @@ class RespClient:
     def __init__(self, port, host="127.0.0.1", timeout=10.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buf = b""
+        self.pos = 0      # replies are parsed from here, without copying
 
     def close(self):
         self.sock.close()
@@ -43,13 +44,16 @@ class RespClient:
         data = self.sock.recv(1 << 20)
         if not data:
             raise ConnectionError("redis closed the connection")
-        self.buf += data
+        self.buf = self.buf[self.pos:] + data
+        self.pos = 0
 
     def _line(self):
-        while b"\r\n" not in self.buf:
+        while True:
+            end = self.buf.find(b"\r\n", self.pos)
+            if end >= 0:
+                line, self.pos = self.buf[self.pos:end], end + 2
+                return line
             self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
 
     def _reply(self):
         line = self._line()
@@ -64,9 +68,10 @@ class RespClient:
             n = int(rest)
             if n < 0:
                 return None
-            while len(self.buf) < n + 2:
+            while len(self.buf) - self.pos < n + 2:
                 self._fill()
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            data = self.buf[self.pos:self.pos + n]
+            self.pos += n + 2
             return data
         if kind == b"*":
             n = int(rest)
