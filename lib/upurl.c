@@ -3,6 +3,7 @@
 #include "units.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 /* What the parts of an upstream source may be made of. */
@@ -168,4 +169,35 @@ int upurl_parse(const char *s, struct upurl *u, const char **why)
 	else
 		*why = "expected sse:http://HOST:PORT/PATH or redis:HOST:PORT/KEY";
 	return *why ? -1 : 0;
+}
+
+/* Can an id travel as a header value unchanged? */
+static bool upurl_header_safe(const char *p, size_t n)
+{
+	if (n > UPURL_LAST_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* The request of an SSE upstream (see upurl.h). */
+size_t upurl_sse_request(const struct upurl *u, const char *last_id, size_t idlen,
+			 char *out, size_t cap)
+{
+	bool resume = last_id && upurl_header_safe(last_id, idlen);
+	int n = snprintf(out, cap,
+			 "GET %s HTTP/1.1\r\n"
+			 "Host: %s:%u\r\n"
+			 "Accept: text/event-stream\r\n"
+			 "Cache-Control: no-cache\r\n"
+			 "User-Agent: pipecast/" PIPECAST_VERSION "\r\n"
+			 "%s%.*s%s"
+			 "\r\n",
+			 u->path, u->host, u->port,
+			 resume ? "Last-Event-ID: " : "", resume ? (int)idlen : 0,
+			 resume ? last_id : "", resume ? "\r\n" : "");
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

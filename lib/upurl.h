@@ -32,10 +32,20 @@ struct upurl {
 	uint64_t history;                /* Redis: ?history=N; 0 when not given */
 };
 
+/* The longest Last-Event-ID value sent; a longer id is not sent. */
+#define UPURL_LAST_ID_MAX 256
+
 /* True when an input value names an upstream source (sse: or redis:). */
 bool upurl_is(const char *s);
 /* Parses and checks an upstream source. Returns 0, or -1 with *why set
  * to a static description of the problem. */
 int upurl_parse(const char *s, struct upurl *u, const char **why);
+/* Writes the GET request that opens an SSE upstream's stream into
+ * out[0, cap) and returns its length, or 0 when it does not fit. With
+ * last_id (idlen bytes, may be NULL) it asks to resume after that id
+ * (Last-Event-ID); an id that could not travel in a header (a control
+ * byte, or longer than UPURL_LAST_ID_MAX) is left out. */
+size_t upurl_sse_request(const struct upurl *u, const char *last_id, size_t idlen,
+			 char *out, size_t cap);
 
 #endif

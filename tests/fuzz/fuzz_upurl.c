@@ -10,6 +10,9 @@
  *    printable without blanks; history is 0 or 1..1000000;
  *  - an accepted value written back in full (explicit port) parses to
  *    exactly the same description;
+ *  - an accepted SSE source's request, with the input as Last-Event-ID,
+ *    is lines ending in CRLF with no bare CR or LF, and ends at its first
+ *    empty line;
  *  - nothing is allocated through the daemon's allocator. */
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +60,24 @@ static void fuzz_round_trip(const struct upurl *u)
 		fuzz_fail("written back, the source parses differently");
 }
 
+/* Checks the request of an SSE source, resuming after `id`. */
+static void fuzz_request(const struct upurl *u, const char *id, size_t idlen)
+{
+	static char out[4096];
+	size_t n = upurl_sse_request(u, id, idlen, out, sizeof(out));
+	const char *end;
+
+	if (n == 0 || n >= sizeof(out))
+		fuzz_fail("request does not fit 4 KiB");
+	end = strstr(out, "\r\n\r\n");
+	if (!end || (size_t)(end - out) + 4 != n)
+		fuzz_fail("request does not end at its first empty line");
+	for (size_t i = 0; i < n; i++)
+		if ((out[i] == '\r') != (i + 1 < n && out[i + 1] == '\n') ||
+		    (out[i] == '\n' && (i == 0 || out[i - 1] != '\r')))
+			fuzz_fail("bare CR or LF in the request");
+}
+
 /* One input: see the top of this file. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -82,6 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("accepted source without a path or key");
 		fuzz_printable(u.kind == UPURL_SSE ? u.path : u.key);
 		fuzz_round_trip(&u);
+		if (u.kind == UPURL_SSE)
+			fuzz_request(&u, (const char *)data, size);
 	}
 	free(s);
 	if (alloc_total() != total0)

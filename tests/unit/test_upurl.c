@@ -125,12 +125,44 @@ static void refusals(void **state __unused)
 	refused("stdin", "expected sse:");
 }
 
+static void sse_requests(void **state __unused)
+{
+	struct upurl u;
+	char out[512], longid[UPURL_LAST_ID_MAX + 2];
+	static const char head[] =
+		"GET /events?x=1 HTTP/1.1\r\nHost: [::1]:7000\r\n"
+		"Accept: text/event-stream\r\nCache-Control: no-cache\r\n"
+		"User-Agent: pipecast/" PIPECAST_VERSION "\r\n";
+	size_t n;
+
+	ok("sse:http://[::1]:7000/events?x=1", &u);
+	n = upurl_sse_request(&u, NULL, 0, out, sizeof(out));
+	assert_int_equal(n, strlen(head) + 2);
+	assert_memory_equal(out, head, strlen(head));
+	assert_string_equal(out + strlen(head), "\r\n");
+	n = upurl_sse_request(&u, "0123456789abcdef-42", 19, out, sizeof(out));
+	assert_int_equal(n, strlen(head) + strlen("Last-Event-ID: 0123456789abcdef-42\r\n\r\n"));
+	assert_string_equal(out + strlen(head), "Last-Event-ID: 0123456789abcdef-42\r\n\r\n");
+	/* an id that cannot be a header value is left out */
+	upurl_sse_request(&u, "a\x01b", 3, out, sizeof(out));
+	assert_string_equal(out + strlen(head), "\r\n");
+	memset(longid, 'i', sizeof(longid));
+	upurl_sse_request(&u, longid, UPURL_LAST_ID_MAX + 1, out, sizeof(out));
+	assert_string_equal(out + strlen(head), "\r\n");
+	n = upurl_sse_request(&u, longid, UPURL_LAST_ID_MAX, out, sizeof(out));
+	assert_int_equal(n, strlen(head) + 15 + UPURL_LAST_ID_MAX + 4);
+	/* too small: 0 */
+	assert_int_equal(upurl_sse_request(&u, NULL, 0, out, strlen(head) + 2), 0);
+	assert_int_equal(upurl_sse_request(&u, NULL, 0, out, strlen(head) + 3), strlen(head) + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sse_sources),
 		cmocka_unit_test(redis_sources),
 		cmocka_unit_test(refusals),
+		cmocka_unit_test(sse_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
