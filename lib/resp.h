@@ -40,7 +40,7 @@ enum resp_status {
 
 struct resp_limits {
 	size_t max_bulk;    /* longest bulk string payload */
-	size_t max_line;    /* longest +, -, :, $ or * line, CRLF excluded */
+	size_t max_line;    /* longest +, -, :, $ or * line, type byte and CRLF excluded */
 	int64_t max_array;  /* most members of one array */
 	unsigned max_depth; /* most arrays open at once, 1 .. RESP_DEPTH_MAX */
 };
