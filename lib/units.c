@@ -123,6 +123,24 @@ int units_parse_uint(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* Digits in a protocol field (Redis ids, event ids, lengths, ports). */
+int units_parse_uint_n(const char *p, size_t n, uint64_t *v)
+{
+	uint64_t acc = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned char)p[i] - '0';
+
+		if (d > 9 || acc > (UINT64_MAX - d) / 10)
+			return -1;
+		acc = acc * 10 + d;
+	}
+	*v = acc;
+	return 0;
+}
+
 /* Writes v with the largest suffix of the table that divides it exactly;
  * the table is ordered from the largest factor down. */
 static char *units_format_scaled(uint64_t v, const struct unit *desc,
