@@ -516,11 +516,13 @@ def recv_until(sock, done=None, timeout=5.0, limit=None):
     (bytes, eof_seen)."""
     deadline = time.monotonic() + timeout
     buf = bytearray()
+    first = True
     while not (done and done(buf)):
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 and not first:        # one read is always tried
             return bytes(buf), False
-        sock.settimeout(left)
+        first = False
+        sock.settimeout(max(left, 1e-4))
         try:
             chunk = sock.recv(65536 if limit is None else min(1 << 20, limit - len(buf)))
         except socket.timeout:
@@ -551,11 +553,12 @@ def recv_for(sock, seconds):
 def wait_eof(sock, timeout):
     """Discard data until EOF (or a reset); return the monotonic time of EOF or None."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         _, eof = recv_until(sock, lambda b: len(b) >= 1 << 20, deadline - time.monotonic())
         if eof:
             return time.monotonic()
-    return None
+        if time.monotonic() >= deadline:
+            return None
 
 
 def hard_close(sock):
