@@ -25,7 +25,7 @@ struct watch {
 	bool keys;               /* stdin is a terminal: q quits */
 	struct termios saved;    /* its settings, restored at the end */
 	struct sample prev, cur;
-	char err[2 * CTL_PATH_LEN];
+	char err[2 * STATSPATH_LEN];
 };
 
 /* A rate shown in the view: a counter (or a sum of counters) per second. */
@@ -328,7 +328,7 @@ static int watch_loop(struct watch *w, const struct watch_opts *o,
 }
 
 /* `watch`: the live view until q, Ctrl-C, SIGTERM or -n frames. */
-int watch_run(const struct ctl_paths *paths, const struct watch_opts *o)
+int watch_run(const struct statspath_list *paths, const struct watch_opts *o)
 {
 	struct watch w = { .tty = isatty(STDOUT_FILENO) == 1 };
 	sigset_t mask;

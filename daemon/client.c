@@ -612,18 +612,63 @@ static void client_row(struct statfmt_rows *t, const struct client *c, int64_t n
 	statfmt_clients_row(t, &r);
 }
 
-/* show clients: every connected client, oldest list first. */
-int clients_report(struct sbuf *out, bool json)
+/* Keeps the at most n clients with the smallest ids above after, sorted by
+ * id, in pick[0..*got). */
+static void clients_pick(uint64_t after, struct client **pick, size_t n, size_t *got)
 {
-	struct statfmt_rows t;
-	int64_t now = mono_ns();
 	struct client *c;
 
-	statfmt_clients_begin(&t, out, json);
-	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
-			client_row(&t, c, now);
-	return statfmt_rows_end(&t);
+	*got = 0;
+	for (size_t l = 0; l < OPEN_LISTS; l++)
+		TAILQ_FOREACH(c, open_lists[l], entry) {
+			size_t i;
+
+			if (c->id <= after || (*got == n && c->id > pick[n - 1]->id))
+				continue;
+			i = *got < n ? (*got)++ : n - 1;
+			for (; i > 0 && pick[i - 1]->id > c->id; i--)
+				pick[i] = pick[i - 1];
+			pick[i] = c;
+		}
+}
+
+/* show clients, started: the header; rows follow a slice at a time. */
+void clients_report_start(struct clients_walk *w, struct sbuf *out, bool json)
+{
+	statfmt_clients_begin(&w->t, out, json);
+	w->after = 0;
+	w->now = mono_ns();
+}
+
+/* Up to CLIENTS_SLICE rows in id order (connection order) after the last
+ * one written: a reply of 10,000 rows never stalls the loop at once, and
+ * clients that come and go between slices are simply in or out. Returns
+ * true once the reply is complete. */
+bool clients_report_slice(struct clients_walk *w)
+{
+	struct client *pick[CLIENTS_SLICE];
+	size_t got;
+
+	clients_pick(w->after, pick, CLIENTS_SLICE, &got);
+	for (size_t i = 0; i < got; i++)
+		client_row(&w->t, pick[i], w->now);
+	if (got)
+		w->after = pick[got - 1]->id;
+	if (got == CLIENTS_SLICE)
+		return false;
+	statfmt_rows_end(&w->t);
+	return true;
+}
+
+/* show clients at once, for callers that need the whole reply now. */
+int clients_report(struct sbuf *out, bool json)
+{
+	struct clients_walk w;
+
+	clients_report_start(&w, out, json);
+	while (!clients_report_slice(&w))
+		;
+	return sbuf_failed(out) ? -1 : 0;
 }
 
 /* show closed reads the log of recent closes. */

@@ -32,6 +32,7 @@ struct listener {
 	int fd;
 	bool tcp;
 	char *unix_path;       /* set when this daemon created the socket file */
+	struct fileid unix_id; /* that file, changed and removed by identity */
 	char *spec;
 };
 
@@ -106,7 +107,7 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 
 /* Wraps one bound socket into a listener on the given list. */
 static int listener_add(struct listener_list *to, int fd, const char *spec, bool tcp,
-			const char *unix_path)
+			const char *unix_path, const struct fileid *id)
 {
 	struct listener *l = pc_calloc(1, sizeof(*l));
 
@@ -121,6 +122,8 @@ static int listener_add(struct listener_list *to, int fd, const char *spec, bool
 	}
 	l->fd = fd;
 	l->tcp = tcp;
+	if (id)
+		l->unix_id = *id;
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
 	TAILQ_INSERT_TAIL(to, l, entry);
 	return 0;
@@ -140,6 +143,7 @@ static bool listener_is_tcp(int fd)
 static int listener_open(struct listener_list *to, const char *spec)
 {
 	struct listen_spec ls;
+	struct fileid id;
 	char err[512];
 	const char *why;
 	int fds[TCP_ADDRS_MAX], n;
@@ -154,18 +158,19 @@ static int listener_open(struct listener_list *to, const char *spec)
 		if (n < 0)
 			break;
 		for (int i = 0; i < n; i++)
-			if (listener_add(to, fds[i], spec, true, NULL) < 0)
+			if (listener_add(to, fds[i], spec, true, NULL, NULL) < 0)
 				return -1;
 		return 0;
 	case LISTEN_UNIX:
-		n = net_unix_listen(ls.path, conf->clients.unix_mode, err, sizeof(err));
+		n = net_unix_listen(ls.path, conf->clients.unix_mode, &id, err, sizeof(err));
 		if (n < 0)
 			break;
-		return listener_add(to, n, spec, false, ls.path);
+		return listener_add(to, n, spec, false, ls.path, &id);
 	case LISTEN_SYSTEMD:
 		n = activation_take(ls.name, fds, TCP_ADDRS_MAX);
 		for (int i = 0; i < n; i++)
-			if (listener_add(to, fds[i], spec, listener_is_tcp(fds[i]), NULL) < 0)
+			if (listener_add(to, fds[i], spec, listener_is_tcp(fds[i]), NULL,
+					 NULL) < 0)
 				return -1;
 		if (n > 0)
 			return 0;
@@ -183,7 +188,7 @@ static void listener_free(struct listener *l)
 	ev_io_stop(loop, &l->io);
 	close(l->fd);
 	if (l->unix_path)
-		unlink(l->unix_path);
+		fileid_unlink(l->unix_path, &l->unix_id);
 	pc_free(l->unix_path);
 	pc_free(l->spec);
 	pc_free(l);
@@ -296,8 +301,9 @@ void listeners_commit(void)
 		log_info("listen %s: opened by reload", l->spec);
 	}
 	TAILQ_FOREACH(l, &listeners, entry)
-		if (l->unix_path)
-			(void)chmod(l->unix_path, (mode_t)conf->clients.unix_mode);
+		if (l->unix_path && fileid_chmod(l->unix_path, &l->unix_id,
+						 conf->clients.unix_mode) < 0)
+			log_warn("listen %s: unix_mode not applied", l->spec);
 	if (!ev_is_active(&pause_timer) && !daemon_stopping())
 		listeners_watch(true);
 }

@@ -257,7 +257,9 @@ static void finish(void)
 	ev_signal_stop(loop, &sig_term);
 	ev_signal_stop(loop, &sig_int);
 	ev_signal_stop(loop, &sig_hup);
+	log_finish(200);
 	ev_loop_destroy(loop);
+	loop = NULL;
 	config_free(&config);
 	reload_free();
 }

@@ -158,14 +158,38 @@ static void report_reload(struct sbuf *out)
 	sbuf_free(&notes);
 }
 
+/* show clients: begun here and continued in slices, or whole. */
+static enum report_result report_show_clients(struct sbuf *out, bool json,
+					      struct report_cont *cont)
+{
+	if (!cont) {
+		clients_report(out, json);
+		return REPORT_OK;
+	}
+	clients_report_start(&cont->walk, out, json);
+	return REPORT_MORE;
+}
+
+/* The next slice of a long reply; a slice lost to memory leaves a reply
+ * that cannot be mended: REPORT_QUIT closes the connection once flushed. */
+enum report_result report_continue(struct sbuf *out, struct report_cont *cont)
+{
+	bool done = clients_report_slice(&cont->walk);
+
+	if (sbuf_failed(out))
+		return REPORT_QUIT;
+	return done ? REPORT_OK : REPORT_MORE;
+}
+
 /* Runs one parsed command. */
-static enum report_result report_run(struct sbuf *out, const struct statcmd *c)
+static enum report_result report_run(struct sbuf *out, const struct statcmd *c,
+				     struct report_cont *cont)
 {
 	switch (c->kind) {
 	case STATCMD_SHOW_INFO:    report_show_info(out, false, c->json); break;
 	case STATCMD_SHOW_METRICS: report_show_info(out, true, false); break;
 	case STATCMD_SHOW_TIMERS:  report_show_timers(out, c->json); break;
-	case STATCMD_SHOW_CLIENTS: clients_report(out, c->json); break;
+	case STATCMD_SHOW_CLIENTS: return report_show_clients(out, c->json, cont);
 	case STATCMD_SHOW_CLOSED:  statfmt_closed(out, clients_closed_log(), c->json); break;
 	case STATCMD_SHOW_CONFIG:  report_show_config(out, c->json); break;
 	case STATCMD_KILL_CLIENT:  report_kill(out, c->id); break;
@@ -179,7 +203,7 @@ static enum report_result report_run(struct sbuf *out, const struct statcmd *c)
 
 /* Parses, checks the peer's right, runs. */
 enum report_result report_command(struct sbuf *out, const char *line, size_t len,
-				  bool admin)
+				  bool admin, struct report_cont *cont)
 {
 	struct statcmd cmd;
 	char err[STATCMD_ERR_MAX];
@@ -194,11 +218,12 @@ enum report_result report_command(struct sbuf *out, const char *line, size_t len
 		statfmt_error(out, "permission denied");
 		return REPORT_OK;
 	}
-	r = report_run(out, &cmd);
+	r = report_run(out, &cmd, cont);
 	if (sbuf_failed(out)) {          /* drop the partial reply, keep earlier ones */
 		out->len = before;
 		out->failed = false;
 		statfmt_error(out, "out of memory");
+		return r == REPORT_MORE ? REPORT_OK : r;
 	}
 	return r;
 }

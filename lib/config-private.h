@@ -103,6 +103,7 @@ int config_append_listen(struct config_clients *c, const char *v);
 /* config-rules.c: defaults that depend on other keys, and the rules. */
 void config_resolve_max_line(struct loader *l);
 void config_resolve_on_eof(struct loader *l);
+void config_derive_defaults(struct config *c);
 void config_check_rules(struct loader *l);
 
 #endif

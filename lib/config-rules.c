@@ -102,6 +102,29 @@ static void rule_line_only_explain(__unused const struct config *c, const void *
 		snprintf(buf, len, "%s needs framing = line", lo->name);
 }
 
+/* The heartbeat is a record the daemon writes itself: with its newline it
+ * must fit max_line, like every record (line framing). */
+static bool rule_heartbeat_line_broken(const struct config *c, __unused const void *arg)
+{
+	return c->source.framing == FRAMING_LINE &&
+	       strlen(c->clients.heartbeat_line) + 1 > c->source.max_line;
+}
+
+/* Words for a heartbeat_line/max_line conflict. */
+static void rule_heartbeat_line_explain(const struct config *c, __unused const void *arg,
+					bool last_a, char *buf, size_t len)
+{
+	char m[32];
+
+	units_format_size(c->source.max_line, m, sizeof(m));
+	if (last_a)
+		snprintf(buf, len, "%zu bytes and a newline exceed max_line (%s)",
+			 strlen(c->clients.heartbeat_line), m);
+	else
+		snprintf(buf, len, "%s leaves no room for heartbeat_line (%zu bytes and a newline)",
+			 m, strlen(c->clients.heartbeat_line));
+}
+
 /* What input a value of on_eof/on_idle needs; SRC_STDIN: any. */
 static enum src_input rule_needed_input(bool is_eof, unsigned v)
 {
@@ -160,6 +183,8 @@ static const struct rule config_rules[] = {
 	{ K_HEARTBEAT, K_FRAMING, rule_line_only_broken, rule_line_only_explain, &lo_heartbeat },
 	{ K_PREAMBLE, K_FRAMING, rule_line_only_broken, rule_line_only_explain, &lo_preamble },
 	{ K_NOTICES, K_FRAMING, rule_line_only_broken, rule_line_only_explain, &lo_notices },
+	{ K_HEARTBEAT_LINE, K_MAX_LINE, rule_heartbeat_line_broken,
+	  rule_heartbeat_line_explain, NULL },
 	{ K_ON_EOF, K_INPUT, rule_on_eof_broken, rule_on_eof_explain, NULL },
 	{ K_ON_IDLE, K_INPUT, rule_on_idle_broken, rule_on_idle_explain, NULL },
 };
@@ -201,16 +226,24 @@ const char *config_violation(const struct config *c, char *buf, size_t len)
 	return NULL;
 }
 
-/* on_eof's default depends on the input, so it is chosen after all keys. */
-void config_resolve_on_eof(struct loader *l)
+/* on_eof's default depends on the input, so it is chosen after all keys,
+ * and again by a reload once it has put back a kept input. */
+void config_derive_defaults(struct config *c)
 {
 	static const enum src_on_eof by_input[] = {
 		[SRC_STDIN] = ON_EOF_EXIT, [SRC_FIFO] = ON_EOF_REOPEN,
 		[SRC_EXEC] = ON_EOF_RESTART,
 	};
 
-	if (!l->set_at[K_ON_EOF].seq)
-		l->cfg.source.on_eof = by_input[l->cfg.source.input];
+	if (!c->source.on_eof_given)
+		c->source.on_eof = by_input[c->source.input];
+}
+
+/* Resolves on_eof after the file and the overrides. */
+void config_resolve_on_eof(struct loader *l)
+{
+	l->cfg.source.on_eof_given = l->set_at[K_ON_EOF].seq != 0;
+	config_derive_defaults(&l->cfg);
 }
 
 /* An unset max_line follows a small buffer down (64KiB at most, buffer/4 at

@@ -63,8 +63,11 @@ static int config_set_number(struct loader *l, const struct key_def *k,
 			     const char *v, const struct place *p)
 {
 	uint64_t n;
+	int rc = k->kind->parse(v, &n);
 
-	if (k->kind->parse(v, &n) < 0)
+	if (rc == UNITS_RANGE)
+		return config_out_of_range(l, p, k, v);
+	if (rc < 0)
 		return config_bad(l, p, k, "invalid %s '%s'; %s", k->kind->noun, v,
 				  k->kind->hint);
 	if (!config_in_range(k, n))
@@ -521,5 +524,6 @@ size_t config_keep_restart(struct config *next, struct config *old,
 			kept[n] = i;
 		n++;
 	}
+	config_derive_defaults(next);
 	return n;
 }

@@ -256,6 +256,18 @@ static void config_err_amend(struct loader *l, const char *more)
 	l->errs.msg[l->errs.n - 1] = m;
 }
 
+/* A key that is not repeatable (every key but listen) given twice in the
+ * file is an error at the second place (pipecast.conf(5)); the -o overrides
+ * apply in order after the file, each replacing what came before. */
+static bool config_duplicate(struct loader *l, const struct key_def *k,
+			     const struct place *first, const struct place *p)
+{
+	if (k->type == FT_LIST || !first->file || !p->file)
+		return false;
+	config_bad(l, p, k, "given twice (first at line %u)", first->line);
+	return true;
+}
+
 /* Sets one key of a known section from a trimmed value. */
 static void config_set_key(struct loader *l, const struct place *p,
 			   int section, const char *name, const char *value)
@@ -265,6 +277,8 @@ static void config_set_key(struct loader *l, const struct place *p,
 
 		if (k->section != section || strcmp(k->name, name) != 0)
 			continue;
+		if (config_duplicate(l, k, &l->set_at[i], p))
+			return;
 		if (k->set(l, k, value, p) == 0)
 			l->set_at[i] = *p;
 		else if (config_looks_commented(value))

@@ -30,6 +30,7 @@ struct config_source {
 	uint64_t idle_timeout_ms; /* 0 = off */
 	enum src_on_idle on_idle;
 	enum src_on_eof on_eof;   /* resolved: the input's default when not set */
+	bool on_eof_given;        /* set by the file or -o, else it follows input */
 	uint64_t restart_delay_ms;
 	unsigned fifo_mode;
 };
@@ -126,7 +127,9 @@ const char *config_key_format(const struct config *c, size_t i, char *buf, size_
 
 /* Reload's rule for the keys that need a restart: every such key whose value
  * differs between next and old gets old's value back in next (the two are
- * swapped, so freeing old frees next's discarded values). Stores the first
+ * swapped, so freeing old frees next's discarded values); the defaults that
+ * follow another key (on_eof follows input) are then derived again from
+ * the values kept. Stores the first
  * max of their indexes in kept and returns how many there were. */
 size_t config_keep_restart(struct config *next, struct config *old,
 			   size_t *kept, size_t max);

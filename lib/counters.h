@@ -31,6 +31,8 @@ struct counters {
 	uint64_t clients_closed_total[CLOSE_REASON_COUNT]; /* [CLOSE_REJECTED]: rejected */
 	uint64_t clients_skipped_bytes_total;
 	uint64_t bytes_sent_total;
+	uint64_t source_fifo_refused_total;
+	uint64_t log_lines_dropped_total;
 };
 
 extern struct counters counters;

@@ -1,6 +1,6 @@
-/* ctlutil.c: pipecastctl's pure helpers (see ctlutil.h): socket discovery
- * list, reply framing, the `show info` table, rates, interval parsing and
- * human-readable figures. */
+/* ctlutil.c: pipecastctl's pure helpers (see ctlutil.h): reply framing,
+ * the `show info` table, rates, interval parsing and human-readable
+ * figures. */
 #include "ctlutil.h"
 
 #include "alloc.h"
@@ -10,44 +10,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies one formatted path into the next slot; -1 when it does not fit. */
-static int ctl_paths_add(struct ctl_paths *out, const char *fmt,
-			 const char *a, unsigned long uid)
+/* Length of the unsafe sequence at p (0: p starts with a safe byte): an
+ * ASCII control other than '\n' and '\t', DEL, or a C1 control encoded in
+ * UTF-8 (0xC2 0x80..0x9F) or as a lone byte 0x80..0x9F. */
+static size_t ctl_unsafe_len(const unsigned char *p, size_t len)
 {
-	int n;
-
-	if (out->n >= CTL_PATHS_MAX)
-		return -1;
-	n = a ? snprintf(out->path[out->n], CTL_PATH_LEN, fmt, a)
-	      : snprintf(out->path[out->n], CTL_PATH_LEN, fmt, uid);
-	if (n < 0 || n >= CTL_PATH_LEN)
-		return -1;
-	out->n++;
-	return 0;
+	if ((p[0] < 0x20 && p[0] != '\n' && p[0] != '\t') || p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && len > 1 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return p[0] >= 0x80 && p[0] <= 0x9f ? 1 : 0;
 }
 
-/* Whether an environment-style value counts as set. */
-static bool ctl_set(const char *s)
+/* Safe run for a terminal: see ctlutil.h. */
+size_t ctl_safe_span(const char *p, size_t len)
 {
-	return s && *s;
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0;
+
+	while (i < len && ctl_unsafe_len(u + i, len - i) == 0)
+		i += (u[i] == 0xc2 && i + 1 < len) ? 2 : 1;
+	return i > len ? len : i;
 }
 
-/* pipecastctl(1)'s discovery order: an explicit path alone, else the default list. */
-int ctl_socket_paths(const char *opt, const char *env_socket,
-		     const char *xdg_runtime, unsigned long uid,
-		     struct ctl_paths *out)
+/* Neutralises unsafe bytes in place. */
+void ctl_defang(char *s, size_t len)
 {
-	const char *only = ctl_set(opt) ? opt : env_socket;
+	size_t i = 0;
 
-	out->n = 0;
-	if (ctl_set(only))
-		return ctl_paths_add(out, "%s", only, 0);
-	if (ctl_paths_add(out, "%s", "/run/pipecast/stats.sock", 0) < 0)
-		return -1;
-	if (ctl_set(xdg_runtime) &&
-	    ctl_paths_add(out, "%s/pipecast/stats.sock", xdg_runtime, 0) < 0)
-		return -1;
-	return ctl_paths_add(out, "/tmp/pipecast-%lu/stats.sock", NULL, uid);
+	while (i < len) {
+		size_t bad = ctl_unsafe_len((const unsigned char *)s + i, len - i);
+
+		for (size_t k = 0; k < bad; k++)
+			s[i + k] = '?';
+		i += bad ? bad : 1;
+	}
 }
 
 /* Every reply ends with an empty line, and no body contains one, so the
@@ -103,6 +100,7 @@ int ctl_info_parse(const char *body, size_t len, struct ctl_info *out)
 	}
 	memcpy(out->buf, body, len);
 	out->buf[len] = '\0';
+	ctl_defang(out->buf, len);
 	for (line = out->buf; line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
 		if (nl)

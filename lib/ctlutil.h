@@ -1,31 +1,12 @@
 /* ctlutil.h: the parts of pipecastctl that know nothing of sockets or
- * terminals: where to look for the stats socket, how a reply ends, the
- * `name: value` table of `show info`, rates and human-readable figures.
- * Nothing here logs or exits; heap memory comes from pc_malloc. */
+ * terminals: how a reply ends, the `name: value` table of `show info`,
+ * rates and human-readable figures (socket paths: statspath.h). Nothing here logs or exits; heap memory comes from pc_malloc. */
 #ifndef PIPECAST_CTLUTIL_H
 #define PIPECAST_CTLUTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Socket discovery (pipecastctl(1)). */
-#define CTL_PATHS_MAX 3
-#define CTL_PATH_LEN 4096
-
-struct ctl_paths {
-	size_t n;
-	char path[CTL_PATHS_MAX][CTL_PATH_LEN];
-};
-
-/* Fills out with the socket paths to try, in order: `opt` (-s) alone if
- * set, else `env_socket` ($PIPECAST_SOCKET) alone if set, else
- * /run/pipecast/stats.sock, `xdg_runtime`/pipecast/stats.sock (when set)
- * and /tmp/pipecast-UID/stats.sock. NULL and "" both mean unset. Returns 0,
- * or -1 when a path does not fit CTL_PATH_LEN. */
-int ctl_socket_paths(const char *opt, const char *env_socket,
-		     const char *xdg_runtime, unsigned long uid,
-		     struct ctl_paths *out);
 
 /* Replies (pipecastd(8) "STATS SOCKET"): each ends with one empty line. */
 
@@ -35,6 +16,14 @@ int ctl_socket_paths(const char *opt, const char *env_socket,
 size_t ctl_reply_end(const char *buf, size_t len);
 /* Whether a reply body is an error (`error: ...`). */
 bool ctl_reply_is_error(const char *body, size_t len);
+
+/* Terminal safety: the length of the leading run of p that may go to a
+ * terminal as it is (printable bytes, '\n', '\t' and UTF-8 text; not the
+ * ASCII controls, DEL, or the C1 controls U+0080..U+009F, which can move
+ * the cursor, retitle the window or answer back). */
+size_t ctl_safe_span(const char *p, size_t len);
+/* Replaces every byte that ctl_safe_span would stop at with '?', in place. */
+void ctl_defang(char *s, size_t len);
 
 /* One `name: value` line of `show info`. */
 struct ctl_kv {
@@ -50,7 +39,7 @@ struct ctl_info {
 };
 
 /* Parses a reply body of `name: value` lines (lines without ": " are
- * skipped). Returns 0, or -1 when memory runs out (out is then empty).
+ * skipped); bytes unsafe on a terminal become '?' (ctl_defang). Returns 0, or -1 when memory runs out (out is then empty).
  * Free with ctl_info_free. */
 int ctl_info_parse(const char *body, size_t len, struct ctl_info *out);
 void ctl_info_free(struct ctl_info *info);

@@ -40,7 +40,8 @@ int ring_iov(const struct ring *r, uint64_t from, struct iovec iov[2]);
 uint64_t ring_line_start(const struct ring *r, uint64_t from);
 
 /* The end (one past the '\n') of the line containing pos, searching at most
- * max bytes; head when no '\n' is found in range. */
+ * max bytes; when no '\n' is found in range, the end of the range
+ * (min(pos + max, head)): the result is never more than max bytes on. */
 uint64_t ring_line_end(const struct ring *r, uint64_t pos, uint64_t max);
 
 /* Copies [from, to) out of the ring into dst; both must be in the ring. */

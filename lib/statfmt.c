@@ -91,6 +91,10 @@ static const struct field info_fields[] = {
 	COUNTER(allocations_clients_total, "Heap allocations made for client connections."),
 	COUNTER(allocations_stats_total, "Heap allocations made for stats connections."),
 	COUNTER(allocations_other_total, "Heap allocations made for everything else."),
+	COUNTER(source_fifo_refused_total,
+		"Reopens refused: the FIFO's path named something else."),
+	COUNTER(log_lines_dropped_total,
+		"Log lines dropped while standard error could not take them."),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -411,6 +415,7 @@ static const size_t same_fields[][2] = {
 	SAME(heartbeats_total), SAME(clients_connected),
 	SAME(clients_accepted_total), SAME(clients_skipped_bytes_total),
 	SAME(bytes_sent_total),
+	SAME(source_fifo_refused_total), SAME(log_lines_dropped_total),
 };
 
 /* Fills the registry's part of the info; the daemon adds the rest. */

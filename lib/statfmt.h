@@ -57,6 +57,8 @@ struct stats_info {
 	uint64_t allocations_clients_total;
 	uint64_t allocations_stats_total;
 	uint64_t allocations_other_total;
+	uint64_t source_fifo_refused_total;
+	uint64_t log_lines_dropped_total;
 };
 
 /* One timer kind. Rows come in the documented order: client, stats, source_idle,

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Runs every test: the cmocka unit tests and the integration suite, each
-# against the plain build and the ASan/UBSan build. Prints one closing line
-# "N passed, M failed" and exits non-zero on any failure.
+# against the plain build and the ASan/UBSan build, the documentation check,
+# the fuzz smoke runs, and the package's smoke test when `make deb` built
+# one. Prints one closing line "N passed, M failed" and exits non-zero on
+# any failure.
 # Usage: tests/run-all.sh UNIT_TEST_NAME...
 set -u
 cd "$(dirname "$0")/.."
@@ -71,6 +73,29 @@ fuzz() {
 		"$(printf '%s\n' "$out" | grep -cE '^fuzz: fuzz_[a-z_]+ FAILED')" "$rc"
 }
 
+# Adds the package's smoke test (debian/tests/smoke) run against the files
+# of the package `make deb` built, unpacked, not installed; without such a
+# package (or without root), says it was skipped and counts nothing.
+deb_smoke() {
+	local deb dir out rc
+	deb=$(ls build/deb/pipecast_*.deb 2>/dev/null | head -1)
+	if [ -z "$deb" ]; then
+		printf '%-40s %s\n' "package smoke test" "skipped (no package; run make deb)"
+		return
+	fi
+	dir=$(mktemp -d) && chmod 0755 "$dir" && dpkg-deb -x "$deb" "$dir"
+	out=$(PIPECASTD=$dir/usr/sbin/pipecastd PIPECASTCTL=$dir/usr/bin/pipecastctl \
+	      PIPECAST_CONF=$dir/etc/pipecast/pipecast.conf debian/tests/smoke 2>&1)
+	rc=$?
+	rm -rf "$dir"
+	case $rc in
+	0) passed=$((passed + 1)); printf '%-40s %s\n' "package smoke test ($deb)" "passed" ;;
+	77) printf '%-40s %s\n' "package smoke test ($deb)" "skipped (${out#smoke: SKIP: })" ;;
+	*) failed=$((failed + 1)); printf '%s\n' "$out" | tail -30
+	   printf '%-40s %s\n' "package smoke test ($deb)" "FAILED" ;;
+	esac
+}
+
 for t in "$@"; do
 	unit "build/tests/$t"
 	unit "build/san/tests/$t"
@@ -81,5 +106,6 @@ if [ -f tests/integration/run.py ]; then
 	integration build/san/pipecastd
 fi
 fuzz
+deb_smoke
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,4 @@
-/* test_ctlutil.c: pipecastctl's pure helpers: socket discovery list, reply
- * framing, the `show info` table, rates, intervals, human-readable figures. */
+/* test_ctlutil.c: pipecastctl's pure helpers: reply framing, the `show info` table, rates, intervals, human-readable figures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,59 +8,6 @@
 
 #include "alloc.h"
 #include "ctlutil.h"
-
-/* -s alone, whatever the environment says. */
-static void paths_option_alone(void **state)
-{
-	struct ctl_paths p;
-
-	(void)state;
-	assert_int_equal(ctl_socket_paths("/x.sock", "/env.sock", "/xdg", 0, &p), 0);
-	assert_int_equal(p.n, 1);
-	assert_string_equal(p.path[0], "/x.sock");
-}
-
-/* $PIPECAST_SOCKET alone when there is no -s; "" counts as unset. */
-static void paths_env_alone(void **state)
-{
-	struct ctl_paths p;
-
-	(void)state;
-	assert_int_equal(ctl_socket_paths(NULL, "/env.sock", "/xdg", 0, &p), 0);
-	assert_int_equal(p.n, 1);
-	assert_string_equal(p.path[0], "/env.sock");
-	assert_int_equal(ctl_socket_paths("", "/env.sock", NULL, 0, &p), 0);
-	assert_string_equal(p.path[0], "/env.sock");
-}
-
-/* pipecastctl(1)'s default order, with and without XDG_RUNTIME_DIR. */
-static void paths_default_list(void **state)
-{
-	struct ctl_paths p;
-
-	(void)state;
-	assert_int_equal(ctl_socket_paths(NULL, NULL, "/run/user/1000", 1000, &p), 0);
-	assert_int_equal(p.n, 3);
-	assert_string_equal(p.path[0], "/run/pipecast/stats.sock");
-	assert_string_equal(p.path[1], "/run/user/1000/pipecast/stats.sock");
-	assert_string_equal(p.path[2], "/tmp/pipecast-1000/stats.sock");
-	assert_int_equal(ctl_socket_paths("", "", "", 0, &p), 0);
-	assert_int_equal(p.n, 2);
-	assert_string_equal(p.path[1], "/tmp/pipecast-0/stats.sock");
-}
-
-/* A path that does not fit is refused, not truncated. */
-static void paths_too_long(void **state)
-{
-	static char huge[CTL_PATH_LEN + 10];
-	struct ctl_paths p;
-
-	(void)state;
-	memset(huge, 'a', sizeof(huge) - 1);
-	assert_int_equal(ctl_socket_paths(huge, NULL, NULL, 0, &p), -1);
-	huge[CTL_PATH_LEN - 10] = '\0';
-	assert_int_equal(ctl_socket_paths(NULL, NULL, huge, 0, &p), -1);
-}
 
 /* A reply ends at its first empty line; the body keeps its last newline. */
 static void reply_end_found(void **state)
@@ -302,14 +248,23 @@ static void human_truncates(void **state)
 	assert_string_equal(ctl_human_duration(3723, b, sizeof(b)), "1h0");
 }
 
+/* Control characters stop a safe run; UTF-8 text and newlines do not. */
+static void terminal_safety(void **state)
+{
+	char s[] = "ok \xc3\xa9\n\t\x1b[2J\x07\xc2\x9b" "1m\x7f\x85";
+
+	(void)state;
+	assert_int_equal(ctl_safe_span(s, strlen(s)), 7);
+	assert_int_equal(ctl_safe_span("plain\n", 6), 6);
+	assert_int_equal(ctl_safe_span("\r", 1), 0);
+	ctl_defang(s, strlen(s));
+	assert_string_equal(s, "ok \xc3\xa9\n\t?[2J???1m??");
+}
+
 /* Runs every test of this file; the exit status is the number of failures. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(paths_option_alone),
-		cmocka_unit_test(paths_env_alone),
-		cmocka_unit_test(paths_default_list),
-		cmocka_unit_test(paths_too_long),
 		cmocka_unit_test(reply_end_found),
 		cmocka_unit_test(reply_end_incomplete),
 		cmocka_unit_test(reply_error_prefix),
@@ -324,6 +279,7 @@ int main(void)
 		cmocka_unit_test(align_columns),
 		cmocka_unit_test(human_duration),
 		cmocka_unit_test(human_truncates),
+		cmocka_unit_test(terminal_safety),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,6 +179,38 @@ static void skip_raw_counts_every_byte_missed(void **state)
 	ring_free(&r);
 }
 
+/* A record longer than the stash (a heartbeat_line above max_line in an
+ * older configuration) is cut at max_line and ended with '\n', as the
+ * framer cuts a long line: the stash never holds more than max_line bytes
+ * (issue: a heap overflow in the skip stash). */
+static void skip_mid_record_longer_than_the_stash_is_cut(void **state)
+{
+	static const struct cursor_policy small = { .skip = true, .lines = true, .max_line = 8 };
+	struct ring r;
+	struct cursor c;
+	uint64_t missed;
+	char out[128], rec[41];
+
+	(void)state;
+	memset(rec, 'x', 40);
+	rec[40] = '\n';
+	ring_init(&r, 64);
+	cursor_init(&c, 0);
+	ring_write(&r, "ab\n", 3);
+	ring_write(&r, rec, sizeof(rec));
+	assert_int_equal(drain(&c, &r, out, 6), 6);          /* "ab\nxxx" */
+	assert_int_equal(cursor_make_room(&c, &r, 60, &small, &missed), CURSOR_SKIPPED);
+	assert_true(c.stash_len <= small.max_line);
+	assert_int_equal(drain(&c, &r, out, sizeof(out) - 1), 8);
+	assert_string_equal(out, "xxxxxxx\n");
+	assert_int_equal(missed, 44 - 13);                    /* the rest of the record */
+	ring_write(&r, "new\n", 4);
+	drain(&c, &r, out, sizeof(out) - 1);
+	assert_string_equal(out, "new\n");
+	cursor_free(&c);
+	ring_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +221,7 @@ int main(void)
 		cmocka_unit_test(skip_again_while_the_stash_drains),
 		cmocka_unit_test(skip_raw_counts_every_byte_missed),
 		cmocka_unit_test(notice_after_the_kept_record),
+		cmocka_unit_test(skip_mid_record_longer_than_the_stash_is_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
