@@ -20,7 +20,7 @@
 
 struct conn {
 	int fd;
-	char path[CTL_PATH_LEN];
+	char path[STATSPATH_LEN];
 	int64_t timeout_ms;
 	char *buf;          /* bytes read and not yet handed out */
 	size_t len, cap;
@@ -98,7 +98,7 @@ static const char *conn_dir_refused(const char *path)
 
 /* Tries every candidate in order: a stale socket file does not hide a live
  * daemon further down the list. */
-struct conn *conn_open(const struct ctl_paths *paths, int64_t timeout_ms,
+struct conn *conn_open(const struct statspath_list *paths, int64_t timeout_ms,
 		       char *err, size_t errlen)
 {
 	struct conn *c;

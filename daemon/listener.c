@@ -57,13 +57,16 @@ static void listeners_watch(bool on)
 
 /* Out of descriptors: every listener and the stats socket rest, then try
  * again (tmux does the same). */
-void listeners_pause(int err)
+bool listeners_pause_if_exhausted(int err)
 {
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return false;
 	log_warning("accept: %s; pausing accepts for %.0f ms", strerror(err),
 		    ACCEPT_PAUSE_S * 1000);
 	listeners_watch(false);
 	stats_accepting(false);
 	timer_arm(TK_ACCEPT_PAUSE, &pause_timer, ACCEPT_PAUSE_S);
+	return true;
 }
 
 /* The pause is over; the stats socket serves during a stop too. */
@@ -89,11 +92,11 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				listeners_pause(errno);
-			else if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+			if (listeners_pause_if_exhausted(errno))
+				return;
+			if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
 				continue;
-			else if (errno != EAGAIN)
+			if (errno != EAGAIN)
 				log_warn("accept on %s", l->spec);
 			return;
 		}
@@ -238,15 +241,36 @@ static int listeners_bind_new(const struct config *c, struct listener_list *fres
 	return 0;
 }
 
+/* The start-up log names every address clients can connect to: the bound
+ * address of a TCP socket (a name may resolve to several), the path of a
+ * Unix one. */
+static void listener_log(const struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[80];
+
+	if (!l->tcp || getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0) {
+		log_notice("listening on %s", l->spec);
+		return;
+	}
+	net_peer_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
+	log_notice("listening on tcp:%s (%s)", addr, l->spec);
+}
+
 /* Binds all listeners, or none. */
 int listeners_open(void)
 {
+	struct listener *l;
+
 	if (!pause_setup) {
 		timer_setup(TK_ACCEPT_PAUSE, &pause_timer, listeners_resume_cb);
 		pause_setup = true;
 	}
 	if (listeners_bind_new(conf, &listeners) < 0)
 		return -1;
+	TAILQ_FOREACH(l, &listeners, entry)
+		listener_log(l);
 	listeners_watch(true);
 	return 0;
 }
@@ -282,12 +306,6 @@ void listeners_commit(void)
 			log_warn("listen %s: unix_mode not applied", l->spec);
 	if (!ev_is_active(&pause_timer) && !daemon_stopping())
 		listeners_watch(true);
-}
-
-/* Reload failed after listeners_prepare: drops what was staged. */
-void listeners_abort(void)
-{
-	listeners_free(&staged);
 }
 
 /* Stops accepting clients for good; a running pause still ends, for the

@@ -51,6 +51,7 @@ static int net_unix_claim(const char *path, char *err, size_t errlen)
 	close(fd);
 	if (rc == 0) {
 		snprintf(err, errlen, "%s: already served by a running process", path);
+		errno = EADDRINUSE;
 		return -1;
 	}
 	if (unlink(path) < 0 && errno != ENOENT)

@@ -12,7 +12,8 @@
  * umask at bind time, never by chmod of the name). A path that a running
  * server answers on is refused; a stale socket file is replaced; anything
  * else at the path is refused. Returns the fd and records the socket file
- * in *id, or -1 with a message in err. */
+ * in *id, or -1 with a message in err (errno EADDRINUSE: a running server
+ * answers there). */
 int net_unix_listen(const char *path, unsigned mode, struct fileid *id, char *err,
 		    size_t errlen);
 

@@ -70,7 +70,7 @@ static void source_spawn(void);
 /* Framed records go to the ring. */
 static void source_emit(__unused void *ctx, const char *data, size_t n, uint64_t records)
 {
-	fanout_append(data, n);
+	fanout_append_source(data, n);
 	counters.source_records_total += records;
 }
 
@@ -229,6 +229,7 @@ static void source_eof(void)
 {
 	framer_finish(&src.framer);
 	fanout_flush();
+	fanout_new_run();
 	if (conf->source.input == SRC_FIFO && conf->source.on_eof == ON_EOF_REOPEN &&
 	    !src.stopping) {
 		log_info("source: the writer closed the FIFO; waiting for the next");
@@ -569,7 +570,7 @@ double source_idle_seconds(void)
 	return NS_TO_S(mono_ns() - src.last_data);
 }
 
-/* SPEC source_state. */
+/* source_state, as pipecastd(8) spells it. */
 const char *source_state_name(void)
 {
 	return state_names[src.state];

@@ -13,6 +13,7 @@
 #include "net.h"
 #include "report.h"
 #include "sbuf.h"
+#include "statspath.h"
 #include "timers.h"
 
 #include <errno.h>
@@ -162,9 +163,8 @@ static void stats_run_lines(struct stats_conn *s)
 }
 
 /* Reads commands; a half-close means "answer, then close". */
-static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_read(struct stats_conn *s)
 {
-	struct stats_conn *s = container_of(w, struct stats_conn, rio);
 	ssize_t n = read(s->fd, s->in + s->inlen, sizeof(s->in) - 1 - s->inlen);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -181,13 +181,25 @@ static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int rev
 	stats_flush(s);
 }
 
-/* The socket can take more: the next commands or slice, then the write. */
+/* The connection's input; what it allocates counts for the stats. */
+static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_read(container_of(w, struct stats_conn, rio));
+	alloc_owner_set(was);
+}
+
+/* The socket can take more: the next commands or slice, then the write;
+ * what it allocates counts for the stats. */
 static void stats_write_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
 {
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
 	struct stats_conn *s = container_of(w, struct stats_conn, wio);
 
 	stats_run_lines(s);
 	stats_flush(s);
+	alloc_owner_set(was);
 }
 
 /* Writes what is pending; closes when the conversation is over. Reading
@@ -294,21 +306,29 @@ static bool stats_make_room(int fd, bool admin)
 }
 
 /* Accepts stats connections; beyond max_connections they are closed. */
-static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_accept(ev_io *w)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		bool admin;
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				listeners_pause(errno);
+			(void)listeners_pause_if_exhausted(errno);
 			return;
 		}
 		admin = stats_peer_admin(fd);
 		if (stats_make_room(fd, admin))
 			stats_conn_new(fd, admin);
 	}
+}
+
+/* New stats connections; what they allocate counts for the stats. */
+static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_accept(w);
+	alloc_owner_set(was);
 }
 
 /* Creates a missing directory and its missing parents with mode 0755. */
@@ -344,7 +364,7 @@ static int stats_private_dir(const char *dir)
 }
 
 /* Makes the directory of the socket path: 0755 (parents too), except the
- * per-user /tmp/pipecast-UID. */
+ * per-user private directory (pipecast.conf(5), "[stats] socket"). */
 static int stats_make_dir(const char *path)
 {
 	char dir[600], private_dir[64];
@@ -354,25 +374,12 @@ static int stats_make_dir(const char *path)
 	if (!slash || slash == path)
 		return 0;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	snprintf(private_dir, sizeof(private_dir), "/tmp/pipecast-%u", (unsigned)geteuid());
+	statspath_private_dir((unsigned long)geteuid(), private_dir, sizeof(private_dir));
 	rc = strcmp(dir, private_dir) == 0 ? stats_private_dir(dir) : stats_mkdirs(dir);
 	if (rc < 0)
 		log_error("stats: %s: %s", dir, errno == EPERM ?
 			  "not a directory of this user; refusing it" : strerror(errno));
 	return rc;
-}
-
-/* The default path order of SPEC "[stats] socket". */
-static void stats_default_path(char *buf, size_t len)
-{
-	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (rt && *rt)
-		snprintf(buf, len, "%.*s/stats.sock", (int)strcspn(rt, ":"), rt);
-	else if (xdg && *xdg)
-		snprintf(buf, len, "%s/pipecast/stats.sock", xdg);
-	else
-		snprintf(buf, len, "/tmp/pipecast-%u/stats.sock", (unsigned)geteuid());
 }
 
 /* Starts accepting on the listening socket. */
@@ -398,6 +405,18 @@ static int stats_open_activated(const char *name)
 	return 0;
 }
 
+/* A second daemon on the same stats socket: says how to run it beside
+ * the first. */
+static void stats_in_use_hint(const char *path)
+{
+	size_t n = strlen(path);
+	bool sock = n > 5 && strcmp(path + n - 5, ".sock") == 0;
+
+	log_error("stats: another pipecastd serves its stats there; give this one its "
+		  "own socket, e.g. -o stats.socket=%.*s-2%s", (int)(sock ? n - 5 : n), path,
+		  sock ? ".sock" : "");
+}
+
 /* Binds the stats socket. */
 int stats_open(void)
 {
@@ -407,13 +426,18 @@ int stats_open(void)
 		return stats_open_activated(conf->stats.socket + 8);
 	if (conf->stats.socket)
 		snprintf(path, sizeof(path), "%s", conf->stats.socket);
-	else
-		stats_default_path(path, sizeof(path));
+	else if (statspath_default(getenv("RUNTIME_DIRECTORY"), getenv("XDG_RUNTIME_DIR"),
+				   (unsigned long)geteuid(), path, sizeof(path)) < 0) {
+		log_error("stats: the default socket path is too long");
+		return -1;
+	}
 	if (stats_make_dir(path) < 0)
 		return -1;
 	listen_fd = net_unix_listen(path, conf->stats.mode, &sock_id, err, sizeof(err));
 	if (listen_fd < 0) {
 		log_error("stats: %s", err);
+		if (errno == EADDRINUSE)
+			stats_in_use_hint(path);
 		return -1;
 	}
 	sock_path = pc_strdup(path);

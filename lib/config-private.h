@@ -17,6 +17,7 @@ enum key_id {
 	K_RESTART_DELAY, K_FIFO_MODE,
 	K_LISTEN, K_UNIX_MODE, K_MAX_CLIENTS, K_CL_IDLE, K_SEND_TIMEOUT,
 	K_BUFFER, K_OVERFLOW, K_BACKLOG, K_HEARTBEAT, K_HEARTBEAT_LINE,
+	K_TCP_KEEPALIVE, K_PREAMBLE, K_NOTICES, K_NOTICE_PREFIX,
 	K_SOCKET, K_STATS_MODE, K_STATS_IDLE, K_MAX_CONNECTIONS,
 	K_LOG_LEVEL, K_SHUTDOWN,
 	N_KEYS
@@ -55,6 +56,7 @@ struct num_kind {
 	int (*parse)(const char *s, uint64_t *v);
 	char *(*format)(uint64_t v, char *buf, size_t len);
 	const char *noun;
+	const char *hint;          /* the accepted forms, with examples */
 };
 
 /* How a key's value is stored in struct config, for comparing, keeping

@@ -33,11 +33,12 @@ static char *config_format_uint(uint64_t v, char *buf, size_t len)
 }
 
 static const struct num_kind kind_duration = {
-	units_parse_duration, units_format_duration, "duration" };
+	units_parse_duration, units_format_duration, "duration",
+	"durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" };
 static const struct num_kind kind_size = {
-	units_parse_size, units_format_size, "size" };
+	units_parse_size, units_format_size, "size", "sizes look like 64KiB, 4MiB, 1GiB" };
 static const struct num_kind kind_uint = {
-	units_parse_uint, config_format_uint, "integer" };
+	units_parse_uint, config_format_uint, "integer", "a whole number such as 100" };
 
 /* Whether v is acceptable for k: in min..max, or 0 where 0 means off. */
 static bool config_in_range(const struct key_def *k, uint64_t v)
@@ -67,7 +68,8 @@ static int config_set_number(struct loader *l, const struct key_def *k,
 	if (rc == UNITS_RANGE)
 		return config_out_of_range(l, p, k, v);
 	if (rc < 0)
-		return config_bad(l, p, k, "invalid %s '%s'", k->kind->noun, v);
+		return config_bad(l, p, k, "invalid %s '%s'; %s", k->kind->noun, v,
+				  k->kind->hint);
 	if (!config_in_range(k, n))
 		return config_out_of_range(l, p, k, v);
 	*(uint64_t *)config_field(l, k) = n;
@@ -200,18 +202,28 @@ static int config_set_listen(struct loader *l, const struct key_def *k,
 	return 0;
 }
 
-/* clients.heartbeat_line: free text, possibly empty, at most 1 KiB. */
-static int config_set_heartbeat_line(struct loader *l, const struct key_def *k,
-				     const char *v, const struct place *p)
+/* Text keys (heartbeat_line, notice_prefix): one line, possibly empty, at
+ * most k->max bytes. */
+static int config_set_text(struct loader *l, const struct key_def *k,
+			   const char *v, const struct place *p)
 {
 	size_t n = strlen(v);
+	char quoted[NOTICE_PREFIX_MAX + 1];
 
-	if (n > HEARTBEAT_LINE_MAX)
-		return config_bad(l, p, k, "%zu bytes, more than %d", n,
-				  HEARTBEAT_LINE_MAX);
+	/* notice_prefix may be quoted to keep its trailing blank */
+	if (k == &config_keys[K_NOTICE_PREFIX] && n >= 2 && v[0] == '"' && v[n - 1] == '"' &&
+	    n - 2 <= NOTICE_PREFIX_MAX) {
+		snprintf(quoted, sizeof(quoted), "%.*s", (int)(n - 2), v + 1);
+		v = quoted;
+		n -= 2;
+	}
+
+	if (n > k->max)
+		return config_bad(l, p, k, "%zu bytes, more than %llu", n,
+				  (unsigned long long)k->max);
 	if (strchr(v, '\n'))
 		return config_bad(l, p, k, "must not contain a newline");
-	return config_replace_str(l, &l->cfg.clients.heartbeat_line, v);
+	return config_replace_str(l, config_field(l, k), v);
 }
 
 /* stats.socket: a Unix socket path or systemd:NAME. */
@@ -238,12 +250,15 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define ENUM(field, names) config_set_enum, F(field), FT_ENUM, NULL, 0, 0, false, names
 #define OCTAL(field) config_set_octal, F(field), FT_OCTAL, NULL, 0, 0, false, NULL
 #define CUSTOM(setter, field, type) setter, F(field), type, NULL, 0, 0, false, NULL
+#define TEXT(field, most) config_set_text, F(field), FT_STRING, NULL, 0, most, false, NULL
 #define RESTART .restart = true
+#define APPLIED .restart = false
 
 static const char *const framing_names[] = { "line", "raw", NULL };
 const char *const config_on_idle_names[] = { "log", "exit", "restart", NULL };
 const char *const config_on_eof_names[] = { "exit", "reopen", "restart", NULL };
 static const char *const overflow_names[] = { "drop", "skip", NULL };
+static const char *const off_on_names[] = { "off", "on", NULL };
 static const char *const log_level_names[] = {
 	"error", "warning", "notice", "info", "debug", NULL };
 
@@ -258,46 +273,52 @@ const struct key_def config_keys[N_KEYS] = {
 		NUM(source.max_line, kind_size, 16, MIB(16), false),
 		RESTART },
 	[K_SRC_IDLE] = { SEC_SOURCE, "idle_timeout",
-		NUM(source.idle_timeout_ms, kind_duration, MS(10), DAY(30), true) },
+		NUM(source.idle_timeout_ms, kind_duration, MS(10), DAY(30), true), APPLIED },
 	[K_ON_IDLE] = { SEC_SOURCE, "on_idle",
-		ENUM(source.on_idle, config_on_idle_names) },
-	[K_ON_EOF] = { SEC_SOURCE, "on_eof", ENUM(source.on_eof, config_on_eof_names) },
+		ENUM(source.on_idle, config_on_idle_names), APPLIED },
+	[K_ON_EOF] = { SEC_SOURCE, "on_eof", ENUM(source.on_eof, config_on_eof_names), APPLIED },
 	[K_RESTART_DELAY] = { SEC_SOURCE, "restart_delay",
-		NUM(source.restart_delay_ms, kind_duration, MS(10), SEC(3600), false) },
+		NUM(source.restart_delay_ms, kind_duration, MS(10), SEC(3600), false), APPLIED },
 	[K_FIFO_MODE] = { SEC_SOURCE, "fifo_mode",
 		OCTAL(source.fifo_mode), RESTART },
 	[K_LISTEN] = { SEC_CLIENTS, "listen",
-		CUSTOM(config_set_listen, clients.listen, FT_LIST) },
-	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", OCTAL(clients.unix_mode) },
+		CUSTOM(config_set_listen, clients.listen, FT_LIST), APPLIED },
+	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", OCTAL(clients.unix_mode), APPLIED },
 	[K_MAX_CLIENTS] = { SEC_CLIENTS, "max_clients",
-		NUM(clients.max_clients, kind_uint, 1, 1000000, false) },
+		NUM(clients.max_clients, kind_uint, 1, 1000000, false), APPLIED },
 	[K_CL_IDLE] = { SEC_CLIENTS, "idle_timeout",
-		NUM(clients.idle_timeout_ms, kind_duration, MS(10), DAY(30), true) },
+		NUM(clients.idle_timeout_ms, kind_duration, MS(10), DAY(30), true), APPLIED },
 	[K_SEND_TIMEOUT] = { SEC_CLIENTS, "send_timeout",
-		NUM(clients.send_timeout_ms, kind_duration, MS(10), DAY(30), true) },
+		NUM(clients.send_timeout_ms, kind_duration, MS(10), DAY(30), true), APPLIED },
 	[K_BUFFER] = { SEC_CLIENTS, "buffer",
 		NUM(clients.buffer, kind_size, KIB(64), GIB(1), false),
 		RESTART },
 	[K_OVERFLOW] = { SEC_CLIENTS, "overflow",
-		ENUM(clients.overflow, overflow_names) },
+		ENUM(clients.overflow, overflow_names), APPLIED },
 	[K_BACKLOG] = { SEC_CLIENTS, "backlog", /* upper bound: config_rules */
-		NUM(clients.backlog, kind_size, 0, UINT64_MAX, false) },
+		NUM(clients.backlog, kind_size, 0, UINT64_MAX, false), APPLIED },
 	[K_HEARTBEAT] = { SEC_CLIENTS, "heartbeat",
-		NUM(clients.heartbeat_ms, kind_duration, MS(10), DAY(1), true) },
+		NUM(clients.heartbeat_ms, kind_duration, MS(10), DAY(1), true), APPLIED },
 	[K_HEARTBEAT_LINE] = { SEC_CLIENTS, "heartbeat_line",
-		CUSTOM(config_set_heartbeat_line, clients.heartbeat_line,
-		       FT_STRING) },
+		TEXT(clients.heartbeat_line, HEARTBEAT_LINE_MAX), APPLIED },
+	[K_TCP_KEEPALIVE] = { SEC_CLIENTS, "tcp_keepalive",
+		NUM(clients.tcp_keepalive_ms, kind_duration, SEC(1), SEC(7200), true), APPLIED },
+	[K_PREAMBLE] = { SEC_CLIENTS, "preamble",   /* allocated at start-up */
+		NUM(clients.preamble, kind_uint, 1, PREAMBLE_MAX, true), RESTART },
+	[K_NOTICES] = { SEC_CLIENTS, "notices", ENUM(clients.notices, off_on_names), APPLIED },
+	[K_NOTICE_PREFIX] = { SEC_CLIENTS, "notice_prefix",
+		TEXT(clients.notice_prefix, NOTICE_PREFIX_MAX), APPLIED },
 	[K_SOCKET] = { SEC_STATS, "socket",
 		CUSTOM(config_set_socket, stats.socket, FT_STRING), RESTART },
-	[K_STATS_MODE] = { SEC_STATS, "mode", OCTAL(stats.mode) },
+	[K_STATS_MODE] = { SEC_STATS, "mode", OCTAL(stats.mode), APPLIED },
 	[K_STATS_IDLE] = { SEC_STATS, "idle_timeout",
-		NUM(stats.idle_timeout_ms, kind_duration, MS(100), DAY(1), true) },
+		NUM(stats.idle_timeout_ms, kind_duration, MS(100), DAY(1), true), APPLIED },
 	[K_MAX_CONNECTIONS] = { SEC_STATS, "max_connections",
-		NUM(stats.max_connections, kind_uint, 1, 10000, false) },
+		NUM(stats.max_connections, kind_uint, 1, 10000, false), APPLIED },
 	[K_LOG_LEVEL] = { SEC_DAEMON, "log_level",
-		ENUM(daemon.log_level, log_level_names) },
+		ENUM(daemon.log_level, log_level_names), APPLIED },
 	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout",
-		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false) },
+		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false), APPLIED },
 };
 
 /* The built-in defaults of pipecast.conf(5). */
@@ -313,7 +334,8 @@ int config_defaults(struct config *c)
 		.unix_mode = 0666, .max_clients = 10000,
 		.idle_timeout_ms = SEC(300), .send_timeout_ms = SEC(30),
 		.buffer = MIB(4), .overflow = OVERFLOW_DROP,
-		.heartbeat_line = pc_strdup(""),
+		.heartbeat_line = pc_strdup(""), .tcp_keepalive_ms = SEC(60),
+		.notice_prefix = pc_strdup("# pipecast: "),
 	};
 	c->stats = (struct config_stats){
 		.mode = 0660, .idle_timeout_ms = SEC(60), .max_connections = 64,
@@ -321,7 +343,7 @@ int config_defaults(struct config *c)
 	c->daemon = (struct config_daemon){
 		.log_level = LL_INFO, .shutdown_timeout_ms = SEC(5),
 	};
-	if (c->clients.heartbeat_line &&
+	if (c->clients.heartbeat_line && c->clients.notice_prefix &&
 	    config_append_listen(&c->clients, "tcp:127.0.0.1:7070") == 0)
 		return 0;
 	config_free(c);
@@ -354,6 +376,12 @@ const char *config_key_section(size_t i)
 const char *config_key_name(size_t i)
 {
 	return i < N_KEYS ? config_keys[i].name : NULL;
+}
+
+/* Where a key's value came from. */
+const char *config_key_origin(const struct config *c, size_t i)
+{
+	return i < N_KEYS && c->origin && c->origin[i] ? c->origin[i] : "default";
 }
 
 /* Whether a reload keeps the old value of the key. */
@@ -490,6 +518,8 @@ size_t config_keep_restart(struct config *next, struct config *old,
 		if (!k->restart || !config_key_differs(next, old, k))
 			continue;
 		config_key_swap(next, old, k);
+		if (next->origin && old->origin)
+			config_swap_bytes(&next->origin[i], &old->origin[i], sizeof(char *));
 		if (n < max)
 			kept[n] = i;
 		n++;

@@ -2,6 +2,8 @@
 #include "cursor.h"
 #include "alloc.h"
 
+#include <string.h>
+
 /* Starts a reader; nothing is stashed. */
 void cursor_init(struct cursor *c, uint64_t pos)
 {
@@ -31,7 +33,7 @@ static int cursor_stash_record(struct cursor *c, const struct ring *r, size_t ma
 
 	if (!whole && end - c->pos == max_line)
 		end--;                   /* room for the '\n' that ends the cut */
-	if (!c->stash && !(c->stash = pc_malloc(max_line)))
+	if (!c->stash && !(c->stash = pc_malloc(max_line + CURSOR_NOTE_MAX)))
 		return -1;
 	c->stash_off = 0;
 	c->stash_len = end - c->pos;
@@ -39,6 +41,23 @@ static int cursor_stash_record(struct cursor *c, const struct ring *r, size_t ma
 	if (!whole)
 		c->stash[c->stash_len++] = '\n';
 	c->pos = end;
+	return 0;
+}
+
+/* A notice goes after what is queued; the queue moves to the front of the
+ * stash first. */
+int cursor_note(struct cursor *c, const char *line, size_t n, size_t max_line)
+{
+	size_t queued = c->stash_len - c->stash_off;
+
+	if (n > CURSOR_NOTE_MAX || queued + n > max_line + CURSOR_NOTE_MAX)
+		return -1;
+	if (!c->stash && !(c->stash = pc_malloc(max_line + CURSOR_NOTE_MAX)))
+		return -1;
+	memmove(c->stash, c->stash + c->stash_off, queued);
+	memcpy(c->stash + queued, line, n);
+	c->stash_off = 0;
+	c->stash_len = queued + n;
 	return 0;
 }
 

@@ -26,7 +26,8 @@ void ring_write(struct ring *r, const void *data, size_t n);
 /* Oldest cursor whose byte is still in the ring. */
 uint64_t ring_tail(const struct ring *r);
 
-/* Whether a reader at cursor has lost bytes (is more than size behind). */
+/* Whether a reader at cursor has lost bytes (is more than size behind).
+ * Tests only: the daemon asks cursor_make_room. */
 bool ring_overrun(const struct ring *r, uint64_t cursor);
 
 /* Describes the bytes [from, head) as at most two iovecs; returns how many

@@ -1,5 +1,5 @@
-/* units.c: the number syntaxes of the configuration file (SPEC "Configuration
- * file"): durations, sizes, octal modes and plain integers, and the shortest
+/* units.c: the number syntaxes of the configuration file (pipecast.conf(5) "Value
+ * syntax"): durations, sizes, octal modes and plain integers, and the shortest
  * spelling of a duration or a size for messages. Strict on purpose: no signs,
  * no blanks, no fractions, no compounds; a well-formed value beyond 64 bits
  * is out of range (UNITS_RANGE), not malformed. */

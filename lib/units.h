@@ -1,5 +1,5 @@
 /* units.h: parsing and formatting of durations, sizes, octal modes and integers
- * as the configuration file spells them (see SPEC "Configuration file"). */
+ * as the configuration file spells them (see pipecast.conf(5) "Value syntax"). */
 #ifndef PIPECAST_UNITS_H
 #define PIPECAST_UNITS_H
 

@@ -1,5 +1,5 @@
 /* test_config.c: defaults, the ini file, -o overrides and every validation
- * rule of SPEC "Configuration file", with the exact error texts. Each test
+ * rule of pipecast.conf(5) "Value syntax", with the exact error texts. Each test
  * writes its file into a mkstemp file under /tmp that teardown removes;
  * teardown also checks that every counted allocation was freed. */
 #include <setjmp.h>
@@ -190,7 +190,7 @@ static const char *fill(char ch, size_t n)
 
 /* ---- defaults ---------------------------------------------------------- */
 
-/* Asserts every field holds SPEC's default. */
+/* Asserts every field holds the documented default. */
 static void assert_defaults(const struct config *c)
 {
 	assert_int_equal(c->source.input, SRC_STDIN);
@@ -221,7 +221,7 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->daemon.shutdown_timeout_ms, SEC(5));
 }
 
-/* Without a file or overrides every key has SPEC's default. */
+/* Without a file or overrides every key has the documented default. */
 static void defaults_without_file_match_spec(void **state)
 {
 	struct fx *f = *state;
@@ -473,7 +473,7 @@ static void stats_socket_path_or_systemd(void **state)
 
 /* ---- listen ------------------------------------------------------------ */
 
-/* Every listen form SPEC names is accepted, up to the length limits. */
+/* Every listen form pipecast.conf(5) names is accepted, up to the length limits. */
 static void listen_valid_forms_accepted(void **state)
 {
 	struct fx *f = *state;
@@ -795,7 +795,7 @@ static void error_on_long_line_reports_its_line(void **state)
 	snprintf(text, sizeof(text), "[clients]\n\n\nidle_timeout = %sx\n",
 		 fill('9', 250));
 	snprintf(want, sizeof(want),
-		 "@:4: [clients] idle_timeout: invalid duration '%sx'", fill('9', 250));
+		 "@:4: [clients] idle_timeout: invalid duration '%sx'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)", fill('9', 250));
 	fx_err1(f, text, want);
 }
 
@@ -827,8 +827,8 @@ static void unknown_key_names_section_and_key(void **state)
 	struct fx *f = *state;
 
 	fx_err1(f, "[clients]\n\nidel_timeout = 5m\n",
-		"@:3: [clients] unknown key 'idel_timeout'");
-	fx_err1(f, "[stats]\nlisten = tcp:h:1\n", "@:2: [stats] unknown key 'listen'");
+		"@:3: [clients] unknown key 'idel_timeout'; did you mean idle_timeout?");
+	fx_err1(f, "[stats]\nlisten = tcp:h:1\n", "@:2: [stats] unknown key 'listen'; it belongs in [clients]");
 }
 
 /* Names are lower case: upper-case sections and keys are unknown. */
@@ -836,8 +836,8 @@ static void upper_case_names_unknown(void **state)
 {
 	struct fx *f = *state;
 
-	fx_err1(f, "[Source]\n", "@:1: unknown section [Source]");
-	fx_err1(f, "[source]\nInput = stdin\n", "@:2: [source] unknown key 'Input'");
+	fx_err1(f, "[Source]\n", "@:1: unknown section [Source]; did you mean [source]?");
+	fx_err1(f, "[source]\nInput = stdin\n", "@:2: [source] unknown key 'Input'; did you mean input?");
 }
 
 /* A key before any section header is an error. */
@@ -856,20 +856,20 @@ static void key_outside_section_rejected(void **state)
 static void malformed_values_name_key_and_value(void **state)
 {
 	static const struct { const char *text, *want; } t[] = {
-		{ "[clients]\nidle_timeout = 5x\n", "@:2: [clients] idle_timeout: invalid duration '5x'" },
-		{ "[clients]\nidle_timeout = 1.5s\n", "@:2: [clients] idle_timeout: invalid duration '1.5s'" },
-		{ "[clients]\nidle_timeout = 1m30s\n", "@:2: [clients] idle_timeout: invalid duration '1m30s'" },
-		{ "[clients]\nidle_timeout = -1s\n", "@:2: [clients] idle_timeout: invalid duration '-1s'" },
-		{ "[clients]\nidle_timeout = 5 s\n", "@:2: [clients] idle_timeout: invalid duration '5 s'" },
-		{ "[clients]\nidle_timeout =\n", "@:2: [clients] idle_timeout: invalid duration ''" },
-		{ "[clients]\nbuffer = 4MB\n", "@:2: [clients] buffer: invalid size '4MB'" },
-		{ "[source]\nmax_line = 1.5K\n", "@:2: [source] max_line: invalid size '1.5K'" },
-		{ "[clients]\nbacklog = 64k\n", "@:2: [clients] backlog: invalid size '64k'" },
+		{ "[clients]\nidle_timeout = 5x\n", "@:2: [clients] idle_timeout: invalid duration '5x'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = 1.5s\n", "@:2: [clients] idle_timeout: invalid duration '1.5s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = 1m30s\n", "@:2: [clients] idle_timeout: invalid duration '1m30s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = -1s\n", "@:2: [clients] idle_timeout: invalid duration '-1s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = 5 s\n", "@:2: [clients] idle_timeout: invalid duration '5 s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout =\n", "@:2: [clients] idle_timeout: invalid duration ''; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nbuffer = 4MB\n", "@:2: [clients] buffer: invalid size '4MB'; sizes look like 64KiB, 4MiB, 1GiB" },
+		{ "[source]\nmax_line = 1.5K\n", "@:2: [source] max_line: invalid size '1.5K'; sizes look like 64KiB, 4MiB, 1GiB" },
+		{ "[clients]\nbacklog = 64k\n", "@:2: [clients] backlog: invalid size '64k'; sizes look like 64KiB, 4MiB, 1GiB" },
 		{ "[source]\nfifo_mode = 660\n", "@:2: [source] fifo_mode: invalid octal mode '660'" },
 		{ "[clients]\nunix_mode = 0999\n", "@:2: [clients] unix_mode: invalid octal mode '0999'" },
 		{ "[stats]\nmode = 06600\n", "@:2: [stats] mode: invalid octal mode '06600'" },
-		{ "[clients]\nmax_clients = 10k\n", "@:2: [clients] max_clients: invalid integer '10k'" },
-		{ "[stats]\nmax_connections = -1\n", "@:2: [stats] max_connections: invalid integer '-1'" },
+		{ "[clients]\nmax_clients = 10k\n", "@:2: [clients] max_clients: invalid integer '10k'; a whole number such as 100" },
+		{ "[stats]\nmax_connections = -1\n", "@:2: [stats] max_connections: invalid integer '-1'; a whole number such as 100" },
 		{ "[source]\nframing = Line\n", "@:2: [source] framing: invalid value 'Line' (expected line, raw)" },
 		{ "[source]\non_idle = stop\n", "@:2: [source] on_idle: invalid value 'stop' (expected log, exit, restart)" },
 		{ "[source]\non_eof = close\n", "@:2: [source] on_eof: invalid value 'close' (expected exit, reopen, restart)" },
@@ -960,7 +960,7 @@ static const struct { const char *sec, *key, *v, *range; } range_cases[] = {
 	{ "daemon", "shutdown_timeout", "3601s", "0..1h" },
 };
 
-/* Every range bound of SPEC's tables, on both sides. */
+/* Every range bound of pipecast.conf(5)'s tables, on both sides. */
 static void every_range_bound_both_sides(void **state)
 {
 	struct fx *f = *state;
@@ -1119,6 +1119,31 @@ static void overrides_apply_after_file_in_order(void **state)
 	assert_string_equal(f->c.clients.heartbeat_line, "");
 }
 
+/* Errors teach: the nearest section or key, the section a key belongs
+ * in, the accepted forms of a value, and no inline comments. */
+static void errors_give_hints(void **state)
+{
+	struct fx *f = *state;
+
+	fx_err1(f, "[client]\n", "@:1: unknown section [client]; did you mean [clients]?");
+	fx_err1(f, "[sources]\n", "@:1: unknown section [sources]; did you mean [source]?");
+	fx_err1(f, "[clients]\nmax_client = 3\n",
+		"@:2: [clients] unknown key 'max_client'; did you mean max_clients?");
+	fx_err1(f, "[source]\nbuffer = 4MiB\n",
+		"@:2: [source] unknown key 'buffer'; it belongs in [clients]");
+	fx_err1(f, "[clients]\nzzz = 1\n", "@:2: [clients] unknown key 'zzz'");
+	fx_err1(f, "[clients]\nbuffer = 4MiB ; the ring\n",
+		"@:2: [clients] buffer: invalid size '4MiB ; the ring'; sizes look like "
+		"64KiB, 4MiB, 1GiB; inline comments are not supported (put a comment "
+		"on a line of its own)");
+	fx_err1(f, "[daemon]\nlog_level = info # quiet\n",
+		"@:2: [daemon] log_level: invalid value 'info # quiet' (expected error, "
+		"warning, notice, info, debug); inline comments are not supported (put a "
+		"comment on a line of its own)");
+	/* a valid value with a ';' in it is no comment */
+	fx_ok(f, "[source]\ninput = exec:date ; sleep 1\n", NO_OV);
+}
+
 /* Override problems name the -o text; validation is the file's. */
 static void override_errors_name_the_option(void **state)
 {
@@ -1129,9 +1154,9 @@ static void override_errors_name_the_option(void **state)
 			    "clients.listen=tcp:h:0", "nodot=1", "clients.max_clients",
 			    ".x=1", "clients.=1", "", "Clients.max_clients=1"));
 	fx_assert_errs(f,
-		       "-o clients.idel_timeout=2s: unknown key 'idel_timeout'",
+		       "-o clients.idel_timeout=2s: unknown key 'idel_timeout'; did you mean idle_timeout?",
 		       "-o foo.bar=1: unknown section [foo]",
-		       "-o clients.idle_timeout=5x: invalid duration '5x'",
+		       "-o clients.idle_timeout=5x: invalid duration '5x'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)",
 		       "-o clients.idle_timeout=5ms: 5ms out of range (0 or 10ms..30d)",
 		       "-o clients.listen=tcp:h:0: invalid address 'tcp:h:0': "
 		       "port must be a number 1..65535",
@@ -1140,7 +1165,7 @@ static void override_errors_name_the_option(void **state)
 		       "-o .x=1: expected SECTION.KEY=VALUE",
 		       "-o clients.=1: expected SECTION.KEY=VALUE",
 		       "-o : expected SECTION.KEY=VALUE",
-		       "-o Clients.max_clients=1: unknown section [Clients]", NULL);
+		       "-o Clients.max_clients=1: unknown section [Clients]; did you mean [clients]?", NULL);
 }
 
 /* A key in a value's text ("a.b=c.d=e") splits at the first '=' and '.'. */
@@ -1168,7 +1193,7 @@ static void all_errors_collected_in_order(void **state)
 		       "@:2: unknown section [foo]",
 		       "@:5: [source] unknown key 'bogus'",
 		       "@:6: expected 'key = value', not 'key: value'",
-		       "@:8: [clients] buffer: invalid size '1x'",
+		       "@:8: [clients] buffer: invalid size '1x'; sizes look like 64KiB, 4MiB, 1GiB",
 		       "@:9: [clients] max_clients: 0 out of range (1..1000000)",
 		       "-o daemon.log_level=loud: invalid value 'loud' "
 		       "(expected error, warning, notice, info, debug)",
@@ -1258,7 +1283,7 @@ static void restart_flags_match_the_manual(void **state)
 {
 	static const char *const want[] = {
 		"source.input", "source.framing", "source.max_line",
-		"source.fifo_mode", "clients.buffer", "stats.socket",
+		"source.fifo_mode", "clients.buffer", "clients.preamble", "stats.socket",
 	};
 	size_t n = 0;
 
@@ -1431,6 +1456,7 @@ int main(void)
 		T(each_load_gives_fresh_config),
 		T(log_level_names_match_file),
 		T(restart_flags_match_the_manual),
+		T(errors_give_hints),
 		T(keep_restart_puts_back_old_values),
 		T(keep_restart_rederives_on_eof),
 		T(key_format_spells_every_kind),

@@ -56,7 +56,7 @@ static void size_bad(const char *s)
 	assert_int_equal(v, 42);
 }
 
-/* Every duration suffix scales as SPEC says. */
+/* Every duration suffix scales as pipecast.conf(5) says. */
 static void duration_every_suffix(void **state)
 {
 	(void)state;
