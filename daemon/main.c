@@ -229,8 +229,8 @@ static int start(void)
 		return EXIT_STARTUP;
 	}
 	activation_close_unclaimed();
-	log_notice("ready: pid %d, %zu listen address(es), source %s", (int)getpid(),
-		   conf->clients.n_listen, source_state_name());
+	log_notice("ready: pid %d, %zu listen address(es), %zu HTTP, source %s", (int)getpid(),
+		   conf->clients.n_listen, conf->http.n_listen, source_state_name());
 	notify_ready();
 	return EXIT_OK;
 }

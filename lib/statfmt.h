@@ -54,6 +54,15 @@ struct stats_info {
 	uint64_t allocations_total;
 	uint64_t memory_rss_bytes;
 	uint64_t loop_iterations_total;
+	const char *stream_epoch;       /* 16 hex digits */
+	uint64_t stream_first_seq;
+	uint64_t stream_last_seq;
+	uint64_t http_requests_2xx_total;
+	uint64_t http_requests_3xx_total;
+	uint64_t http_requests_4xx_total;
+	uint64_t http_requests_5xx_total;
+	uint64_t resumes_total;
+	uint64_t resume_gaps_total;
 };
 
 /* One timer kind. Rows come in SPEC order: client, stats, source_idle,
@@ -71,6 +80,7 @@ struct stats_client_row {
 	double age_s, idle_s;
 	uint64_t lag_bytes, sent_bytes, skipped_bytes;
 	const char *state;      /* live, pending, closing */
+	const char *proto;      /* raw, sse, ws */
 };
 
 /* Stat types as Prometheus sees them; strings become labels. */

@@ -27,11 +27,11 @@ from pctest import (Daemon, StatsConn, open_fifo_writer, parse_kv,  # noqa: E402
                     wait_eof, write_all)
 
 TIMER_KINDS = ["client", "stats", "source_idle", "source_restart", "heartbeat",
-               "accept_pause", "shutdown", "watchdog", "status"]
+               "accept_pause", "shutdown", "watchdog", "status", "http"]
 TIMERS_HEADER = ["kind", "live", "allocations_total", "rearms_total",
                  "expirations_total", "next_due_s"]
 CLIENTS_HEADER = ["id", "addr", "age_s", "idle_s", "lag_bytes", "sent_bytes",
-                  "skipped_bytes", "state"]
+                  "skipped_bytes", "state", "proto"]
 CLOSED_HEADER = ["id", "addr", "age_s", "sent_bytes", "reason"]
 INFO_NAMES = """version pid uptime_seconds
 source_state source_records_total source_bytes_total source_idle_seconds
