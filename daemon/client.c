@@ -296,15 +296,10 @@ static void client_advance(struct client *c, size_t n)
 {
 	int64_t now = mono_ns();
 
-	if (c->proto == CLIENT_SSE) {
+	if (c->proto == CLIENT_SSE)
 		sse_cursor_advance(&c->sse, n);
-		if (c->head && !sse_cursor_note_pending(&c->sse)) {
-			pc_free(c->head);   /* the response head is out */
-			c->head = NULL;
-		}
-	} else {
+	else
 		cursor_advance(&c->cur, fanout_ring(), n);
-	}
 	c->sent += n;
 	counters.bytes_sent_total += n;
 	c->dl.last_activity = now;
@@ -539,7 +534,10 @@ int client_start_sse(struct client *c, const char *head, size_t len, uint64_t po
 	counters.http_requests_total[HTTP_2XX]++;
 	timer_disarm(TK_HTTP, &c->timer);
 	memcpy(c->head, head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
-	sse_cursor_init(&c->sse, pos, c->head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
+	/* the head buffer sends the response head, then stashes what a skip
+	 * cuts (it is only used as one once the other is out) */
+	sse_cursor_init(&c->sse, pos, c->head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
+			c->head, HTTP_HEAD_MAX);
 	c->proto = CLIENT_SSE;
 	c->phase = PH_STREAM;
 	c->dl.by = 0;

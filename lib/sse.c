@@ -323,8 +323,12 @@ uint64_t sse_seq_before(const struct sse *s, uint64_t off)
 /* ---- readers ---- */
 
 /* Starts a reader. */
-void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_t len)
+void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_t len,
+		     char *stash, size_t stash_cap)
 {
+	c->stash = stash;
+	c->stash_cap = stash ? stash_cap : 0;
+	c->stash_len = c->stash_off = 0;
 	c->pos = pos;
 	c->cut = SSE_NO_CUT;
 	c->jump = pos;
@@ -343,7 +347,8 @@ bool sse_cursor_note_pending(const struct sse_cursor *c)
 /* Nothing to send at all. */
 bool sse_cursor_idle(const struct sse_cursor *c, const struct sse *s)
 {
-	return c->cut == SSE_NO_CUT && !sse_cursor_note_pending(c) && c->pos == s->ring.head;
+	return c->cut == SSE_NO_CUT && c->stash_off == c->stash_len &&
+	       !sse_cursor_note_pending(c) && c->pos == s->ring.head;
 }
 
 /* Copies a short text into the reader's own note. */
@@ -392,24 +397,36 @@ static uint64_t sse_cursor_skip(struct sse_cursor *c, const struct sse *s)
 {
 	uint64_t head = s->ring.head, missed;
 
+	uint64_t end;
+
 	if (sse_cursor_note_pending(c)) {
-		/* Its note (the response head, or a notice) has not gone out
-		 * whole: ring bytes after it were not sent either. */
+		/* Its note (the response head, a notice or a keepalive, maybe
+		 * after a stash) has not gone out whole: ring bytes after it
+		 * were not sent either. An unsent inline note becomes the gap
+		 * notice, counted again. */
+		bool fresh = c->note == c->inline_note && c->note_off == 0;
+
+		if (fresh && c->inline_note[0] != 'e')
+			c->gap_after = sse_seq_before(s, c->pos);
 		missed = head - c->pos;
 		c->pos = head;
+		if (fresh)
+			sse_cursor_gap(c, s);
 		return missed;
 	}
 	c->gap_after = sse_seq_before(s, c->pos);
-	if (sse_at_boundary(s, c->pos)) {
-		missed = head - c->pos;
+	end = sse_at_boundary(s, c->pos) ? c->pos : sse_event_end(s, c->pos);
+	if (end - c->pos <= c->stash_cap) {
+		ring_copy(&s->ring, c->pos, end, c->stash);
+		c->stash_len = (size_t)(end - c->pos);
+		c->stash_off = 0;
 		c->pos = head;
 	} else {
-		c->cut = sse_event_end(s, c->pos);
+		c->cut = end;
 		c->jump = head;
-		missed = head - c->cut;
 	}
 	sse_cursor_gap(c, s);
-	return missed;
+	return head - end;
 }
 
 /* The overflow policy for one reader, before n bytes are appended. */
@@ -465,6 +482,10 @@ int sse_cursor_iov(const struct sse_cursor *c, const struct sse *s, struct iovec
 	if (c->cut != SSE_NO_CUT) {
 		k = sse_range_iov(&s->ring, c->pos, c->cut, iov);
 		from = c->jump;
+	} else if (c->stash_off < c->stash_len) {
+		iov[k].iov_base = c->stash + c->stash_off;
+		iov[k].iov_len = c->stash_len - c->stash_off;
+		k++;
 	}
 	if (sse_cursor_note_pending(c)) {
 		iov[k].iov_base = (char *)c->note + c->note_off;
@@ -488,6 +509,9 @@ void sse_cursor_advance(struct sse_cursor *c, uint64_t n)
 		c->pos = c->jump;
 		c->cut = SSE_NO_CUT;
 	}
+	t = c->stash_len - c->stash_off < n ? c->stash_len - c->stash_off : (size_t)n;
+	c->stash_off += t;
+	n -= t;
 	t = c->note_len - c->note_off < n ? c->note_len - c->note_off : (size_t)n;
 	c->note_off += t;
 	c->pos += n - t;

@@ -10,11 +10,13 @@
  * in the ring (starting "id: ", "data: ", ": ", or empty), so an event start
  * is any line that starts with 'i', and its sequence number is written in it.
  *
- * The ring is larger than the configured buffer by the longest event (see
- * sse_ring_size()): a client is overrun when it is more than `buffer` bytes
- * behind (as raw clients are), and with overflow = skip it can still finish
- * the event it is in the middle of before it jumps to the head, so it never
- * receives a torn event.
+ * A client is overrun when it is more than `buffer` bytes behind (as raw
+ * clients are). With overflow = skip it first finishes the event it is in
+ * the middle of, then gets a gap notice, then continues at the head, so it
+ * never receives a torn event: the rest of that event is copied into the
+ * client's own stash (memory it already has) when it fits there, and is
+ * otherwise read from the ring, which is larger than the configured buffer
+ * by the longest event (see sse_ring_size()) for that purpose.
  *
  * A sparse index (seqidx) holds every SSE_STRIDE-th event's offset: a resume
  * finds its event by a binary search and a walk over fewer than SSE_STRIDE
@@ -89,12 +91,15 @@ size_t sse_gap_note(char *out, bool known, uint64_t missed);
 uint64_t sse_seq_before(const struct sse *s, uint64_t off);
 
 /* One SSE client's position: ring bytes from pos, with a note (response
- * head, gap notice or keepalive) sent before them; after a skip in the
- * middle of an event: ring bytes up to cut, the note, then from jump. */
+ * head, gap notice or keepalive) sent before them, and before the note the
+ * stashed rest of an event a skip cut; or, when that rest did not fit the
+ * stash: ring bytes up to cut, the note, then from jump. */
 struct sse_cursor {
 	uint64_t pos;
 	uint64_t cut;             /* SSE_NO_CUT unless a skip is pending */
 	uint64_t jump;
+	char *stash;              /* not owned; may be NULL */
+	size_t stash_cap, stash_len, stash_off;
 	const char *note;         /* not owned */
 	size_t note_len, note_off;
 	uint64_t gap_after;       /* last seq delivered before a skip's gap */
@@ -103,8 +108,11 @@ struct sse_cursor {
 
 enum sse_verdict { SSE_KEEP, SSE_DROP, SSE_SKIPPED };
 
-/* A cursor at pos whose first bytes are note (may be NULL). */
-void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_t len);
+/* A cursor at pos whose first bytes are note (may be NULL), with stash_cap
+ * bytes of stash (may be none). The stash must not be the note's memory
+ * while the note is pending. */
+void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_t len,
+		     char *stash, size_t stash_cap);
 /* Whether nothing at all is waiting to be sent. */
 bool sse_cursor_idle(const struct sse_cursor *c, const struct sse *s);
 /* Whether the note is still (partly) unsent. */

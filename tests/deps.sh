@@ -2,7 +2,7 @@
 # Installs the Debian packages that building and testing pipecast need, when
 # they are missing. As root it runs apt-get; otherwise it prints the command.
 set -eu
-PKGS="gcc make libc6-dev libev-dev libinih-dev libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux"
+PKGS="gcc make libc6-dev libev-dev libinih-dev libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -43,7 +43,10 @@ clients_closed_kill_total clients_closed_shutdown_total clients_skipped_bytes_to
 bytes_sent_total ring_size_bytes ring_used_bytes
 timers_live timers_client_live timer_allocations_total timer_rearms_total
 timer_expirations_total
-allocations_live allocations_total memory_rss_bytes loop_iterations_total""".split()
+allocations_live allocations_total memory_rss_bytes loop_iterations_total
+stream_epoch stream_first_seq stream_last_seq
+http_requests_2xx_total http_requests_3xx_total http_requests_4xx_total
+http_requests_5xx_total resumes_total resume_gaps_total""".split()
 
 
 def check_reply_shape(tc, raw):
@@ -242,6 +245,8 @@ class Metrics(unittest.TestCase):
                     if name in ("timers_live", "timer_allocations_total",
                                 "timer_rearms_total", "timer_expirations_total"):
                         pat = r'(?m)^pipecast_%s(\{kind="\w+"\})? ' % name
+                    elif re.match(r"^http_requests_\dxx_total$", name):
+                        pat = r'(?m)^pipecast_http_requests_total\{class="%s"\} ' % name[14:17]
                     else:
                         pat = r"(?m)^pipecast_%s " % name
                     self.assertRegex(text, pat, "metric for %s missing" % name)
@@ -312,7 +317,8 @@ class Commands(unittest.TestCase):
         ur = [r for r in rows if int(r[0]) != cid][0]
         self.assertEqual(ur[1], "unix")
         for r in rows:
-            self.assertEqual(len(r), 8, r)
+            self.assertEqual(len(r), 9, r)
+            self.assertEqual(r[8], "raw")
             self.assertRegex(r[2], r"^\d+\.\d{3}$")
             self.assertRegex(r[3], r"^\d+\.\d{3}$")
             self.assertEqual(r[4], "0")

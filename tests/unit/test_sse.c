@@ -242,7 +242,7 @@ static void reader_drop_and_skip(void **state)
 
 	(void)state;
 	assert_int_equal(sse_init(&s, 1024, 16, EPOCH), 0);
-	sse_cursor_init(&c, 0, "HEAD\n", 5);
+	sse_cursor_init(&c, 0, "HEAD\n", 5, NULL, 0);
 	feed(&s, 10);
 	assert_int_equal(sse_cursor_make_room(&c, &s, 64, false, &missed), SSE_KEEP);
 	drain(&c, &s, out, 7);   /* the note and a bit of the first event */
@@ -275,29 +275,37 @@ static void reader_drop_and_skip(void **state)
 	sse_free(&s);
 }
 
+/* Appends n records one by one to a reader that does not read, applying
+ * the skip policy before each; returns how many times it skipped. */
+static int stall(struct sse *s, struct sse_cursor *c, int n)
+{
+	uint64_t missed;
+	int skips = 0;
+
+	for (int i = 0; i < n; i++) {
+		enum sse_verdict v = sse_cursor_make_room(c, s, 40, true, &missed);
+
+		assert_int_not_equal(v, SSE_DROP);
+		skips += v == SSE_SKIPPED;
+		feed(s, 1);
+	}
+	return skips;
+}
+
 static void reader_skips_twice_in_one_cut(void **state)
 {
 	struct sse s;
 	struct sse_cursor c;
-	uint64_t missed;
 	size_t nids;
-	int skips = 0;
 	char *gap;
 
 	(void)state;
 	/* long lines allowed: room to finish an event long after the skip */
 	assert_int_equal(sse_init(&s, 1024, 256, EPOCH), 0);
-	sse_cursor_init(&c, 0, NULL, 0);
+	sse_cursor_init(&c, 0, NULL, 0, NULL, 0);
 	feed(&s, 30);
 	drain(&c, &s, out, 10);
-	for (int i = 0; i < 40; i++) {
-		enum sse_verdict v = sse_cursor_make_room(&c, &s, 40, true, &missed);
-
-		assert_int_not_equal(v, SSE_DROP);
-		skips += v == SSE_SKIPPED;
-		feed(&s, 1);
-	}
-	assert_int_equal(skips, 2);
+	assert_int_equal(stall(&s, &c, 40), 2);
 	drain(&c, &s, out + 10, sizeof(out) - 10);
 	memcpy(out, "id: 00c0ff", 10);
 	assert_int_equal(check_whole(out, ids, &nids), 1);
@@ -311,6 +319,45 @@ static void reader_skips_twice_in_one_cut(void **state)
 	sse_free(&s);
 }
 
+/* A stalled reader with a stash: skipped at every overrun, never dropped,
+ * and what it finally reads is whole events and one gap notice whose count
+ * matches the ids around it. */
+static void stalled_reader_with_a_stash(void **state)
+{
+	static char stash[256];
+	struct sse s;
+	struct sse_cursor c;
+	uint64_t missed;
+	size_t nids;
+	char *gap;
+
+	(void)state;
+	assert_int_equal(sse_init(&s, 1024, 16, EPOCH), 0);
+	sse_cursor_init(&c, 0, NULL, 0, stash, sizeof(stash));
+	feed(&s, 5);
+	drain(&c, &s, out, 50);            /* stalls in the middle of event 2 */
+	assert_true(stall(&s, &c, 400) > 5);
+	drain(&c, &s, out + 50, sizeof(out) - 50);
+	assert_int_equal(check_whole(out, ids, &nids), 1);
+	gap = strstr(out, "{\"missed\":");
+	assert_non_null(gap);
+	assert_true(ids[0] == 1 && ids[1] == 2 && nids > 3);
+	assert_int_equal(strtoull(gap + 10, NULL, 10), ids[2] - 3);
+	for (size_t i = 3; i < nids; i++)
+		assert_true(ids[i] == ids[i - 1] + 1);
+	assert_true(ids[nids - 1] == 405);
+	/* a keepalive waiting to be sent becomes the gap notice */
+	sse_cursor_set_note(&c, ":\n", 2);
+	feed(&s, 25);
+	assert_int_equal(sse_cursor_make_room(&c, &s, 40, true, &missed), SSE_SKIPPED);
+	feed(&s, 1);
+	drain(&c, &s, out, sizeof(out));
+	assert_int_equal(check_whole(out, ids, &nids), 1);
+	assert_non_null(strstr(out, "{\"missed\":25}"));
+	assert_true(nids == 1 && ids[0] == 431);
+	sse_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +368,7 @@ int main(void)
 		cmocka_unit_test(backlog_in_source_bytes),
 		cmocka_unit_test(reader_drop_and_skip),
 		cmocka_unit_test(reader_skips_twice_in_one_cut),
+		cmocka_unit_test(stalled_reader_with_a_stash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
