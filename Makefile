@@ -34,6 +34,11 @@ endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
 
+# The C checker of the HTTP load test (many raw and SSE clients at once).
+build/tests/ssecheck: tests/load/ssecheck.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@
+
 # Keep the test objects between runs.
 .SECONDARY:
 
@@ -48,7 +53,7 @@ deps:
 # Unit tests, then integration tests, each against the plain and the
 # sanitizer build; prints one "N passed, N failed" line at the end.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNITS:%=build/tests/%) \
+	@$(MAKE) --no-print-directory all $(UNITS:%=build/tests/%) build/tests/ssecheck \
 	   build/san/pipecastd $(UNITS:%=build/san/tests/%) $(if $(CTL_SRC),build/san/pipecastctl)
 	@tests/run-all.sh $(UNITS)
 
@@ -156,9 +161,10 @@ $(FUZZ_TARGETS:%=fuzz-smoke-%): fuzz-smoke-%: build/fuzz/%
 .PHONY: stress valgrind
 PCTEST_STRESS_CLIENTS ?= 5000
 PCTEST_STRESS_RECORDS ?= 1000000
-stress: deps all
+stress: deps all build/tests/ssecheck
 	PCTEST_STRESS_CLIENTS=$(PCTEST_STRESS_CLIENTS) PCTEST_STRESS_RECORDS=$(PCTEST_STRESS_RECORDS) \
 	  PIPECASTD=build/pipecastd python3 tests/integration/run.py test_load
+	PCTEST_HTTP_RECORDS=100000 PIPECASTD=build/pipecastd python3 tests/integration/run.py test_http_load
 
 valgrind: deps all
 	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }

@@ -192,7 +192,7 @@ static void httpd_events(struct client *c, const struct http_request *r)
 		return;
 	}
 	if (!s) {
-		httpd_error(c, r, 503, NULL, "no event stream: HTTP was enabled by a reload; restart");
+		httpd_error(c, r, 503, NULL, "no event stream: out of memory");
 		return;
 	}
 	has_id = httpd_resume_id(r, &id);
