@@ -51,17 +51,44 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* What the client must receive next: the record, or its event. */
+/* Writes v in decimal, at least `width` digits; returns the length. */
+static size_t put_u64(char *out, uint64_t v, size_t width)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || n < width);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* What the client must receive next: the record, or its event (formatted
+ * by hand: this runs once per record and client). */
 static void conn_expect(struct conn *c)
 {
+	size_t n = 0, e = strlen(epoch);
+
 	if (c->next >= records) {
 		c->st = ST_DONE;
 		return;
 	}
-	c->want_len = (size_t)(c->sse ?
-		snprintf(c->want, sizeof(c->want), "id: %s-%llu\ndata: %08llu\n\n", epoch,
-			 (unsigned long long)c->next + 1, (unsigned long long)c->next) :
-		snprintf(c->want, sizeof(c->want), "%08llu\n", (unsigned long long)c->next));
+	if (c->sse) {
+		memcpy(c->want, "id: ", 4);
+		memcpy(c->want + 4, epoch, e);
+		c->want[4 + e] = '-';
+		n = 5 + e + put_u64(c->want + 5 + e, c->next + 1, 1);
+		memcpy(c->want + n, "\ndata: ", 7);
+		n += 7;
+	}
+	n += put_u64(c->want + n, c->next, 8);
+	c->want[n++] = '\n';
+	if (c->sse)
+		c->want[n++] = '\n';
+	c->want_len = n;
 	c->at = 0;
 }
 
@@ -99,26 +126,39 @@ static void conn_retry_byte(struct conn *c, char b)
 		c->st = ST_BAD;
 }
 
+/* Compares received bytes with the expected record, as many at once as
+ * it has left; returns how many were used. */
+static size_t conn_body(struct conn *c, const char *p, size_t n)
+{
+	size_t k = c->want_len - c->at < n ? c->want_len - c->at : n;
+
+	if (memcmp(p, c->want + c->at, k) != 0) {
+		c->st = ST_BAD;
+		return n;
+	}
+	c->at += k;
+	if (c->at == c->want_len) {
+		c->next++;
+		conn_expect(c);
+	}
+	return k;
+}
+
 /* Compares n received bytes with what is expected. */
 static void conn_feed(struct conn *c, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n && c->st != ST_BAD; i++) {
+	size_t i = 0;
+
+	while (i < n && c->st != ST_BAD) {
 		switch (c->st) {
 		case ST_HEAD:
-			conn_head_byte(c, p[i]);
+			conn_head_byte(c, p[i++]);
 			break;
 		case ST_RETRY:
-			conn_retry_byte(c, p[i]);
+			conn_retry_byte(c, p[i++]);
 			break;
 		case ST_BODY:
-			if (p[i] != c->want[c->at++]) {
-				c->st = ST_BAD;
-				break;
-			}
-			if (c->at == c->want_len) {
-				c->next++;
-				conn_expect(c);
-			}
+			i += conn_body(c, p + i, n - i);
 			break;
 		default:
 			c->st = ST_BAD;   /* bytes after the last record */
