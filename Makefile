@@ -64,9 +64,13 @@ endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
 
+# The C checker of the HTTP load test (many raw and SSE clients at once).
+build/tests/ssecheck: tests/load/ssecheck.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@
+
 # Keep the test objects between runs; plain `make` builds both programs.
 .SECONDARY:
-.DEFAULT_GOAL := all
 
 PROGS := build/pipecastd $(if $(CTL_SRC),build/pipecastctl)
 
@@ -82,7 +86,7 @@ deps:
 # Unit tests, then integration tests, each against the plain and the
 # sanitizer build; prints one "N passed, N failed" line at the end.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNITS:%=build/tests/%) \
+	@$(MAKE) --no-print-directory all $(UNITS:%=build/tests/%) build/tests/ssecheck \
 	   build/san/pipecastd $(UNITS:%=build/san/tests/%) $(if $(CTL_SRC),build/san/pipecastctl)
 	@tests/run-all.sh $(UNITS)
 
@@ -210,6 +214,8 @@ FUZZ_MAXLEN_fuzz_ctlalign := 8192
 FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
 FUZZ_MAXLEN_fuzz_ring    := 4096
+FUZZ_MAXLEN_fuzz_http    := 10000
+FUZZ_MAXLEN_fuzz_sse     := 4096
 FUZZ_MAXLEN_fuzz_ws      := 8192
 FUZZ_MAXLEN_fuzz_resp    := 4096
 FUZZ_MAXLEN_fuzz_sseparse := 8192
@@ -260,9 +266,10 @@ $(FUZZ_TARGETS:%=fuzz-smoke-%): fuzz-smoke-%: build/fuzz/%
 .PHONY: stress valgrind
 PCTEST_STRESS_CLIENTS ?= 5000
 PCTEST_STRESS_RECORDS ?= 1000000
-stress: deps all
+stress: deps all build/tests/ssecheck
 	PCTEST_STRESS_CLIENTS=$(PCTEST_STRESS_CLIENTS) PCTEST_STRESS_RECORDS=$(PCTEST_STRESS_RECORDS) \
 	  PIPECASTD=build/pipecastd python3 tests/integration/run.py test_load
+	PCTEST_HTTP_RECORDS=100000 PIPECASTD=build/pipecastd python3 tests/integration/run.py test_http_load
 
 valgrind: deps all
 	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
@@ -273,6 +280,11 @@ BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 build/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
+# SSE against raw fan-out (bench/http.sh): records/s at N = 100 and 1,000.
+.PHONY: bench-http
+bench-http: build/pipecastd build/tests/ssecheck
+	bench/http.sh
+
 .PHONY: bench
 bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling
 	QUICK=$(QUICK) bench/run.sh

@@ -1,6 +1,8 @@
 /* client.c: client connections. A client is on one of three lists: live
- * (caught up with the ring's head), pending (output waiting for its socket,
- * write watcher running) or dead (closed, freed at the next safe point). */
+ * (caught up with its ring's head), pending (output waiting for its socket,
+ * write watcher running) or dead (closed, freed at the next safe point). An
+ * HTTP connection that is not (yet) a stream is on a fourth list, requests:
+ * it reads its request head, then writes its answer and closes. */
 #include "client.h"
 #include "compat.h"
 #include "alloc.h"
@@ -9,8 +11,12 @@
 #include "daemon.h"
 #include "deadline.h"
 #include "fanout.h"
+#include "http.h"
+#include "httpd.h"
 #include "list.h"
 #include "log.h"
+#include "sbuf.h"
+#include "sse.h"
 #include "statfmt.h"
 #include "timers.h"
 
@@ -25,17 +31,32 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* Where a connection is in its life. */
+enum client_phase {
+	PH_HEAD,      /* HTTP: reading the request head (request_timeout) */
+	PH_ANSWER,    /* HTTP: writing an answer, then closing */
+	PH_STREAM,    /* a client: raw, or an event stream */
+};
+
 struct client {
 	TAILQ_ENTRY(client) entry;
 	ev_io io;                /* reads always (discarded, but activity); also
 				  * writability while output is pending */
-	ev_timer timer;          /* the one timer: idle and send deadlines */
+	ev_timer timer;          /* the one timer: every deadline of its life */
 	struct deadline dl;
 	int fd;
 	uint64_t id;
-	struct cursor cur;       /* where this client is in the ring */
-	size_t pre_len, pre_sent; /* the preamble it gets before the ring */
+	enum client_proto proto;
+	enum client_phase phase;
+	struct cursor cur;       /* raw: where this client is in the ring */
+	size_t pre_len, pre_sent; /* raw: the preamble it gets before the ring */
 	uint64_t pre_gen;        /* of the preamble in force at its start */
+	struct sse_cursor sse;   /* sse: where it is in the SSE ring */
+	char *head;              /* HTTP: the request head, then the response
+				  * head of a stream, until it is sent */
+	size_t head_len;
+	struct sbuf answer;      /* HTTP: an answer that is not a stream */
+	bool answered;           /* the answer is out; waiting for the peer's end */
 	uint64_t sent;
 	uint64_t skipped;
 	int64_t created;
@@ -52,11 +73,19 @@ TAILQ_HEAD(client_list, client);
 static struct client_list live = TAILQ_HEAD_INITIALIZER(live);
 static struct client_list pending = TAILQ_HEAD_INITIALIZER(pending);
 static struct client_list dead = TAILQ_HEAD_INITIALIZER(dead);
+static struct client_list requests = TAILQ_HEAD_INITIALIZER(requests);
 /* The lists of connected clients, for whoever visits them all. */
 static struct client_list *const open_lists[] = { &live, &pending };
 #define OPEN_LISTS (sizeof(open_lists) / sizeof(open_lists[0]))
 static uint64_t next_id = 1;
 static struct closedlog closed_log;   /* the last 100 closes, for show closed */
+
+static const char *const proto_names[CLIENT_PROTO_COUNT] = {
+	[CLIENT_RAW] = "raw", [CLIENT_SSE] = "sse",
+};
+
+/* An SSE keepalive: a comment line (pipecast.conf(5), [http] keepalive). */
+static const char keepalive_line[] = ":\n";
 
 static void client_flush(struct client *c);
 
@@ -68,13 +97,24 @@ static void client_move(struct client *c, struct client_list *to)
 	c->list = to;
 }
 
-/* The configured deadlines, in nanoseconds. */
-static struct deadline_limits client_limits(void)
+/* The timer kind of a connection: clients' timers are "client" ones. */
+static enum timer_kind client_tk(const struct client *c)
 {
-	struct deadline_limits l = {
-		.idle_ns = MS_TO_NS(conf->clients.idle_timeout_ms),
-		.send_ns = MS_TO_NS(conf->clients.send_timeout_ms),
-	};
+	return c->phase == PH_STREAM ? TK_CLIENT : TK_HTTP;
+}
+
+/* The configured deadlines, in nanoseconds; HTTP requests have only their
+ * hard deadline (dl.by). */
+static struct deadline_limits client_limits(const struct client *c)
+{
+	struct deadline_limits l = { 0, 0, 0 };
+
+	if (c->phase != PH_STREAM)
+		return l;
+	l.idle_ns = MS_TO_NS(conf->clients.idle_timeout_ms);
+	l.send_ns = MS_TO_NS(conf->clients.send_timeout_ms);
+	if (c->proto == CLIENT_SSE)
+		l.keepalive_ns = MS_TO_NS(conf->http.keepalive_ms);
 	return l;
 }
 
@@ -82,19 +122,37 @@ static struct deadline_limits client_limits(void)
  * later (after it fired, or on reload), otherwise only earlier. */
 static void client_timer_update(struct client *c, bool exact)
 {
-	struct deadline_limits l = client_limits();
+	struct deadline_limits l = client_limits(c);
 	int64_t due = deadline_due(&c->dl, &l);
 	int64_t now = mono_ns();
 	double left = timer_remaining(&c->timer);
 
 	if (due == DEADLINE_NONE) {
 		if (exact)
-			timer_disarm(TK_CLIENT, &c->timer);
+			timer_disarm(client_tk(c), &c->timer);
 		return;
 	}
 	if (!exact && left >= 0 && !deadline_sooner(&c->dl, &l, now + (int64_t)(left * 1e9)))
 		return;
-	timer_arm(TK_CLIENT, &c->timer, NS_TO_S(due > now ? due - now : 0));
+	timer_arm(client_tk(c), &c->timer, NS_TO_S(due > now ? due - now : 0));
+}
+
+/* Stops watching and closes the socket. */
+static void client_shut(struct client *c)
+{
+	c->closed = true;
+	ev_io_stop(loop, &c->io);
+	timer_disarm(client_tk(c), &c->timer);
+	close(c->fd);
+	c->fd = -1;
+	client_move(c, &dead);
+}
+
+/* Closes an HTTP connection that is not a client: nothing is counted. */
+static void client_drop(struct client *c)
+{
+	if (!c->closed)
+		client_shut(c);
 }
 
 /* [clients] notices: before a close the daemon decides, one line saying
@@ -110,7 +168,7 @@ static void client_close_notice(struct client *c, enum close_reason why)
 	char line[NOTICE_PREFIX_MAX + 64];
 	int n;
 
-	if (!conf->clients.notices || !told[why])
+	if (!conf->clients.notices || !told[why] || c->proto != CLIENT_RAW)
 		return;
 	n = snprintf(line, sizeof(line), "%s%sclosing (%s)\n", cut ? "\n" : "",
 		     conf->clients.notice_prefix, close_reason_name(why));
@@ -139,12 +197,12 @@ static void client_close(struct client *c, enum close_reason why)
 {
 	if (c->closed)
 		return;
+	if (c->phase != PH_STREAM) {
+		client_drop(c);
+		return;
+	}
 	client_close_notice(c, why);
-	c->closed = true;
-	ev_io_stop(loop, &c->io);
-	timer_disarm(TK_CLIENT, &c->timer);
-	close(c->fd);
-	c->fd = -1;
+	client_shut(c);
 	counters.clients_connected--;
 	counters.clients_closed_total[why]++;
 	closedlog_push(&closed_log, c->id, c->addr, NS_TO_S(mono_ns() - c->created),
@@ -153,7 +211,40 @@ static void client_close(struct client *c, enum close_reason why)
 		 (unsigned long long)c->id, c->addr, close_reason_name(why),
 		 (unsigned long long)c->sent, (unsigned long long)c->skipped,
 		 NS_TO_S(mono_ns() - c->created));
-	client_move(c, &dead);
+}
+
+/* A stream with nothing sent for `keepalive`: a comment line, sent at once
+ * (it is at an event boundary: nothing is pending). */
+static void client_stream_keepalive(struct client *c)
+{
+	if (c->proto != CLIENT_SSE || sse_cursor_note_pending(&c->sse))
+		return;
+	sse_cursor_set_note(&c->sse, keepalive_line, sizeof(keepalive_line) - 1);
+	client_flush(c);
+}
+
+/* A deadline passed: what it means in each phase. */
+static void client_deadline(struct client *c, enum deadline_kind k)
+{
+	switch (k) {
+	case DEADLINE_IDLE:
+		client_close(c, CLOSE_IDLE);
+		break;
+	case DEADLINE_SEND:
+		client_close(c, CLOSE_SEND_TIMEOUT);
+		break;
+	case DEADLINE_BY:
+		if (c->phase == PH_HEAD)
+			httpd_timeout(c);
+		else
+			client_drop(c);
+		break;
+	case DEADLINE_KEEPALIVE:
+		client_stream_keepalive(c);
+		break;
+	case DEADLINE_OK:
+		break;
+	}
 }
 
 /* Whether a Unix peer has closed its end (both directions shut). */
@@ -182,16 +273,16 @@ static int64_t client_last_sign(const struct client *c, int64_t now)
 	return now - MS_TO_NS(ti.tcpi_last_ack_recv);
 }
 
-/* The single timer's callback: close on a passed deadline or sleep on. An
+/* The single timer's callback: act on a passed deadline or sleep on. An
  * idle deadline first asks the kernel for a later sign of life. */
 static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	struct client *c = container_of(w, struct client, timer);
-	struct deadline_limits lim = client_limits();
+	struct deadline_limits lim = client_limits(c);
 	int64_t wait, now = mono_ns(), sign;
 	enum deadline_kind k;
 
-	timer_fired(TK_CLIENT, w);
+	timer_fired(client_tk(c), w);
 	k = deadline_check(&c->dl, &lim, now, &wait);
 	if (k == DEADLINE_IDLE) {
 		sign = client_last_sign(c, now);
@@ -204,22 +295,42 @@ static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused in
 		k = deadline_check(&c->dl, &lim, now, &wait);
 	}
 	if (k != DEADLINE_OK) {
-		client_close(c, k == DEADLINE_IDLE ? CLOSE_IDLE : CLOSE_SEND_TIMEOUT);
+		client_deadline(c, k);
+		if (!c->closed)
+			client_timer_update(c, true);
 		return;
 	}
 	if (wait == DEADLINE_NONE)
-		timer_disarm(TK_CLIENT, w);
+		timer_disarm(client_tk(c), w);
 	else
-		timer_arm(TK_CLIENT, w, NS_TO_S(wait));
+		timer_arm(client_tk(c), w, NS_TO_S(wait));
+}
+
+/* HTTP: more of the request head; the HTTP layer decides once it is whole. */
+static void client_read_head(struct client *c)
+{
+	ssize_t n = read(c->fd, c->head + c->head_len, HTTP_HEAD_MAX - c->head_len);
+
+	if (n > 0) {
+		c->head_len += (size_t)n;
+		httpd_head(c, c->head, c->head_len);
+		return;
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		client_drop(c);
 }
 
 static void client_watch(struct client *c);
 
 /* End of input from the peer: it will send nothing more, which is not a
  * wish to receive nothing more. Reading stops; a Unix peer that closed
- * both ways is gone. */
+ * both ways is gone; an answered HTTP request ends there. */
 static void client_read_eof(struct client *c)
 {
+	if (c->phase != PH_STREAM) {
+		client_drop(c);
+		return;
+	}
 	if (!c->tcp && client_unix_hung_up(c->fd)) {
 		client_close(c, CLOSE_PEER);
 		return;
@@ -233,8 +344,13 @@ static void client_read_eof(struct client *c)
 static void client_read(struct client *c)
 {
 	static char sink[16384];
-	ssize_t n = read(c->fd, sink, sizeof(sink));
+	ssize_t n;
 
+	if (c->phase == PH_HEAD) {
+		client_read_head(c);
+		return;
+	}
+	n = read(c->fd, sink, sizeof(sink));
 	if (n > 0) {
 		c->dl.last_activity = mono_ns();
 		return;
@@ -260,8 +376,11 @@ static void client_io_cb(__unused struct ev_loop *l, ev_io *w, int revents)
  * pending, for writing: one epoll_ctl. */
 static void client_watch(struct client *c)
 {
-	int events = (c->eof ? 0 : EV_READ) | (c->list == &pending ? EV_WRITE : 0);
+	bool write = c->list == &pending || (c->phase == PH_ANSWER && !c->answered);
+	int events = (c->eof ? 0 : EV_READ) | (write ? EV_WRITE : 0);
 
+	if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == events)
+		return;
 	ev_io_stop(loop, &c->io);
 	if (events == 0)
 		return;
@@ -269,32 +388,43 @@ static void client_watch(struct client *c)
 	ev_io_start(loop, &c->io);
 }
 
-/* Accounts for n bytes accepted by the socket: the preamble's first. */
-static void client_advance(struct client *c, size_t n)
-{
-	size_t pre = c->pre_len - c->pre_sent;
-
-	pre = n < pre ? n : pre;
-	c->pre_sent += pre;
-	if (n > pre)
-		cursor_advance(&c->cur, fanout_ring(), n - pre);
-	c->sent += n;
-	counters.bytes_sent_total += n;
-	c->dl.send_since = mono_ns();
-}
-
-/* What the client has to send: the rest of its preamble (dropped if a new
- * run of the source replaced it meanwhile), then the ring. */
-static int client_iov(struct client *c, struct iovec iov[4])
+/* What the client has to send: an event stream from its ring (and notes);
+ * a raw client the rest of its preamble (dropped if a new run of the
+ * source replaced it meanwhile), then the ring. */
+static int client_iov(struct client *c, struct iovec iov[5])
 {
 	const struct preamble *p = fanout_preamble();
 	int k = 0;
 
+	if (c->proto == CLIENT_SSE)
+		return sse_cursor_iov(&c->sse, fanout_sse(), iov);
 	if (c->pre_sent < c->pre_len && c->pre_gen != p->gen)
 		c->pre_len = c->pre_sent;
 	if (c->pre_sent < c->pre_len)
 		iov[k++] = (struct iovec){ p->buf + c->pre_sent, c->pre_len - c->pre_sent };
 	return k + cursor_iov(&c->cur, fanout_ring(), iov + k);
+}
+
+/* Accounts for n bytes accepted by the socket: a raw client's preamble's
+ * first. */
+static void client_advance(struct client *c, size_t n)
+{
+	size_t pre = c->pre_len - c->pre_sent;
+
+	int64_t now = mono_ns();
+
+	if (c->proto == CLIENT_SSE) {
+		sse_cursor_advance(&c->sse, n);
+	} else {
+		pre = n < pre ? n : pre;
+		c->pre_sent += pre;
+		if (n > pre)
+			cursor_advance(&c->cur, fanout_ring(), n - pre);
+	}
+	c->sent += n;
+	counters.bytes_sent_total += n;
+	c->dl.last_sent = now;
+	c->dl.send_since = now;
 }
 
 /* Output is waiting for the socket: watch for writability and make sure the
@@ -322,6 +452,39 @@ static void client_set_live(struct client *c)
 	client_move(c, &live);
 	client_watch(c);
 	c->dl.pending = false;
+	client_timer_update(c, false);
+}
+
+/* The answer is out: half-close and wait (briefly) for the peer's end, so
+ * that unread request bytes do not turn the close into a reset that could
+ * lose the answer. */
+static void client_answered(struct client *c)
+{
+	c->answered = true;
+	shutdown(c->fd, SHUT_WR);
+	client_watch(c);
+}
+
+/* HTTP: writes what is left of the answer. */
+static void client_flush_answer(struct client *c)
+{
+	ssize_t n;
+
+	if (c->answered)
+		return;
+	n = write(c->fd, c->answer.buf, c->answer.len);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			client_watch(c);
+		else
+			client_drop(c);
+		return;
+	}
+	sbuf_consume(&c->answer, (size_t)n);
+	if (c->answer.len == 0)
+		client_answered(c);
+	else
+		client_watch(c);
 }
 
 /* Writes the rest of its preamble and everything between the client's
@@ -329,11 +492,17 @@ static void client_set_live(struct client *c)
  * pending. */
 static void client_flush(struct client *c)
 {
-	struct iovec iov[4];
+	struct iovec iov[5];
 	size_t want = 0;
 	ssize_t n;
-	int cnt = client_iov(c, iov);
+	int cnt;
 
+	if (c->phase != PH_STREAM) {
+		if (c->phase == PH_ANSWER)
+			client_flush_answer(c);
+		return;
+	}
+	cnt = client_iov(c, iov);
 	for (int i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
 	if (cnt == 0) {
@@ -369,38 +538,15 @@ static uint64_t client_start(void)
 	return ring_line_start(r, from);
 }
 
-/* Refuses a connection beyond max_clients: it is counted, never served. */
-static void client_reject(int fd, const char *addr)
+/* Counts and logs a connection refused beyond max_clients. */
+static void client_count_reject(const char *addr)
 {
 	uint64_t id = next_id++;
 
-	close(fd);
 	counters.clients_closed_total[CLOSE_REJECTED]++;
 	closedlog_push(&closed_log, id, addr, 0, 0, CLOSE_REJECTED);
 	log_info("client %llu closed %s reason=rejected (max_clients %llu reached)",
 		 (unsigned long long)id, addr, (unsigned long long)conf->clients.max_clients);
-}
-
-/* Builds the client's state, embedding its watchers and its one timer. */
-static struct client *client_new(int fd, const char *addr)
-{
-	struct client *c = pc_calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->fd = fd;
-	c->id = next_id++;
-	c->created = mono_ns();
-	c->dl.last_activity = c->created;
-	cursor_init(&c->cur, client_start());
-	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
-	c->pre_gen = fanout_preamble()->gen;
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
-	timer_setup(TK_CLIENT, &c->timer, client_timer_cb);
-	c->list = &live;
-	TAILQ_INSERT_TAIL(&live, c, entry);
-	return c;
 }
 
 /* TCP keepalive per [clients] tcp_keepalive: probes after that much quiet,
@@ -422,6 +568,47 @@ static void client_keepalive(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
+/* Builds the connection's state, embedding its watchers and its one timer. */
+static struct client *client_new(int fd, const char *addr, bool tcp, enum client_phase ph)
+{
+	static const int one = 1;
+	struct client *c = pc_calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (ph == PH_HEAD && !(c->head = pc_malloc(HTTP_HEAD_MAX))) {
+		pc_free(c);
+		return NULL;
+	}
+	if (tcp) {
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		client_keepalive(fd);
+	}
+	c->fd = fd;
+	c->tcp = tcp;
+	c->phase = ph;
+	c->created = mono_ns();
+	c->dl.last_activity = c->dl.last_sent = c->created;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
+	timer_setup(ph == PH_STREAM ? TK_CLIENT : TK_HTTP, &c->timer, client_timer_cb);
+	c->list = ph == PH_STREAM ? &live : &requests;
+	TAILQ_INSERT_TAIL(c->list, c, entry);
+	return c;
+}
+
+/* A connection becomes a client: counted, listed, logged, timed. */
+static void client_begin(struct client *c)
+{
+	c->id = next_id++;
+	counters.clients_connected++;
+	counters.clients_accepted_total++;
+	log_info("client %llu open %s%s", (unsigned long long)c->id, c->addr,
+		 c->proto == CLIENT_SSE ? " (sse)" : "");
+	client_timer_update(c, true);
+	client_flush(c);
+}
+
 static void client_serve(int fd, const char *addr, bool tcp);
 
 /* Serves or rejects a freshly accepted connection; what it allocates
@@ -437,30 +624,100 @@ void client_accept(int fd, const char *addr, bool tcp)
 /* Builds and starts one client, or refuses it. */
 static void client_serve(int fd, const char *addr, bool tcp)
 {
-	static const int one = 1;
 	struct client *c;
 
 	if (counters.clients_connected >= conf->clients.max_clients) {
-		client_reject(fd, addr);
+		close(fd);
+		client_count_reject(addr);
 		return;
 	}
-	if (tcp) {
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		client_keepalive(fd);
-	}
-	c = client_new(fd, addr);
+	c = client_new(fd, addr, tcp, PH_STREAM);
 	if (!c) {
 		log_warning("client from %s: out of memory", addr);
 		close(fd);
 		return;
 	}
-	c->tcp = tcp;
-	counters.clients_connected++;
-	counters.clients_accepted_total++;
-	log_info("client %llu open %s", (unsigned long long)c->id, c->addr);
+	cursor_init(&c->cur, client_start());
+	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
+	c->pre_gen = fanout_preamble()->gen;
+	ev_io_start(loop, &c->io);
+	client_begin(c);
+}
+
+static void client_http_serve(int fd, const char *addr, bool tcp);
+
+/* An HTTP connection; what it allocates counts for the clients. */
+void client_http_accept(int fd, const char *addr, bool tcp)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+
+	client_http_serve(fd, addr, tcp);
+	alloc_owner_set(was);
+}
+
+/* Its request head must come within request_timeout. */
+static void client_http_serve(int fd, const char *addr, bool tcp)
+{
+	struct client *c = client_new(fd, addr, tcp, PH_HEAD);
+
+	if (!c) {
+		log_warning("http from %s: out of memory", addr);
+		close(fd);
+		return;
+	}
+	c->dl.by = c->created + MS_TO_NS(conf->http.request_timeout_ms);
 	ev_io_start(loop, &c->io);
 	client_timer_update(c, true);
+}
+
+/* The class an HTTP status counts in. */
+static enum http_class client_http_class(int status)
+{
+	return status >= 500 ? HTTP_5XX : status >= 400 ? HTTP_4XX :
+	       status >= 300 ? HTTP_3XX : HTTP_2XX;
+}
+
+/* Takes the answer, and the connection to its last phase. */
+void client_answer(struct client *c, struct sbuf *resp, int status)
+{
+	counters.http_requests_total[client_http_class(status)]++;
+	c->answer = *resp;
+	sbuf_init(resp);
+	pc_free(c->head);
+	c->head = NULL;
+	c->phase = PH_ANSWER;
+	c->dl.by = mono_ns() + MS_TO_NS(conf->http.request_timeout_ms);
+	client_timer_update(c, true);
 	client_flush(c);
+}
+
+/* From request to stream client, in the memory the connection already has. */
+int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos)
+{
+	if (counters.clients_connected >= conf->clients.max_clients) {
+		client_count_reject(c->addr);
+		return -1;
+	}
+	counters.http_requests_total[HTTP_2XX]++;
+	timer_disarm(TK_HTTP, &c->timer);
+	memcpy(c->head, head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
+	/* the head buffer sends the response head, then stashes what a skip
+	 * cuts (it is only used as one once the other is out) */
+	sse_cursor_init(&c->sse, pos, c->head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
+			c->head, HTTP_HEAD_MAX);
+	c->proto = CLIENT_SSE;
+	c->phase = PH_STREAM;
+	c->dl.by = 0;
+	c->dl.last_activity = c->dl.last_sent = mono_ns();
+	client_move(c, &live);
+	client_begin(c);
+	return 0;
+}
+
+/* For the HTTP layer's logs. */
+const char *client_addr(const struct client *c)
+{
+	return c->addr;
 }
 
 /* The overflow policy of the configuration. */
@@ -474,25 +731,40 @@ static struct cursor_policy client_policy(void)
 	return p;
 }
 
+/* Applies the overflow policy to one raw client; CURSOR_DROP, or the bytes
+ * it skipped through *missed. */
+static enum cursor_verdict client_make_room(struct client *c, uint64_t n,
+					    const struct cursor_policy *p, uint64_t *missed)
+{
+	if (c->proto == CLIENT_SSE)
+		return (enum cursor_verdict)sse_cursor_make_room(&c->sse, fanout_sse(), n, p->skip,
+								  missed);
+	return cursor_make_room(&c->cur, fanout_ring(), (size_t)n, p, missed);
+}
+
+_Static_assert((int)CURSOR_KEEP == (int)SSE_KEEP && (int)CURSOR_DROP == (int)SSE_DROP &&
+	       (int)CURSOR_SKIPPED == (int)SSE_SKIPPED, "one verdict for both rings");
+
 /* Clients waiting on their sockets are the only ones that can be overrun;
  * a skip's stash counts for the clients. */
-void clients_before_append(size_t n)
+void clients_before_append(enum client_proto proto, uint64_t n)
 {
-	const struct ring *r = fanout_ring();
 	struct cursor_policy p = client_policy();
 	struct client *c, *next;
 	uint64_t missed;
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
-		switch (cursor_make_room(&c->cur, r, n, &p, &missed)) {
+		if (c->proto != proto)
+			continue;
+		switch (client_make_room(c, n, &p, &missed)) {
 		case CURSOR_KEEP:
 			break;
 		case CURSOR_DROP:
 			client_close(c, CLOSE_OVERFLOW);
 			break;
 		case CURSOR_SKIPPED:
-			if (missed > 0)
+			if (missed > 0 && c->proto == CLIENT_RAW)
 				client_skip_notice(c, missed);
 			c->skipped += missed;
 			counters.clients_skipped_bytes_total += missed;
@@ -522,9 +794,11 @@ void clients_shutdown(void)
 		client_close(c, CLOSE_SHUTDOWN);
 	TAILQ_FOREACH(c, &pending, entry)
 		c->draining = true;
+	while ((c = TAILQ_FIRST(&requests)) != NULL)
+		client_drop(c);
 }
 
-/* Closes every open client. */
+/* Closes every open client and request. */
 void clients_close_all(enum close_reason why)
 {
 	struct client *c;
@@ -533,6 +807,8 @@ void clients_close_all(enum close_reason why)
 		client_close(c, why);
 	while ((c = TAILQ_FIRST(&pending)) != NULL)
 		client_close(c, why);
+	while ((c = TAILQ_FIRST(&requests)) != NULL)
+		client_drop(c);
 }
 
 /* New timeouts and keepalive apply to connected clients: their one timer
@@ -549,20 +825,27 @@ void clients_apply_config(void)
 		}
 }
 
+/* A client's lag in its own ring. */
+static uint64_t client_lag(const struct client *c)
+{
+	if (c->proto == CLIENT_SSE)
+		return sse_cursor_lag(&c->sse, fanout_sse());
+	return cursor_lag(&c->cur, fanout_ring());
+}
+
 /* Only pending clients are behind; live ones are at the head. */
 uint64_t clients_max_lag(void)
 {
-	const struct ring *r = fanout_ring();
 	uint64_t lag = 0;
 	struct client *c;
 
 	TAILQ_FOREACH(c, &pending, entry)
-		if (cursor_lag(&c->cur, r) > lag)
-			lag = cursor_lag(&c->cur, r);
+		if (client_lag(c) > lag)
+			lag = client_lag(c);
 	return lag;
 }
 
-/* Frees the clients closed since the last call. */
+/* Frees the connections closed since the last call. */
 void clients_reap(void)
 {
 	struct client *c;
@@ -570,6 +853,8 @@ void clients_reap(void)
 	while ((c = TAILQ_FIRST(&dead)) != NULL) {
 		TAILQ_REMOVE(&dead, c, entry);
 		cursor_free(&c->cur);
+		sbuf_free(&c->answer);
+		pc_free(c->head);
 		pc_free(c);
 	}
 }
@@ -604,9 +889,10 @@ static void client_row(struct statfmt_rows *t, const struct client *c, int64_t n
 		.id = c->id, .addr = c->addr,
 		.age_s = NS_TO_S(now - c->created),
 		.idle_s = NS_TO_S(now - client_last_seen(c, now)),
-		.lag_bytes = cursor_lag(&c->cur, fanout_ring()),
+		.lag_bytes = client_lag(c),
 		.sent_bytes = c->sent, .skipped_bytes = c->skipped,
 		.state = c->draining ? "closing" : c->list == &pending ? "pending" : "live",
+		.proto = proto_names[c->proto],
 	};
 
 	statfmt_clients_row(t, &r);
@@ -686,5 +972,16 @@ double clients_next_due(void)
 	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH(c, open_lists[i], entry)
 			best = timer_sooner(best, &c->timer);
+	return best;
+}
+
+/* For "show timers": the soonest timer of an HTTP request, or -1. */
+double clients_http_next_due(void)
+{
+	struct client *c;
+	double best = -1;
+
+	TAILQ_FOREACH(c, &requests, entry)
+		best = timer_sooner(best, &c->timer);
 	return best;
 }

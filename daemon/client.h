@@ -1,5 +1,9 @@
-/* client.h: client connections: each reads the shared ring through its own
- * cursor and owns exactly one ev_timer for its idle and send deadlines. */
+/* client.h: client connections: each reads one of the shared rings through
+ * its own cursor and owns exactly one ev_timer for all its deadlines. An
+ * HTTP connection is one of these from its accept: while its request head
+ * arrives and while a non-stream answer goes out it is not a client (not
+ * counted, not listed, its timer of kind "http"); a stream (/events)
+ * becomes a client without any new allocation. */
 #ifndef PIPECAST_CLIENT_H
 #define PIPECAST_CLIENT_H
 
@@ -10,25 +14,46 @@
 #include "counters.h"
 #include "statfmt.h"
 
+/* What a client speaks, and so which ring it reads ("show clients" proto). */
+enum client_proto { CLIENT_RAW, CLIENT_SSE, CLIENT_PROTO_COUNT };
+
+struct client;
+struct sbuf;
+struct closedlog;
+
 /* Takes a freshly accepted socket: serves it, or closes it when max_clients
  * are already connected. addr is "127.0.0.1:5555", "[::1]:5555" or "unix". */
 void client_accept(int fd, const char *addr, bool tcp);
-/* Before n bytes are appended to the ring: applies the overflow policy to
- * every client those bytes would overrun. */
-void clients_before_append(size_t n);
-/* After the ring grew: writes to every client that is not already waiting
+/* Takes a freshly accepted socket of an HTTP listener: reads its request
+ * head, within [http] request_timeout. */
+void client_http_accept(int fd, const char *addr, bool tcp);
+
+/* For the HTTP layer (http.c), on a connection still reading its head: */
+/* Sends a complete answer (it takes resp's memory), counted by class, then
+ * closes the connection. */
+void client_answer(struct client *c, struct sbuf *resp, int status);
+/* Turns the connection into an SSE client at pos of the SSE ring, sending
+ * head (the response head, retry line, a gap notice; copied) first. -1 when
+ * max_clients are connected (counted as rejected; the caller answers). */
+int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos);
+/* The peer's address, for logs. */
+const char *client_addr(const struct client *c);
+
+/* Before n bytes are appended to the ring of proto: applies the overflow
+ * policy to every client of that ring those bytes would overrun. */
+void clients_before_append(enum client_proto proto, uint64_t n);
+/* After the rings grew: writes to every client that is not already waiting
  * on its socket. */
 void clients_broadcast(void);
-/* Graceful stop: closes caught-up clients, lets pending ones drain. */
+/* Graceful stop: closes caught-up clients, lets pending ones drain; HTTP
+ * requests in progress are closed. */
 void clients_shutdown(void);
-/* Closes every client at once. */
+/* Closes every client (and HTTP request) at once. */
 void clients_close_all(enum close_reason why);
 /* Re-evaluates every client's deadlines after a configuration change. */
 void clients_apply_config(void);
-/* How far the slowest client is behind the ring's head, in bytes. */
+/* How far the slowest client is behind the head of its ring, in bytes. */
 uint64_t clients_max_lag(void);
-struct sbuf;
-struct closedlog;
 
 /* Closes the client with this id (reason kill); -1 when there is none. */
 int client_kill(uint64_t id);
@@ -50,6 +75,8 @@ bool clients_report_slice(struct clients_walk *w);
 const struct closedlog *clients_closed_log(void);
 /* Seconds until the soonest client timer fires, or -1. */
 double clients_next_due(void);
+/* Seconds until the soonest timer of an HTTP request fires, or -1. */
+double clients_http_next_due(void);
 /* Frees closed clients; called at a safe point of the loop. */
 void clients_reap(void);
 

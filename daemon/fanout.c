@@ -1,20 +1,51 @@
-/* fanout.c: owns the ring and the heartbeat; tells clients when it grew. */
+/* fanout.c: owns the ring, its SSE form and the heartbeat; numbers the
+ * records; tells clients when the rings grew. */
 #include "fanout.h"
-#include "compat.h"
 #include "client.h"
+#include "compat.h"
 #include "counters.h"
 #include "daemon.h"
+#include "log.h"
+#include "seqidx.h"
 #include "timers.h"
 
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Raw-ring index entries: one at a record start every ring/RAW_INDEX_SPAN
+ * bytes at most, so the oldest record still in the ring is known to within
+ * that much. */
+#define RAW_INDEX_SPAN 1024
 
 static struct ring ring;
+static struct sse sse;
+static bool sse_on;
+static struct seqidx raw_index;
+static uint64_t raw_indexed_at;  /* ring head at the last raw index entry */
+static uint64_t epoch;
+static uint64_t seq;             /* records appended (line framing) */
 static struct preamble preamble;   /* [clients] preamble: allocated here, once */
 static ev_timer heartbeat_timer;
-static int64_t last_out;    /* when a record or heartbeat was last appended */
-static size_t unflushed;    /* bytes appended since clients were last told */
+static int64_t last_out;         /* when a record or heartbeat was last appended */
+static size_t unflushed;         /* raw bytes appended since clients were last told */
+static uint64_t sse_unflushed;   /* SSE bytes appended since then */
 
 static void fanout_heartbeat_cb(struct ev_loop *l, ev_timer *w, int revents);
+
+/* A fresh epoch at every start: 64 random bits, or the clock and pid when
+ * the kernel has no randomness to give. */
+static uint64_t fanout_new_epoch(void)
+{
+	uint64_t e;
+	struct timespec ts;
+
+	if (getrandom(&e, sizeof(e), GRND_NONBLOCK) == (ssize_t)sizeof(e))
+		return e;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 40;
+}
 
 /* Allocates the ring once for the daemon's whole life. */
 int fanout_init(void)
@@ -25,16 +56,35 @@ int fanout_init(void)
 		ring_free(&ring);
 		return -1;
 	}
+	if (seqidx_init(&raw_index, RAW_INDEX_SPAN + 2) < 0)
+		return -1;
+	epoch = fanout_new_epoch();
 	timer_setup(TK_HEARTBEAT, &heartbeat_timer, fanout_heartbeat_cb);
 	last_out = mono_ns();
 	fanout_apply_config();
+	return fanout_sse_enable();
+}
+
+/* The SSE ring is only worth its memory once HTTP is served. */
+int fanout_sse_enable(void)
+{
+	if (sse_on || conf->http.n_listen == 0 || conf->source.framing != FRAMING_LINE)
+		return 0;
+	if (sse_init(&sse, conf->clients.buffer, conf->source.max_line, epoch) < 0)
+		return -1;
+	sse.seq = seq;
+	sse_on = true;
 	return 0;
 }
 
-/* Releases the ring at exit. */
+/* Releases the rings at exit. */
 void fanout_free(void)
 {
 	ring_free(&ring);
+	seqidx_free(&raw_index);
+	if (sse_on)
+		sse_free(&sse);
+	sse_on = false;
 	preamble_free(&preamble);
 }
 
@@ -44,24 +94,74 @@ const struct ring *fanout_ring(void)
 	return &ring;
 }
 
-/* Stores records once for every client; flushes first when clients that
- * are caught up could otherwise fall half a ring behind before they write. */
-void fanout_append(const char *data, size_t n)
+/* Read access for SSE clients. */
+const struct sse *fanout_sse(void)
+{
+	return sse_on ? &sse : NULL;
+}
+
+/* Writes to the raw ring; flushes first when clients that are caught up
+ * could otherwise fall half a ring behind before they write. */
+static void fanout_write_raw(const char *data, size_t n)
 {
 	if (unflushed + n > ring.size / 2)
 		fanout_flush();
-	clients_before_append(n);
+	clients_before_append(CLIENT_RAW, n);
 	ring_write(&ring, data, n);
 	unflushed += n;
 	last_out = mono_ns();
 }
 
+/* Makes room for n encoded bytes in the SSE ring, as fanout_write_raw. */
+static void fanout_sse_room(uint64_t n)
+{
+	if (sse_unflushed + n > sse.limit / 2)
+		fanout_flush();
+	clients_before_append(CLIENT_SSE, n);
+	sse_unflushed += n;
+}
+
+/* The SSE form of whole records: in one piece, or record by record when
+ * their encoding is too large for one go. */
+static void fanout_sse_records(const char *data, size_t n)
+{
+	uint64_t len = sse_records_len(&sse, data, n);
+	const char *p = data, *end = data + n, *nl;
+
+	if (len <= sse.limit / 4) {
+		fanout_sse_room(len);
+		sse_records(&sse, data, n);
+		return;
+	}
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		fanout_sse_room(sse_records_len(&sse, p, (size_t)(nl + 1 - p)));
+		sse_records(&sse, p, (size_t)(nl + 1 - p));
+		p = nl + 1;
+	}
+}
+
+/* Stores records once for every client of each kind, and numbers them. */
+void fanout_append(const char *data, size_t n, uint64_t records)
+{
+	bool lines = conf->source.framing == FRAMING_LINE;
+
+	if (lines && (raw_index.added == 0 || ring.head - raw_indexed_at >= ring.size / RAW_INDEX_SPAN)) {
+		seqidx_add(&raw_index, seq + 1, ring.head, 0);
+		raw_indexed_at = ring.head;
+	}
+	fanout_write_raw(data, n);
+	if (sse_on)
+		fanout_sse_records(data, n);
+	if (lines)
+		seq += records;
+}
+
 /* Records from the source: the first ones of a run are kept as the
  * preamble too (a copy into memory allocated at start-up). */
-void fanout_append_source(const char *data, size_t n)
+void fanout_append_source(const char *data, size_t n, uint64_t records)
 {
 	preamble_offer(&preamble, data, n, ring.head);
-	fanout_append(data, n);
+	fanout_append(data, n, records);
 }
 
 /* A new run of the source (a command started again, a new FIFO writer):
@@ -80,32 +180,43 @@ const struct preamble *fanout_preamble(void)
 /* One broadcast per batch of appends, not per record. */
 void fanout_flush(void)
 {
-	if (unflushed == 0)
+	if (unflushed == 0 && sse_unflushed == 0)
 		return;
 	unflushed = 0;
+	sse_unflushed = 0;
 	clients_broadcast();
+}
+
+/* A heartbeat: a line in the raw ring, a comment in the SSE ring. */
+static void fanout_heartbeat(void)
+{
+	static char line[HEARTBEAT_LINE_MAX + 1];
+	size_t n = strlen(conf->clients.heartbeat_line);
+
+	memcpy(line, conf->clients.heartbeat_line, n);
+	line[n] = '\n';
+	fanout_write_raw(line, n + 1);
+	if (sse_on) {
+		fanout_sse_room(sse_comment_len(line, n));
+		sse_comment(&sse, line, n);
+	}
+	counters.heartbeats_total++;
+	fanout_flush();
 }
 
 /* Appends heartbeat_line when nothing went out for `heartbeat`; otherwise
  * sleeps until it would be due. */
 static void fanout_heartbeat_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
-	static char line[HEARTBEAT_LINE_MAX + 1];
 	int64_t period = MS_TO_NS(conf->clients.heartbeat_ms);
 	int64_t quiet = mono_ns() - last_out;
-	size_t n;
 
 	timer_fired(TK_HEARTBEAT, w);
 	if (quiet < period) {
 		timer_arm(TK_HEARTBEAT, w, NS_TO_S(period - quiet));
 		return;
 	}
-	n = strlen(conf->clients.heartbeat_line);
-	memcpy(line, conf->clients.heartbeat_line, n);
-	line[n++] = '\n';
-	fanout_append(line, n);
-	counters.heartbeats_total++;
-	fanout_flush();
+	fanout_heartbeat();
 	timer_arm(TK_HEARTBEAT, w, NS_TO_S(period));
 }
 
@@ -127,4 +238,31 @@ void fanout_apply_config(void)
 void fanout_stop(void)
 {
 	timer_disarm(TK_HEARTBEAT, &heartbeat_timer);
+}
+
+/* For show info and /events. */
+uint64_t fanout_epoch(void)
+{
+	return epoch;
+}
+
+/* For show info. */
+uint64_t fanout_last_seq(void)
+{
+	return seq;
+}
+
+/* The later of the raw ring's oldest indexed record and the SSE ring's
+ * oldest event. */
+uint64_t fanout_first_seq(void)
+{
+	const struct seqidx_entry *e = seqidx_oldest(&raw_index, ring_tail(&ring));
+	uint64_t first = e ? e->seq : 0, off, s;
+
+	if (seq == 0 || first == 0 || first > seq)
+		return 0;
+	if (!sse_on)
+		return first;
+	s = sse_first_seq(&sse, &off);
+	return s == 0 ? 0 : s > first ? s : first;
 }

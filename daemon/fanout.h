@@ -1,24 +1,35 @@
-/* fanout.h: the ring that all clients read from, what appends to it (records
- * and heartbeats), and when clients are told that it grew. */
+/* fanout.h: the ring that all clients read from, the SSE form of the stream
+ * that /events clients read from, what appends to them (records and
+ * heartbeats), the event ids, and when clients are told that they grew. */
 #ifndef PIPECAST_FANOUT_H
 #define PIPECAST_FANOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "preamble.h"
 #include "ring.h"
+#include "sse.h"
 
-/* Allocates the ring ([clients] buffer) and sets up the heartbeat timer.
+/* Allocates the ring ([clients] buffer), chooses the epoch, sets up the
+ * heartbeat timer, and the SSE form when HTTP listeners are configured.
  * Returns 0, or -1 with errno set. */
 int fanout_init(void);
 void fanout_free(void);
 const struct ring *fanout_ring(void);
-/* Appends whole records (n <= buffer / 2). */
-void fanout_append(const char *data, size_t n);
+/* The SSE form of the stream, or NULL while there is none (raw framing, or
+ * no HTTP listener configured yet). */
+const struct sse *fanout_sse(void);
+/* Allocates the SSE form if HTTP listeners are configured and it does not
+ * exist yet (start-up and reload); 0, or -1 when out of memory. */
+int fanout_sse_enable(void);
+/* Appends whole records (n <= buffer / 2): `records` of them, numbered on
+ * from the last one (pipecast.conf(5), "EVENT IDS"). */
+void fanout_append(const char *data, size_t n, uint64_t records);
 /* Appends records of the source, keeping the first of each run as the
  * preamble ([clients] preamble). */
-void fanout_append_source(const char *data, size_t n);
+void fanout_append_source(const char *data, size_t n, uint64_t records);
 /* The source begins a new run: the next records are the preamble. */
 void fanout_new_run(void);
 const struct preamble *fanout_preamble(void);
@@ -27,5 +38,12 @@ void fanout_flush(void);
 /* (Re)applies heartbeat settings; stopping disables them. */
 void fanout_apply_config(void);
 void fanout_stop(void);
+
+/* The epoch of this run's ids. */
+uint64_t fanout_epoch(void);
+/* The newest record's sequence number (0 before any, and with raw framing). */
+uint64_t fanout_last_seq(void);
+/* The oldest record that every client kind can still be served, or 0. */
+uint64_t fanout_first_seq(void);
 
 #endif

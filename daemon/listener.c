@@ -1,4 +1,5 @@
-/* listener.c: accepting clients. On EMFILE/ENFILE every listener, the stats
+/* listener.c: accepting clients ([clients] listen) and HTTP connections
+ * ([http] listen). On EMFILE/ENFILE every listener, the stats
  * socket's included, pauses and one timer resumes them, so a full descriptor
  * table never spins the CPU. */
 #include "listener.h"
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +33,7 @@ struct listener {
 	ev_io io;
 	int fd;
 	bool tcp;
+	bool http;             /* an [http] listener */
 	char *unix_path;       /* set when this daemon created the socket file */
 	struct fileid unix_id; /* that file, changed and removed by identity */
 	char *spec;
@@ -101,13 +104,16 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 			return;
 		}
 		net_peer_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
-		client_accept(fd, addr, l->tcp);
+		if (l->http)
+			client_http_accept(fd, addr, l->tcp);
+		else
+			client_accept(fd, addr, l->tcp);
 	}
 }
 
 /* Wraps one bound socket into a listener on the given list. */
-static int listener_add(struct listener_list *to, int fd, const char *spec, bool tcp,
-			const char *unix_path, const struct fileid *id)
+static int listener_add(struct listener_list *to, int fd, const char *spec, bool http,
+			bool tcp, const char *unix_path, const struct fileid *id)
 {
 	struct listener *l = pc_calloc(1, sizeof(*l));
 
@@ -122,6 +128,7 @@ static int listener_add(struct listener_list *to, int fd, const char *spec, bool
 	}
 	l->fd = fd;
 	l->tcp = tcp;
+	l->http = http;
 	if (id)
 		l->unix_id = *id;
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
@@ -140,7 +147,7 @@ static bool listener_is_tcp(int fd)
 }
 
 /* Binds one listen value onto a list. */
-static int listener_open(struct listener_list *to, const char *spec)
+static int listener_open(struct listener_list *to, const char *spec, bool http)
 {
 	struct listen_spec ls;
 	struct fileid id;
@@ -158,18 +165,18 @@ static int listener_open(struct listener_list *to, const char *spec)
 		if (n < 0)
 			break;
 		for (int i = 0; i < n; i++)
-			if (listener_add(to, fds[i], spec, true, NULL, NULL) < 0)
+			if (listener_add(to, fds[i], spec, http, true, NULL, NULL) < 0)
 				return -1;
 		return 0;
 	case LISTEN_UNIX:
 		n = net_unix_listen(ls.path, conf->clients.unix_mode, &id, err, sizeof(err));
 		if (n < 0)
 			break;
-		return listener_add(to, n, spec, false, ls.path, &id);
+		return listener_add(to, n, spec, http, false, ls.path, &id);
 	case LISTEN_SYSTEMD:
 		n = activation_take(ls.name, fds, TCP_ADDRS_MAX);
 		for (int i = 0; i < n; i++)
-			if (listener_add(to, fds[i], spec, listener_is_tcp(fds[i]), NULL,
+			if (listener_add(to, fds[i], spec, http, listener_is_tcp(fds[i]), NULL,
 					 NULL) < 0)
 				return -1;
 		if (n > 0)
@@ -216,11 +223,21 @@ static bool listener_bound(const char *spec)
 	return false;
 }
 
-/* Whether one of the first n listen values of c is spec. */
-static bool listener_listed(const struct config *c, const char *spec, size_t n)
+/* The listen values of one kind: [clients] or [http]. */
+static char *const *listener_specs(const struct config *c, bool http, size_t *n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(c->clients.listen[i], spec) == 0)
+	*n = http ? c->http.n_listen : c->clients.n_listen;
+	return http ? c->http.listen : c->clients.listen;
+}
+
+/* Whether one of the first n listen values of a kind in c is spec. */
+static bool listener_listed(const struct config *c, const char *spec, bool http, size_t n)
+{
+	size_t all;
+	char *const *v = listener_specs(c, http, &all);
+
+	for (size_t i = 0; i < n && i < all; i++)
+		if (strcmp(v[i], spec) == 0)
 			return true;
 	return false;
 }
@@ -228,14 +245,17 @@ static bool listener_listed(const struct config *c, const char *spec, size_t n)
 /* Binds the values of c that are not bound yet onto `fresh`, all or none. */
 static int listeners_bind_new(const struct config *c, struct listener_list *fresh)
 {
-	for (size_t i = 0; i < c->clients.n_listen; i++) {
-		const char *spec = c->clients.listen[i];
+	for (int http = 0; http < 2; http++) {
+		size_t n;
+		char *const *v = listener_specs(c, http, &n);
 
-		if (listener_bound(spec) || listener_listed(c, spec, i))   /* bound once only */
-			continue;
-		if (listener_open(fresh, spec) < 0) {
-			listeners_free(fresh);
-			return -1;
+		for (size_t i = 0; i < n; i++) {
+			if (listener_bound(v[i]) || listener_listed(c, v[i], http, i))  /* once only */
+				continue;
+			if (listener_open(fresh, v[i], http) < 0) {
+				listeners_free(fresh);
+				return -1;
+			}
 		}
 	}
 	return 0;
@@ -289,7 +309,7 @@ void listeners_commit(void)
 	struct listener *l, *next;
 
 	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
-		if (listener_listed(conf, l->spec, conf->clients.n_listen))
+		if (listener_listed(conf, l->spec, l->http, SIZE_MAX))
 			continue;
 		log_info("listen %s: closed by reload", l->spec);
 		TAILQ_REMOVE(&listeners, l, entry);

@@ -236,8 +236,8 @@ static int start(void)
 	activation_close_unclaimed();
 	if (config_liveness_warning(conf, w, sizeof(w)))
 		log_warning("%s", w);
-	log_notice("ready: pid %d, %zu listen address(es), source %s", (int)getpid(),
-		   conf->clients.n_listen, source_state_name());
+	log_notice("ready: pid %d, %zu listen address(es), %zu HTTP, source %s", (int)getpid(),
+		   conf->clients.n_listen, conf->http.n_listen, source_state_name());
 	notify_ready();
 	return EXIT_OK;
 }

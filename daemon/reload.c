@@ -77,6 +77,8 @@ static void reload_apply(void)
 	listeners_commit();
 	clients_apply_config();
 	fanout_apply_config();
+	if (fanout_sse_enable() < 0)
+		log_warning("reload: no memory for the event stream; /events answers 503");
 	source_apply_config();
 	stats_apply_config();
 }

@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "client.h"
 #include "counters.h"
+#include "eventid.h"
 #include "daemon.h"
 #include "fanout.h"
 #include "log.h"
@@ -39,6 +40,8 @@ static double report_next_due(enum timer_kind k)
 		return clients_next_due();
 	if (k == TK_STATS)
 		return stats_next_due();
+	if (k == TK_HTTP)
+		return clients_http_next_due();
 	return timer_next_due(k);
 }
 
@@ -61,9 +64,14 @@ static void report_timer_rows(struct stats_timer_row rows[TK_COUNT])
 /* Everything "show info" shows, read at this instant. */
 static void report_info(struct stats_info *in, const struct stats_timer_row rows[TK_COUNT])
 {
+	static char epoch[17];
 	const struct ring *r = fanout_ring();
 
 	*in = (struct stats_info){ 0 };
+	eventid_epoch(epoch, fanout_epoch());
+	in->stream_epoch = epoch;
+	in->stream_first_seq = fanout_first_seq();
+	in->stream_last_seq = fanout_last_seq();
 	stats_info_from_counters(in, &counters);
 	in->version = PIPECAST_VERSION;
 	in->pid = (uint64_t)getpid();
@@ -88,8 +96,8 @@ static void report_info(struct stats_info *in, const struct stats_timer_row rows
 	in->loop_iterations_total = ev_iteration(loop);
 }
 
-/* show info / show metrics. */
-static void report_show_info(struct sbuf *out, bool metrics, bool json)
+/* show info / show metrics (and /metrics, /info.json). */
+void report_show_info(struct sbuf *out, bool metrics, bool json)
 {
 	struct stats_timer_row rows[TK_COUNT];
 	struct stats_info in;

@@ -27,5 +27,8 @@ enum report_result report_command(struct sbuf *out, const char *line, size_t len
 enum report_result report_continue(struct sbuf *out, struct report_cont *cont);
 /* Appends an "error: msg" reply. */
 void report_error(struct sbuf *out, const char *msg);
+/* The "show info" reply (json: as one object), or with metrics the "show
+ * metrics" one; for the stats socket and the HTTP listeners alike. */
+void report_show_info(struct sbuf *out, bool metrics, bool json);
 
 #endif

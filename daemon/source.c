@@ -70,7 +70,7 @@ static void source_spawn(void);
 /* Framed records go to the ring. */
 static void source_emit(__unused void *ctx, const char *data, size_t n, uint64_t records)
 {
-	fanout_append_source(data, n);
+	fanout_append_source(data, n, records);
 	counters.source_records_total += records;
 }
 

@@ -15,6 +15,7 @@ static const char *const kind_names[TK_COUNT] = {
 	[TK_SHUTDOWN] = "shutdown",
 	[TK_WATCHDOG] = "watchdog",
 	[TK_STATUS] = "status",
+	[TK_HTTP] = "http",
 };
 
 /* Creates the one timer object of its owner. */
@@ -22,7 +23,7 @@ void timer_setup(enum timer_kind k, ev_timer *w, timer_cb cb)
 {
 	ev_timer_init(w, cb, 0., 0.);
 	stats[k].allocations_total++;
-	if (k != TK_CLIENT && k != TK_STATS)
+	if (k != TK_CLIENT && k != TK_STATS && k != TK_HTTP)
 		single[k] = w;
 }
 

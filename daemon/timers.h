@@ -9,7 +9,9 @@
 
 enum timer_kind {
 	TK_CLIENT, TK_STATS, TK_SOURCE_IDLE, TK_SOURCE_RESTART, TK_HEARTBEAT,
-	TK_ACCEPT_PAUSE, TK_SHUTDOWN, TK_WATCHDOG, TK_STATUS, TK_COUNT
+	TK_ACCEPT_PAUSE, TK_SHUTDOWN, TK_WATCHDOG, TK_STATUS,
+	TK_HTTP,         /* HTTP connections until they stream (request head, answer) */
+	TK_COUNT
 };
 
 struct timer_stats {

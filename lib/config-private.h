@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-enum section_id { SEC_SOURCE, SEC_CLIENTS, SEC_STATS, SEC_DAEMON, N_SECTIONS,
+enum section_id { SEC_SOURCE, SEC_CLIENTS, SEC_STATS, SEC_DAEMON, SEC_HTTP, N_SECTIONS,
 		  SEC_NONE = -1, SEC_UNKNOWN = -2 };
 
 enum key_id {
@@ -20,6 +20,8 @@ enum key_id {
 	K_TCP_KEEPALIVE, K_PREAMBLE, K_NOTICES, K_NOTICE_PREFIX,
 	K_SOCKET, K_STATS_MODE, K_STATS_IDLE, K_MAX_CONNECTIONS,
 	K_LOG_LEVEL, K_SHUTDOWN,
+	K_HTTP_LISTEN, K_PAGE, K_METRICS, K_KEEPALIVE, K_RETRY, K_CORS_ORIGIN,
+	K_REQUEST_TIMEOUT,
 	N_KEYS
 };
 
@@ -41,7 +43,7 @@ struct loader {
 	unsigned lineno;
 	int section;               /* enum section_id */
 	int read_errno;
-	bool listen_replace;       /* the next listen replaces the list */
+	bool list_replace[N_KEYS]; /* the next value of a list key replaces it */
 	struct place set_at[N_KEYS];
 	char buf[CONFIG_LINE_MAX + 2];
 };
@@ -67,7 +69,7 @@ enum field_type {
 	FT_OCTAL,                  /* unsigned mode */
 	FT_STRING,                 /* char *, NULL allowed */
 	FT_INPUT,                  /* source.input and source.input_arg */
-	FT_LIST,                   /* clients.listen and clients.n_listen */
+	FT_LIST,                   /* char ** at off, then its size_t count */
 };
 
 struct key_def {
@@ -96,9 +98,10 @@ int config_bad(struct loader *l, const struct place *p,
 	       const struct key_def *k, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* config-table.c: the listen list, shared with the defaults and config_free. */
-void config_clear_listen(struct config_clients *c);
-int config_append_listen(struct config_clients *c, const char *v);
+/* config-table.c: list keys (a char ** and its count right after it),
+ * shared with the defaults and config_free. */
+void config_list_clear(char ***v, size_t *n);
+int config_list_append(char ***v, size_t *n, const char *s);
 
 /* config-rules.c: defaults that depend on other keys, and the rules. */
 void config_resolve_max_line(struct loader *l);

@@ -177,6 +177,20 @@ static void rule_on_idle_explain(const struct config *c, __unused const void *ar
 		 v, rule_input_form(rule_needed_input(false, c->source.on_idle)));
 }
 
+/* clients.listen = none leaves only HTTP listeners: there must be one. */
+static bool rule_listen_broken(const struct config *c, __unused const void *arg)
+{
+	return c->clients.n_listen == 0 && c->http.n_listen == 0;
+}
+
+/* Words for a daemon without any listener. */
+static void rule_listen_explain(__unused const struct config *c, __unused const void *arg,
+				bool last_a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", last_a ? "none needs an [http] listen"
+		 : "needed: [clients] listen is none");
+}
+
 static const struct rule config_rules[] = {
 	{ K_MAX_LINE, K_BUFFER, rule_cap_broken, rule_cap_explain, &cap_max_line },
 	{ K_BACKLOG, K_BUFFER, rule_cap_broken, rule_cap_explain, &cap_backlog },
@@ -187,6 +201,7 @@ static const struct rule config_rules[] = {
 	  rule_heartbeat_line_explain, NULL },
 	{ K_ON_EOF, K_INPUT, rule_on_eof_broken, rule_on_eof_explain, NULL },
 	{ K_ON_IDLE, K_INPUT, rule_on_idle_broken, rule_on_idle_explain, NULL },
+	{ K_LISTEN, K_HTTP_LISTEN, rule_listen_broken, rule_listen_explain, NULL },
 };
 
 /* Checks every rule, reporting at the place of the key set last. */

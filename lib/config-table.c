@@ -16,8 +16,14 @@ _Static_assert(sizeof(enum src_framing) == sizeof(unsigned),
 	       "enum fields are stored through unsigned *");
 
 const char *const config_section_names[N_SECTIONS] = {
-	"source", "clients", "stats", "daemon",
+	"source", "clients", "stats", "daemon", "http",
 };
+
+/* List keys keep their count right after the array, in every section. */
+#define LIST_N_OFF (offsetof(struct config_clients, n_listen) - \
+		    offsetof(struct config_clients, listen))
+_Static_assert(offsetof(struct config_http, n_listen) - offsetof(struct config_http, listen) ==
+	       LIST_N_OFF, "list keys: count right after the array");
 
 /* The struct config field a key describes. */
 static void *config_field(struct loader *l, const struct key_def *k)
@@ -157,49 +163,79 @@ static const char *config_check_listen(const char *v)
 	return listen_parse(v, &spec, &why) < 0 ? why : NULL;
 }
 
-/* Empties the listen list. */
-void config_clear_listen(struct config_clients *c)
+/* Empties a list. */
+void config_list_clear(char ***v, size_t *n)
 {
-	for (size_t i = 0; i < c->n_listen; i++)
-		pc_free(c->listen[i]);
-	pc_free(c->listen);
-	c->listen = NULL;
-	c->n_listen = 0;
+	for (size_t i = 0; i < *n; i++)
+		pc_free((*v)[i]);
+	pc_free(*v);
+	*v = NULL;
+	*n = 0;
 }
 
-/* Appends one entry to the listen list. */
-int config_append_listen(struct config_clients *c, const char *v)
+/* Appends one entry to a list. */
+int config_list_append(char ***v, size_t *n, const char *s)
 {
-	char *s = pc_strdup(v);
-	char **list = s ? pc_realloc(c->listen, (c->n_listen + 1) * sizeof(*list))
-			: NULL;
+	char *copy = pc_strdup(s);
+	char **list = copy ? pc_realloc(*v, (*n + 1) * sizeof(*list)) : NULL;
 
 	if (!list) {
-		pc_free(s);
+		pc_free(copy);
 		return -1;
 	}
-	list[c->n_listen++] = s;
-	c->listen = list;
+	list[(*n)++] = copy;
+	*v = list;
 	return 0;
 }
 
-/* clients.listen: repeatable; the first one of the file replaces the
- * default, the first override replaces the file's list. */
+/* A list key's array in a configuration. */
+static char ***config_list_v(const struct config *c, const struct key_def *k)
+{
+	return (char ***)((char *)c + k->off);
+}
+
+/* A list key's count in a configuration. */
+static size_t *config_list_n(const struct config *c, const struct key_def *k)
+{
+	return (size_t *)((char *)c + k->off + LIST_N_OFF);
+}
+
+/* clients.listen and http.listen: repeatable; the first one of the file
+ * replaces the default, the first override replaces the file's list.
+ * clients.listen = none empties the list (allowed with an HTTP listener). */
 static int config_set_listen(struct loader *l, const struct key_def *k,
 			     const char *v, const struct place *p)
 {
-	const char *why = config_check_listen(v);
+	bool none = strcmp(v, "none") == 0 && k == &config_keys[K_LISTEN];
+	const char *why = none ? NULL : config_check_listen(v);
+	enum key_id id = (enum key_id)(k - config_keys);
 
 	if (why)
 		return config_bad(l, p, k, "invalid address '%s': %s", v, why);
-	if (l->listen_replace)
-		config_clear_listen(&l->cfg.clients);
-	l->listen_replace = false;
-	if (config_append_listen(&l->cfg.clients, v) < 0) {
+	if (l->list_replace[id] || none)
+		config_list_clear(config_list_v(&l->cfg, k), config_list_n(&l->cfg, k));
+	l->list_replace[id] = false;
+	if (none)
+		return 0;
+	if (config_list_append(config_list_v(&l->cfg, k), config_list_n(&l->cfg, k), v) < 0) {
 		l->oom = true;
 		return -1;
 	}
 	return 0;
+}
+
+/* http.cors_origin: free text on one line, at most 256 bytes. */
+static int config_set_cors_origin(struct loader *l, const struct key_def *k,
+				  const char *v, const struct place *p)
+{
+	size_t n = strlen(v);
+
+	if (n > CORS_ORIGIN_MAX)
+		return config_bad(l, p, k, "%zu bytes, more than %d", n, CORS_ORIGIN_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return config_bad(l, p, k, "must not contain control characters");
+	return config_replace_str(l, &l->cfg.http.cors_origin, v);
 }
 
 /* Text keys (heartbeat_line, notice_prefix): one line, possibly empty, at
@@ -258,6 +294,7 @@ static const char *const framing_names[] = { "line", "raw", NULL };
 const char *const config_on_idle_names[] = { "log", "exit", "restart", NULL };
 const char *const config_on_eof_names[] = { "exit", "reopen", "restart", NULL };
 static const char *const overflow_names[] = { "drop", "skip", NULL };
+static const char *const onoff_names[] = { "on", "off", NULL };
 static const char *const off_on_names[] = { "off", "on", NULL };
 static const char *const log_level_names[] = {
 	"error", "warning", "notice", "info", "debug", NULL };
@@ -319,6 +356,18 @@ const struct key_def config_keys[N_KEYS] = {
 		ENUM(daemon.log_level, log_level_names), APPLIED },
 	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout",
 		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false), APPLIED },
+	[K_HTTP_LISTEN] = { SEC_HTTP, "listen",
+		CUSTOM(config_set_listen, http.listen, FT_LIST), APPLIED },
+	[K_PAGE] = { SEC_HTTP, "page", ENUM(http.page, onoff_names), APPLIED },
+	[K_METRICS] = { SEC_HTTP, "metrics", ENUM(http.metrics, onoff_names), APPLIED },
+	[K_KEEPALIVE] = { SEC_HTTP, "keepalive",
+		NUM(http.keepalive_ms, kind_duration, SEC(1), SEC(3600), true), APPLIED },
+	[K_RETRY] = { SEC_HTTP, "retry",
+		NUM(http.retry_ms, kind_duration, MS(100), SEC(3600), false), APPLIED },
+	[K_CORS_ORIGIN] = { SEC_HTTP, "cors_origin",
+		CUSTOM(config_set_cors_origin, http.cors_origin, FT_STRING), APPLIED },
+	[K_REQUEST_TIMEOUT] = { SEC_HTTP, "request_timeout",
+		NUM(http.request_timeout_ms, kind_duration, MS(100), SEC(300), false), APPLIED },
 };
 
 /* The built-in defaults of pipecast.conf(5). */
@@ -337,14 +386,19 @@ int config_defaults(struct config *c)
 		.heartbeat_line = pc_strdup(""), .tcp_keepalive_ms = SEC(60),
 		.notice_prefix = pc_strdup("# pipecast: "),
 	};
+	c->http = (struct config_http){
+		.page = ONOFF_ON, .metrics = ONOFF_ON, .keepalive_ms = SEC(15),
+		.retry_ms = SEC(2), .cors_origin = pc_strdup(""),
+		.request_timeout_ms = SEC(10),
+	};
 	c->stats = (struct config_stats){
 		.mode = 0660, .idle_timeout_ms = SEC(60), .max_connections = 64,
 	};
 	c->daemon = (struct config_daemon){
 		.log_level = LL_INFO, .shutdown_timeout_ms = SEC(5),
 	};
-	if (c->clients.heartbeat_line && c->clients.notice_prefix &&
-	    config_append_listen(&c->clients, "tcp:127.0.0.1:7070") == 0)
+	if (c->clients.heartbeat_line && c->clients.notice_prefix && c->http.cors_origin &&
+	    config_list_append(&c->clients.listen, &c->clients.n_listen, "tcp:127.0.0.1:7070") == 0)
 		return 0;
 	config_free(c);
 	return -1;
@@ -430,8 +484,8 @@ const char *config_key_format(const struct config *c, size_t i, char *buf, size_
 			       c->source.input_arg);
 		break;
 	case FT_LIST:
-		for (size_t j = 0; j < c->clients.n_listen; j++)
-			config_buf_add(buf, len, j ? ", " : "", c->clients.listen[j]);
+		for (size_t j = 0; j < *config_list_n(c, k); j++)
+			config_buf_add(buf, len, j ? ", " : "", (*config_list_v(c, k))[j]);
 		break;
 	}
 	return buf;
@@ -461,10 +515,10 @@ static bool config_key_differs(const struct config *a, const struct config *b,
 		return a->source.input != b->source.input ||
 		       config_str_differs(a->source.input_arg, b->source.input_arg);
 	case FT_LIST:
-		if (a->clients.n_listen != b->clients.n_listen)
+		if (*config_list_n(a, k) != *config_list_n(b, k))
 			return true;
-		for (size_t j = 0; j < a->clients.n_listen; j++)
-			if (strcmp(a->clients.listen[j], b->clients.listen[j]) != 0)
+		for (size_t j = 0; j < *config_list_n(a, k); j++)
+			if (strcmp((*config_list_v(a, k))[j], (*config_list_v(b, k))[j]) != 0)
 				return true;
 		return false;
 	}
@@ -497,8 +551,8 @@ static void config_key_swap(struct config *a, struct config *b, const struct key
 		config_swap_bytes(&a->source.input_arg, &b->source.input_arg, sizeof(char *));
 		break;
 	case FT_LIST:
-		config_swap_bytes(&a->clients.listen, &b->clients.listen, sizeof(char **));
-		config_swap_bytes(&a->clients.n_listen, &b->clients.n_listen, sizeof(size_t));
+		config_swap_bytes(config_list_v(a, k), config_list_v(b, k), sizeof(char **));
+		config_swap_bytes(config_list_n(a, k), config_list_n(b, k), sizeof(size_t));
 		break;
 	default:
 		config_swap_bytes((char *)a + k->off, (char *)b + k->off, size[k->type]);

@@ -546,6 +546,14 @@ static void config_errors_hand_over(struct loader *l, struct config_errors *errs
 		config_errors_free(&l->errs);
 }
 
+/* The next value of every list key replaces the list (the file's first one
+ * replaces the default, the first override the file's). */
+static void config_lists_fresh(struct loader *l)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		l->list_replace[i] = true;
+}
+
 /* Keeps where each key was set last, for show config. */
 static int config_record_origins(struct loader *l)
 {
@@ -585,10 +593,10 @@ int config_load(struct config *out, const char *file,
 	if (config_defaults(&l->cfg) < 0) {
 		l->oom = true;
 	} else {
-		l->listen_replace = true;
+		config_lists_fresh(l);
 		if (file)
 			config_read_file(l, file);
-		l->listen_replace = true;
+		config_lists_fresh(l);
 		for (size_t i = 0; i < n_overrides; i++)
 			config_apply_override(l, overrides[i], i);
 		config_resolve_max_line(l);
@@ -615,7 +623,9 @@ void config_free(struct config *c)
 {
 	if (!c)
 		return;
-	config_clear_listen(&c->clients);
+	config_list_clear(&c->clients.listen, &c->clients.n_listen);
+	config_list_clear(&c->http.listen, &c->http.n_listen);
+	pc_free(c->http.cors_origin);
 	pc_free(c->source.input_arg);
 	pc_free(c->clients.heartbeat_line);
 	pc_free(c->clients.notice_prefix);

@@ -53,6 +53,22 @@ struct config_clients {
 	char *notice_prefix;      /* never NULL */
 };
 
+/* [http]: HTTP/1.1 listeners (pipecast.conf(5)). listen and n_listen are
+ * laid out as in struct config_clients: the list keys share their code. */
+enum onoff { ONOFF_ON, ONOFF_OFF };
+#define CORS_ORIGIN_MAX 256
+
+struct config_http {
+	char **listen;            /* as clients.listen; none by default */
+	size_t n_listen;
+	enum onoff page;
+	enum onoff metrics;
+	uint64_t keepalive_ms;    /* 0 = off */
+	uint64_t retry_ms;
+	char *cors_origin;        /* never NULL; "" sends none */
+	uint64_t request_timeout_ms;
+};
+
 struct config_stats {
 	char *socket;             /* NULL: the default path order of pipecast.conf(5), resolved by the daemon */
 	unsigned mode;
@@ -68,6 +84,7 @@ struct config_daemon {
 struct config {
 	struct config_source source;
 	struct config_clients clients;
+	struct config_http http;
 	struct config_stats stats;
 	struct config_daemon daemon;
 	char **origin;            /* per key: "FILE:LINE" or "-o"; NULL: default */

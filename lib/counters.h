@@ -20,6 +20,9 @@ enum close_reason {
 	CLOSE_REASON_COUNT
 };
 
+/* Classes of HTTP answers, for http_requests_total{class}. */
+enum http_class { HTTP_2XX, HTTP_3XX, HTTP_4XX, HTTP_5XX, HTTP_CLASS_COUNT };
+
 struct counters {
 	uint64_t source_records_total;
 	uint64_t source_bytes_total;
@@ -33,6 +36,9 @@ struct counters {
 	uint64_t bytes_sent_total;
 	uint64_t source_fifo_refused_total;
 	uint64_t log_lines_dropped_total;
+	uint64_t http_requests_total[HTTP_CLASS_COUNT];
+	uint64_t resumes_total;
+	uint64_t resume_gaps_total;
 };
 
 extern struct counters counters;

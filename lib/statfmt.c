@@ -25,6 +25,10 @@ enum metric_how {
 	MX_BY_KIND,     /* pipecast_NAME{kind="..."}, one sample per timer kind */
 	MX_BUILD_INFO,  /* pipecast_build_info{version="..."} 1 */
 	MX_STATE,       /* pipecast_source_state{state="..."} 0 or 1 */
+	MX_STREAM_INFO, /* pipecast_stream_info{epoch="..."} 1 */
+	MX_BY_CLASS,    /* the first of consecutive per-class fields: one family,
+			 * pipecast_NAME{class="..."} per field */
+	MX_IN_CLASS,    /* the others: shown by the first */
 };
 
 struct field {
@@ -44,6 +48,7 @@ struct field {
 #define SECONDS(n, h) INFO(n, F_SEC, STATS_GAUGE, h)
 #define BY_KIND(n, st, k, h) { #n, F_U64, offsetof(struct stats_info, n), st, \
 	MX_BY_KIND, offsetof(struct stats_timer_row, k), h }
+#define CLASS(n, how, h) { #n, F_U64, offsetof(struct stats_info, n), STATS_COUNTER, how, 0, h }
 #define LABEL(n, how, h) \
 	{ #n, F_STR, offsetof(struct stats_info, n), STATS_STRING, how, 0, h }
 
@@ -95,7 +100,19 @@ static const struct field info_fields[] = {
 		"Reopens refused: the FIFO's path named something else."),
 	COUNTER(log_lines_dropped_total,
 		"Log lines dropped while standard error could not take them."),
+	LABEL(stream_epoch, MX_STREAM_INFO, "Epoch of the event ids of this stream."),
+	GAUGE(stream_first_seq, "Oldest record that every client kind can still be served."),
+	GAUGE(stream_last_seq, "Sequence number of the newest record."),
+	CLASS(http_requests_2xx_total, MX_BY_CLASS, "HTTP requests answered, by class."),
+	CLASS(http_requests_3xx_total, MX_IN_CLASS, "HTTP requests answered, by class."),
+	CLASS(http_requests_4xx_total, MX_IN_CLASS, "HTTP requests answered, by class."),
+	CLASS(http_requests_5xx_total, MX_IN_CLASS, "HTTP requests answered, by class."),
+	COUNTER(resumes_total, "Event streams that resumed from an id."),
+	COUNTER(resume_gaps_total, "Resumes that began with a gap notice."),
 };
+
+/* The classes of MX_BY_CLASS, in field order. */
+static const char *const http_classes[] = { "2xx", "3xx", "4xx", "5xx" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define COL(s, n, t) { #n, t, offsetof(struct s, n), 0, 0, 0, NULL }
@@ -119,6 +136,7 @@ static const struct field client_cols[] = {
 	COL(stats_client_row, sent_bytes, F_U64),
 	COL(stats_client_row, skipped_bytes, F_U64),
 	COL(stats_client_row, state, F_STR),
+	COL(stats_client_row, proto, F_STR),
 };
 
 static const struct field config_cols[] = {
@@ -409,6 +427,7 @@ static const size_t reason_fields[CLOSE_REASON_COUNT] = {
 
 /* Registry counters copied as they are: offsets in both structs. */
 #define SAME(n) { offsetof(struct stats_info, n), offsetof(struct counters, n) }
+#define SAME_AS(n, c) { offsetof(struct stats_info, n), offsetof(struct counters, c) }
 static const size_t same_fields[][2] = {
 	SAME(source_records_total), SAME(source_bytes_total),
 	SAME(source_restarts_total), SAME(source_long_lines_total),
@@ -416,6 +435,11 @@ static const size_t same_fields[][2] = {
 	SAME(clients_accepted_total), SAME(clients_skipped_bytes_total),
 	SAME(bytes_sent_total),
 	SAME(source_fifo_refused_total), SAME(log_lines_dropped_total),
+	SAME_AS(http_requests_2xx_total, http_requests_total[HTTP_2XX]),
+	SAME_AS(http_requests_3xx_total, http_requests_total[HTTP_3XX]),
+	SAME_AS(http_requests_4xx_total, http_requests_total[HTTP_4XX]),
+	SAME_AS(http_requests_5xx_total, http_requests_total[HTTP_5XX]),
+	SAME(resumes_total), SAME(resume_gaps_total),
 };
 
 /* Fills the registry's part of the info; the daemon adds the rest. */
@@ -689,6 +713,48 @@ static void metric_state(struct sbuf *b, const struct field *f,
 	}
 }
 
+/* pipecast_stream_info{epoch="E"} 1. */
+static void metric_stream_info(struct sbuf *b, const struct field *f,
+			       const struct stats_info *in,
+			       __unused const struct stats_timer_row *rows, __unused size_t n)
+{
+	prom_family(b, "stream_info", STATS_GAUGE, f->help);
+	prom_labelled(b, "stream_info", "epoch", field_str(in, f));
+	sbuf_puts(b, "1\n");
+}
+
+/* The family name of a per-class field: http_requests_2xx_total gives
+ * http_requests_total. */
+static void class_family(const char *field, char *out, size_t len)
+{
+	const char *cls = strstr(field, "_2xx_");
+
+	snprintf(out, len, "%.*s%s", cls ? (int)(cls - field) : 0, field, cls ? cls + 4 : field);
+}
+
+/* pipecast_FAMILY{class="C"} for this field and the MX_IN_CLASS ones after it. */
+static void metric_by_class(struct sbuf *b, const struct field *f,
+			    const struct stats_info *in,
+			    __unused const struct stats_timer_row *rows, __unused size_t n)
+{
+	char fam[64];
+
+	class_family(f->name, fam, sizeof(fam));
+	prom_family(b, fam, STATS_COUNTER, f->help);
+	for (size_t i = 0; i < NELEM(http_classes); i++) {
+		prom_labelled(b, fam, "class", http_classes[i]);
+		prom_value(b, in, &f[i]);
+		sbuf_puts(b, "\n");
+	}
+}
+
+/* Shown by the first field of its class family. */
+static void metric_in_class(__unused struct sbuf *b, __unused const struct field *f,
+			    __unused const struct stats_info *in,
+			    __unused const struct stats_timer_row *rows, __unused size_t n)
+{
+}
+
 typedef void (*metric_fn)(struct sbuf *b, const struct field *f,
 			  const struct stats_info *in,
 			  const struct stats_timer_row *rows, size_t n);
@@ -698,6 +764,9 @@ static const metric_fn metric_fns[] = {
 	[MX_BY_KIND] = metric_by_kind,
 	[MX_BUILD_INFO] = metric_build_info,
 	[MX_STATE] = metric_state,
+	[MX_STREAM_INFO] = metric_stream_info,
+	[MX_BY_CLASS] = metric_by_class,
+	[MX_IN_CLASS] = metric_in_class,
 };
 
 /* pipecast_timer_next_due_seconds{kind="K"}, only for kinds with a timer

@@ -59,6 +59,15 @@ struct stats_info {
 	uint64_t allocations_other_total;
 	uint64_t source_fifo_refused_total;
 	uint64_t log_lines_dropped_total;
+	const char *stream_epoch;       /* 16 hex digits */
+	uint64_t stream_first_seq;
+	uint64_t stream_last_seq;
+	uint64_t http_requests_2xx_total;
+	uint64_t http_requests_3xx_total;
+	uint64_t http_requests_4xx_total;
+	uint64_t http_requests_5xx_total;
+	uint64_t resumes_total;
+	uint64_t resume_gaps_total;
 };
 
 /* One timer kind. Rows come in the documented order: client, stats, source_idle,
@@ -76,6 +85,7 @@ struct stats_client_row {
 	double age_s, idle_s;
 	uint64_t lag_bytes, sent_bytes, skipped_bytes;
 	const char *state;      /* live, pending, closing */
+	const char *proto;      /* raw, sse, ws */
 };
 
 /* One key of show config: "section.key", "default", "FILE:LINE" or "-o",

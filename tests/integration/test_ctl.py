@@ -22,7 +22,7 @@ from pctest import (Daemon, Producer, Reader, StatsConn, ctl_binary, parse_kv,  
 
 TIMEOUT = 20
 TIMER_KINDS = ["client", "stats", "source_idle", "source_restart", "heartbeat",
-               "accept_pause", "shutdown", "watchdog", "status"]
+               "accept_pause", "shutdown", "watchdog", "status", "http"]
 
 
 class Ctl(unittest.TestCase):
@@ -68,7 +68,7 @@ class Commands(Ctl):
                     self.assertEqual(info["clients_connected"], "1")
                     head, rows = parse_table(self.ok("clients", **kw))
                     self.assertEqual(head, ["id", "addr", "age_s", "idle_s", "lag_bytes",
-                                            "sent_bytes", "skipped_bytes", "state"])
+                                            "sent_bytes", "skipped_bytes", "state", "proto"])
                     self.assertEqual([(int(r[0]), r[1], r[5]) for r in rows],
                                      [(cid, "%s:%d" % c.getsockname(), "45")])
                     head, rows = parse_table(self.ok("timers", **kw))

@@ -28,11 +28,11 @@ from pctest import (Daemon, StatsConn, ctl_binary, hard_close, open_fifo_writer,
                     wait_eof, write_all)
 
 TIMER_KINDS = ["client", "stats", "source_idle", "source_restart", "heartbeat",
-               "accept_pause", "shutdown", "watchdog", "status"]
+               "accept_pause", "shutdown", "watchdog", "status", "http"]
 TIMERS_HEADER = ["kind", "live", "allocations_total", "rearms_total",
                  "expirations_total", "next_due_s"]
 CLIENTS_HEADER = ["id", "addr", "age_s", "idle_s", "lag_bytes", "sent_bytes",
-                  "skipped_bytes", "state"]
+                  "skipped_bytes", "state", "proto"]
 CLOSED_HEADER = ["id", "addr", "age_s", "sent_bytes", "reason"]
 INFO_NAMES = """version pid uptime_seconds
 source_state source_records_total source_bytes_total source_idle_seconds
@@ -46,7 +46,10 @@ timers_live timers_client_live timer_allocations_total timer_rearms_total
 timer_expirations_total
 allocations_live allocations_total memory_rss_bytes loop_iterations_total
 allocations_clients_total allocations_stats_total allocations_other_total
-source_fifo_refused_total log_lines_dropped_total""".split()
+source_fifo_refused_total log_lines_dropped_total
+stream_epoch stream_first_seq stream_last_seq
+http_requests_2xx_total http_requests_3xx_total http_requests_4xx_total
+http_requests_5xx_total resumes_total resume_gaps_total""".split()
 
 
 def check_reply_shape(tc, raw):
@@ -226,6 +229,8 @@ class Metrics(unittest.TestCase):
                     if name in ("timers_live", "timer_allocations_total",
                                 "timer_rearms_total", "timer_expirations_total"):
                         pat = r'(?m)^pipecast_%s(\{kind="\w+"\})? ' % name
+                    elif re.match(r"^http_requests_\dxx_total$", name):
+                        pat = r'(?m)^pipecast_http_requests_total\{class="%s"\} ' % name[14:17]
                     else:
                         pat = r"(?m)^pipecast_%s " % name
                     self.assertRegex(text, pat, "metric for %s missing" % name)
@@ -296,7 +301,8 @@ class Commands(unittest.TestCase):
         ur = [r for r in rows if int(r[0]) != cid][0]
         self.assertEqual(ur[1], "unix")
         for r in rows:
-            self.assertEqual(len(r), 8, r)
+            self.assertEqual(len(r), 9, r)
+            self.assertEqual(r[8], "raw")
             self.assertRegex(r[2], r"^\d+\.\d{3}$")
             self.assertRegex(r[3], r"^\d+\.\d{3}$")
             self.assertEqual(r[4], "0")

@@ -592,6 +592,57 @@ static void listen_override_replaces_file_list_then_appends(void **state)
 
 /* ---- syntax ------------------------------------------------------------ */
 
+/* [http]: defaults, every key, and its own listen list. */
+static void http_section_keys(void **state)
+{
+	struct fx *f = *state;
+
+	fx_ok(f, NULL, NO_OV);
+	assert_int_equal(f->c.http.n_listen, 0);
+	assert_int_equal(f->c.http.page, ONOFF_ON);
+	assert_int_equal(f->c.http.metrics, ONOFF_ON);
+	assert_int_equal(f->c.http.keepalive_ms, SEC(15));
+	assert_int_equal(f->c.http.retry_ms, SEC(2));
+	assert_string_equal(f->c.http.cors_origin, "");
+	assert_int_equal(f->c.http.request_timeout_ms, SEC(10));
+	fx_ok(f, "[http]\nlisten = tcp:127.0.0.1:8080\nlisten = unix:/h\npage = off\n"
+	      "metrics = off\nkeepalive = 0\nretry = 100ms\ncors_origin = https://a.example\n"
+	      "request_timeout = 5m\n", OV("http.listen=tcp:[::1]:8081", "http.listen=unix:/i"));
+	assert_int_equal(f->c.http.n_listen, 2);
+	assert_string_equal(f->c.http.listen[0], "tcp:[::1]:8081");
+	assert_string_equal(f->c.http.listen[1], "unix:/i");
+	assert_int_equal(f->c.clients.n_listen, 1);
+	assert_int_equal(f->c.http.page, ONOFF_OFF);
+	assert_int_equal(f->c.http.metrics, ONOFF_OFF);
+	assert_int_equal(f->c.http.keepalive_ms, 0);
+	assert_int_equal(f->c.http.retry_ms, 100);
+	assert_string_equal(f->c.http.cors_origin, "https://a.example");
+	assert_int_equal(f->c.http.request_timeout_ms, SEC(300));
+	fx_err1(f, "[http]\nkeepalive = 500ms\n",
+		"@:2: [http] keepalive: 500ms out of range (0 or 1s..1h)");
+	fx_err1(f, "[http]\nrequest_timeout = 6m\n",
+		"@:2: [http] request_timeout: 6m out of range (100ms..5m)");
+	fx_err1(f, "[http]\nlisten = none\n",
+		"@:2: [http] listen: invalid address 'none': expected tcp:HOST:PORT, tcp:[V6]:PORT, "
+		"unix:PATH or systemd:NAME");
+	fx_err1(f, "[http]\ncors_origin = a\tb\n",
+		"@:2: [http] cors_origin: must not contain control characters");
+}
+
+/* [clients] listen = none turns the raw listener off, with an HTTP one. */
+static void clients_listen_none_needs_http(void **state)
+{
+	struct fx *f = *state;
+
+	fx_ok(f, "[clients]\nlisten = none\n[http]\nlisten = tcp:127.0.0.1:8080\n", NO_OV);
+	assert_int_equal(f->c.clients.n_listen, 0);
+	assert_int_equal(f->c.http.n_listen, 1);
+	fx_err1(f, "[clients]\nlisten = none\n",
+		"@:2: [clients] listen: none needs an [http] listen");
+	fx_ok(f, "[clients]\nlisten = none\nlisten = tcp:127.0.0.1:1\n", NO_OV);
+	assert_int_equal(f->c.clients.n_listen, 1);
+}
+
 /* Indented keys are keys, not continuations of the previous value. */
 static void indented_keys_are_not_continuations(void **state)
 {
@@ -1415,6 +1466,8 @@ int main(void)
 		T(listen_length_limits_rejected),
 		T(listen_file_replaces_default_then_appends),
 		T(listen_override_replaces_file_list_then_appends),
+		T(http_section_keys),
+		T(clients_listen_none_needs_http),
 		T(indented_keys_are_not_continuations),
 		T(comments_with_semicolon_and_hash_also_indented),
 		T(value_with_semicolon_kept_whole),

@@ -12,7 +12,7 @@
 static void nothing_applies_when_both_are_off(void **state)
 {
 	struct deadline d = { .last_activity = 0, .pending = true, .send_since = 0 };
-	struct deadline_limits l = { 0, 0 };
+	struct deadline_limits l = { 0, 0, 0 };
 	int64_t wait;
 
 	(void)state;
@@ -95,6 +95,41 @@ static void sooner_only_when_the_deadline_precedes_the_timer(void **state)
 	assert_false(deadline_sooner(&d, &l, 50 * MS));
 }
 
+static void request_head_deadline_comes_first(void **state)
+{
+	struct deadline d = { .by = 200 * MS };
+	struct deadline_limits l = { .idle_ns = 100 * MS };
+	int64_t wait;
+
+	(void)state;
+	assert_int_equal(deadline_due(&d, &l), 100 * MS);
+	assert_int_equal(deadline_check(&d, &l, 150 * MS, &wait), DEADLINE_IDLE);
+	l.idle_ns = 0;
+	assert_int_equal(deadline_check(&d, &l, 150 * MS, &wait), DEADLINE_OK);
+	assert_int_equal(wait, 50 * MS);
+	l.idle_ns = 100 * MS;
+	assert_int_equal(deadline_check(&d, &l, 250 * MS, &wait), DEADLINE_BY);
+}
+
+static void keepalive_while_nothing_is_pending(void **state)
+{
+	struct deadline d = { .last_activity = 0, .last_sent = 0 };
+	struct deadline_limits l = { .idle_ns = 300 * MS, .keepalive_ns = 100 * MS };
+	int64_t wait;
+
+	(void)state;
+	assert_int_equal(deadline_check(&d, &l, 50 * MS, &wait), DEADLINE_OK);
+	assert_int_equal(wait, 50 * MS);
+	assert_int_equal(deadline_check(&d, &l, 100 * MS, &wait), DEADLINE_KEEPALIVE);
+	/* a keepalive sent counts as activity: the idle deadline moves too */
+	d.last_sent = d.last_activity = 100 * MS;
+	assert_int_equal(deadline_check(&d, &l, 150 * MS, &wait), DEADLINE_OK);
+	assert_int_equal(wait, 50 * MS);
+	d.pending = true;
+	assert_int_equal(deadline_due(&d, &l), 400 * MS);
+	assert_int_equal(deadline_check(&d, &l, 450 * MS, &wait), DEADLINE_IDLE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +140,8 @@ int main(void)
 		cmocka_unit_test(send_applies_only_while_output_is_pending),
 		cmocka_unit_test(the_earlier_deadline_wins),
 		cmocka_unit_test(sooner_only_when_the_deadline_precedes_the_timer),
+		cmocka_unit_test(request_head_deadline_comes_first),
+		cmocka_unit_test(keepalive_while_nothing_is_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

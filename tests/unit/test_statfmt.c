@@ -38,6 +38,10 @@ static const struct stats_info info = {
 	.allocations_clients_total = 200, .allocations_stats_total = 60,
 	.allocations_other_total = 40,
 	.source_fifo_refused_total = 6, .log_lines_dropped_total = 7,
+	.stream_epoch = "00c0ffee12345678", .stream_first_seq = 900, .stream_last_seq = 1000,
+	.http_requests_2xx_total = 20, .http_requests_3xx_total = 0,
+	.http_requests_4xx_total = 4, .http_requests_5xx_total = 1,
+	.resumes_total = 6, .resume_gaps_total = 2,
 };
 
 /* Per-kind figures that add up to the totals of `info`. */
@@ -55,9 +59,9 @@ static const struct stats_timer_row timers[] = {
 #define NTIMERS (sizeof(timers) / sizeof(timers[0]))
 
 static const struct stats_client_row clients[] = {
-	{ 1, "127.0.0.1:5555", 1.5, 0.25, 0, 100, 0, "live" },
-	{ 22, "[::1]:5555", 3600, 0.0126, 42, 1048576, 7, "pending" },
-	{ 3, "unix", 0, 0, 0, 0, 0, "closing" },
+	{ 1, "127.0.0.1:5555", 1.5, 0.25, 0, 100, 0, "live", "raw" },
+	{ 22, "[::1]:5555", 3600, 0.0126, 42, 1048576, 7, "pending", "sse" },
+	{ 3, "unix", 0, 0, 0, 0, 0, "closing", "ws" },
 };
 
 /* Asserts the protocol's shape: one closing empty line and none before it;
@@ -158,6 +162,10 @@ static void info_names_follow_spec_order(void **state)
 		"loop_iterations_total", "allocations_clients_total",
 		"allocations_stats_total", "allocations_other_total",
 		"source_fifo_refused_total", "log_lines_dropped_total",
+		"stream_epoch", "stream_first_seq", "stream_last_seq",
+		"http_requests_2xx_total", "http_requests_3xx_total",
+		"http_requests_4xx_total", "http_requests_5xx_total",
+		"resumes_total", "resume_gaps_total",
 	};
 	size_t n = sizeof(spec) / sizeof(spec[0]);
 
@@ -175,7 +183,8 @@ static void info_types_and_help(void **state)
 		const char *name = stats_info_name(i);
 		size_t len = strlen(name);
 		bool total = len > 6 && strcmp(name + len - 6, "_total") == 0;
-		bool str = strcmp(name, "version") == 0 || strcmp(name, "source_state") == 0;
+		bool str = strcmp(name, "version") == 0 || strcmp(name, "source_state") == 0 ||
+			   strcmp(name, "stream_epoch") == 0;
 
 		assert_int_equal(stats_info_type(i) == STATS_COUNTER, total);
 		assert_int_equal(stats_info_type(i) == STATS_STRING, str);
@@ -297,6 +306,15 @@ static void info_text(void **state)
 		"allocations_other_total: 40\n"
 		"source_fifo_refused_total: 6\n"
 		"log_lines_dropped_total: 7\n"
+		"stream_epoch: 00c0ffee12345678\n"
+		"stream_first_seq: 900\n"
+		"stream_last_seq: 1000\n"
+		"http_requests_2xx_total: 20\n"
+		"http_requests_3xx_total: 0\n"
+		"http_requests_4xx_total: 4\n"
+		"http_requests_5xx_total: 1\n"
+		"resumes_total: 6\n"
+		"resume_gaps_total: 2\n"
 		"\n";
 	struct sbuf b = SBUF_INIT;
 
@@ -327,7 +345,12 @@ static void info_json(void **state)
 		"\"allocations_total\":300,\"memory_rss_bytes\":8388608,"
 		"\"loop_iterations_total\":5000,\"allocations_clients_total\":200,"
 		"\"allocations_stats_total\":60,\"allocations_other_total\":40,"
-		"\"source_fifo_refused_total\":6,\"log_lines_dropped_total\":7}\n\n";
+		"\"source_fifo_refused_total\":6,\"log_lines_dropped_total\":7,"
+		"\"stream_epoch\":\"00c0ffee12345678\","
+		"\"stream_first_seq\":900,\"stream_last_seq\":1000,"
+		"\"http_requests_2xx_total\":20,\"http_requests_3xx_total\":0,"
+		"\"http_requests_4xx_total\":4,\"http_requests_5xx_total\":1,"
+		"\"resumes_total\":6,\"resume_gaps_total\":2}\n\n";
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
@@ -413,10 +436,10 @@ static void timers_json(void **state)
 static void clients_text(void **state)
 {
 	static const char expected[] =
-		"id addr age_s idle_s lag_bytes sent_bytes skipped_bytes state\n"
-		"1 127.0.0.1:5555 1.500 0.250 0 100 0 live\n"
-		"22 [::1]:5555 3600.000 0.013 42 1048576 7 pending\n"
-		"3 unix 0.000 0.000 0 0 0 closing\n"
+		"id addr age_s idle_s lag_bytes sent_bytes skipped_bytes state proto\n"
+		"1 127.0.0.1:5555 1.500 0.250 0 100 0 live raw\n"
+		"22 [::1]:5555 3600.000 0.013 42 1048576 7 pending sse\n"
+		"3 unix 0.000 0.000 0 0 0 closing ws\n"
 		"\n";
 	struct sbuf b = SBUF_INIT;
 
@@ -431,12 +454,12 @@ static void clients_json(void **state)
 {
 	static const char expected[] =
 		"[{\"id\":1,\"addr\":\"127.0.0.1:5555\",\"age_s\":1.500,\"idle_s\":0.250,"
-		"\"lag_bytes\":0,\"sent_bytes\":100,\"skipped_bytes\":0,\"state\":\"live\"},"
+		"\"lag_bytes\":0,\"sent_bytes\":100,\"skipped_bytes\":0,\"state\":\"live\",\"proto\":\"raw\"},"
 		"{\"id\":22,\"addr\":\"[::1]:5555\",\"age_s\":3600.000,\"idle_s\":0.013,"
 		"\"lag_bytes\":42,\"sent_bytes\":1048576,\"skipped_bytes\":7,"
-		"\"state\":\"pending\"},"
+		"\"state\":\"pending\",\"proto\":\"sse\"},"
 		"{\"id\":3,\"addr\":\"unix\",\"age_s\":0.000,\"idle_s\":0.000,"
-		"\"lag_bytes\":0,\"sent_bytes\":0,\"skipped_bytes\":0,\"state\":\"closing\"}]"
+		"\"lag_bytes\":0,\"sent_bytes\":0,\"skipped_bytes\":0,\"state\":\"closing\",\"proto\":\"ws\"}]"
 		"\n\n";
 	struct sbuf b = SBUF_INIT;
 
@@ -454,7 +477,7 @@ static void clients_empty(void **state)
 	(void)state;
 	assert_int_equal(statfmt_clients(&b, NULL, 0, false), 0);
 	assert_string_equal(b.buf,
-		"id addr age_s idle_s lag_bytes sent_bytes skipped_bytes state\n\n");
+		"id addr age_s idle_s lag_bytes sent_bytes skipped_bytes state proto\n\n");
 	check_reply(&b, false);
 	sbuf_reset(&b);
 	assert_int_equal(statfmt_clients(&b, NULL, 0, true), 0);
@@ -486,7 +509,7 @@ static void clients_streamed_equals_array(void **state)
 static void json_escapes_strings(void **state)
 {
 	const struct stats_client_row odd = {
-		7, "a\"b\\c\x01\x1f\n\r\t\b\f/\x7f\xc3\xa9", 0, 0, 0, 0, 0, ""
+		7, "a\"b\\c\x01\x1f\n\r\t\b\f/\x7f\xc3\xa9", 0, 0, 0, 0, 0, "", "raw"
 	};
 	struct sbuf b = SBUF_INIT;
 
@@ -496,11 +519,11 @@ static void json_escapes_strings(void **state)
 	assert_string_equal(b.buf,
 		"[{\"id\":7,\"addr\":\"a\\\"b\\\\c\\u0001\\u001f\\n\\r\\t\\b\\f/\x7f\xc3\xa9\","
 		"\"age_s\":0.000,\"idle_s\":0.000,\"lag_bytes\":0,\"sent_bytes\":0,"
-		"\"skipped_bytes\":0,\"state\":\"\"}]\n\n");
+		"\"skipped_bytes\":0,\"state\":\"\",\"proto\":\"raw\"}]\n\n");
 	sbuf_reset(&b);
 	assert_int_equal(statfmt_clients(&b, &odd, 1, false), 0);
 	check_reply(&b, false);
-	assert_non_null(strstr(b.buf, "\n7 a\"b\\c??????" "?/?\xc3\xa9 0.000 0.000 0 0 0 -\n\n"));
+	assert_non_null(strstr(b.buf, "\n7 a\"b\\c??????" "?/?\xc3\xa9 0.000 0.000 0 0 0 - raw\n\n"));
 	sbuf_free(&b);
 }
 
@@ -664,6 +687,19 @@ static void metrics_samples(void **state)
 		"pipecast_timer_next_due_seconds{kind=\"status\"} 1.500\n\n"));
 	assert_true(sample(b.buf, "pipecast_timers_client_live") == 2);
 	assert_true(sample(b.buf, "pipecast_loop_iterations_total") == 5000);
+	assert_non_null(strstr(b.buf,
+		"# TYPE pipecast_stream_info gauge\n"
+		"pipecast_stream_info{epoch=\"00c0ffee12345678\"} 1\n"));
+	assert_non_null(strstr(b.buf,
+		"# HELP pipecast_http_requests_total HTTP requests answered, by class.\n"
+		"# TYPE pipecast_http_requests_total counter\n"
+		"pipecast_http_requests_total{class=\"2xx\"} 20\n"
+		"pipecast_http_requests_total{class=\"3xx\"} 0\n"
+		"pipecast_http_requests_total{class=\"4xx\"} 4\n"
+		"pipecast_http_requests_total{class=\"5xx\"} 1\n"));
+	assert_null(strstr(b.buf, "http_requests_2xx"));
+	assert_true(sample(b.buf, "pipecast_resume_gaps_total") == 2);
+	assert_true(sample(b.buf, "pipecast_stream_first_seq") == 900);
 	assert_null(strstr(b.buf, "pipecast_version"));
 	assert_null(strstr(b.buf, "kind=\"source_idle\"} -"));
 	sbuf_free(&b);

@@ -1,0 +1,46 @@
+/* eventid.c: parsing and formatting of EPOCH-SEQ ids. */
+#include "eventid.h"
+
+#include <stdio.h>
+
+/* 16 lowercase hex digits, a '-', then 1 to 20 decimal digits. */
+int eventid_parse(const char *s, size_t n, struct eventid *id)
+{
+	uint64_t epoch = 0, seq = 0;
+
+	if (n < 18 || n > EVENTID_MAX - 1 || s[16] != '-')
+		return -1;
+	for (size_t i = 0; i < 16; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			epoch = epoch << 4 | (uint64_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			epoch = epoch << 4 | (uint64_t)(c - 'a' + 10);
+		else
+			return -1;
+	}
+	for (size_t i = 17; i < n; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (d > 9 || seq > (UINT64_MAX - d) / 10)
+			return -1;
+		seq = seq * 10 + d;
+	}
+	id->epoch = epoch;
+	id->seq = seq;
+	return 0;
+}
+
+/* The id as sent on the wire. */
+size_t eventid_format(char *out, uint64_t epoch, uint64_t seq)
+{
+	return (size_t)snprintf(out, EVENTID_MAX, "%016llx-%llu", (unsigned long long)epoch,
+				(unsigned long long)seq);
+}
+
+/* The epoch alone, for show info and metrics. */
+void eventid_epoch(char *out, uint64_t epoch)
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)epoch);
+}

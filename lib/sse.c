@@ -1,0 +1,567 @@
+/* sse.c: the encoded event stream, its index, and its readers. */
+#include "sse.h"
+#include "eventid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "id: " + the longest id + "\n". */
+#define SSE_ID_LINE_MAX (4 + EVENTID_MAX)
+
+/* buffer, plus the longest record's encoding (every byte a '\r': seven bytes
+ * of "data: " and "\n" per piece), plus its id line. */
+uint64_t sse_ring_size(uint64_t buffer, uint64_t max_line)
+{
+	return buffer + 7 * max_line + SSE_ID_LINE_MAX + 16;
+}
+
+/* One ring, and an index sized for the most events the ring can hold (an
+ * event takes at least 30 bytes). */
+int sse_init(struct sse *s, uint64_t buffer, uint64_t max_line, uint64_t epoch)
+{
+	uint64_t size = sse_ring_size(buffer, max_line);
+
+	memset(s, 0, sizeof(*s));
+	if (ring_init(&s->ring, size) < 0)
+		return -1;
+	if (seqidx_init(&s->idx, (size_t)(size / (30 * SSE_STRIDE) + 2)) < 0) {
+		ring_free(&s->ring);
+		return -1;
+	}
+	s->limit = buffer;
+	s->epoch = epoch;
+	return 0;
+}
+
+/* Releases the ring and the index. */
+void sse_free(struct sse *s)
+{
+	ring_free(&s->ring);
+	seqidx_free(&s->idx);
+}
+
+/* How many '\r' there are in n bytes. */
+static size_t sse_count_cr(const char *p, size_t n)
+{
+	size_t cr = 0;
+	const char *end = p + n;
+
+	while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		cr++;
+		p++;
+	}
+	return cr;
+}
+
+/* Decimal digits of v. */
+static size_t sse_digits(uint64_t v)
+{
+	size_t d = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		d++;
+	}
+	return d;
+}
+
+/* One record's encoding: id line, 7 bytes per piece around its bytes, and
+ * the empty line; body excludes the record's '\n'. */
+static uint64_t sse_record_len(uint64_t seq, const char *rec, size_t body)
+{
+	size_t cr = sse_count_cr(rec, body);
+
+	return 4 + 17 + sse_digits(seq) + 1 + 7 * (cr + 1) + (body - cr) + 1;
+}
+
+/* Sums the encodings of every record of a chunk. */
+uint64_t sse_records_len(const struct sse *s, const char *data, size_t n)
+{
+	const char *p = data, *end = data + n, *nl;
+	uint64_t seq = s->seq, len = 0;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		len += sse_record_len(++seq, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	return len;
+}
+
+/* Writes each '\r'-separated piece of n bytes as prefix + piece + "\n". */
+static void sse_pieces(struct ring *r, const char *prefix, size_t plen, const char *p, size_t n)
+{
+	const char *end = p + n;
+
+	for (;;) {
+		const char *cr = memchr(p, '\r', (size_t)(end - p));
+		const char *stop = cr ? cr : end;
+
+		ring_write(r, prefix, plen);
+		ring_write(r, p, (size_t)(stop - p));
+		ring_write(r, "\n", 1);
+		if (!cr)
+			return;
+		p = cr + 1;
+	}
+}
+
+/* One event; every SSE_STRIDE-th is indexed. */
+static void sse_record(struct sse *s, const char *rec, size_t body)
+{
+	char id[SSE_ID_LINE_MAX + 1];
+	size_t idn;
+
+	s->seq++;
+	if ((s->seq - 1) % SSE_STRIDE == 0)
+		seqidx_add(&s->idx, s->seq, s->ring.head, s->src);
+	memcpy(id, "id: ", 4);
+	idn = 4 + eventid_format(id + 4, s->epoch, s->seq);
+	id[idn++] = '\n';
+	ring_write(&s->ring, id, idn);
+	sse_pieces(&s->ring, "data: ", 6, rec, body);
+	ring_write(&s->ring, "\n", 1);
+	s->src += body + 1;
+}
+
+/* Encodes every whole record of a chunk. */
+void sse_records(struct sse *s, const char *data, size_t n)
+{
+	const char *p = data, *end = data + n, *nl;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		sse_record(s, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+}
+
+/* ": " and "\n" around each piece. */
+uint64_t sse_comment_len(const char *text, size_t n)
+{
+	size_t cr = sse_count_cr(text, n);
+
+	return n - cr + 3 * (cr + 1);
+}
+
+/* A heartbeat, as comment lines that clients ignore. */
+void sse_comment(struct sse *s, const char *text, size_t n)
+{
+	sse_pieces(&s->ring, ": ", 2, text, n);
+}
+
+/* The ring byte at an absolute offset. */
+static char sse_byte(const struct sse *s, uint64_t pos)
+{
+	return s->ring.buf[pos % s->ring.size];
+}
+
+/* The start of the next line. */
+static uint64_t sse_next_line(const struct sse *s, uint64_t pos)
+{
+	return ring_line_end(&s->ring, pos, UINT64_MAX);
+}
+
+/* The sequence number in the id line at pos. */
+static uint64_t sse_line_seq(const struct sse *s, uint64_t pos)
+{
+	char line[SSE_ID_LINE_MAX];
+	uint64_t end = ring_line_end(&s->ring, pos, sizeof(line));
+	struct eventid id;
+
+	if (end - pos < 4 + 18 + 1)
+		return 0;
+	ring_copy(&s->ring, pos, end, line);
+	return eventid_parse(line + 4, (size_t)(end - pos) - 5, &id) == 0 ? id.seq : 0;
+}
+
+/* The first event start at or after the line boundary pos, or head. */
+static uint64_t sse_next_event(const struct sse *s, uint64_t pos)
+{
+	while (pos < s->ring.head && sse_byte(s, pos) != 'i')
+		pos = sse_next_line(s, pos);
+	return pos;
+}
+
+/* Found by walking from the first line boundary after the ring's tail. */
+uint64_t sse_first_seq(const struct sse *s, uint64_t *off)
+{
+	uint64_t p = sse_next_event(s, ring_line_start(&s->ring, ring_tail(&s->ring)));
+
+	*off = p;
+	return p < s->ring.head ? sse_line_seq(s, p) : 0;
+}
+
+/* The offset of the first event with seq >= want, walking events from pos
+ * (an event start); head when there is none. */
+static uint64_t sse_walk_seq(const struct sse *s, uint64_t pos, uint64_t want)
+{
+	for (pos = sse_next_event(s, pos); pos < s->ring.head;
+	     pos = sse_next_event(s, sse_next_line(s, pos)))
+		if (sse_line_seq(s, pos) >= want)
+			return pos;
+	return s->ring.head;
+}
+
+/* Sets up a start with or without a gap notice. */
+static void sse_start_at(struct sse_start *st, uint64_t pos, bool gap, bool known, uint64_t missed)
+{
+	st->pos = pos;
+	st->gap = gap;
+	st->known = known;
+	st->missed = missed;
+}
+
+/* The resume table: live only, the held records after `after`, or a gap. */
+void sse_resume(const struct sse *s, uint64_t after, struct sse_start *st)
+{
+	const struct seqidx_entry *e;
+	uint64_t foff, first;
+
+	if (after >= s->seq) {
+		sse_start_at(st, s->ring.head, false, false, 0);
+		return;
+	}
+	first = sse_first_seq(s, &foff);
+	if (first == 0) {
+		sse_start_at(st, s->ring.head, true, true, s->seq - after);
+		return;
+	}
+	if (first > after + 1) {
+		sse_start_at(st, foff, true, true, first - after - 1);
+		return;
+	}
+	e = seqidx_floor(&s->idx, SEQIDX_SEQ, after + 1, ring_tail(&s->ring));
+	sse_start_at(st, sse_walk_seq(s, e && e->off > foff ? e->off : foff, after + 1),
+		     false, false, 0);
+}
+
+/* Another epoch: everything held, after a gap of unknown size. */
+void sse_resume_foreign(const struct sse *s, struct sse_start *st)
+{
+	uint64_t foff;
+
+	sse_first_seq(s, &foff);
+	sse_start_at(st, foff, true, false, 0);
+}
+
+/* Source bytes of the event at pos (an event start): each data line gives
+ * its text and one byte of '\r' or '\n'. Sets *next to the line after it. */
+static uint64_t sse_event_src(const struct sse *s, uint64_t pos, uint64_t *next)
+{
+	uint64_t src = 0;
+
+	pos = sse_next_line(s, pos);
+	while (pos < s->ring.head && sse_byte(s, pos) == 'd') {
+		uint64_t end = sse_next_line(s, pos);
+
+		src += end - pos - 6;
+		pos = end;
+	}
+	*next = pos < s->ring.head ? pos + 1 : pos;
+	return src;
+}
+
+/* Walks events from the indexed one at or before the target, adding up
+ * their source bytes, to the first that starts within the backlog. */
+uint64_t sse_backlog(const struct sse *s, uint64_t backlog)
+{
+	uint64_t target = s->src > backlog ? s->src - backlog : 0;
+	uint64_t tail = ring_tail(&s->ring), pos, src;
+	const struct seqidx_entry *e;
+
+	if (backlog == 0)
+		return s->ring.head;
+	e = seqidx_floor(&s->idx, SEQIDX_SRC, target, tail);
+	if (!e)
+		e = seqidx_oldest(&s->idx, tail);
+	if (!e)
+		return s->ring.head;
+	pos = e->off;
+	src = e->src;
+	while (pos < s->ring.head && src < target) {
+		uint64_t next;
+
+		src += sse_event_src(s, pos, &next);
+		pos = sse_next_event(s, next);
+	}
+	return pos;
+}
+
+/* "event: gap", the count or null, and the empty line; no id. */
+size_t sse_gap_note(char *out, bool known, uint64_t missed)
+{
+	if (known)
+		return (size_t)snprintf(out, SSE_NOTE_MAX, "event: gap\ndata: {\"missed\":%llu}\n\n",
+					(unsigned long long)missed);
+	return (size_t)snprintf(out, SSE_NOTE_MAX, "event: gap\ndata: {\"missed\":null}\n\n");
+}
+
+/* From the indexed event at or before off, the last event start before it. */
+uint64_t sse_seq_before(const struct sse *s, uint64_t off)
+{
+	const struct seqidx_entry *e;
+	uint64_t p, last;
+
+	if (off == 0)
+		return 0;
+	e = seqidx_floor(&s->idx, SEQIDX_OFF, off - 1, ring_tail(&s->ring));
+	if (e) {
+		p = e->off;
+		last = e->seq;
+	} else {
+		last = sse_first_seq(s, &p);
+		if (last == 0)
+			return s->seq;
+		if (p >= off)
+			return last - 1;
+	}
+	for (p = sse_next_event(s, sse_next_line(s, p)); p < off && p < s->ring.head;
+	     p = sse_next_event(s, sse_next_line(s, p)))
+		last = sse_line_seq(s, p);
+	return last;
+}
+
+/* ---- readers ---- */
+
+/* Starts a reader. */
+void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_t len,
+		     char *stash, size_t stash_cap)
+{
+	c->stash = stash;
+	c->stash_cap = stash ? stash_cap : 0;
+	c->stash_len = c->stash_off = 0;
+	c->pos = pos;
+	c->cut = SSE_NO_CUT;
+	c->jump = pos;
+	c->note = note;
+	c->note_len = note ? len : 0;
+	c->note_off = 0;
+	c->gap_after = 0;
+	c->note_fixed = 0;
+	c->gap_open = false;
+}
+
+/* Whether a note is still to be sent. */
+bool sse_cursor_note_pending(const struct sse_cursor *c)
+{
+	return c->note_off < c->note_len;
+}
+
+/* Nothing to send at all. */
+bool sse_cursor_idle(const struct sse_cursor *c, const struct sse *s)
+{
+	return c->cut == SSE_NO_CUT && c->stash_off == c->stash_len &&
+	       !sse_cursor_note_pending(c) && c->pos == s->ring.head;
+}
+
+/* Copies a short text into the reader's own note. */
+void sse_cursor_set_note(struct sse_cursor *c, const char *text, size_t n)
+{
+	if (n > SSE_NOTE_MAX)
+		n = SSE_NOTE_MAX;
+	memcpy(c->inline_note, text, n);
+	c->note = c->inline_note;
+	c->note_len = n;
+	c->note_off = 0;
+	c->note_fixed = 0;
+	c->gap_open = false;
+}
+
+/* Whether pos is where an event or a comment begins (or the head). */
+static bool sse_at_boundary(const struct sse *s, uint64_t pos)
+{
+	char b;
+
+	if (pos == s->ring.head)
+		return true;
+	b = sse_byte(s, pos);
+	return (pos == 0 || sse_byte(s, pos - 1) == '\n') && (b == 'i' || b == ':');
+}
+
+/* A line boundary at or before pos: the indexed event before it, else the
+ * first boundary after the tail (a skipped reader's line starts there or
+ * later: it is never more than the ring's extra room behind). */
+static uint64_t sse_line_before(const struct sse *s, uint64_t pos)
+{
+	uint64_t tail = ring_tail(&s->ring);
+	const struct seqidx_entry *e = pos ? seqidx_floor(&s->idx, SEQIDX_OFF, pos - 1, tail) : NULL;
+	uint64_t start = ring_line_start(&s->ring, tail);
+
+	return e && e->off > start ? e->off : start;
+}
+
+/* One past what a reader in the middle of something must still get: the
+ * rest of its comment line, or of its event (up to its empty line). */
+static uint64_t sse_piece_end(const struct sse *s, uint64_t pos)
+{
+	uint64_t p = sse_line_before(s, pos), next = s->ring.head;
+
+	for (; p < s->ring.head; p = next) {
+		next = sse_next_line(s, p);
+		if (next > pos)
+			break;
+	}
+	if (p >= s->ring.head || sse_byte(s, p) == ':' || sse_byte(s, p) == '\n')
+		return next;
+	for (p = next; p < s->ring.head; p = sse_next_line(s, p))
+		if (sse_byte(s, p) == '\n')
+			return p + 1;
+	return p;
+}
+
+/* (Re)writes the reader's gap notice, after the fixed part of its inline
+ * note, for what it has missed since gap_after. */
+static void sse_cursor_gap(struct sse_cursor *c, const struct sse *s)
+{
+	char note[SSE_NOTE_MAX];
+	size_t n = sse_gap_note(note, true, s->seq - c->gap_after);
+
+	memcpy(c->inline_note + c->note_fixed, note, n);
+	c->note = c->inline_note;
+	c->note_len = c->note_fixed + n;
+	c->gap_open = true;
+}
+
+/* A skip while a note is unsent (the reader is at an event boundary, the
+ * ring bytes after the note not begun): an unsent gap notice is counted
+ * again; otherwise a new one follows the rest of the note. The response
+ * head is the one note nothing can follow: its records are missed without
+ * a notice (the client had not even its head). */
+static uint64_t sse_cursor_skip_noted(struct sse_cursor *c, const struct sse *s)
+{
+	uint64_t missed = s->ring.head - c->pos;
+
+	if (c->note != c->inline_note) {
+		c->pos = s->ring.head;
+		return missed;
+	}
+	if (!c->gap_open || c->note_off > c->note_fixed) {
+		size_t rest = c->note_len - c->note_off;
+
+		memmove(c->inline_note, c->inline_note + c->note_off, rest);
+		c->note_off = 0;
+		c->note_fixed = rest;
+		c->gap_after = sse_seq_before(s, c->pos);
+	}
+	c->pos = s->ring.head;
+	sse_cursor_gap(c, s);
+	return missed;
+}
+
+/* Skips a reader that is not in a skip already. */
+static uint64_t sse_cursor_skip(struct sse_cursor *c, const struct sse *s)
+{
+	uint64_t head = s->ring.head, end;
+
+	if (sse_cursor_note_pending(c))
+		return sse_cursor_skip_noted(c, s);
+	c->note_fixed = c->note_off = 0;
+	c->gap_after = sse_seq_before(s, c->pos);
+	end = sse_at_boundary(s, c->pos) ? c->pos : sse_piece_end(s, c->pos);
+	if (end - c->pos <= c->stash_cap) {
+		ring_copy(&s->ring, c->pos, end, c->stash);
+		c->stash_len = (size_t)(end - c->pos);
+		c->stash_off = 0;
+		c->pos = head;
+	} else {
+		c->cut = end;
+		c->jump = head;
+	}
+	sse_cursor_gap(c, s);
+	return head - end;
+}
+
+/* The overflow policy for one reader, before n bytes are appended. */
+enum sse_verdict sse_cursor_make_room(struct sse_cursor *c, const struct sse *s, uint64_t n,
+				      bool skip, uint64_t *missed_bytes)
+{
+	uint64_t head = s->ring.head;
+
+	*missed_bytes = 0;
+	if (c->cut != SSE_NO_CUT) {
+		if (head - c->pos + n > s->ring.size)
+			return SSE_DROP;
+		if (head - c->jump + n <= s->limit)
+			return SSE_KEEP;
+		*missed_bytes = head - c->jump;
+		c->jump = head;
+		sse_cursor_gap(c, s);
+		return SSE_SKIPPED;
+	}
+	if (head - c->pos + n <= s->limit)
+		return SSE_KEEP;
+	if (!skip)
+		return SSE_DROP;
+	*missed_bytes = sse_cursor_skip(c, s);
+	/* the rest of its event must outlive this append */
+	if (c->cut != SSE_NO_CUT && head - c->pos + n > s->ring.size)
+		return SSE_DROP;
+	return SSE_SKIPPED;
+}
+
+/* [from, to) of the ring as at most two iovecs. */
+static int sse_range_iov(const struct ring *r, uint64_t from, uint64_t to, struct iovec *iov)
+{
+	int n = ring_iov(r, from, iov);
+	size_t want = (size_t)(to - from);
+
+	if (n == 0 || want == 0)
+		return 0;
+	if (iov[0].iov_len >= want) {
+		iov[0].iov_len = want;
+		return 1;
+	}
+	iov[1].iov_len = want - iov[0].iov_len;
+	return 2;
+}
+
+/* Ring bytes before a cut, the note, ring bytes from pos or jump. */
+int sse_cursor_iov(const struct sse_cursor *c, const struct sse *s, struct iovec iov[5])
+{
+	int k = 0;
+	uint64_t from = c->pos;
+
+	if (c->cut != SSE_NO_CUT) {
+		k = sse_range_iov(&s->ring, c->pos, c->cut, iov);
+		from = c->jump;
+	} else if (c->stash_off < c->stash_len) {
+		iov[k].iov_base = c->stash + c->stash_off;
+		iov[k].iov_len = c->stash_len - c->stash_off;
+		k++;
+	}
+	if (sse_cursor_note_pending(c)) {
+		iov[k].iov_base = (char *)c->note + c->note_off;
+		iov[k].iov_len = c->note_len - c->note_off;
+		k++;
+	}
+	return k + ring_iov(&s->ring, from, iov + k);
+}
+
+/* Consumes, in the order of sse_cursor_iov(). */
+void sse_cursor_advance(struct sse_cursor *c, uint64_t n)
+{
+	size_t t;
+
+	if (c->cut != SSE_NO_CUT) {
+		t = c->cut - c->pos < n ? (size_t)(c->cut - c->pos) : (size_t)n;
+		c->pos += t;
+		n -= t;
+		if (c->pos < c->cut)
+			return;
+		c->pos = c->jump;
+		c->cut = SSE_NO_CUT;
+	}
+	t = c->stash_len - c->stash_off < n ? c->stash_len - c->stash_off : (size_t)n;
+	c->stash_off += t;
+	n -= t;
+	t = c->note_len - c->note_off < n ? c->note_len - c->note_off : (size_t)n;
+	c->note_off += t;
+	if (c->note_off > c->note_fixed)
+		c->gap_open = false;   /* its gap notice has begun: it is final */
+	c->pos += n - t;
+}
+
+/* How far behind the head the reader's ring bytes are. */
+uint64_t sse_cursor_lag(const struct sse_cursor *c, const struct sse *s)
+{
+	return s->ring.head - c->pos;
+}
