@@ -1,6 +1,7 @@
 /* fanout.c: owns the ring, its SSE form and the heartbeat; numbers the
  * records; tells clients when the rings grew. */
 #include "fanout.h"
+#include "websocket.h"
 #include "client.h"
 #include "compat.h"
 #include "counters.h"
@@ -86,6 +87,7 @@ void fanout_free(void)
 		sse_free(&sse);
 	sse_on = false;
 	preamble_free(&preamble);
+	websocket_free();
 }
 
 /* Read access for clients and stats. */
@@ -152,6 +154,7 @@ void fanout_append(const char *data, size_t n, uint64_t records)
 	fanout_write_raw(data, n);
 	if (sse_on)
 		fanout_sse_records(data, n);
+	websocket_append(data, n);
 	if (lines)
 		seq += records;
 }
@@ -180,6 +183,7 @@ const struct preamble *fanout_preamble(void)
 /* One broadcast per batch of appends, not per record. */
 void fanout_flush(void)
 {
+	websocket_flush();
 	if (unflushed == 0 && sse_unflushed == 0)
 		return;
 	unflushed = 0;
