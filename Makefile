@@ -111,7 +111,7 @@ FUZZ_TARGETS       := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/f
 FUZZ_MAXLEN_fuzz_config  := 16384
 FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
-FUZZ_MAXLEN_fuzz_ring    := 4096
+FUZZ_MAXLEN_fuzz_ring    := 8192
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 

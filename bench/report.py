@@ -11,7 +11,7 @@ import re
 import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RES = os.path.join(HERE, "results")
+RES = os.environ.get("BENCH_OUT") or os.path.join(HERE, "results")
 RAW = os.path.join(RES, "raw")
 ENV = os.environ
 QUICK = ENV.get("QUICK", "0") == "1"

@@ -2,16 +2,17 @@
 # pipecast benchmarks: pipecastd against the seed's Go loops, Redis pub/sub,
 # `ncat -l -k` and a raw fan-out ceiling, all on loopback. Run by `make bench`
 # (QUICK=1 for the reduced version). Writes bench/results/RESULTS.md, PNG plots
-# and raw data under bench/results/raw/ (not committed). Every process started
-# here is stopped by the EXIT trap; every wait is bounded.
+# and raw data under bench/results/raw/ (not committed); BENCH_OUT=DIR writes
+# them under DIR instead, PIPECASTD=PATH measures another build of the daemon.
+# Every process started here is stopped by the EXIT trap; every wait is bounded.
 set -u
 cd "$(dirname "$0")/.."
 QUICK=${QUICK:-0}
 [ "$QUICK" = 1 ] || QUICK=0
 BIN=build/bench
-D=build/pipecastd
+D=${PIPECASTD:-build/pipecastd}
 LG=$BIN/loadgen
-RES=$PWD/bench/results
+RES=${BENCH_OUT:-$PWD/bench/results}
 RAW=$RES/raw
 T=$(mktemp -d /tmp/pipecast-bench.XXXXXX)
 PIDS=()
@@ -406,4 +407,4 @@ want callgrind && callgrind_run
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
 	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS LEAK_CAP=$LEAK_CAP \
-	python3 bench/report.py && log "done: $RES/RESULTS.md"
+	BENCH_OUT=$RES python3 bench/report.py && log "done: $RES/RESULTS.md"

@@ -3,6 +3,8 @@
 #include "client.h"
 #include "counters.h"
 #include "daemon.h"
+#include "framer.h"
+#include "source.h"
 #include "timers.h"
 
 #include <string.h>
@@ -14,10 +16,23 @@ static size_t unflushed;    /* bytes appended since clients were last told */
 
 static void fanout_heartbeat_cb(struct ev_loop *l, ev_timer *w, int revents);
 
-/* Allocates the ring once for the daemon's whole life. */
+/* The ring's reserve beyond its head: what the source's framer may write
+ * there, or a heartbeat line inserted ahead of a held unfinished line. */
+static size_t fanout_reserve(void)
+{
+	size_t max_line = conf->source.max_line;
+	size_t framer = framer_reserve(conf->source.framing == FRAMING_RAW, max_line,
+				       source_read_room());
+	size_t heartbeat = HEARTBEAT_LINE_MAX + 1 + max_line;
+
+	return framer > heartbeat ? framer : heartbeat;
+}
+
+/* Maps the ring once for the daemon's whole life: `buffer` bytes of history
+ * for clients and the source's reserve, rounded up to a page. */
 int fanout_init(void)
 {
-	if (ring_init(&ring, conf->clients.buffer) < 0)
+	if (ring_init(&ring, conf->clients.buffer, fanout_reserve()) < 0)
 		return -1;
 	timer_setup(TK_HEARTBEAT, &heartbeat_timer, fanout_heartbeat_cb);
 	last_out = mono_ns();
@@ -37,16 +52,37 @@ const struct ring *fanout_ring(void)
 	return &ring;
 }
 
-/* Stores records once for every client; flushes first when clients that
- * are caught up could otherwise fall half a ring behind before they write. */
-void fanout_append(const char *data, size_t n)
+/* The source's framer writes into the ring's reserve itself. */
+struct ring *fanout_ring_writer(void)
 {
-	if (unflushed + n > ring.size / 2)
+	return &ring;
+}
+
+/* Before anything is written into the reserve: flushes first when clients
+ * that are caught up could otherwise fall half a ring behind before they
+ * write, and applies the overflow policy to clients more than `buffer`
+ * behind, whose oldest bytes the reserve is about to overwrite. */
+void fanout_prepare(size_t n)
+{
+	if (unflushed + n > ring.window / 2)
 		fanout_flush();
-	clients_before_append(n);
-	ring_write(&ring, data, n);
+	clients_before_append(0);
+}
+
+/* n bytes of whole records were committed at the head. */
+void fanout_appended(size_t n)
+{
 	unflushed += n;
 	last_out = mono_ns();
+}
+
+/* Stores a record once for every client (a heartbeat), ahead of the
+ * unfinished line the source holds. */
+void fanout_append(const char *data, size_t n)
+{
+	fanout_prepare(n);
+	ring_write(&ring, data, n);
+	fanout_appended(n);
 }
 
 /* One broadcast per batch of appends, not per record. */

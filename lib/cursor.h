@@ -37,7 +37,8 @@ void cursor_free(struct cursor *c);
 enum cursor_verdict cursor_make_room(struct cursor *c, const struct ring *r, size_t n,
 				     const struct cursor_policy *p, uint64_t *missed);
 
-/* What the reader has to send, as at most three iovecs; returns how many. */
+/* What the reader has to send, as at most two iovecs (a skip's stash, then
+ * the ring); returns how many. iov has room for three. */
 int cursor_iov(const struct cursor *c, const struct ring *r, struct iovec iov[3]);
 /* n bytes of cursor_iov() were sent. */
 void cursor_advance(struct cursor *c, const struct ring *r, size_t n);

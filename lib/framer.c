@@ -1,117 +1,181 @@
-/* framer.c: line and raw framing of the producer's stream. */
+/* framer.c: line and raw framing of the producer's stream, in place in the
+ * ring. Each byte read is scanned once (memchr) and, unless a line must be
+ * cut, never copied: the bytes clients writev from are the bytes read. */
 #include "framer.h"
 #include "alloc.h"
 
 #include <string.h>
 
-/* Allocates the read buffer once; it is reused for the daemon's whole life. */
-int framer_init(struct framer *f, bool raw, size_t max_line, size_t cap,
+/* The longest held line, one read, one '\n' per cut of the two (a cut
+ * comes at most every max_line - 1 bytes), and the '\n' of a finish. */
+size_t framer_reserve(bool raw, size_t max_line, size_t room)
+{
+	size_t in = max_line - 1 + room;
+
+	return raw ? room : in + in / (max_line - 1) + 2;
+}
+
+/* Binds the framer to its ring; line framing gets its cutting buffer now,
+ * touched once, so that the first long line does not grow RSS. */
+int framer_init(struct framer *f, struct ring *r, bool raw, size_t max_line, size_t room,
 		framer_emit_fn emit, void *ctx)
 {
 	memset(f, 0, sizeof(*f));
-	f->buf = pc_malloc(cap);
-	if (!f->buf)
-		return -1;
-	f->cap = cap;
+	f->ring = r;
 	f->raw = raw;
 	f->max_line = max_line;
+	f->room = room;
 	f->emit = emit;
 	f->ctx = ctx;
+	f->next_mark = UINT64_MAX;
+	if (raw)
+		return 0;
+	f->scratch = pc_malloc(max_line - 1 + room);
+	if (!f->scratch)
+		return -1;
+	memset(f->scratch, 0, max_line - 1 + room);
 	return 0;
 }
 
-/* Releases the read buffer. */
+/* Releases the cutting buffer. */
 void framer_free(struct framer *f)
 {
-	pc_free(f->buf);
-	f->buf = NULL;
+	pc_free(f->scratch);
+	f->scratch = NULL;
 }
 
-/* The free tail of the buffer. */
+/* Marks every `every`-th record from now on (0: none). */
+void framer_set_mark(struct framer *f, framer_mark_fn mark, uint64_t every)
+{
+	f->mark = mark;
+	f->every = mark ? every : 0;
+	f->next_mark = f->every ? (f->seq / f->every + 1) * f->every : UINT64_MAX;
+}
+
+/* Room after the held bytes, in the ring's reserve. */
 char *framer_space(struct framer *f, size_t *room)
 {
-	*room = f->cap - f->len;
-	return f->buf + f->len;
+	*room = f->room;
+	return ring_at(f->ring, f->ring->head) + f->ring->held;
 }
 
-/* Emits one piece of an over-long line, max_line - 1 bytes and a '\n', as
- * one record in one call: the byte after the piece is replaced by the '\n'
- * for the call, so that no emit ever ends inside a record (a reader skipped
- * to the ring's head between two halves would start mid-record). */
-static void framer_cut(struct framer *f, char *p)
+/* Bytes of the unfinished line. */
+size_t framer_held(const struct framer *f)
 {
-	char keep = p[f->max_line - 1];
-
-	if (!f->in_long)
-		f->long_lines++;
-	f->in_long = true;
-	p[f->max_line - 1] = '\n';
-	f->emit(f->ctx, p, f->max_line, 1);
-	p[f->max_line - 1] = keep;
+	return f->ring->held;
 }
 
-/* Walks the complete lines in [p, end) and emits runs of well-sized lines
- * in one piece each; returns where the unfinished line starts. */
-static char *framer_lines(struct framer *f, char *p, const char *end)
+/* Record number seq starts at p (in the ring, at or after the head): tells
+ * the mark hook when its turn has come. */
+static void framer_mark(struct framer *f, uint64_t seq, const char *p)
 {
-	const char *run = p;
-	uint64_t records = 0;
-	char *nl;
+	const char *head = ring_at(f->ring, f->ring->head);
 
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		while ((size_t)(nl + 1 - p) > f->max_line) {
-			if (p > run)
-				f->emit(f->ctx, run, (size_t)(p - run), records);
-			records = 0;
-			framer_cut(f, p);
-			p += f->max_line - 1;
-			run = p;
+	f->mark(f->ctx, seq, f->ring->head + (uint64_t)(p - head));
+	f->next_mark += f->every;
+}
+
+/* n bytes at the head, `records` whole records, join the stream; `held`
+ * bytes of an unfinished line stay behind them. */
+static void framer_append(struct framer *f, size_t n, uint64_t records, size_t held)
+{
+	uint64_t pos = f->ring->head;
+
+	ring_commit(f->ring, n, held);
+	if (n == 0)
+		return;
+	f->seq += records;
+	f->emit(f->ctx, pos, n, records);
+}
+
+/* One more record starting at p ends: counts it, marks it when due. */
+static inline void framer_record(struct framer *f, uint64_t *records, const char *p)
+{
+	++*records;
+	if (f->seq + *records == f->next_mark)
+		framer_mark(f, f->seq + *records, p);
+}
+
+/* The slow path, from the first line that must be cut to the end of what
+ * was read: that part is copied out and back with a '\n' inserted before
+ * the max_line-th byte of every over-long segment (pipecast.conf(5)). The
+ * ring's reserve has room for the inserted bytes. */
+static void framer_cut_rest(struct framer *f, char *line, const char *end, uint64_t records)
+{
+	char *base = ring_at(f->ring, f->ring->head);
+	size_t max = f->max_line, rest = (size_t)(end - line);
+	const char *s = f->scratch, *se = f->scratch + rest;
+	char *w = line;
+
+	memcpy(f->scratch, line, rest);
+	while (s < se) {
+		size_t look = (size_t)(se - s) < max ? (size_t)(se - s) : max;
+		const char *nl = memchr(s, '\n', look);
+		size_t len = nl ? (size_t)(nl + 1 - s) : max - 1;
+
+		if (!nl && look < max)
+			break;                   /* a short unfinished line: held */
+		framer_record(f, &records, w);
+		memcpy(w, s, len);
+		w += len;
+		s += len;
+		if (nl) {
+			f->in_long = false;
+			continue;
 		}
-		f->in_long = false;
-		records++;
-		p = nl + 1;
+		*w++ = '\n';
+		if (!f->in_long)
+			f->long_lines++;
+		f->in_long = true;
 	}
-	if (p > run)
-		f->emit(f->ctx, run, (size_t)(p - run), records);
-	return p;
+	memmove(w, s, (size_t)(se - s));
+	framer_append(f, (size_t)(w - base), records, (size_t)(se - s));
 }
 
-/* Cuts an unfinished line that already exceeds max_line; keeps the rest. */
-static char *framer_long_tail(struct framer *f, char *p, const char *end)
-{
-	while ((size_t)(end - p) >= f->max_line) {
-		framer_cut(f, p);
-		p += f->max_line - 1;
-	}
-	return p;
-}
-
-/* Frames freshly read bytes: in raw framing one read is one record. */
+/* Frames freshly read bytes in one pass: every newline found ends a record
+ * (counted, and marked when due), and the bytes up to the last one join the
+ * stream where they lie. In raw framing one read is one record. */
 void framer_commit(struct framer *f, size_t n)
 {
-	const char *end;
-	char *p;
+	struct ring *r = f->ring;
+	char *base = ring_at(r, r->head);
+	char *p = base + r->held, *line = base, *nl;
+	const char *end = p + n;
+	uint64_t records = 0;
 
 	if (n == 0)
 		return;
 	if (f->raw) {
-		f->emit(f->ctx, f->buf, n, 1);
+		framer_append(f, n, 1, 0);
 		return;
 	}
-	end = f->buf + f->len + n;
-	p = framer_lines(f, f->buf, end);
-	p = framer_long_tail(f, p, end);
-	f->len = (size_t)(end - p);
-	memmove(f->buf, p, f->len);
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if ((size_t)(nl - line) >= f->max_line) {
+			framer_cut_rest(f, line, end, records);
+			return;
+		}
+		framer_record(f, &records, line);
+		f->in_long = false;
+		line = p = nl + 1;
+	}
+	if ((size_t)(end - line) >= f->max_line) {
+		framer_cut_rest(f, line, end, records);
+		return;
+	}
+	framer_append(f, (size_t)(line - base), records, (size_t)(end - line));
 }
 
 /* Completes a last unterminated line with '\n'. */
 void framer_finish(struct framer *f)
 {
-	if (f->raw || f->len == 0)
+	struct ring *r = f->ring;
+	char *base = ring_at(r, r->head);
+	uint64_t records = 0;
+
+	if (f->raw || r->held == 0)
 		return;
-	f->buf[f->len] = '\n';
-	f->emit(f->ctx, f->buf, f->len + 1, 1);
-	f->len = 0;
+	base[r->held] = '\n';
+	framer_record(f, &records, base);
 	f->in_long = false;
+	framer_append(f, r->held + 1, records, 0);
 }

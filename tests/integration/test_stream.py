@@ -324,6 +324,28 @@ class Heartbeat(unittest.TestCase):
             self.assertNotRegex(d.log_text(), r"reason=idle")
             c.close()
 
+    def test_heartbeat_while_a_partial_line_is_held(self):
+        """A heartbeat due while the start of a line waits for its end goes
+        out whole, before that line, which arrives whole after it."""
+        conf = {"source": {"input": "stdin"},
+                "clients": {"heartbeat": "100ms", "heartbeat_line": "hb"}}
+        with Daemon(conf) as d:
+            c = tcp_client(d.port)
+            d.wait_opens(1)
+            d.write_stdin(b"first\nsecond-starts")
+            data, eof = recv_for(c, 0.6)
+            self.assertFalse(eof)
+            self.assertTrue(data.startswith(b"first\nhb\n"), data)
+            self.assertNotIn(b"second", data)
+            d.write_stdin(b"-and-ends\nthird\n")
+            more, _ = recv_for(c, 0.6)
+            lines = (data + more).split(b"\n")
+            self.assertEqual(lines[-1], b"", "partial line sent: %r" % (data + more))
+            body = [l for l in lines[:-1] if l != b"hb"]
+            self.assertEqual(body, [b"first", b"second-starts-and-ends", b"third"])
+            self.assertGreaterEqual(len(lines) - 1 - len(body), 3, "few heartbeats")
+            c.close()
+
     def test_heartbeat_not_sent_while_records_flow(self):
         conf = {"source": {"input": "fifo:{dir}/in.fifo"},
                 "clients": {"heartbeat": "500ms", "heartbeat_line": "hb"}}
