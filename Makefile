@@ -169,5 +169,5 @@ build/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
 .PHONY: bench
-bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling
+bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling build/bench/pipe_relay
 	QUICK=$(QUICK) bench/run.sh

@@ -1,6 +1,7 @@
 #!/bin/bash
 # pipecast benchmarks: pipecastd against the seed's Go loops, Redis pub/sub,
-# `ncat -l -k` and a raw fan-out ceiling, all on loopback. Run by `make bench`
+# `ncat -l -k`, a raw fan-out ceiling and the pipe relay ceiling, all on
+# loopback. Run by `make bench`
 # (QUICK=1 for the reduced version). Writes bench/results/RESULTS.md, PNG plots
 # and raw data under bench/results/raw/ (not committed); BENCH_OUT=DIR writes
 # them under DIR instead, PIPECASTD=PATH measures another build of the daemon.
@@ -109,21 +110,22 @@ for p in leak fixed; do
 	(cd bench/seed/$p && GOCACHE="$T/gocache" GOPATH="$T/gopath" GOFLAGS= GOPROXY=off \
 		GOTOOLCHAIN=local "$GO" build -o "../../../$BIN/seed-$p" .) || exit 1
 done
-[ -x "$D" ] && [ -x "$LG" ] && [ -x "$BIN/raw_ceiling" ] || { log "build first: make bench"; exit 1; }
+[ -x "$D" ] && [ -x "$LG" ] && [ -x "$BIN/raw_ceiling" ] && [ -x "$BIN/pipe_relay" ] ||
+	{ log "build first: make bench"; exit 1; }
 
 # Sizes of the runs; each may be overridden from the environment.
 if [ $QUICK = 1 ]; then
 	d_seed=8; d_ns="1 100"; d_meas=1.5; d_reps=1; d_idle="1000"; d_churn=2000; d_cgc=10; d_cgr=50000
-	d_servers="raw pipecastd ncat redis"
+	d_servers="raw relay pipecastd ncat redis"
 else
 	d_seed=30; d_ns="1 10 100 1000"; d_meas=3; d_reps=3; d_idle="1000 5000 15000"; d_churn=10000
-	d_cgc=100; d_cgr=200000; d_servers="raw pipecastd ncat redis"
+	d_cgc=100; d_cgr=200000; d_servers="raw relay pipecastd ncat redis"
 fi
 SEED_SECS=${SEED_SECS:-$d_seed}; FAN_NS=${FAN_NS:-$d_ns}; MEAS=${MEAS:-$d_meas}
 IDLE_NS=${IDLE_NS:-$d_idle}; CHURN_N=${CHURN_N:-$d_churn}
 CG_CLIENTS=${CG_CLIENTS:-$d_cgc}; CG_RECORDS=${CG_RECORDS:-$d_cgr}
 SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
-REPS=${REPS:-$d_reps}   # repetitions of the pipecastd and raw-ceiling runs (medians)
+REPS=${REPS:-$d_reps}   # repetitions of the pipecastd, ceiling and seed runs (medians)
 FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall match"}
 RATE=10000
 LEAK_CAP=$((4 * 1024 * 1024 * 1024))
@@ -181,6 +183,7 @@ seed_run() {
 	[ $name = pipecastd ] && $LG stat -s "$T/stats.sock" clients_skipped_bytes_total clients_dropped_overflow_total \
 		>"$RAW/seed-$name.skipped"
 	stop "$pid" "$PROD"
+	printf '%s %s\n' "$(kv rate <"$RAW/seed-$name.sub")" "$(load1)" >>"$RAW/seed-$name.reps"
 	log "seed $name: $(cat "$RAW/seed-$name.sub")"
 }
 
@@ -223,6 +226,10 @@ fan() {
 	raw)
 		port=$(free_port)
 		piped "${pa[@]}" -- $BIN/raw_ceiling $port $ptotal
+		srvpid=$SRV; prodpid=$PROD;;
+	relay)
+		port=$(free_port)
+		piped "${pa[@]}" -- $BIN/pipe_relay $port $ptotal
 		srvpid=$SRV; prodpid=$PROD;;
 	ncat)
 		port=$(free_port)
@@ -374,21 +381,29 @@ ONLY=${ONLY:-seed fan idle churn callgrind}
 want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 want fan && : >"$RAW/fanout.tsv"
 want idle && : >"$RAW/idle.tsv"
+# Seed: pipecastd and the fixed Go loop back to back in each repetition.
 if want seed; then
-	for s in pipecastd go-fixed go-leak; do seed_run $s; done
+	rm -f "$RAW"/seed-*.reps
+	for r in $(seq $REPS); do
+		for s in pipecastd go-fixed; do seed_run $s; done
+	done
+	seed_run go-leak
 fi
+# Fan-out: within a repetition every server runs one mode after the other,
+# so that pipecastd and its ceilings run back to back for each row.
 if want fan; then
 	start_redis || exit 1
 	for n in $FAN_NS; do
 		for r in $(seq $REPS); do
 			RAW_SRC_RATE=
-			for s in $FAN_SERVERS; do
-				case $s in pipecastd|raw) ;; *) [ $r = 1 ] || continue;; esac
-				for m in $FAN_MODES; do
+			for m in $FAN_MODES; do
+				for s in $FAN_SERVERS; do
+					case $s in pipecastd|raw|relay) ;; *) [ $r = 1 ] || continue;; esac
 					case $m in
-					rate) fan $s "$n" rate 0;;
+					rate) [ $s = relay ] || fan $s "$n" rate 0;;
 					sat) fan $s "$n" sat 0;;
-					stall) [ $s = raw ] && [ $r != 1 ] || fan $s "$n" sat 1;;
+					stall) case $s in raw) [ $r != 1 ];; relay) true;; *) false;; esac ||
+						fan $s "$n" sat 1;;
 					match) [ $s = pipecastd ] && [ -n "$RAW_SRC_RATE" ] &&
 						fan $s "$n" match 0 && fan $s "$n" match 1;;
 					esac

@@ -5,6 +5,12 @@
 #include "alloc.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* The scan's verdict on the bytes read. */
+enum framer_scan { SCAN_DONE, SCAN_CUT };
 
 /* The longest held line, one read, one '\n' per cut of the two (a cut
  * comes at most every max_line - 1 bytes), and the '\n' of a finish. */
@@ -132,6 +138,65 @@ static void framer_cut_rest(struct framer *f, char *line, const char *end, uint6
 	framer_append(f, (size_t)(w - base), records, (size_t)(se - s));
 }
 
+/* One scan's state, in locals rather than in the framer so that the
+ * compiler keeps it in registers. */
+struct framer_pass {
+	struct framer *f;
+	char *line;              /* where the current line starts */
+	uint64_t records;        /* records ended in this pass */
+	uint64_t until_mark;     /* records count of the next mark */
+	size_t max_line;
+};
+
+/* A newline at nl ends the current line: a record, unless the line is too
+ * long (then the caller cuts from its start on). */
+static inline enum framer_scan framer_newline(struct framer_pass *ps, char *nl)
+{
+	if ((size_t)(nl - ps->line) >= ps->max_line)
+		return SCAN_CUT;
+	if (++ps->records == ps->until_mark) {
+		framer_mark(ps->f, ps->f->seq + ps->records, ps->line);
+		ps->until_mark = ps->f->next_mark - ps->f->seq;
+	}
+	ps->line = nl + 1;
+	return SCAN_DONE;
+}
+
+/* Where each of 16 bytes is a newline, one bit each (SSE2). */
+#ifdef __SSE2__
+static inline uint64_t framer_block16(const char *p)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p),
+							  _mm_set1_epi8('\n')));
+}
+
+/* The same for 64 bytes, written out: compilers at -O2 keep a loop. */
+static inline uint64_t framer_block(const char *p)
+{
+	return framer_block16(p) | framer_block16(p + 16) << 16 |
+	       framer_block16(p + 32) << 32 | framer_block16(p + 48) << 48;
+}
+#endif
+
+/* Finds every newline in [p, end), 64 bytes at a time where SSE2 exists
+ * (a few compares per block and a bit per newline: no call per record,
+ * which counts with short records), memchr for the rest. */
+static enum framer_scan framer_scan(struct framer_pass *ps, char *p, const char *end)
+{
+	char *nl;
+
+#ifdef __SSE2__
+	for (; end - p >= 64; p += 64)
+		for (uint64_t mask = framer_block(p); mask; mask &= mask - 1)
+			if (framer_newline(ps, p + __builtin_ctzll(mask)) == SCAN_CUT)
+				return SCAN_CUT;
+#endif
+	for (; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
+		if (framer_newline(ps, nl) == SCAN_CUT)
+			return SCAN_CUT;
+	return SCAN_DONE;
+}
+
 /* Frames freshly read bytes in one pass: every newline found ends a record
  * (counted, and marked when due), and the bytes up to the last one join the
  * stream where they lie. In raw framing one read is one record. */
@@ -139,9 +204,12 @@ void framer_commit(struct framer *f, size_t n)
 {
 	struct ring *r = f->ring;
 	char *base = ring_at(r, r->head);
-	char *p = base + r->held, *line = base, *nl;
-	const char *end = p + n;
-	uint64_t records = 0;
+	const char *end = base + r->held + n;
+	struct framer_pass ps = {
+		.f = f, .line = base, .until_mark = f->next_mark - f->seq,
+		.max_line = f->max_line,
+	};
+	enum framer_scan scan;
 
 	if (n == 0)
 		return;
@@ -149,20 +217,14 @@ void framer_commit(struct framer *f, size_t n)
 		framer_append(f, n, 1, 0);
 		return;
 	}
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		if ((size_t)(nl - line) >= f->max_line) {
-			framer_cut_rest(f, line, end, records);
-			return;
-		}
-		framer_record(f, &records, line);
-		f->in_long = false;
-		line = p = nl + 1;
-	}
-	if ((size_t)(end - line) >= f->max_line) {
-		framer_cut_rest(f, line, end, records);
+	scan = framer_scan(&ps, base + r->held, end);
+	if (ps.line != base)
+		f->in_long = false;      /* the held line (if it was cut) ended */
+	if (scan == SCAN_CUT || (size_t)(end - ps.line) >= f->max_line) {
+		framer_cut_rest(f, ps.line, end, ps.records);
 		return;
 	}
-	framer_append(f, (size_t)(line - base), records, (size_t)(end - line));
+	framer_append(f, (size_t)(ps.line - base), ps.records, (size_t)(end - ps.line));
 }
 
 /* Completes a last unterminated line with '\n'. */
