@@ -2,9 +2,11 @@
  * loadgen: the load generator of pipecast's benchmarks.
  *
  *   loadgen produce  [-m seed|ts] [-r RATE] [-n COUNT] [-t SECS] [-w FILE] [-R PORT]
+ *                    [-N PORT [-u PATH]]
  *   loadgen sub      -p PORT [-n CONNS] [-t SECS] [-F FRAME] [-O TSOFF] [-L full|sample]
- *                    [-x redis] [-w READYFILE] [-S PERSECFILE] [-H HISTFILE] [-I IDLE_SECS]
- *   loadgen idle     -p PORT [-n CONNS] [-t SECS] [-x redis] [-w READYFILE]
+ *                    [-x redis|sse|ws [-u PATH]] [-w READYFILE] [-S PERSECFILE] [-H HISTFILE]
+ *                    [-I IDLE_SECS]
+ *   loadgen idle     -p PORT [-n CONNS] [-t SECS] [-x redis|sse|ws [-u PATH]] [-w READYFILE]
  *   loadgen churn    -p PORT [-n CONNS] [-t SECS] [-e EXPECT_MS] [-w READYFILE] [-H HISTFILE]
  *   loadgen probe    -s SOCKET [-t SECS] [-i MS] [-H HISTFILE]
  *   loadgen stat     -s SOCKET NAME...
@@ -16,6 +18,14 @@
  * nanoseconds, a space, padding, '\n'. Receivers count bytes and parse the
  * timestamps at the known offsets (fixed frame size), so that no record is
  * scanned byte by byte and nothing is allocated per record.
+ *
+ * HTTP peers (an nchan server now, pipecastd's /events and /ws later):
+ * `produce -N PORT` publishes each record (its newline removed) as one
+ * pipelined HTTP POST to PATH (default /pub), at most 64 unanswered; `sub`
+ * and `idle` with `-x sse` or `-x ws` open PATH (default /sub) as an
+ * EventSource or a WebSocket. Their frames vary in size (event ids), so
+ * their receivers find records by their '@' (no header byte is one) and
+ * read the timestamp that follows it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +52,9 @@
 #define REDIS_FRAME (REDIS_HDR + REC + 2)
 /* "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n" */
 #define REDIS_SUBREPLY 30
+/* Protocols of the receivers (-x). */
+enum proto { P_RAW, P_REDIS, P_SSE, P_WS };
+#define HTTP_WINDOW 64
 
 static volatile sig_atomic_t stop_flag;
 
@@ -276,8 +289,35 @@ static void fill_records(char *buf, size_t nrec, size_t frame, size_t off)
 	}
 }
 
-/* Reads PUBLISH replies (":N\r\n"): returns how many arrived. */
-static uint64_t redis_replies(int fd, int block)
+/* Redis PUBLISH replies (":N\r\n") in n bytes. */
+static uint64_t count_redis(const char *p, size_t n)
+{
+	uint64_t got = 0;
+	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		got++;
+	return got;
+}
+
+/* HTTP responses begun in n bytes ("HTTP/1.1 " seen, across reads too;
+ * 'H' occurs once in it, so a mismatch restarts the match simply). */
+static uint64_t count_http(const char *p, size_t n)
+{
+	static const char pat[] = "HTTP/1.1 ";
+	static size_t j;
+	uint64_t got = 0;
+	for (size_t i = 0; i < n; i++) {
+		j = p[i] == pat[j] ? j + 1 : p[i] == 'H';
+		if (j == sizeof(pat) - 1) {
+			got++;
+			j = 0;
+		}
+	}
+	return got;
+}
+
+/* Reads the acknowledgements of Redis PUBLISHes or HTTP POSTs: returns
+ * how many arrived (waits for some when block is set). */
+static uint64_t replies(int fd, int block, int http)
 {
 	static char rb[65536];
 	uint64_t got = 0;
@@ -288,9 +328,8 @@ static uint64_t redis_replies(int fd, int block)
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return got;
 		if (r <= 0)
-			die("redis reply");
-		for (char *p = rb; (p = memchr(p, '\n', (size_t)(rb + r - p))); p++)
-			got++;
+			die(http ? "http reply" : "redis reply");
+		got += http ? count_http(rb, (size_t)r) : count_redis(rb, (size_t)r);
 		block = 0;
 	}
 }
@@ -300,9 +339,12 @@ static int cmd_produce(int argc, char **argv)
 	const char *mode = "ts", *waitf = NULL;
 	double rate = 0, secs = 30;
 	uint64_t count = 0;
-	int rport = 0, counted = 0, opt;
-	while ((opt = getopt(argc, argv, "m:r:n:t:w:R:")) != -1) {
+	int rport = 0, nport = 0, counted = 0, opt;
+	const char *path = "/pub";
+	while ((opt = getopt(argc, argv, "m:r:n:t:w:R:N:u:")) != -1) {
 		switch (opt) {
+		case 'N': nport = atoi(optarg); break;
+		case 'u': path = optarg; break;
 		case 'm': mode = optarg; break;
 		case 'r': rate = atof(optarg); break;
 		case 'n': count = strtoull(optarg, NULL, 10); counted = 1; break;
@@ -313,7 +355,7 @@ static int cmd_produce(int argc, char **argv)
 		}
 	}
 	signals();
-	static char buf[1024 * REDIS_FRAME];
+	static char buf[1024 * 256];
 	size_t frame = REC, off = 0, nbuf;
 	int fd = 1;
 	if (!strcmp(mode, "seed")) {
@@ -334,11 +376,24 @@ static int cmd_produce(int argc, char **argv)
 			fd = tcp_connect(rport);
 		}
 		nbuf = 1024;
-		fill_records(buf, nbuf, frame, off);
+		if (nport) {
+			char h[256];
+			int hl = snprintf(h, sizeof(h), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+					  "Content-Length: %d\r\n\r\n", path, REC - 1);
+			off = (size_t)hl;
+			frame = off + REC - 1;       /* the record without its newline */
+			fill_records(buf, nbuf, frame, off);
+			for (size_t i = 0; i < nbuf; i++)
+				memcpy(buf + i * frame, h, off);
+			fd = tcp_connect(nport);
+			rport = nport;
+		} else {
+			fill_records(buf, nbuf, frame, off);
+		}
 	}
 	wait_file(waitf);
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(secs * 1e9), sent = 0, acked = 0;
-	const uint64_t window = 8192;
+	const uint64_t window = nport ? HTTP_WINDOW : 8192;
 	while (!stop_flag && (!counted || sent < count)) {
 		uint64_t t = now_ns();
 		if (t >= end)
@@ -356,21 +411,22 @@ static int cmd_produce(int argc, char **argv)
 		}
 		if (counted && count - sent < n)
 			n = count - sent;
-		if (rport) {
-			if (sent - acked + n > window) {
-				acked += redis_replies(fd, 1);
+		if (rport && sent - acked + n > window) {
+			if (sent - acked >= window || !nport) {
+				acked += replies(fd, 1, nport);
 				continue;
 			}
+			n = window - (sent - acked);
 		}
 		if (strcmp(mode, "seed"))
 			stamp(buf, n, frame, off + 1);
 		write_all(fd, buf, n * frame);
 		sent += n;
 		if (rport)
-			acked += redis_replies(fd, 0);
+			acked += replies(fd, 0, nport);
 	}
 	for (int i = 0; rport && acked < sent && i < 1000; i++)
-		acked += redis_replies(fd, 1);
+		acked += replies(fd, 1, nport);
 	double el = (now_ns() - t0) / 1e9;
 	fprintf(stderr, "produce sent=%llu secs=%.3f rate=%.0f\n", (unsigned long long)sent,
 		el, sent / (el > 0 ? el : 1));
@@ -388,22 +444,56 @@ struct conn {
 	uint32_t ndig;     /* digits of a timestamp cut by a read */
 	uint64_t acc;
 	int bad;           /* frame alignment lost: no more latency samples */
+	uint64_t recs;     /* records found by their '@' (sse, ws) */
 	uint64_t t_conn, t_close;
 };
 
-static struct conn *conns_open(int port, int n, int redis)
+/* Parses -x. */
+static enum proto proto_of(const char *s)
+{
+	return !strcmp(s, "redis") ? P_REDIS : !strcmp(s, "sse") ? P_SSE :
+	       !strcmp(s, "ws") ? P_WS : P_RAW;
+}
+
+/* The request that makes a connection a subscriber. */
+static size_t sub_request(enum proto proto, const char *path, char *out, size_t cap)
+{
+	static const char redis[] = "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\n" REDIS_CH "\r\n";
+	int n = 0;
+
+	switch (proto) {
+	case P_RAW:
+		break;
+	case P_REDIS:
+		n = snprintf(out, cap, "%s", redis);
+		break;
+	case P_SSE:
+		n = snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			     "Accept: text/event-stream\r\n\r\n", path);
+		break;
+	case P_WS:
+		n = snprintf(out, cap, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+			     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			     "Sec-WebSocket-Version: 13\r\n\r\n", path);
+		break;
+	}
+	return n > 0 ? (size_t)n : 0;
+}
+
+static struct conn *conns_open(int port, int n, enum proto proto, const char *path)
 {
 	struct conn *c = calloc((size_t)n, sizeof(*c));
+	char req[512];
+	size_t rl = sub_request(proto, path, req, sizeof(req));
 	if (!c)
 		die("calloc");
-	static const char sub[] = "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\n" REDIS_CH "\r\n";
 	for (int i = 0; i < n && !stop_flag; i++) {
 		c[i].fd = tcp_connect(port);
 		c[i].t_conn = now_ns();
-		if (redis) {
-			write_all(c[i].fd, sub, sizeof(sub) - 1);
+		if (rl)
+			write_all(c[i].fd, req, rl);
+		if (proto == P_REDIS)
 			c[i].skip = REDIS_SUBREPLY;
-		}
 	}
 	return c;
 }
@@ -472,13 +562,55 @@ static void chunk(struct conn *c, const char *p, size_t n, size_t frame, size_t 
 	}
 }
 
+/* Takes in one chunk of an SSE or WebSocket stream: every '@' starts a
+ * record, whose timestamp follows it (possibly cut by the read). */
+static void chunk_scan(struct conn *c, const char *p, size_t n, int lat, int full,
+		       struct hist *h, uint64_t now)
+{
+	const char *end = p + n, *q = p;
+	c->bytes += n;
+	while (c->ndig && q < end) { /* finish a timestamp cut by the previous read */
+		if (*q < '0' || *q > '9') {
+			c->ndig = 0;
+			break;
+		}
+		c->acc = c->acc * 10 + (uint64_t)(*q++ - '0');
+		if (++c->ndig == TS_DIGITS) {
+			hist_add(h, now > c->acc ? now - c->acc : 0);
+			c->ndig = 0;
+		}
+	}
+	int first = 1;
+	while ((q = memchr(q, '@', (size_t)(end - q))) != NULL) {
+		c->recs++;
+		q++;
+		if (!lat || (!full && !first))
+			continue;
+		first = 0;
+		c->acc = 0;
+		c->ndig = 0;
+		while (q < end && c->ndig < TS_DIGITS && *q >= '0' && *q <= '9') {
+			c->acc = c->acc * 10 + (uint64_t)(*q++ - '0');
+			c->ndig++;
+		}
+		if (c->ndig == TS_DIGITS) {
+			hist_add(h, now > c->acc ? now - c->acc : 0);
+			c->ndig = 0;
+		} else if (q < end) {
+			c->ndig = 0;       /* not a timestamp after all */
+		}
+	}
+}
+
 static int cmd_sub(int argc, char **argv)
 {
 	int port = 0, n = 1, redis = 0, full = 1, lat = 1, opt;
+	enum proto proto = P_RAW;
+	const char *path = "/sub";
 	double secs = 10, idle_secs = 0;
 	size_t frame = REC, tsoff = 0;
 	const char *readyf = NULL, *persec = NULL, *histf = NULL;
-	while ((opt = getopt(argc, argv, "p:n:t:F:O:L:x:w:S:H:I:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:t:F:O:L:x:w:S:H:I:u:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'n': n = atoi(optarg); break;
@@ -486,7 +618,8 @@ static int cmd_sub(int argc, char **argv)
 		case 'F': frame = (size_t)atoi(optarg); break;
 		case 'O': tsoff = (size_t)atoi(optarg); break;
 		case 'L': full = !strcmp(optarg, "full"); lat = strcmp(optarg, "none") != 0; break;
-		case 'x': redis = !strcmp(optarg, "redis"); break;
+		case 'x': proto = proto_of(optarg); redis = proto == P_REDIS; break;
+		case 'u': path = optarg; break;
 		case 'w': readyf = optarg; break;
 		case 'S': persec = optarg; break;
 		case 'H': histf = optarg; break;
@@ -502,7 +635,7 @@ static int cmd_sub(int argc, char **argv)
 	}
 	signals();
 	static struct hist h;
-	struct conn *c = conns_open(port, n, redis);
+	struct conn *c = conns_open(port, n, proto, path);
 	if (redis)
 		redis_confirm(c, n);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -558,7 +691,10 @@ static int cmd_sub(int argc, char **argv)
 			t_last = t;
 			bytes += (uint64_t)r;
 			sec_bytes += (uint64_t)r;
-			chunk(cc, buf, (size_t)r, lat ? frame : 0, tsoff, full, &h, t);
+			if (proto == P_SSE || proto == P_WS)
+				chunk_scan(cc, buf, (size_t)r, lat, full, &h, t);
+			else
+				chunk(cc, buf, (size_t)r, lat ? frame : 0, tsoff, full, &h, t);
 		}
 	}
 	/* the window: from the first byte to its planned end, or to the last
@@ -574,7 +710,7 @@ static int cmd_sub(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		bad += (uint64_t)c[i].bad;
 		closed += (uint64_t)c[i].closed;
-		recs += c[i].bytes / fr;
+		recs += proto == P_SSE || proto == P_WS ? c[i].recs : c[i].bytes / fr;
 	}
 	printf("records=%llu bytes=%llu secs=%.3f rate=%.0f closed=%llu misaligned=%llu ",
 	       (unsigned long long)recs, (unsigned long long)bytes, el, el > 0 ? recs / el : 0,
@@ -592,14 +728,16 @@ static int cmd_sub(int argc, char **argv)
 static int cmd_idle(int argc, char **argv)
 {
 	int port = 0, n = 1, redis = 0, opt;
+	enum proto proto = P_RAW;
 	double secs = 60;
-	const char *readyf = NULL;
-	while ((opt = getopt(argc, argv, "p:n:t:x:w:")) != -1) {
+	const char *readyf = NULL, *path = "/sub";
+	while ((opt = getopt(argc, argv, "p:n:t:x:w:u:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'n': n = atoi(optarg); break;
 		case 't': secs = atof(optarg); break;
-		case 'x': redis = !strcmp(optarg, "redis"); break;
+		case 'x': proto = proto_of(optarg); redis = proto == P_REDIS; break;
+		case 'u': path = optarg; break;
 		case 'w': readyf = optarg; break;
 		default: usage();
 		}
@@ -607,7 +745,7 @@ static int cmd_idle(int argc, char **argv)
 	if (!port)
 		usage();
 	signals();
-	struct conn *c = conns_open(port, n, redis);
+	struct conn *c = conns_open(port, n, proto, path);
 	if (redis)
 		redis_confirm(c, n);
 	touch(readyf);
@@ -646,7 +784,7 @@ static int cmd_churn(int argc, char **argv)
 		usage();
 	signals();
 	static struct hist h;
-	struct conn *c = conns_open(port, n, 0);
+	struct conn *c = conns_open(port, n, P_RAW, NULL);
 	touch(readyf);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	for (int i = 0; i < n; i++) {

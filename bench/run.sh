@@ -125,6 +125,9 @@ SEED_SECS=${SEED_SECS:-$d_seed}; FAN_NS=${FAN_NS:-$d_ns}; MEAS=${MEAS:-$d_meas}
 IDLE_NS=${IDLE_NS:-$d_idle}; CHURN_N=${CHURN_N:-$d_churn}
 CG_CLIENTS=${CG_CLIENTS:-$d_cgc}; CG_RECORDS=${CG_RECORDS:-$d_cgr}
 SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
+NCHAN_NS=${NCHAN_NS:-$([ $QUICK = 1 ] && echo 100 || echo "100 1000")}
+NCHAN_PROTOS=${NCHAN_PROTOS:-$([ $QUICK = 1 ] && echo sse || echo "sse ws")}
+NCHAN_IDLE_NS=${NCHAN_IDLE_NS:-$([ $QUICK = 1 ] && echo 1000 || echo "1000 5000")}
 REPS=${REPS:-$d_reps}   # repetitions of the pipecastd, ceiling and seed runs (medians)
 FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall match"}
 RATE=10000
@@ -376,8 +379,91 @@ callgrind_run() {
 	callgrind_one callgrind-base 0
 }
 
-# ---- run everything (ONLY="seed fan idle churn callgrind" selects parts) ----
-ONLY=${ONLY:-seed fan idle churn callgrind}
+# ==== 6. the browser peer: nchan (bench/nchan.sh) ====
+# nchan_start: a fresh nchan on a free port; sets NCHAN_PORT and NCHAN_PID.
+nchan_start() {
+	NCHAN_PORT=$(free_port)
+	rm -rf "$T/nchan"
+	bg bench/nchan.sh run "$T/nchan" "$NCHAN_PORT"
+	NCHAN_PID=$!
+	bench/nchan.sh wait "$NCHAN_PORT" || return 1
+}
+# nchan_subscribers PORT: active subscribers of the bench channel.
+nchan_subscribers() {
+	curl -s -m 2 "http://127.0.0.1:$1/pub" | sed -n 's/^active subscribers: //p' | tr -d '\r'
+}
+# nchan_fan PROTO N MODE: PROTO sse or ws subscribers; one row of $RAW/nchan.tsv.
+nchan_fan() {
+	local proto=$1 n=$2 mode=$3 tag go procs per i subs=() ready=() rate=0 closed=0 x lat rflag
+	tag="nchan-$proto-$n-$mode.$(date +%s%N)"
+	go=$T/go.$tag
+	case $mode in rate) rflag=(-r $RATE); lat=full;; *) rflag=(-r 0); lat=sample;; esac
+	nchan_start || return 0
+	procs=1; [ "$n" -ge 100 ] && procs=2
+	per=$((n / procs))
+	for i in $(seq $procs); do
+		bg $LG sub -p "$NCHAN_PORT" -n "$per" -t "$MEAS" -L $lat -x "$proto" -w "$T/ready.$tag.$i" \
+			-H "$RAW/$tag.hist.$i" >"$RAW/$tag.sub.$i"
+		subs+=($!); ready+=("$T/ready.$tag.$i")
+	done
+	wait_files 60 "${ready[@]}" || { stop $NCHAN_PID "${subs[@]}"; return 0; }
+	for i in $(seq 100); do [ "$(nchan_subscribers $NCHAN_PORT)" = "$n" ] && break; sleep 0.05; done
+	bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -N "$NCHAN_PORT" -w "$go" 2>/dev/null
+	local prod=$!
+	touch "$go"
+	wait_pids $((${MEAS%.*} + 25)) "${subs[@]}"
+	stop $prod $NCHAN_PID
+	for i in $(seq $procs); do
+		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
+		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
+	done
+	local h; h=$($LG hist "$RAW/$tag".hist.*)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$proto" "$n" "$mode" "$rate" \
+		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
+		"$closed" "$(load1)" >>"$RAW/nchan.tsv"
+	log "nchan $tag: rate=$rate $h closed=$closed"
+}
+# nchan_idle N: the worker's RSS before and after N idle EventSource subscribers.
+nchan_idle() {
+	local n=$1 w before after procs per i ids=() ready=() conn=-
+	nchan_start || return 0
+	w=$(bench/nchan.sh worker $NCHAN_PID)
+	curl -s -m 2 -X POST -d warm "http://127.0.0.1:$NCHAN_PORT/pub" >/dev/null
+	sleep 1
+	before=$(rss $w)
+	procs=$(( (n + 7499) / 7500 )); [ "$n" -ge 5000 ] && [ $procs -lt 2 ] && procs=2
+	per=$((n / procs))
+	for i in $(seq $procs); do
+		bg $LG idle -p "$NCHAN_PORT" -n "$per" -t 120 -x sse -w "$T/ready.nidle.$n.$i" >/dev/null
+		ids+=($!); ready+=("$T/ready.nidle.$n.$i")
+	done
+	wait_files 90 "${ready[@]}"
+	for i in $(seq 100); do
+		conn=$(nchan_subscribers $NCHAN_PORT)
+		[ "$conn" = "$((per * procs))" ] && break
+		sleep 0.1
+	done
+	sleep $SETTLE
+	after=$(rss $w)
+	stop "${ids[@]}" $NCHAN_PID
+	printf '%s\t%s\t%s\t%s\n' "$((per * procs))" "$conn" "$before" "$after" >>"$RAW/nchan-idle.tsv"
+	log "nchan idle n=$((per * procs)) subscribed=$conn rss before=$before after=$after per_conn=$(( (after - before) / (per * procs) ))"
+}
+nchan_run() {
+	bench/nchan.sh install || return 0
+	: >"$RAW/nchan.tsv"; : >"$RAW/nchan-idle.tsv"
+	for n in $NCHAN_NS; do
+		for r in $(seq $REPS); do
+			for proto in $NCHAN_PROTOS; do
+				for m in sat rate; do nchan_fan "$proto" "$n" $m; done
+			done
+		done
+	done
+	for n in $NCHAN_IDLE_NS; do nchan_idle "$n"; done
+}
+
+# ---- run everything (ONLY="seed fan idle churn callgrind nchan" selects parts) ----
+ONLY=${ONLY:-seed fan idle churn callgrind nchan}
 want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 want fan && : >"$RAW/fanout.tsv"
 want idle && : >"$RAW/idle.tsv"
@@ -418,6 +504,7 @@ if want idle; then
 fi
 want churn && churn_run "$CHURN_N"
 want callgrind && callgrind_run
+want nchan && nchan_run
 [ -n "${ONLY:-}" ] || echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
