@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -712,9 +713,13 @@ static int cmd_sub(int argc, char **argv)
 		closed += (uint64_t)c[i].closed;
 		recs += proto == P_SSE || proto == P_WS ? c[i].recs : c[i].bytes / fr;
 	}
-	printf("records=%llu bytes=%llu secs=%.3f rate=%.0f closed=%llu misaligned=%llu ",
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("records=%llu bytes=%llu secs=%.3f rate=%.0f closed=%llu misaligned=%llu cpu_s=%.3f ",
 	       (unsigned long long)recs, (unsigned long long)bytes, el, el > 0 ? recs / el : 0,
-	       (unsigned long long)closed, (unsigned long long)bad);
+	       (unsigned long long)closed, (unsigned long long)bad,
+	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	hist_print(&h);
 	printf("\n");
 	hist_save(&h, histf);

@@ -229,6 +229,27 @@ def relay_section(out, targets, rows, reps, ns):
                         "%.0f %% (runs: %s)" % (100 * rb / ra if ra else float("nan"), ", ".join(pairs)),
                         ra > 0 and rb >= want * ra if n == 1 else ra > 0 and rb > ra))
     out.append("")
+    cpu_rows = []
+    for n in ns:
+        for srv in ("relay", "pipecastd"):
+            for i, x in enumerate(reps.get((srv, n, "sat", "0"), [])):
+                if x.get("cpu"):
+                    c = x["cpu"]
+                    cpu_rows.append("| %d | %s | %d | %s | %.2f | %.2f | %.2f | %.2f | %s |" % (
+                        n, srv, i + 1, mrec(x["rate"]), c[0], c[1], c[2], sum(c),
+                        x["skipped"]))
+    if cpu_rows:
+        out.append("Where the CPU went in those runs, in cores (CPU seconds, user and "
+                   "system, per second): the server and the producer over 90 %% of the "
+                   "receivers' window, the receivers over their whole run. The machine has "
+                   "2 cores, shared with whatever else ran (load column above). The relay "
+                   "slows its producer to its client's pace; pipecastd never does, so its "
+                   "producer keeps writing and pipecastd keeps reading what a client that "
+                   "cannot keep up then skips (last column, bytes):\n")
+        out.append("| N | server | run | delivered records/s | server cores | producer cores | receivers cores | total | skipped bytes |")
+        out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+        out.extend(cpu_rows)
+        out.append("")
 
 
 # ---- 2. fan-out ----
@@ -242,7 +263,8 @@ def fanout(out, targets):
         reps.setdefault((srv, n, mode, stall), []).append(
             dict(rate=num(p[4]), p50=num(p[5]), p99=num(p[6]), max=num(p[7]),
                  closed=num(p[8]), bad=num(p[9]), skipped=p[10],
-                 load=num(p[11]) if len(p) > 11 else 0))
+                 load=num(p[11]) if len(p) > 11 else 0,
+                 cpu=tuple(num(x) for x in p[12:15]) if len(p) > 14 else None))
         if len(p) > 11:
             loads.append(num(p[11]))
     # repeated runs: the median of each figure, and the spread of rate and p99
@@ -538,15 +560,26 @@ def callgrind(out, targets):
     out.append("| total Ir | Ir of the run without records | records delivered | "
                "Ir per delivered record (whole run) | Ir per delivered record (marginal) |")
     out.append("|---:|---:|---:|---:|---:|")
-    out.append("| {:,} | {:,} | {:,} | {:.1f} | {:.2f} |".format(
-        ir, base, recs, ir / recs if recs else 0, (ir - base) / recs if recs and base else 0))
+    rows = [("this build", ir, base, recs)]
+    bsub = kv(read("callgrind-before.sub"))
+    bir, bbase = total_ir(read("callgrind-before.top")), total_ir(read("callgrind-before-base.top"))
+    if bsub and bir:
+        rows.append(("before (`CG_BEFORE`: %s)" % ENV.get("CG_BEFORE_LABEL", "an earlier build"),
+                     bir, bbase, int(bsub.get("records", "0"))))
+    out[-2] = "| build | " + out[-2][2:]
+    out[-1] = "|---|" + out[-1][1:]
+    for label, i, b0, r in rows:
+        out.append("| {} | {:,} | {:,} | {:,} | {:.1f} | {:.2f} |".format(
+            label, i, b0, r, i / r if r else 0, (i - b0) / r if r and b0 else 0))
     out.append("")
     out.append("Instructions counted are user space only (the copies into the sockets "
                "happen in the kernel). The figure is deterministic for a given batching: "
                "it depends on how many records each `read()` and `writev()` carries, which "
                "the relative speed of the producer and the daemon decides (under valgrind "
-               "the daemon is the slow side, so its reads are full 64 KiB-ish chunks). "
-               "Most of the start-up cost is touching the 4 MiB ring once (`memset`).\n")
+               "the daemon is the slow side, so its reads are full: up to 256 KiB from a pipe "
+               "enlarged to `pipe-max-size`). Most of the start-up cost is touching the "
+               "ring's pages once through each of its two mappings and the framer's "
+               "buffer for cutting long lines (`memset`).\n")
     out.append("Top functions of the run with records (`callgrind_annotate`):\n")
     out.append("```")
     keep = False

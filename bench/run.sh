@@ -85,6 +85,10 @@ free_port() {
 	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
 }
 rss() { awk '/^VmRSS:/{print $2*1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu() { awk '{print $14 + $15}' "/proc/${1:-0}/stat" 2>/dev/null || echo 0; }   # clock ticks
+cores() {            # cores TICKS0 TICKS1 NS0 NS1: CPU seconds per second between them
+	awk "BEGIN{printf \"%.2f\", ($2 - $1) / $(getconf CLK_TCK) / (($4 - $3) / 1e9)}"
+}
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }   # kv NAME < "a=1 b=2"
 
 # ---- peers: Debian packages ----
@@ -115,7 +119,7 @@ done
 
 # Sizes of the runs; each may be overridden from the environment.
 if [ $QUICK = 1 ]; then
-	d_seed=8; d_ns="1 100"; d_meas=1.5; d_reps=1; d_idle="1000"; d_churn=2000; d_cgc=10; d_cgr=50000
+	d_seed=5; d_ns="1 100"; d_meas=1.5; d_reps=1; d_idle="1000"; d_churn=2000; d_cgc=10; d_cgr=50000
 	d_servers="raw relay pipecastd ncat redis"
 else
 	d_seed=30; d_ns="1 10 100 1000"; d_meas=3; d_reps=3; d_idle="1000 5000 15000"; d_churn=10000
@@ -263,23 +267,32 @@ fan() {
 		bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -R "$port" -w "$go" 2>/dev/null
 		prodpid=$!
 	fi
+	# CPU of the server and the producer over 90 % of the receivers' window
+	# (a relay exits with its clients), in cores: CPU seconds per second
+	local c0s c0p c1s c1p t0 t1
+	c0s=$(cpu $srvpid); c0p=$(cpu $prodpid); t0=$(date +%s%N)
 	touch "$go"
+	sleep "$(awk "BEGIN{print $MEAS * 0.9}")"
+	c1s=$(cpu $srvpid); c1p=$(cpu $prodpid); t1=$(date +%s%N)
 	wait_pids $((${MEAS%.*} + 25)) "${subs[@]}"
 	local skipped="-"
 	if [ "$srv" = pipecastd ]; then
 		skipped=$($LG stat -s "$T/stats.sock" clients_skipped_bytes_total 2>/dev/null || echo -)
 	fi
 	stop $srvpid $prodpid $idlepid
-	local closed=0 bad=0 x
+	local closed=0 bad=0 x subcpu=0
 	for i in $(seq $procs); do
+		x=$(kv cpu_s <"$RAW/$tag.sub.$i"); subcpu=$(awk "BEGIN{print $subcpu + ${x:-0}}")
 		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
 		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
 		x=$(kv misaligned <"$RAW/$tag.sub.$i"); bad=$((bad + ${x:-0}))
 	done
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" "$rate" \
-		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
-		"$closed" "$bad" "$skipped" "$(load1)" >>"$RAW/fanout.tsv"
+	# the cores used by the server, the producer and the receivers
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" \
+		"$rate" "$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
+		"$closed" "$bad" "$skipped" "$(load1)" "$(cores $c0s $c1s $t0 $t1)" \
+		"$(cores $c0p $c1p $t0 $t1)" "$(awk "BEGIN{printf \"%.2f\", $subcpu / $MEAS}")" >>"$RAW/fanout.tsv"
 	[ "$srv" = raw ] && [ "$mode" = sat ] && [ "$stall" = 0 ] && RAW_SRC_RATE=$((rate / n))
 	log "fan $tag: rate=$rate $h closed=$closed misaligned=$bad skipped=$skipped"
 }
@@ -354,13 +367,13 @@ churn_run() {
 }
 
 # ==== 5. instructions per delivered record ====
-callgrind_one() {    # callgrind_one TAG RECORDS: one run under callgrind
-	local tag=$1 recs=$2 port pid sub go=$T/go.$1
+callgrind_one() {    # callgrind_one TAG RECORDS [DAEMON]: one run under callgrind
+	local tag=$1 recs=$2 daemon=${3:-$D} port pid sub go=$T/go.$1
 	rm -f "$T/stats.sock"
 	port=$(free_port)
 	ERR=$RAW/$tag.log
 	piped -n "$recs" -t 300 -w "$go" -- valgrind --tool=callgrind \
-		--callgrind-out-file="$RAW/$tag.out" $D $(daemon_args $port) -o daemon.shutdown_timeout=30s
+		--callgrind-out-file="$RAW/$tag.out" $daemon $(daemon_args $port) -o daemon.shutdown_timeout=30s
 	pid=$SRV
 	wait_files 60 "$T/stats.sock"
 	bg $LG sub -p "$port" -n "$CG_CLIENTS" -t 300 -L none -w "$T/ready.$tag" >"$RAW/$tag.sub"
@@ -373,10 +386,15 @@ callgrind_one() {    # callgrind_one TAG RECORDS: one run under callgrind
 	callgrind_annotate "$RAW/$tag.out" 2>/dev/null | head -45 >"$RAW/$tag.top"
 	log "$tag: $(cat "$RAW/$tag.sub")"
 }
-# The workload, then the same start-up and shutdown with no record, to subtract.
+# The workload, then the same start-up and shutdown with no record, to subtract;
+# CG_BEFORE=BINARY measures another build (an earlier commit) the same way.
 callgrind_run() {
 	callgrind_one callgrind "$CG_RECORDS"
 	callgrind_one callgrind-base 0
+	if [ -n "${CG_BEFORE:-}" ]; then
+		callgrind_one callgrind-before "$CG_RECORDS" "$CG_BEFORE"
+		callgrind_one callgrind-before-base 0 "$CG_BEFORE"
+	fi
 }
 
 # ==== 6. the browser peer: nchan (bench/nchan.sh) ====
@@ -485,6 +503,9 @@ if want fan; then
 			for m in $FAN_MODES; do
 				for s in $FAN_SERVERS; do
 					case $s in pipecastd|raw|relay) ;; *) [ $r = 1 ] || continue;; esac
+					# QUICK: the other peers at saturation only, pipecastd alone stalled
+					[ $QUICK = 1 ] && case $s in ncat|redis) [ $m = sat ] || continue;; raw)
+						[ $m = stall ] && continue;; esac
 					case $m in
 					rate) [ $s = relay ] || fan $s "$n" rate 0;;
 					sat) fan $s "$n" sat 0;;
@@ -509,4 +530,5 @@ want nchan && nchan_run
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
 	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS LEAK_CAP=$LEAK_CAP \
+	CG_BEFORE_LABEL="${CG_BEFORE_LABEL:-${CG_BEFORE:-}}" \
 	BENCH_OUT=$RES python3 bench/report.py && log "done: $RES/RESULTS.md"
