@@ -181,6 +181,27 @@ class Framing(unittest.TestCase):
             self.assertEqual(extra, b"")
             c.close()
 
+    def _pipe_max(self):
+        try:
+            with open("/proc/sys/fs/pipe-max-size") as f:
+                return int(f.read())
+        except OSError:
+            return 1 << 20
+
+    def test_source_pipe_enlarged_for_fifo_and_command(self):
+        """The producer's pipe grows to pipe-max-size (as far as the kernel
+        lets this user), logged at debug; records still pass whole."""
+        want = self._pipe_max()
+        for src in ("fifo:{dir}/in.fifo", "exec:printf 'one\\ntwo\\n'; sleep 30"):
+            conf = {"source": {"input": src}, "daemon": {"log_level": "debug"}}
+            with self.subTest(src=src), Daemon(conf) as d:
+                m = d.wait_log(r"source: pipe buffer (\d+) bytes", timeout=10)
+                got = int(m.group(1))
+                self.assertGreaterEqual(got, 65536)
+                self.assertLessEqual(got, max(want, 65536))
+                if os.geteuid() == 0:       # no per-user pipe limits to meet
+                    self.assertEqual(got, want, d.log_text())
+
     def test_raw_framing_passes_binary_unchanged(self):
         conf = {"source": {"input": "stdin", "framing": "raw"},
                 "clients": {"buffer": "64MiB"}}
