@@ -240,7 +240,7 @@ def relay_section(out, targets, rows, reps, ns):
                         x["skipped"]))
     if cpu_rows:
         out.append("Where the CPU went in those runs, in cores (CPU seconds, user and "
-                   "system, per second): the server and the producer over 90 %% of the "
+                   "system, per second): the server and the producer over 90 % of the "
                    "receivers' window, the receivers over their whole run. The machine has "
                    "2 cores, shared with whatever else ran (load column above). The relay "
                    "slows its producer to its client's pace; pipecastd never does, so its "
@@ -553,7 +553,9 @@ def callgrind(out, targets):
     recs = int(sub.get("records", "0"))
     out.append("## 5. Instructions per delivered record (callgrind)\n")
     out.append("pipecastd under `valgrind --tool=callgrind`, %s clients, a producer writing "
-               "%s records of 64 bytes as fast as it can, then end of input (`on_eof = exit`). "
+               "%s records of 64 bytes as fast as it can, then end of input (`on_eof = exit`), "
+               "a 64 MiB ring (`buffer`) that holds the whole stream so that no client is "
+               "dropped whatever the load. "
                "The same run with no record (start-up, %s connections, shutdown) is "
                "subtracted to give the cost of the records alone.\n"
                % (ENV.get("CG_CLIENTS"), ENV.get("CG_RECORDS"), ENV.get("CG_CLIENTS")))

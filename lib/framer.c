@@ -1,6 +1,7 @@
 /* framer.c: line and raw framing of the producer's stream, in place in the
- * ring. Each byte read is scanned once (memchr) and, unless a line must be
- * cut, never copied: the bytes clients writev from are the bytes read. */
+ * ring. Each byte read is scanned once (64 bytes per step where SSE2
+ * exists, else memchr) and, unless a line must be cut, never copied: the
+ * bytes clients writev from are the bytes read. */
 #include "framer.h"
 #include "alloc.h"
 
