@@ -423,7 +423,7 @@ nchan_fan() {
 	procs=1; [ "$n" -ge 100 ] && procs=2
 	per=$((n / procs))
 	for i in $(seq $procs); do
-		bg $LG sub -p "$NCHAN_PORT" -n "$per" -t "$MEAS" -L $lat -x "$proto" -w "$T/ready.$tag.$i" \
+		bg $LG sub -p "$NCHAN_PORT" -n "$per" -t "$MEAS" -L $lat -x "$proto" -u /sub -w "$T/ready.$tag.$i" \
 			-H "$RAW/$tag.hist.$i" >"$RAW/$tag.sub.$i"
 		subs+=($!); ready+=("$T/ready.$tag.$i")
 	done
@@ -455,7 +455,7 @@ nchan_idle() {
 	procs=$(( (n + 7499) / 7500 )); [ "$n" -ge 5000 ] && [ $procs -lt 2 ] && procs=2
 	per=$((n / procs))
 	for i in $(seq $procs); do
-		bg $LG idle -p "$NCHAN_PORT" -n "$per" -t 120 -x sse -w "$T/ready.nidle.$n.$i" >/dev/null
+		bg $LG idle -p "$NCHAN_PORT" -n "$per" -t 120 -x sse -u /sub -w "$T/ready.nidle.$n.$i" >/dev/null
 		ids+=($!); ready+=("$T/ready.nidle.$n.$i")
 	done
 	wait_files 90 "${ready[@]}"

@@ -1,5 +1,6 @@
 /* fanout.c: owns the ring and the heartbeat; tells clients when it grew. */
 #include "fanout.h"
+#include "compat.h"
 #include "client.h"
 #include "counters.h"
 #include "daemon.h"
@@ -10,6 +11,7 @@
 #include <string.h>
 
 static struct ring ring;
+static struct preamble preamble;   /* [clients] preamble: allocated here, once */
 static ev_timer heartbeat_timer;
 static int64_t last_out;    /* when a record or heartbeat was last appended */
 static size_t unflushed;    /* bytes appended since clients were last told */
@@ -34,6 +36,10 @@ int fanout_init(void)
 {
 	if (ring_init(&ring, conf->clients.buffer, fanout_reserve()) < 0)
 		return -1;
+	if (preamble_init(&preamble, conf->clients.preamble, conf->source.max_line) < 0) {
+		ring_free(&ring);
+		return -1;
+	}
 	timer_setup(TK_HEARTBEAT, &heartbeat_timer, fanout_heartbeat_cb);
 	last_out = mono_ns();
 	fanout_apply_config();
@@ -44,6 +50,7 @@ int fanout_init(void)
 void fanout_free(void)
 {
 	ring_free(&ring);
+	preamble_free(&preamble);
 }
 
 /* Read access for clients and stats. */
@@ -85,6 +92,28 @@ void fanout_append(const char *data, size_t n)
 	fanout_appended(n);
 }
 
+/* n bytes of whole records from the source were committed at ring cursor
+ * pos: the first ones of a run are kept as the preamble too (a copy into
+ * memory allocated at start-up). */
+void fanout_appended_source(uint64_t pos, size_t n)
+{
+	preamble_offer(&preamble, ring_at(&ring, pos), n, pos);
+	fanout_appended(n);
+}
+
+/* A new run of the source (a command started again, a new FIFO writer):
+ * its first records become the preamble. */
+void fanout_new_run(void)
+{
+	preamble_reset(&preamble);
+}
+
+/* Read access for new clients. */
+const struct preamble *fanout_preamble(void)
+{
+	return &preamble;
+}
+
 /* One broadcast per batch of appends, not per record. */
 void fanout_flush(void)
 {
@@ -96,15 +125,13 @@ void fanout_flush(void)
 
 /* Appends heartbeat_line when nothing went out for `heartbeat`; otherwise
  * sleeps until it would be due. */
-static void fanout_heartbeat_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void fanout_heartbeat_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	static char line[HEARTBEAT_LINE_MAX + 1];
 	int64_t period = MS_TO_NS(conf->clients.heartbeat_ms);
 	int64_t quiet = mono_ns() - last_out;
 	size_t n;
 
-	(void)l;
-	(void)revents;
 	timer_fired(TK_HEARTBEAT, w);
 	if (quiet < period) {
 		timer_arm(TK_HEARTBEAT, w, NS_TO_S(period - quiet));

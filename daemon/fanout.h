@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "preamble.h"
 #include "ring.h"
 
 /* Maps the ring ([clients] buffer) and sets up the heartbeat timer.
@@ -21,6 +22,13 @@ void fanout_prepare(size_t n);
 void fanout_appended(size_t n);
 /* Appends a whole record (a heartbeat) ahead of the held unfinished line. */
 void fanout_append(const char *data, size_t n);
+/* After n bytes of whole records from the source were committed at ring
+ * cursor pos; the first of each run are kept as the preamble ([clients]
+ * preamble). */
+void fanout_appended_source(uint64_t pos, size_t n);
+/* The source begins a new run: the next records are the preamble. */
+void fanout_new_run(void);
+const struct preamble *fanout_preamble(void);
 /* Lets clients write what was appended since the last flush. */
 void fanout_flush(void);
 /* (Re)applies heartbeat settings; stopping disables them. */

@@ -1,4 +1,5 @@
 /* main.c: pipecastd's command line, start-up, signals and the stop sequence. */
+#include "compat.h"
 #include "activation.h"
 #include "alloc.h"
 #include "client.h"
@@ -15,6 +16,7 @@
 #include "timers.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,10 +40,12 @@ static ev_prepare safe_point;
 static const char usage[] =
 	"usage: pipecastd [-c FILE] [-o SECTION.KEY=VALUE]... [-t] [-V] [-h]\n"
 	"  -c FILE   read the configuration from FILE (default: built-in defaults)\n"
-	"  -o S.K=V  set one key after the file is read (repeatable)\n"
-	"  -t        check the configuration and exit\n"
+	"  -o S.K=V  set one key after the file is read (repeatable); quote values\n"
+	"            with spaces: -o 'source.input=exec:vmstat 1'\n"
+	"  -t        check the configuration, print the listen addresses, exit\n"
 	"  -V        print the version and exit\n"
-	"  -h        print this help and exit\n"
+	"  -h, --help  print this help and exit\n"
+	"Example: vmstat 1 | pipecastd      then, elsewhere: nc 127.0.0.1 7070\n"
 	"See pipecastd(8) and pipecast.conf(5).\n";
 
 /* The configuration in force (reload.c replaces its contents). */
@@ -71,20 +75,13 @@ bool daemon_stopping(void)
 	return stopping;
 }
 
-/* An error the daemon cannot serve on after: exit 3. */
-void daemon_fatal(const char *what)
-{
-	log_error("fatal: %s", what);
-	exit(EXIT_FATAL);
-}
-
 /* libev's allocations go through the counting allocator too. */
 static void *ev_alloc(void *ptr, long size)
 {
 	void *p = pc_realloc(ptr, (size_t)size);
 
 	if (!p && size > 0)
-		daemon_fatal("out of memory in the event loop");
+		fatalx("out of memory in the event loop");
 	return p;
 }
 
@@ -109,8 +106,8 @@ void daemon_stop(const char *why)
 		timer_arm(TK_SHUTDOWN, &shutdown_timer, conf->daemon.shutdown_timeout_ms / 1e3);
 }
 
-/* Ends at once. */
-void daemon_stop_now(const char *why)
+/* Ends at once: closes everything still open and leaves the loop. */
+static void daemon_stop_now(const char *why)
 {
 	log_notice("stopping now: %s", why);
 	if (!stopping)
@@ -123,10 +120,8 @@ void daemon_stop_now(const char *why)
 }
 
 /* shutdown_timeout is over: whoever is still draining is closed. */
-static void shutdown_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void shutdown_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	timer_fired(TK_SHUTDOWN, w);
 	timer_disarm(TK_SHUTDOWN, w);
 	clients_close_all(CLOSE_SHUTDOWN);
@@ -134,10 +129,8 @@ static void shutdown_cb(struct ev_loop *l, ev_timer *w, int revents)
 
 /* Each loop turn, after the callbacks: free what was closed, and leave the
  * loop once a stop has nothing left to wait for. */
-static void safe_point_cb(struct ev_loop *l, ev_prepare *w, int revents)
+static void safe_point_cb(struct ev_loop *l, __unused ev_prepare *w, __unused int revents)
 {
-	(void)w;
-	(void)revents;
 	clients_reap();
 	stats_reap();
 	if (stopping && counters.clients_connected == 0 && source_finished())
@@ -145,10 +138,8 @@ static void safe_point_cb(struct ev_loop *l, ev_prepare *w, int revents)
 }
 
 /* SIGTERM and SIGINT: the first stops gracefully, the second at once. */
-static void stop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
+static void stop_signal_cb(__unused struct ev_loop *l, ev_signal *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	if (stopping)
 		daemon_stop_now(strsignal(w->signum));
 	else
@@ -156,16 +147,13 @@ static void stop_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
 }
 
 /* SIGHUP: reload; a failure is logged and changes nothing. */
-static void hup_signal_cb(struct ev_loop *l, ev_signal *w, int revents)
+static void hup_signal_cb(__unused struct ev_loop *l, __unused ev_signal *w, __unused int revents)
 {
 	char err[512];
 
-	(void)l;
-	(void)w;
-	(void)revents;
 	log_notice("SIGHUP: reloading the configuration");
-	if (reload_run(err, sizeof(err)) < 0)
-		log_error("reload failed, nothing changed: %s", err);
+	if (reload_run(err, sizeof(err), NULL) < 0)   /* the cause is logged already */
+		log_error("reload failed; nothing changed");
 }
 
 /* Raises the soft descriptor limit to the hard one; warns when max_clients
@@ -179,7 +167,7 @@ static void raise_fd_limit(void)
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			log_warning("cannot raise the descriptor limit: %s", strerror(errno));
+			log_warn("cannot raise the descriptor limit");
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && conf->clients.max_clients + FD_RESERVE > rl.rlim_cur)
 		log_warning("max_clients %llu needs about %llu descriptors; the limit is %llu",
@@ -217,6 +205,8 @@ static void setup_signals(void)
 /* Everything from the loop to the source; exit status 2 on failure. */
 static int start(void)
 {
+	char w[300];
+
 	start_ns = mono_ns();
 	activation_init();
 	ev_set_allocator(ev_alloc);
@@ -232,8 +222,8 @@ static int start(void)
 	ev_prepare_init(&safe_point, safe_point_cb);
 	ev_prepare_start(loop, &safe_point);
 	if (fanout_init() < 0) {
-		log_error("cannot allocate the %llu-byte buffer: %s",
-			  (unsigned long long)conf->clients.buffer, strerror(errno));
+		log_syserr("cannot allocate the %llu-byte buffer",
+			   (unsigned long long)conf->clients.buffer);
 		return EXIT_STARTUP;
 	}
 	if (listeners_open() < 0)
@@ -244,6 +234,8 @@ static int start(void)
 		return EXIT_STARTUP;
 	}
 	activation_close_unclaimed();
+	if (config_liveness_warning(conf, w, sizeof(w)))
+		log_warning("%s", w);
 	log_notice("ready: pid %d, %zu listen address(es), source %s", (int)getpid(),
 		   conf->clients.n_listen, source_state_name());
 	notify_ready();
@@ -265,9 +257,38 @@ static void finish(void)
 	ev_signal_stop(loop, &sig_term);
 	ev_signal_stop(loop, &sig_int);
 	ev_signal_stop(loop, &sig_hup);
+	log_finish(200);
 	ev_loop_destroy(loop);
+	loop = NULL;
 	config_free(&config);
 	reload_free();
+}
+
+/* -t: the verdict, then the listen addresses the daemon would use. */
+static void check_report(void)
+{
+	char w[300];
+
+	if (config_liveness_warning(conf, w, sizeof(w)))
+		fprintf(stderr, "pipecastd: warning: %s\n", w);
+	printf("pipecastd: configuration OK\n");
+	for (size_t i = 0; i < conf->clients.n_listen; i++)
+		printf("listen %s\n", conf->clients.listen[i]);
+}
+
+/* A stray word, most often the rest of an -o value the shell split
+ * (`-o source.input=exec:vmstat 1`): says how to quote it. */
+static void unexpected_arg(char **rest, int n, const char *last_o)
+{
+	fprintf(stderr, "pipecastd: unexpected argument '%s'\n", rest[0]);
+	if (last_o) {
+		fprintf(stderr, "pipecastd: hint: a value with spaces must be quoted: -o '%s",
+			last_o);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, " %s", rest[i]);
+		fputs("'\n", stderr);
+	}
+	fputs(usage, stderr);
 }
 
 /* Parses the command line; returns -1 to exit with *status. */
@@ -276,8 +297,14 @@ static int parse_args(int argc, char **argv, const char **file, const char ***ov
 {
 	int opt;
 
+	static const struct option longs[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
 	*ov = pc_calloc((size_t)argc, sizeof(**ov));
-	while ((opt = getopt(argc, argv, "c:o:tVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:o:tVh", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'c': *file = optarg; break;
 		case 'o': (*ov)[(*n_ov)++] = optarg; break;
@@ -288,7 +315,7 @@ static int parse_args(int argc, char **argv, const char **file, const char ***ov
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "pipecastd: unexpected argument '%s'\n%s", argv[optind], usage);
+		unexpected_arg(argv + optind, argc - optind, *n_ov ? (*ov)[*n_ov - 1] : NULL);
 		*status = EXIT_USAGE;
 		return -1;
 	}
@@ -310,7 +337,7 @@ int main(int argc, char **argv)
 	reload_setup(file, ov, n_ov);
 	pc_free(ov);
 	if (check) {
-		printf("pipecastd: configuration OK\n");
+		check_report();
 		config_free(&config);
 		reload_free();
 		return EXIT_OK;

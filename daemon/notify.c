@@ -2,6 +2,7 @@
  * Two timers: STATUS= every few seconds, WATCHDOG=1 at half the interval
  * systemd asked for. */
 #include "notify.h"
+#include "compat.h"
 #include "counters.h"
 #include "daemon.h"
 #include "log.h"
@@ -38,7 +39,7 @@ static void notify_send(const char *msg)
 			      (struct sockaddr *)&addr, addr_len) >= 0)
 		return;
 	if (!warned)
-		log_warning("notify: cannot send to NOTIFY_SOCKET: %s", strerror(errno));
+		log_warn("notify: cannot send to NOTIFY_SOCKET");
 	warned = true;
 }
 
@@ -93,20 +94,16 @@ static void notify_status(void)
 }
 
 /* The STATUS= timer. */
-static void notify_status_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void notify_status_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	timer_fired(TK_STATUS, w);
 	notify_status();
 	timer_arm(TK_STATUS, w, STATUS_PERIOD_S);
 }
 
 /* WATCHDOG=1: the loop is alive. */
-static void notify_watchdog_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void notify_watchdog_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
 	timer_fired(TK_WATCHDOG, w);
 	notify_send("WATCHDOG=1");
 	timer_arm(TK_WATCHDOG, w, watchdog_s);

@@ -8,6 +8,7 @@
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "sbuf.h"
 #include "source.h"
 #include "stats.h"
 
@@ -35,54 +36,23 @@ void reload_free(void)
 	conf_overrides = NULL;
 }
 
-/* The keys that only a restart can change: the old value stays, and a
- * change is logged. Each entry knows how to compare and to keep. */
-#define KEEP_NUM(sec, key, field) { sec, key, offsetof(struct config, field), \
-				    sizeof(((struct config *)0)->field), false }
-#define KEEP_STR(sec, key, field) { sec, key, offsetof(struct config, field), \
-				    sizeof(char *), true }
-static const struct keep {
-	const char *section, *key;
-	size_t off, size;
-	bool str;
-} restart_keys[] = {
-	KEEP_NUM("source", "input", source.input),
-	KEEP_STR("source", "input", source.input_arg),
-	KEEP_NUM("source", "framing", source.framing),
-	KEEP_NUM("source", "max_line", source.max_line),
-	KEEP_NUM("source", "fifo_mode", source.fifo_mode),
-	KEEP_NUM("clients", "buffer", clients.buffer),
-	KEEP_STR("stats", "socket", stats.socket),
-};
-
-/* Whether two string fields differ (NULL is a value of its own). */
-static bool keep_str_differs(char *a, char *b)
+/* Puts back the old value of every key that needs a restart (the key
+ * table says which, pipecast.conf(5) lists them), logs each one kept and
+ * tells the reload command's caller in notes. */
+static void reload_keep_restart_keys(struct config *next, struct config *old,
+				     struct sbuf *notes)
 {
-	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
-}
+	size_t kept[32];
+	size_t n = config_keep_restart(next, old, kept, sizeof(kept) / sizeof(kept[0]));
+	char v[256];
 
-/* Puts back the old value of every restart-only key in next (strings are
- * swapped, so freeing the old configuration frees the new strings). */
-static void reload_keep_restart_keys(struct config *next, struct config *old)
-{
-	const char *logged = "";
-
-	for (size_t i = 0; i < sizeof(restart_keys) / sizeof(restart_keys[0]); i++) {
-		const struct keep *k = &restart_keys[i];
-		char *n = (char *)next + k->off, *o = (char *)old + k->off;
-		bool differs = k->str ? keep_str_differs(*(char **)n, *(char **)o)
-				      : memcmp(n, o, k->size) != 0;
-		char tmp[sizeof(char *) > sizeof(uint64_t) ? sizeof(char *) : sizeof(uint64_t)];
-
-		if (!differs)
-			continue;
-		if (strcmp(logged, k->key) != 0)
-			log_warning("reload: [%s] %s changed; it needs a restart, the old "
-				    "value stays", k->section, k->key);
-		logged = k->key;
-		memcpy(tmp, n, k->size);
-		memcpy(n, o, k->size);
-		memcpy(o, tmp, k->size);
+	for (size_t i = 0; i < n && i < sizeof(kept) / sizeof(kept[0]); i++) {
+		config_key_format(next, kept[i], v, sizeof(v));
+		log_warning("reload: [%s] %s changed; it needs a restart, kept %s",
+			    config_key_section(kept[i]), config_key_name(kept[i]), v);
+		if (notes)
+			sbuf_printf(notes, "warning: %s needs a restart; kept %s\n",
+				    config_key_name(kept[i]), v);
 	}
 }
 
@@ -112,14 +82,14 @@ static void reload_apply(void)
 }
 
 /* Loads, checks and binds; swaps only when all of that worked. */
-static int reload_try(struct config *cur, char *err, size_t errlen)
+static int reload_try(struct config *cur, char *err, size_t errlen, struct sbuf *notes)
 {
 	struct config next;
 	char why[200];
 
 	if (reload_load(&next, err, errlen) < 0)
 		return -1;
-	reload_keep_restart_keys(&next, cur);
+	reload_keep_restart_keys(&next, cur, notes);
 	if (config_violation(&next, why, sizeof(why))) {
 		snprintf(err, errlen, "with the values kept until a restart: %s", why);
 		log_error("reload: %s", err);
@@ -140,17 +110,18 @@ static int reload_try(struct config *cur, char *err, size_t errlen)
 
 /* The whole reload, framed by RELOADING=1 and READY=1; on any failure the
  * daemon keeps serving unchanged. */
-int reload_run(char *err, size_t errlen)
+int reload_run(char *err, size_t errlen, struct sbuf *notes)
 {
 	struct config *cur = daemon_config();
 	int rc;
 
 	if (daemon_stopping()) {
 		snprintf(err, errlen, "the daemon is stopping");
+		log_error("reload: %s", err);
 		return -1;
 	}
 	notify_reloading();
-	rc = reload_try(cur, err, errlen);
+	rc = reload_try(cur, err, errlen, notes);
 	notify_reloaded();
 	return rc;
 }

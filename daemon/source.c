@@ -1,11 +1,15 @@
 /* source.c: reads the producer in large chunks straight into the ring,
- * where the framer commits the whole records, and runs the source's two
- * timers: silence (source_idle) and restart (the restart delay, or the
- * SIGKILL that follows a SIGTERM by 2 s). */
+ * where the framer commits the whole records, and runs the source's
+ * timers: silence (source_idle), the restart delay, and the SIGKILL that
+ * follows a SIGTERM to the command's process group by 2 s, whether or not
+ * the group's leader is still there (the last two are of the kind
+ * source_restart in show timers). */
 #include "source.h"
+#include "compat.h"
 #include "counters.h"
 #include "daemon.h"
 #include "fanout.h"
+#include "fifo.h"
 #include "framer.h"
 #include "log.h"
 #include "timers.h"
@@ -44,9 +48,13 @@ static struct {
 	ev_child child;
 	ev_timer idle_timer;
 	ev_timer restart_timer;
+	ev_timer kill_timer;     /* SIGKILL to the group 2 s after SIGTERM */
 	struct framer framer;
 	int fd, err_fd;
 	pid_t pid;               /* the command, until it is reaped */
+	pid_t pgid;              /* its process group (the leader's pid) */
+	pid_t kill_pgid;         /* the group SIGTERM was sent to, until it is
+				  * seen empty or sent SIGKILL */
 	enum source_state state;
 	int64_t last_data;
 	int64_t run_started;
@@ -54,8 +62,10 @@ static struct {
 	bool silent;             /* this silent spell was already acted upon */
 	bool restart_wanted;     /* on_idle = restart asked for a new run */
 	bool stopping;
-	bool killing;            /* restart_timer is the SIGKILL escalation */
+	bool killing;            /* kill_timer is armed: SIGTERM was sent */
 	bool fifo_created;
+	bool fifo_refusing;      /* the FIFO's path names something else now */
+	struct fileid fifo_id;   /* the FIFO opened at start-up */
 	char errline[STDERR_LINE_MAX];
 	size_t errlen;
 } src = { .fd = -1, .err_fd = -1 };
@@ -67,11 +77,9 @@ static void source_spawn(void);
  * equal to source_records_total. This is the one place where per-record
  * numbering (event ids, an index of numbers to offsets through
  * framer_set_mark) hooks into the source path. */
-static void source_emit(void *ctx, uint64_t pos, size_t n, uint64_t records)
+static void source_emit(__unused void *ctx, uint64_t pos, size_t n, uint64_t records)
 {
-	(void)ctx;
-	(void)pos;
-	fanout_appended(n);
+	fanout_appended_source(pos, n);
 	counters.source_records_total += records;
 }
 
@@ -126,21 +134,41 @@ static void source_idle_restart(void)
 		timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
 }
 
-/* Sends a signal to the command's whole process group. */
-static void source_signal(int sig)
+/* Whether a command's process group still has a member: the group may
+ * outlive its leader (pipecastd(8), FAILURE MODES). */
+static bool source_group_alive(pid_t pgid)
 {
-	if (src.pid > 0)
-		(void)kill(-src.pid, sig);
+	return pgid > 0 && (kill(-pgid, 0) == 0 || errno != ESRCH);
 }
 
-/* SIGTERM now, SIGKILL in 2 s unless the command is reaped first. */
+/* Sends a signal to the command's whole process group, and to a group
+ * still being terminated. */
+static void source_signal(int sig)
+{
+	if (src.pgid > 0)
+		(void)kill(-src.pgid, sig);
+	if (src.kill_pgid > 0 && src.kill_pgid != src.pgid)
+		(void)kill(-src.kill_pgid, sig);
+}
+
+/* The escalation is over: the group is empty or was sent SIGKILL. */
+static void source_kill_done(void)
+{
+	src.killing = false;
+	src.kill_pgid = 0;
+	timer_disarm(TK_SOURCE_RESTART, &src.kill_timer);
+}
+
+/* SIGTERM to the group now, SIGKILL in 2 s unless the group is seen empty
+ * first: reaping the leader alone does not cancel it. */
 static void source_terminate(void)
 {
-	if (src.pid <= 0)
+	if (src.killing || !source_group_alive(src.pgid))
 		return;
-	source_signal(SIGTERM);
+	(void)kill(-src.pgid, SIGTERM);
+	src.kill_pgid = src.pgid;
 	src.killing = true;
-	timer_arm(TK_SOURCE_RESTART, &src.restart_timer, KILL_GRACE_S);
+	timer_arm(TK_SOURCE_RESTART, &src.kill_timer, KILL_GRACE_S);
 }
 
 /* Stops watching and closes the data descriptor (standard input stays). */
@@ -152,25 +180,50 @@ static void source_close_fd(void)
 	src.fd = -1;
 }
 
-/* Opens the FIFO without waiting for a writer; the loop hears of the next
- * writer's first bytes. The new descriptor is opened before the old one is
- * closed: a FIFO with no reader and no writer drops its buffer, so a writer
- * that came and went meanwhile would otherwise lose what it wrote. */
-static int source_fifo_reopen(void)
+/* Watches a FIFO descriptor: the loop hears of the next writer's first
+ * bytes. The new descriptor is opened before the old one is closed: a FIFO
+ * with no reader and no writer drops its buffer, so a writer that came and
+ * went meanwhile would otherwise lose what it wrote. */
+static void source_fifo_watch(int fd)
 {
-	int fd = open(conf->source.input_arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0) {
-		log_error("source %s: %s", conf->source.input_arg, strerror(errno));
-		return -1;
-	}
 	source_close_fd();
 	src.fd = fd;
 	source_pipe_grow(src.fd);
 	ev_io_set(&src.io, src.fd, EV_READ);
 	ev_io_start(loop, &src.io);
 	src.state = SS_WAITING;
-	return 0;
+}
+
+/* The FIFO's path no longer names the FIFO opened at start-up: counted,
+ * logged once per spell and tried again after restart_delay; clients stay
+ * connected meanwhile (pipecastd(8), SECURITY). */
+static void source_fifo_refused(const char *why)
+{
+	source_close_fd();
+	counters.source_fifo_refused_total++;
+	if (!src.fifo_refusing)
+		log_error("source %s: %s; refusing it, trying again every %.3f s",
+			  conf->source.input_arg, why, conf->source.restart_delay_ms / 1e3);
+	src.fifo_refusing = true;
+	src.state = SS_WAITING;
+	timer_arm(TK_SOURCE_RESTART, &src.restart_timer, conf->source.restart_delay_ms / 1e3);
+}
+
+/* Opens the FIFO again for the next writer, only if it is still the same
+ * FIFO; otherwise refuses it. */
+static void source_fifo_reopen(void)
+{
+	const char *why;
+	int fd = fifo_reopen(conf->source.input_arg, &src.fifo_id, &why);
+
+	if (fd < 0) {
+		source_fifo_refused(why);
+		return;
+	}
+	if (src.fifo_refusing)
+		log_notice("source %s: the FIFO is back", conf->source.input_arg);
+	src.fifo_refusing = false;
+	source_fifo_watch(fd);
 }
 
 /* Logs one line of the command's standard error. */
@@ -192,8 +245,9 @@ static void source_close_stderr(void)
 	src.err_fd = -1;
 }
 
-/* A command has ended (output closed and process reaped): restart it with
- * backoff, or stop the daemon when on_eof = exit. */
+/* A command has ended (output closed and process reaped): what is left of
+ * its group is terminated, then it restarts with backoff, or the daemon
+ * stops when on_eof = exit. */
 static void source_command_ended(void)
 {
 	int64_t run = mono_ns() - src.run_started;
@@ -201,6 +255,7 @@ static void source_command_ended(void)
 		       conf->source.restart_delay_ms : BACKOFF_CAP_MS;
 	uint64_t delay;
 
+	source_terminate();
 	if (src.stopping)
 		return;
 	if (!src.restart_wanted && conf->source.on_eof != ON_EOF_RESTART) {
@@ -225,11 +280,12 @@ static void source_eof(void)
 	fanout_prepare(0);
 	framer_finish(&src.framer);
 	fanout_flush();
+	fanout_new_run();
 	if (conf->source.input == SRC_FIFO && conf->source.on_eof == ON_EOF_REOPEN &&
 	    !src.stopping) {
 		log_info("source: the writer closed the FIFO; waiting for the next");
-		if (source_fifo_reopen() == 0)
-			return;
+		source_fifo_reopen();
+		return;
 	}
 	source_close_fd();
 	switch (conf->source.input) {
@@ -257,15 +313,12 @@ static void source_eof(void)
  * except on a FIFO: a writer that came and went while the FIFO was being
  * reopened raises no hang-up on the new descriptor, so its end is only seen
  * by reading on to the end of file. */
-static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
+static void source_read_cb(__unused struct ev_loop *l, __unused ev_io *w, __unused int revents)
 {
 	size_t quarter = conf->clients.buffer / 4;
 	size_t budget = quarter < READ_BUDGET ? quarter : READ_BUDGET;
 	size_t got = 0;
 
-	(void)l;
-	(void)w;
-	(void)revents;
 	while (got < budget) {
 		size_t room;
 		char *p = framer_space(&src.framer, &room);
@@ -286,7 +339,7 @@ static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0)
-			log_warning("source: read: %s; treating it as the end", strerror(errno));
+			log_warn("source: read (treated as the end)");
 		counters.source_long_lines_total = src.framer.long_lines;
 		source_eof();
 		return;
@@ -302,14 +355,11 @@ static void source_read_cb(struct ev_loop *l, ev_io *w, int revents)
 }
 
 /* Splits the command's standard error into lines and logs them. */
-static void source_stderr_cb(struct ev_loop *l, ev_io *w, int revents)
+static void source_stderr_cb(__unused struct ev_loop *l, __unused ev_io *w, __unused int revents)
 {
 	ssize_t n = read(src.err_fd, src.errline + src.errlen, sizeof(src.errline) - src.errlen);
 	char *p, *nl;
 
-	(void)l;
-	(void)w;
-	(void)revents;
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			source_close_stderr();
@@ -330,53 +380,53 @@ static void source_stderr_cb(struct ev_loop *l, ev_io *w, int revents)
 }
 
 /* The command was reaped. */
-static void source_child_cb(struct ev_loop *l, ev_child *w, int revents)
+static void source_child_cb(__unused struct ev_loop *l, ev_child *w, __unused int revents)
 {
 	int st = w->rstatus;
 
-	(void)l;
-	(void)revents;
 	ev_child_stop(loop, w);
 	if (WIFSIGNALED(st))
 		log_notice("command %d killed by signal %d", (int)src.pid, WTERMSIG(st));
 	else
 		log_notice("command %d exited with status %d", (int)src.pid, WEXITSTATUS(st));
 	src.pid = 0;
-	if (src.killing) {
-		src.killing = false;
-		timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
-	}
+	if (src.killing && !source_group_alive(src.kill_pgid))
+		source_kill_done();
 	if (src.fd < 0)
 		source_command_ended();
 }
 
-/* Restart delay over, or SIGTERM ignored for too long. */
-static void source_restart_cb(struct ev_loop *l, ev_timer *w, int revents)
+/* SIGTERM was ignored for 2 s by the leader or any member of its group. */
+static void source_kill_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
-	(void)l;
-	(void)revents;
+	timer_fired(TK_SOURCE_RESTART, w);
+	if (source_group_alive(src.kill_pgid)) {
+		log_warning("command %d (process group) ignored SIGTERM; sending SIGKILL",
+			    (int)src.kill_pgid);
+		(void)kill(-src.kill_pgid, SIGKILL);
+	}
+	source_kill_done();
+}
+
+/* Restart delay over. */
+static void source_restart_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
+{
 	timer_fired(TK_SOURCE_RESTART, w);
 	timer_disarm(TK_SOURCE_RESTART, w);
-	if (src.killing) {
-		src.killing = false;
-		log_warning("command %d ignored SIGTERM; sending SIGKILL", (int)src.pid);
-		source_signal(SIGKILL);
-		return;
-	}
-	if (!src.stopping) {
+	if (!src.stopping && conf->source.input == SRC_FIFO) {
+		source_fifo_reopen();
+	} else if (!src.stopping) {
 		counters.source_restarts_total++;
 		source_spawn();
 	}
 }
 
 /* The source has been silent: act once per silent spell (on_idle). */
-static void source_idle_cb(struct ev_loop *l, ev_timer *w, int revents)
+static void source_idle_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	int64_t limit = MS_TO_NS(conf->source.idle_timeout_ms);
 	int64_t quiet = mono_ns() - src.last_data;
 
-	(void)l;
-	(void)revents;
 	timer_fired(TK_SOURCE_IDLE, w);
 	if (limit == 0) {
 		timer_disarm(TK_SOURCE_IDLE, w);
@@ -391,7 +441,8 @@ static void source_idle_cb(struct ev_loop *l, ev_timer *w, int revents)
 	log_notice("source silent for %.3f s", NS_TO_S(quiet));
 	if (conf->source.on_idle == ON_IDLE_EXIT) {
 		daemon_stop("the source is silent");
-	} else if (conf->source.on_idle == ON_IDLE_RESTART && src.pid > 0 && !src.restart_wanted) {
+	} else if (conf->source.on_idle == ON_IDLE_RESTART && source_group_alive(src.pgid) &&
+		   !src.restart_wanted) {
 		src.restart_wanted = true;
 		source_terminate();
 	}
@@ -431,6 +482,7 @@ static void source_spawn(void)
 	posix_spawnattr_destroy(&at);
 	if (rc != 0)
 		goto fail;
+	src.pgid = src.pid;
 	close(out[1]);
 	close(err[1]);
 	src.fd = out[0];
@@ -460,36 +512,17 @@ fail:
 	source_command_ended();
 }
 
-/* Creates the FIFO if it is missing; refuses a path that is something else. */
-static int source_fifo_create(const char *path)
-{
-	struct stat st;
-
-	if (mkfifo(path, (mode_t)conf->source.fifo_mode) == 0) {
-		src.fifo_created = true;
-		return chmod(path, (mode_t)conf->source.fifo_mode);
-	}
-	if (errno != EEXIST)
-		return -1;
-	if (stat(path, &st) < 0)
-		return -1;
-	if (!S_ISFIFO(st.st_mode)) {
-		errno = EEXIST;
-		log_error("source %s: exists and is not a FIFO", path);
-		return -2;
-	}
-	return 0;
-}
-
-/* Creates (if needed) and opens the FIFO at start-up. */
+/* Creates (if needed) and opens the FIFO at start-up; refuses a path that
+ * is something else, or a FIFO another user planted (fifo.c). */
 static int source_fifo_open(void)
 {
-	const char *path = conf->source.input_arg;
-	int rc = source_fifo_create(path);
+	int fd = fifo_open(conf->source.input_arg, conf->source.fifo_mode, &src.fifo_id,
+			   &src.fifo_created);
 
-	if (rc == -1)
-		log_error("source %s: %s", path, strerror(errno));
-	return rc < 0 ? -1 : source_fifo_reopen();
+	if (fd < 0)
+		return -1;
+	source_fifo_watch(fd);
+	return 0;
 }
 
 /* Sets up the framer on the ring and the timers, and opens the configured
@@ -503,6 +536,7 @@ int source_open(void)
 	}
 	timer_setup(TK_SOURCE_IDLE, &src.idle_timer, source_idle_cb);
 	timer_setup(TK_SOURCE_RESTART, &src.restart_timer, source_restart_cb);
+	timer_setup(TK_SOURCE_RESTART, &src.kill_timer, source_kill_cb);
 	ev_init(&src.io, source_read_cb);
 	ev_init(&src.err_io, source_stderr_cb);
 	ev_child_init(&src.child, source_child_cb, 0, 0);
@@ -538,8 +572,7 @@ void source_stop(void)
 		log_notice("source: discarding %zu bytes of an unfinished line",
 			   framer_held(&src.framer));
 	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
-	if (!src.killing)
-		timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
+	timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
 	source_close_fd();
 	source_terminate();
 }
@@ -551,10 +584,11 @@ void source_kill(void)
 	source_signal(SIGKILL);
 }
 
-/* Whether the stop may complete. */
+/* Whether the stop may complete: the command is reaped and its group is
+ * empty or has been sent SIGKILL. */
 bool source_finished(void)
 {
-	return src.pid <= 0;
+	return src.pid <= 0 && !src.killing;
 }
 
 /* Takes a new idle_timeout or restart_delay into account. */
@@ -581,8 +615,9 @@ void source_free(void)
 		ev_child_stop(loop, &src.child);
 	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
 	timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
+	timer_disarm(TK_SOURCE_RESTART, &src.kill_timer);
 	if (src.fifo_created)
-		unlink(conf->source.input_arg);
+		fileid_unlink(conf->source.input_arg, &src.fifo_id);
 	framer_free(&src.framer);
 }
 
@@ -592,7 +627,7 @@ double source_idle_seconds(void)
 	return NS_TO_S(mono_ns() - src.last_data);
 }
 
-/* SPEC source_state. */
+/* source_state, as pipecastd(8) spells it. */
 const char *source_state_name(void)
 {
 	return state_names[src.state];

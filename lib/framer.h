@@ -1,5 +1,5 @@
-/* framer.h: cuts the producer's byte stream into records (pipecast.conf(5),
- * "Records"), in place in the ring: the source reads straight into the
+/* framer.h: cuts the producer's byte stream into records (pipecast.conf(5)
+ * "RECORDS"), in place in the ring: the source reads straight into the
  * ring's reserve (framer_space), and the framer commits the whole records
  * among what was read, scanning each byte once. The start of an unfinished
  * line stays held beyond the ring's head until its end arrives. */

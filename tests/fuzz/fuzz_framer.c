@@ -1,4 +1,4 @@
-/* fuzz_framer.c: libFuzzer target for lib/framer.c (SPEC "Records").
+/* fuzz_framer.c: libFuzzer target for lib/framer.c (pipecast.conf(5) "RECORDS").
  *
  * The framer works in place in a ring (a 4 KiB page mapped twice, so a
  * long input wraps it several times): reads land in the ring's reserve and

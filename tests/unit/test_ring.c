@@ -179,7 +179,7 @@ static void line_end_finds_the_end_of_the_current_record(void **state)
 	ring_write(&r, "gh\nij", 5);               /* "\n" at size, index 0 */
 	assert_int_equal(ring_line_end(&r, at, 16), at + 3);
 	assert_int_equal(ring_line_end(&r, at + 3, 16), at + 5); /* no '\n': head */
-	assert_int_equal(ring_line_end(&r, at - 2, 2), at + 5);  /* not within max: head */
+	assert_int_equal(ring_line_end(&r, at - 2, 2), at);      /* not within max: pos + max */
 	ring_free(&r);
 }
 
