@@ -213,7 +213,7 @@ FUZZ_MAXLEN_fuzz_config  := 16384
 FUZZ_MAXLEN_fuzz_ctlalign := 8192
 FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
-FUZZ_MAXLEN_fuzz_ring    := 4096
+FUZZ_MAXLEN_fuzz_ring    := 8192
 FUZZ_MAXLEN_fuzz_http    := 10000
 FUZZ_MAXLEN_fuzz_sse     := 4096
 FUZZ_MAXLEN_fuzz_ws      := 8192
@@ -286,5 +286,5 @@ bench-http: build/pipecastd build/tests/ssecheck
 	bench/http.sh
 
 .PHONY: bench
-bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling
+bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling build/bench/pipe_relay
 	QUICK=$(QUICK) bench/run.sh

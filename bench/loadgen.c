@@ -2,10 +2,11 @@
  * loadgen: the load generator of pipecast's benchmarks.
  *
  *   loadgen produce  [-m seed|ts] [-r RATE] [-n COUNT] [-t SECS] [-w FILE] [-R PORT]
+ *                    [-N PORT [-u PATH]]
  *   loadgen sub      -p PORT [-n CONNS] [-t SECS] [-F FRAME] [-O TSOFF] [-L full|sample]
- *                    [-x redis|ws] [-u PATH] [-w READYFILE] [-S PERSECFILE] [-H HISTFILE]
+ *                    [-x redis|ws|sse] [-u PATH] [-w READYFILE] [-S PERSECFILE] [-H HISTFILE]
  *                    [-I IDLE_SECS]
- *   loadgen idle     -p PORT [-n CONNS] [-t SECS] [-x redis|ws] [-u PATH] [-w READYFILE]
+ *   loadgen idle     -p PORT [-n CONNS] [-t SECS] [-x redis|ws|sse] [-u PATH] [-w READYFILE]
  *   loadgen churn    -p PORT [-n CONNS] [-t SECS] [-e EXPECT_MS] [-w READYFILE] [-H HISTFILE]
  *   loadgen probe    -s SOCKET [-t SECS] [-i MS] [-H HISTFILE]
  *   loadgen stat     -s SOCKET NAME...
@@ -23,7 +24,14 @@
  * of one record each without its '\n': a 2-byte header and 63 bytes, so the
  * stream is again of fixed frames (65 bytes, the marker at offset 2). Both
  * pipecastd's /ws and websocketd --binary=false serving a producer of such
- * records send exactly that.
+ * records send exactly that, and so does nchan's WebSocket subscriber.
+ *
+ * -x sse: each connection is an EventSource of PATH (a GET with Accept:
+ * text/event-stream). Its events vary in size (event ids), so the receiver
+ * finds each record by its '@' (no header or id byte is one) and reads the
+ * timestamp that follows it. `produce -N PORT` publishes each record (its
+ * newline removed) as one pipelined HTTP POST to PATH (default /pub), at
+ * most 64 unanswered: nchan's publisher location.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -55,7 +64,8 @@
 #define WS_FRAME (WS_HDR + REC - 1)
 
 /* What a receiving connection speaks. */
-enum proto { PROTO_RAW, PROTO_REDIS, PROTO_WS };
+enum proto { PROTO_RAW, PROTO_REDIS, PROTO_WS, PROTO_SSE };
+#define HTTP_WINDOW 64
 
 static volatile sig_atomic_t stop_flag;
 
@@ -290,8 +300,35 @@ static void fill_records(char *buf, size_t nrec, size_t frame, size_t off)
 	}
 }
 
-/* Reads PUBLISH replies (":N\r\n"): returns how many arrived. */
-static uint64_t redis_replies(int fd, int block)
+/* Redis PUBLISH replies (":N\r\n") in n bytes. */
+static uint64_t count_redis(const char *p, size_t n)
+{
+	uint64_t got = 0;
+	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		got++;
+	return got;
+}
+
+/* HTTP responses begun in n bytes ("HTTP/1.1 " seen, across reads too;
+ * 'H' occurs once in it, so a mismatch restarts the match simply). */
+static uint64_t count_http(const char *p, size_t n)
+{
+	static const char pat[] = "HTTP/1.1 ";
+	static size_t j;
+	uint64_t got = 0;
+	for (size_t i = 0; i < n; i++) {
+		j = p[i] == pat[j] ? j + 1 : p[i] == 'H';
+		if (j == sizeof(pat) - 1) {
+			got++;
+			j = 0;
+		}
+	}
+	return got;
+}
+
+/* Reads the acknowledgements of Redis PUBLISHes or HTTP POSTs: returns
+ * how many arrived (waits for some when block is set). */
+static uint64_t replies(int fd, int block, int http)
 {
 	static char rb[65536];
 	uint64_t got = 0;
@@ -302,9 +339,8 @@ static uint64_t redis_replies(int fd, int block)
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return got;
 		if (r <= 0)
-			die("redis reply");
-		for (char *p = rb; (p = memchr(p, '\n', (size_t)(rb + r - p))); p++)
-			got++;
+			die(http ? "http reply" : "redis reply");
+		got += http ? count_http(rb, (size_t)r) : count_redis(rb, (size_t)r);
 		block = 0;
 	}
 }
@@ -314,9 +350,12 @@ static int cmd_produce(int argc, char **argv)
 	const char *mode = "ts", *waitf = NULL;
 	double rate = 0, secs = 30;
 	uint64_t count = 0;
-	int rport = 0, counted = 0, opt;
-	while ((opt = getopt(argc, argv, "m:r:n:t:w:R:")) != -1) {
+	int rport = 0, nport = 0, counted = 0, opt;
+	const char *path = "/pub";
+	while ((opt = getopt(argc, argv, "m:r:n:t:w:R:N:u:")) != -1) {
 		switch (opt) {
+		case 'N': nport = atoi(optarg); break;
+		case 'u': path = optarg; break;
 		case 'm': mode = optarg; break;
 		case 'r': rate = atof(optarg); break;
 		case 'n': count = strtoull(optarg, NULL, 10); counted = 1; break;
@@ -327,7 +366,7 @@ static int cmd_produce(int argc, char **argv)
 		}
 	}
 	signals();
-	static char buf[1024 * REDIS_FRAME];
+	static char buf[1024 * 256];
 	size_t frame = REC, off = 0, nbuf;
 	int fd = 1;
 	if (!strcmp(mode, "seed")) {
@@ -348,11 +387,24 @@ static int cmd_produce(int argc, char **argv)
 			fd = tcp_connect(rport);
 		}
 		nbuf = 1024;
-		fill_records(buf, nbuf, frame, off);
+		if (nport) {
+			char h[256];
+			int hl = snprintf(h, sizeof(h), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+					  "Content-Length: %d\r\n\r\n", path, REC - 1);
+			off = (size_t)hl;
+			frame = off + REC - 1;       /* the record without its newline */
+			fill_records(buf, nbuf, frame, off);
+			for (size_t i = 0; i < nbuf; i++)
+				memcpy(buf + i * frame, h, off);
+			fd = tcp_connect(nport);
+			rport = nport;
+		} else {
+			fill_records(buf, nbuf, frame, off);
+		}
 	}
 	wait_file(waitf);
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(secs * 1e9), sent = 0, acked = 0;
-	const uint64_t window = 8192;
+	const uint64_t window = nport ? HTTP_WINDOW : 8192;
 	while (!stop_flag && (!counted || sent < count)) {
 		uint64_t t = now_ns();
 		if (t >= end)
@@ -370,21 +422,22 @@ static int cmd_produce(int argc, char **argv)
 		}
 		if (counted && count - sent < n)
 			n = count - sent;
-		if (rport) {
-			if (sent - acked + n > window) {
-				acked += redis_replies(fd, 1);
+		if (rport && sent - acked + n > window) {
+			if (sent - acked >= window || !nport) {
+				acked += replies(fd, 1, nport);
 				continue;
 			}
+			n = window - (sent - acked);
 		}
 		if (strcmp(mode, "seed"))
 			stamp(buf, n, frame, off + 1);
 		write_all(fd, buf, n * frame);
 		sent += n;
 		if (rport)
-			acked += redis_replies(fd, 0);
+			acked += replies(fd, 0, nport);
 	}
 	for (int i = 0; rport && acked < sent && i < 1000; i++)
-		acked += redis_replies(fd, 1);
+		acked += replies(fd, 1, nport);
 	double el = (now_ns() - t0) / 1e9;
 	fprintf(stderr, "produce sent=%llu secs=%.3f rate=%.0f\n", (unsigned long long)sent,
 		el, sent / (el > 0 ? el : 1));
@@ -402,6 +455,7 @@ struct conn {
 	uint32_t ndig;     /* digits of a timestamp cut by a read */
 	uint64_t acc;
 	int bad;           /* frame alignment lost: no more latency samples */
+	uint64_t recs;     /* records found by their '@' (sse) */
 	uint64_t t_conn, t_close;
 };
 
@@ -412,6 +466,8 @@ static enum proto proto_of(const char *name)
 		return PROTO_REDIS;
 	if (!strcmp(name, "ws"))
 		return PROTO_WS;
+	if (!strcmp(name, "sse"))
+		return PROTO_SSE;
 	usage();
 	return PROTO_RAW;
 }
@@ -428,6 +484,9 @@ static struct conn *conns_open(int port, int n, enum proto proto, const char *pa
 			     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 			     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 			     "Sec-WebSocket-Version: 13\r\n\r\n", path, port);
+	char es[512];
+	int eslen = snprintf(es, sizeof(es), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+			     "Accept: text/event-stream\r\n\r\n", path, port);
 	for (int i = 0; i < n && !stop_flag; i++) {
 		c[i].fd = tcp_connect(port);
 		c[i].t_conn = now_ns();
@@ -436,6 +495,8 @@ static struct conn *conns_open(int port, int n, enum proto proto, const char *pa
 			c[i].skip = REDIS_SUBREPLY;
 		} else if (proto == PROTO_WS) {
 			write_all(c[i].fd, up, (size_t)uplen);
+		} else if (proto == PROTO_SSE) {
+			write_all(c[i].fd, es, (size_t)eslen);
 		}
 	}
 	return c;
@@ -541,6 +602,46 @@ static void chunk(struct conn *c, const char *p, size_t n, size_t frame, size_t 
 	}
 }
 
+/* Takes in one chunk of an SSE stream: every '@' starts a
+ * record, whose timestamp follows it (possibly cut by the read). */
+static void chunk_scan(struct conn *c, const char *p, size_t n, int lat, int full,
+		       struct hist *h, uint64_t now)
+{
+	const char *end = p + n, *q = p;
+	c->bytes += n;
+	while (c->ndig && q < end) { /* finish a timestamp cut by the previous read */
+		if (*q < '0' || *q > '9') {
+			c->ndig = 0;
+			break;
+		}
+		c->acc = c->acc * 10 + (uint64_t)(*q++ - '0');
+		if (++c->ndig == TS_DIGITS) {
+			hist_add(h, now > c->acc ? now - c->acc : 0);
+			c->ndig = 0;
+		}
+	}
+	int first = 1;
+	while ((q = memchr(q, '@', (size_t)(end - q))) != NULL) {
+		c->recs++;
+		q++;
+		if (!lat || (!full && !first))
+			continue;
+		first = 0;
+		c->acc = 0;
+		c->ndig = 0;
+		while (q < end && c->ndig < TS_DIGITS && *q >= '0' && *q <= '9') {
+			c->acc = c->acc * 10 + (uint64_t)(*q++ - '0');
+			c->ndig++;
+		}
+		if (c->ndig == TS_DIGITS) {
+			hist_add(h, now > c->acc ? now - c->acc : 0);
+			c->ndig = 0;
+		} else if (q < end) {
+			c->ndig = 0;       /* not a timestamp after all */
+		}
+	}
+}
+
 static int cmd_sub(int argc, char **argv)
 {
 	int port = 0, n = 1, full = 1, lat = 1, opt;
@@ -631,7 +732,10 @@ static int cmd_sub(int argc, char **argv)
 			t_last = t;
 			bytes += (uint64_t)r;
 			sec_bytes += (uint64_t)r;
-			chunk(cc, buf, (size_t)r, lat ? frame : 0, tsoff, full, &h, t);
+			if (proto == PROTO_SSE)
+				chunk_scan(cc, buf, (size_t)r, lat, full, &h, t);
+			else
+				chunk(cc, buf, (size_t)r, lat ? frame : 0, tsoff, full, &h, t);
 		}
 	}
 	/* the window: from the first byte to its planned end, or to the last
@@ -647,11 +751,15 @@ static int cmd_sub(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		bad += (uint64_t)c[i].bad;
 		closed += (uint64_t)c[i].closed;
-		recs += c[i].bytes / fr;
+		recs += proto == PROTO_SSE ? c[i].recs : c[i].bytes / fr;
 	}
-	printf("records=%llu bytes=%llu secs=%.3f rate=%.0f closed=%llu misaligned=%llu ",
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("records=%llu bytes=%llu secs=%.3f rate=%.0f closed=%llu misaligned=%llu cpu_s=%.3f ",
 	       (unsigned long long)recs, (unsigned long long)bytes, el, el > 0 ? recs / el : 0,
-	       (unsigned long long)closed, (unsigned long long)bad);
+	       (unsigned long long)closed, (unsigned long long)bad,
+	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	hist_print(&h);
 	printf("\n");
 	hist_save(&h, histf);

@@ -1,17 +1,19 @@
 #!/bin/bash
 # pipecast benchmarks: pipecastd against the seed's Go loops, Redis pub/sub,
-# `ncat -l -k` and a raw fan-out ceiling, all on loopback. Run by `make bench`
+# `ncat -l -k`, a raw fan-out ceiling and the pipe relay ceiling, all on
+# loopback. Run by `make bench`
 # (QUICK=1 for the reduced version). Writes bench/results/RESULTS.md, PNG plots
-# and raw data under bench/results/raw/ (not committed). Every process started
-# here is stopped by the EXIT trap; every wait is bounded.
+# and raw data under bench/results/raw/ (not committed); BENCH_OUT=DIR writes
+# them under DIR instead, PIPECASTD=PATH measures another build of the daemon.
+# Every process started here is stopped by the EXIT trap; every wait is bounded.
 set -u
 cd "$(dirname "$0")/.."
 QUICK=${QUICK:-0}
 [ "$QUICK" = 1 ] || QUICK=0
 BIN=build/bench
-D=build/pipecastd
+D=${PIPECASTD:-build/pipecastd}
 LG=$BIN/loadgen
-RES=$PWD/bench/results
+RES=${BENCH_OUT:-$PWD/bench/results}
 RAW=$RES/raw
 T=$(mktemp -d /tmp/pipecast-bench.XXXXXX)
 PIDS=()
@@ -83,6 +85,10 @@ free_port() {
 	python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
 }
 rss() { awk '/^VmRSS:/{print $2*1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu() { awk '{print $14 + $15}' "/proc/${1:-0}/stat" 2>/dev/null || echo 0; }   # clock ticks
+cores() {            # cores TICKS0 TICKS1 NS0 NS1: CPU seconds per second between them
+	awk "BEGIN{printf \"%.2f\", ($2 - $1) / $(getconf CLK_TCK) / (($4 - $3) / 1e9)}"
+}
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }   # kv NAME < "a=1 b=2"
 
 # ---- peers: Debian packages ----
@@ -108,21 +114,25 @@ for p in leak fixed; do
 	(cd bench/seed/$p && GOCACHE="$T/gocache" GOPATH="$T/gopath" GOFLAGS= GOPROXY=off \
 		GOTOOLCHAIN=local "$GO" build -o "../../../$BIN/seed-$p" .) || exit 1
 done
-[ -x "$D" ] && [ -x "$LG" ] && [ -x "$BIN/raw_ceiling" ] || { log "build first: make bench"; exit 1; }
+[ -x "$D" ] && [ -x "$LG" ] && [ -x "$BIN/raw_ceiling" ] && [ -x "$BIN/pipe_relay" ] ||
+	{ log "build first: make bench"; exit 1; }
 
 # Sizes of the runs; each may be overridden from the environment.
 if [ $QUICK = 1 ]; then
-	d_seed=8; d_ns="1 100"; d_meas=1.5; d_reps=1; d_idle="1000"; d_churn=2000; d_cgc=10; d_cgr=50000
-	d_servers="raw pipecastd ncat redis"
+	d_seed=5; d_ns="1 100"; d_meas=1.5; d_reps=1; d_idle="1000"; d_churn=2000; d_cgc=10; d_cgr=50000
+	d_servers="raw relay pipecastd ncat redis"
 else
 	d_seed=30; d_ns="1 10 100 1000"; d_meas=3; d_reps=3; d_idle="1000 5000 15000"; d_churn=10000
-	d_cgc=100; d_cgr=200000; d_servers="raw pipecastd ncat redis"
+	d_cgc=100; d_cgr=200000; d_servers="raw relay pipecastd ncat redis"
 fi
 SEED_SECS=${SEED_SECS:-$d_seed}; FAN_NS=${FAN_NS:-$d_ns}; MEAS=${MEAS:-$d_meas}
 IDLE_NS=${IDLE_NS:-$d_idle}; CHURN_N=${CHURN_N:-$d_churn}
 CG_CLIENTS=${CG_CLIENTS:-$d_cgc}; CG_RECORDS=${CG_RECORDS:-$d_cgr}
 SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
-REPS=${REPS:-$d_reps}   # repetitions of the pipecastd and raw-ceiling runs (medians)
+NCHAN_NS=${NCHAN_NS:-$([ $QUICK = 1 ] && echo 100 || echo "100 1000")}
+NCHAN_PROTOS=${NCHAN_PROTOS:-$([ $QUICK = 1 ] && echo sse || echo "sse ws")}
+NCHAN_IDLE_NS=${NCHAN_IDLE_NS:-$([ $QUICK = 1 ] && echo 1000 || echo "1000 5000")}
+REPS=${REPS:-$d_reps}   # repetitions of the pipecastd, ceiling and seed runs (medians)
 FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall match"}
 RATE=10000
 LEAK_CAP=$((4 * 1024 * 1024 * 1024))
@@ -180,6 +190,7 @@ seed_run() {
 	[ $name = pipecastd ] && $LG stat -s "$T/stats.sock" clients_skipped_bytes_total clients_dropped_overflow_total \
 		>"$RAW/seed-$name.skipped"
 	stop "$pid" "$PROD"
+	printf '%s %s\n' "$(kv rate <"$RAW/seed-$name.sub")" "$(load1)" >>"$RAW/seed-$name.reps"
 	log "seed $name: $(cat "$RAW/seed-$name.sub")"
 }
 
@@ -223,6 +234,10 @@ fan() {
 		port=$(free_port)
 		piped "${pa[@]}" -- $BIN/raw_ceiling $port $ptotal
 		srvpid=$SRV; prodpid=$PROD;;
+	relay)
+		port=$(free_port)
+		piped "${pa[@]}" -- $BIN/pipe_relay $port $ptotal
+		srvpid=$SRV; prodpid=$PROD;;
 	ncat)
 		port=$(free_port)
 		piped "${pa[@]}" -- ncat -l -k -m 20000 --send-only 127.0.0.1 $port
@@ -252,23 +267,32 @@ fan() {
 		bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -R "$port" -w "$go" 2>/dev/null
 		prodpid=$!
 	fi
+	# CPU of the server and the producer over 90 % of the receivers' window
+	# (a relay exits with its clients), in cores: CPU seconds per second
+	local c0s c0p c1s c1p t0 t1
+	c0s=$(cpu $srvpid); c0p=$(cpu $prodpid); t0=$(date +%s%N)
 	touch "$go"
+	sleep "$(awk "BEGIN{print $MEAS * 0.9}")"
+	c1s=$(cpu $srvpid); c1p=$(cpu $prodpid); t1=$(date +%s%N)
 	wait_pids $((${MEAS%.*} + 25)) "${subs[@]}"
 	local skipped="-"
 	if [ "$srv" = pipecastd ]; then
 		skipped=$($LG stat -s "$T/stats.sock" clients_skipped_bytes_total 2>/dev/null || echo -)
 	fi
 	stop $srvpid $prodpid $idlepid
-	local closed=0 bad=0 x
+	local closed=0 bad=0 x subcpu=0
 	for i in $(seq $procs); do
+		x=$(kv cpu_s <"$RAW/$tag.sub.$i"); subcpu=$(awk "BEGIN{print $subcpu + ${x:-0}}")
 		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
 		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
 		x=$(kv misaligned <"$RAW/$tag.sub.$i"); bad=$((bad + ${x:-0}))
 	done
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" "$rate" \
-		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
-		"$closed" "$bad" "$skipped" "$(load1)" >>"$RAW/fanout.tsv"
+	# the cores used by the server, the producer and the receivers
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" \
+		"$rate" "$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
+		"$closed" "$bad" "$skipped" "$(load1)" "$(cores $c0s $c1s $t0 $t1)" \
+		"$(cores $c0p $c1p $t0 $t1)" "$(awk "BEGIN{printf \"%.2f\", $subcpu / $MEAS}")" >>"$RAW/fanout.tsv"
 	[ "$srv" = raw ] && [ "$mode" = sat ] && [ "$stall" = 0 ] && RAW_SRC_RATE=$((rate / n))
 	log "fan $tag: rate=$rate $h closed=$closed misaligned=$bad skipped=$skipped"
 }
@@ -343,13 +367,14 @@ churn_run() {
 }
 
 # ==== 5. instructions per delivered record ====
-callgrind_one() {    # callgrind_one TAG RECORDS: one run under callgrind
-	local tag=$1 recs=$2 port pid sub go=$T/go.$1
+callgrind_one() {    # callgrind_one TAG RECORDS [DAEMON]: one run under callgrind
+	local tag=$1 recs=$2 daemon=${3:-$D} port pid sub go=$T/go.$1
 	rm -f "$T/stats.sock"
 	port=$(free_port)
 	ERR=$RAW/$tag.log
 	piped -n "$recs" -t 300 -w "$go" -- valgrind --tool=callgrind \
-		--callgrind-out-file="$RAW/$tag.out" $D $(daemon_args $port) -o daemon.shutdown_timeout=30s
+		--callgrind-out-file="$RAW/$tag.out" $daemon $(daemon_args $port) -o daemon.shutdown_timeout=30s \
+		-o clients.buffer=64MiB
 	pid=$SRV
 	wait_files 60 "$T/stats.sock"
 	bg $LG sub -p "$port" -n "$CG_CLIENTS" -t 300 -L none -w "$T/ready.$tag" >"$RAW/$tag.sub"
@@ -362,32 +387,133 @@ callgrind_one() {    # callgrind_one TAG RECORDS: one run under callgrind
 	callgrind_annotate "$RAW/$tag.out" 2>/dev/null | head -45 >"$RAW/$tag.top"
 	log "$tag: $(cat "$RAW/$tag.sub")"
 }
-# The workload, then the same start-up and shutdown with no record, to subtract.
+# The workload, then the same start-up and shutdown with no record, to subtract;
+# the ring (64 MiB) holds the whole stream, so that no client is dropped
+# however the machine's load slows the receivers;
+# CG_BEFORE=BINARY measures another build (an earlier commit) the same way.
 callgrind_run() {
 	callgrind_one callgrind "$CG_RECORDS"
 	callgrind_one callgrind-base 0
+	if [ -n "${CG_BEFORE:-}" ]; then
+		callgrind_one callgrind-before "$CG_RECORDS" "$CG_BEFORE"
+		callgrind_one callgrind-before-base 0 "$CG_BEFORE"
+	fi
 }
 
-# ---- run everything (ONLY="seed fan idle churn callgrind" selects parts) ----
-ONLY=${ONLY:-seed fan idle churn callgrind}
+# ==== 6. the browser peer: nchan (bench/nchan.sh) ====
+# nchan_start: a fresh nchan on a free port; sets NCHAN_PORT and NCHAN_PID.
+nchan_start() {
+	NCHAN_PORT=$(free_port)
+	rm -rf "$T/nchan"
+	bg bench/nchan.sh run "$T/nchan" "$NCHAN_PORT"
+	NCHAN_PID=$!
+	bench/nchan.sh wait "$NCHAN_PORT" || return 1
+}
+# nchan_subscribers PORT: active subscribers of the bench channel.
+nchan_subscribers() {
+	curl -s -m 2 "http://127.0.0.1:$1/pub" | sed -n 's/^active subscribers: //p' | tr -d '\r'
+}
+# nchan_fan PROTO N MODE: PROTO sse or ws subscribers; one row of $RAW/nchan.tsv.
+nchan_fan() {
+	local proto=$1 n=$2 mode=$3 tag go procs per i subs=() ready=() rate=0 closed=0 x lat rflag
+	tag="nchan-$proto-$n-$mode.$(date +%s%N)"
+	go=$T/go.$tag
+	case $mode in rate) rflag=(-r $RATE); lat=full;; *) rflag=(-r 0); lat=sample;; esac
+	nchan_start || return 0
+	procs=1; [ "$n" -ge 100 ] && procs=2
+	per=$((n / procs))
+	for i in $(seq $procs); do
+		bg $LG sub -p "$NCHAN_PORT" -n "$per" -t "$MEAS" -L $lat -x "$proto" -u /sub -w "$T/ready.$tag.$i" \
+			-H "$RAW/$tag.hist.$i" >"$RAW/$tag.sub.$i"
+		subs+=($!); ready+=("$T/ready.$tag.$i")
+	done
+	wait_files 60 "${ready[@]}" || { stop $NCHAN_PID "${subs[@]}"; return 0; }
+	for i in $(seq 100); do [ "$(nchan_subscribers $NCHAN_PORT)" = "$n" ] && break; sleep 0.05; done
+	bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -N "$NCHAN_PORT" -w "$go" 2>/dev/null
+	local prod=$!
+	touch "$go"
+	wait_pids $((${MEAS%.*} + 25)) "${subs[@]}"
+	stop $prod $NCHAN_PID
+	for i in $(seq $procs); do
+		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
+		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
+	done
+	local h; h=$($LG hist "$RAW/$tag".hist.*)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$proto" "$n" "$mode" "$rate" \
+		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
+		"$closed" "$(load1)" >>"$RAW/nchan.tsv"
+	log "nchan $tag: rate=$rate $h closed=$closed"
+}
+# nchan_idle N: the worker's RSS before and after N idle EventSource subscribers.
+nchan_idle() {
+	local n=$1 w before after procs per i ids=() ready=() conn=-
+	nchan_start || return 0
+	w=$(bench/nchan.sh worker $NCHAN_PID)
+	curl -s -m 2 -X POST -d warm "http://127.0.0.1:$NCHAN_PORT/pub" >/dev/null
+	sleep 1
+	before=$(rss $w)
+	procs=$(( (n + 7499) / 7500 )); [ "$n" -ge 5000 ] && [ $procs -lt 2 ] && procs=2
+	per=$((n / procs))
+	for i in $(seq $procs); do
+		bg $LG idle -p "$NCHAN_PORT" -n "$per" -t 120 -x sse -u /sub -w "$T/ready.nidle.$n.$i" >/dev/null
+		ids+=($!); ready+=("$T/ready.nidle.$n.$i")
+	done
+	wait_files 90 "${ready[@]}"
+	for i in $(seq 100); do
+		conn=$(nchan_subscribers $NCHAN_PORT)
+		[ "$conn" = "$((per * procs))" ] && break
+		sleep 0.1
+	done
+	sleep $SETTLE
+	after=$(rss $w)
+	stop "${ids[@]}" $NCHAN_PID
+	printf '%s\t%s\t%s\t%s\n' "$((per * procs))" "$conn" "$before" "$after" >>"$RAW/nchan-idle.tsv"
+	log "nchan idle n=$((per * procs)) subscribed=$conn rss before=$before after=$after per_conn=$(( (after - before) / (per * procs) ))"
+}
+nchan_run() {
+	bench/nchan.sh install || return 0
+	: >"$RAW/nchan.tsv"; : >"$RAW/nchan-idle.tsv"
+	for n in $NCHAN_NS; do
+		for r in $(seq $REPS); do
+			for proto in $NCHAN_PROTOS; do
+				for m in sat rate; do nchan_fan "$proto" "$n" $m; done
+			done
+		done
+	done
+	for n in $NCHAN_IDLE_NS; do nchan_idle "$n"; done
+}
+
+# ---- run everything (ONLY="seed fan idle churn callgrind nchan" selects parts) ----
+ONLY=${ONLY:-seed fan idle churn callgrind nchan}
 want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 want fan && : >"$RAW/fanout.tsv"
 want idle && : >"$RAW/idle.tsv"
+# Seed: pipecastd and the fixed Go loop back to back in each repetition.
 if want seed; then
-	for s in pipecastd go-fixed go-leak; do seed_run $s; done
+	rm -f "$RAW"/seed-*.reps
+	for r in $(seq $REPS); do
+		for s in pipecastd go-fixed; do seed_run $s; done
+	done
+	seed_run go-leak
 fi
+# Fan-out: within a repetition every server runs one mode after the other,
+# so that pipecastd and its ceilings run back to back for each row.
 if want fan; then
 	start_redis || exit 1
 	for n in $FAN_NS; do
 		for r in $(seq $REPS); do
 			RAW_SRC_RATE=
-			for s in $FAN_SERVERS; do
-				case $s in pipecastd|raw) ;; *) [ $r = 1 ] || continue;; esac
-				for m in $FAN_MODES; do
+			for m in $FAN_MODES; do
+				for s in $FAN_SERVERS; do
+					case $s in pipecastd|raw|relay) ;; *) [ $r = 1 ] || continue;; esac
+					# QUICK: the other peers at saturation only, pipecastd alone stalled
+					[ $QUICK = 1 ] && case $s in ncat|redis) [ $m = sat ] || continue;; raw)
+						[ $m = stall ] && continue;; esac
 					case $m in
-					rate) fan $s "$n" rate 0;;
+					rate) [ $s = relay ] || fan $s "$n" rate 0;;
 					sat) fan $s "$n" sat 0;;
-					stall) [ $s = raw ] && [ $r != 1 ] || fan $s "$n" sat 1;;
+					stall) case $s in raw) [ $r != 1 ];; relay) true;; *) false;; esac ||
+						fan $s "$n" sat 1;;
 					match) [ $s = pipecastd ] && [ -n "$RAW_SRC_RATE" ] &&
 						fan $s "$n" match 0 && fan $s "$n" match 1;;
 					esac
@@ -402,8 +528,10 @@ if want idle; then
 fi
 want churn && churn_run "$CHURN_N"
 want callgrind && callgrind_run
+want nchan && nchan_run
 [ -n "${ONLY:-}" ] || echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
 	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS LEAK_CAP=$LEAK_CAP \
-	python3 bench/report.py && log "done: $RES/RESULTS.md"
+	CG_BEFORE_LABEL="${CG_BEFORE_LABEL:-${CG_BEFORE:-}}" \
+	BENCH_OUT=$RES python3 bench/report.py && log "done: $RES/RESULTS.md"

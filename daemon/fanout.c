@@ -6,8 +6,9 @@
 #include "compat.h"
 #include "counters.h"
 #include "daemon.h"
-#include "log.h"
+#include "framer.h"
 #include "seqidx.h"
+#include "source.h"
 #include "timers.h"
 
 #include <string.h>
@@ -48,10 +49,23 @@ static uint64_t fanout_new_epoch(void)
 	return (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 40;
 }
 
-/* Allocates the ring once for the daemon's whole life. */
+/* The ring's reserve beyond its head: what the source's framer may write
+ * there, or a heartbeat line inserted ahead of a held unfinished line. */
+static size_t fanout_reserve(void)
+{
+	size_t max_line = conf->source.max_line;
+	size_t framer = framer_reserve(conf->source.framing == FRAMING_RAW, max_line,
+				       source_read_room());
+	size_t heartbeat = HEARTBEAT_LINE_MAX + 1 + max_line;
+
+	return framer > heartbeat ? framer : heartbeat;
+}
+
+/* Maps the ring once for the daemon's whole life: `buffer` bytes of history
+ * for clients and the source's reserve, rounded up to a page. */
 int fanout_init(void)
 {
-	if (ring_init(&ring, conf->clients.buffer) < 0)
+	if (ring_init(&ring, conf->clients.buffer, fanout_reserve()) < 0)
 		return -1;
 	if (preamble_init(&preamble, conf->clients.preamble, conf->source.max_line) < 0) {
 		ring_free(&ring);
@@ -102,19 +116,31 @@ const struct sse *fanout_sse(void)
 	return sse_on ? &sse : NULL;
 }
 
-/* Writes to the raw ring; flushes first when clients that are caught up
- * could otherwise fall half a ring behind before they write. */
-static void fanout_write_raw(const char *data, size_t n)
+/* The source's framer writes into the ring's reserve itself. */
+struct ring *fanout_ring_writer(void)
 {
-	if (unflushed + n > ring.size / 2)
+	return &ring;
+}
+
+/* Before anything is written into the reserve: flushes first when clients
+ * that are caught up could otherwise fall half a ring behind before they
+ * write, and applies the overflow policy to clients more than `buffer`
+ * behind, whose oldest bytes the reserve is about to overwrite. */
+void fanout_prepare(size_t n)
+{
+	if (unflushed + n > ring.window / 2)
 		fanout_flush();
-	clients_before_append(CLIENT_RAW, n);
-	ring_write(&ring, data, n);
+	clients_before_append(CLIENT_RAW, 0);
+}
+
+/* n bytes of whole records or a heartbeat were committed at the head. */
+static void fanout_appended(size_t n)
+{
 	unflushed += n;
 	last_out = mono_ns();
 }
 
-/* Makes room for n encoded bytes in the SSE ring, as fanout_write_raw. */
+/* Makes room for n encoded bytes in the SSE ring, as fanout_prepare. */
 static void fanout_sse_room(uint64_t n)
 {
 	if (sse_unflushed + n > sse.limit / 2)
@@ -142,29 +168,44 @@ static void fanout_sse_records(const char *data, size_t n)
 	}
 }
 
-/* Stores records once for every client of each kind, and numbers them. */
-void fanout_append(const char *data, size_t n, uint64_t records)
+/* Records that joined the ring at pos get their numbers, an index entry
+ * when the last one lies far enough back (no scan: entries are at batch
+ * starts, which are record starts), and their SSE and WebSocket forms. */
+static void fanout_records(uint64_t pos, size_t n, uint64_t records)
 {
-	bool lines = conf->source.framing == FRAMING_LINE;
+	const char *data = ring_at(&ring, pos);
 
-	if (lines && (raw_index.added == 0 || ring.head - raw_indexed_at >= ring.size / RAW_INDEX_SPAN)) {
-		seqidx_add(&raw_index, seq + 1, ring.head, 0);
-		raw_indexed_at = ring.head;
+	if (conf->source.framing != FRAMING_LINE) {
+		websocket_append(data, n);
+		return;
 	}
-	fanout_write_raw(data, n);
+	if (raw_index.added == 0 || pos - raw_indexed_at >= ring.window / RAW_INDEX_SPAN) {
+		seqidx_add(&raw_index, seq + 1, pos, 0);
+		raw_indexed_at = pos;
+	}
 	if (sse_on)
 		fanout_sse_records(data, n);
 	websocket_append(data, n);
-	if (lines)
-		seq += records;
+	seq += records;
 }
 
-/* Records from the source: the first ones of a run are kept as the
- * preamble too (a copy into memory allocated at start-up). */
-void fanout_append_source(const char *data, size_t n, uint64_t records)
+/* Stores a record once for every client (a heartbeat), ahead of the
+ * unfinished line the source holds. */
+static void fanout_append(const char *data, size_t n)
 {
-	preamble_offer(&preamble, data, n, ring.head);
-	fanout_append(data, n, records);
+	fanout_prepare(n);
+	ring_write(&ring, data, n);
+	fanout_appended(n);
+}
+
+/* The source's one way into the stream: n bytes of `records` whole records
+ * were committed at ring cursor pos. The first ones of a run are kept as the
+ * preamble too (a copy into memory allocated at start-up). */
+void fanout_appended_source(uint64_t pos, size_t n, uint64_t records)
+{
+	preamble_offer(&preamble, ring_at(&ring, pos), n, pos);
+	fanout_appended(n);
+	fanout_records(pos, n, records);
 }
 
 /* A new run of the source (a command started again, a new FIFO writer):
@@ -199,7 +240,7 @@ static void fanout_heartbeat(void)
 
 	memcpy(line, conf->clients.heartbeat_line, n);
 	line[n] = '\n';
-	fanout_write_raw(line, n + 1);
+	fanout_append(line, n + 1);
 	if (sse_on) {
 		fanout_sse_room(sse_comment_len(line, n));
 		sse_comment(&sse, line, n);

@@ -12,7 +12,7 @@
 #include "ring.h"
 #include "sse.h"
 
-/* Allocates the ring ([clients] buffer), chooses the epoch, sets up the
+/* Maps the ring ([clients] buffer), chooses the epoch, sets up the
  * heartbeat timer, and the SSE form when HTTP listeners are configured.
  * Returns 0, or -1 with errno set. */
 int fanout_init(void);
@@ -24,12 +24,16 @@ const struct sse *fanout_sse(void);
 /* Allocates the SSE form if HTTP listeners are configured and it does not
  * exist yet (start-up and reload); 0, or -1 when out of memory. */
 int fanout_sse_enable(void);
-/* Appends whole records (n <= buffer / 2): `records` of them, numbered on
- * from the last one (pipecast.conf(5), "EVENT IDS"). */
-void fanout_append(const char *data, size_t n, uint64_t records);
-/* Appends records of the source, keeping the first of each run as the
+/* The ring for its one writer, the source's framer. */
+struct ring *fanout_ring_writer(void);
+/* Before up to n bytes are written into the ring's reserve. */
+void fanout_prepare(size_t n);
+/* The one place where the source's records join the stream: after n bytes
+ * of `records` whole records were committed at ring cursor pos. They are
+ * numbered on from the last one (pipecastd(8), "Event ids and resume"), encoded
+ * for SSE and WebSocket clients, and the first of each run are kept as the
  * preamble ([clients] preamble). */
-void fanout_append_source(const char *data, size_t n, uint64_t records);
+void fanout_appended_source(uint64_t pos, size_t n, uint64_t records);
 /* The source begins a new run: the next records are the preamble. */
 void fanout_new_run(void);
 const struct preamble *fanout_preamble(void);

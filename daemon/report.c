@@ -78,7 +78,7 @@ static void report_info(struct stats_info *in, const struct stats_timer_row rows
 	in->uptime_seconds = NS_TO_S(mono_ns() - daemon_started());
 	in->source_state = source_state_name();
 	in->source_idle_seconds = source_idle_seconds();
-	in->ring_size_bytes = r->size;
+	in->ring_size_bytes = r->window;
 	in->ring_used_bytes = clients_max_lag();
 	for (int k = 0; k < TK_COUNT; k++) {
 		in->timers_live += rows[k].live;

@@ -3,7 +3,10 @@
 #define PIPECAST_SOURCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+/* The most bytes one read of the producer brings (the framer's room). */
+size_t source_read_room(void);
 /* Opens the configured input (creating the FIFO, starting the command).
  * Returns 0, or -1 after logging why start-up cannot go on. */
 int source_open(void);

@@ -29,7 +29,7 @@ void cursor_free(struct cursor *c)
 static int cursor_stash_record(struct cursor *c, const struct ring *r, size_t max_line)
 {
 	uint64_t end = ring_line_end(r, c->pos, max_line);
-	bool whole = end > c->pos && r->buf[(end - 1) % r->size] == '\n';
+	bool whole = end > c->pos && *ring_at(r, end - 1) == '\n';
 
 	if (!whole && end - c->pos == max_line)
 		end--;                   /* room for the '\n' that ends the cut */
@@ -66,7 +66,7 @@ enum cursor_verdict cursor_make_room(struct cursor *c, const struct ring *r, siz
 				     const struct cursor_policy *p, uint64_t *missed)
 {
 	*missed = 0;
-	if (r->head - c->pos + n <= r->size)
+	if (r->head - c->pos + n <= r->window)
 		return CURSOR_KEEP;
 	if (!p->skip)
 		return CURSOR_DROP;
@@ -103,7 +103,7 @@ void cursor_advance(struct cursor *c, const struct ring *r, size_t n)
 	if (n == from_stash)
 		return;
 	c->pos += n - from_stash;
-	c->at_boundary = r->buf[(c->pos - 1) % r->size] == '\n';
+	c->at_boundary = *ring_at(r, c->pos - 1) == '\n';
 }
 
 /* How far behind the head the reader is. */

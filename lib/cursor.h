@@ -46,7 +46,8 @@ enum cursor_verdict cursor_make_room(struct cursor *c, const struct ring *r, siz
  * too long, does not fit beside what is still queued, or memory is out. */
 int cursor_note(struct cursor *c, const char *line, size_t n, size_t max_line);
 
-/* What the reader has to send, as at most three iovecs; returns how many. */
+/* What the reader has to send, as at most two iovecs (the stash with its
+ * notices, then the ring); returns how many. iov has room for three. */
 int cursor_iov(const struct cursor *c, const struct ring *r, struct iovec iov[3]);
 /* n bytes of cursor_iov() were sent. */
 void cursor_advance(struct cursor *c, const struct ring *r, size_t n);

@@ -1,117 +1,244 @@
-/* framer.c: line and raw framing of the producer's stream. */
+/* framer.c: line and raw framing of the producer's stream, in place in the
+ * ring. Each byte read is scanned once (64 bytes per step where SSE2
+ * exists, else memchr) and, unless a line must be cut, never copied: the
+ * bytes clients writev from are the bytes read. */
 #include "framer.h"
 #include "alloc.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* Allocates the read buffer once; it is reused for the daemon's whole life. */
-int framer_init(struct framer *f, bool raw, size_t max_line, size_t cap,
+/* The scan's verdict on the bytes read. */
+enum framer_scan { SCAN_DONE, SCAN_CUT };
+
+/* The longest held line, one read, one '\n' per cut of the two (a cut
+ * comes at most every max_line - 1 bytes), and the '\n' of a finish. */
+size_t framer_reserve(bool raw, size_t max_line, size_t room)
+{
+	size_t in = max_line - 1 + room;
+
+	return raw ? room : in + in / (max_line - 1) + 2;
+}
+
+/* Binds the framer to its ring; line framing gets its cutting buffer now,
+ * touched once, so that the first long line does not grow RSS. */
+int framer_init(struct framer *f, struct ring *r, bool raw, size_t max_line, size_t room,
 		framer_emit_fn emit, void *ctx)
 {
 	memset(f, 0, sizeof(*f));
-	f->buf = pc_malloc(cap);
-	if (!f->buf)
-		return -1;
-	f->cap = cap;
+	f->ring = r;
 	f->raw = raw;
 	f->max_line = max_line;
+	f->room = room;
 	f->emit = emit;
 	f->ctx = ctx;
+	f->next_mark = UINT64_MAX;
+	if (raw)
+		return 0;
+	f->scratch = pc_malloc(max_line - 1 + room);
+	if (!f->scratch)
+		return -1;
+	memset(f->scratch, 0, max_line - 1 + room);
 	return 0;
 }
 
-/* Releases the read buffer. */
+/* Releases the cutting buffer. */
 void framer_free(struct framer *f)
 {
-	pc_free(f->buf);
-	f->buf = NULL;
+	pc_free(f->scratch);
+	f->scratch = NULL;
 }
 
-/* The free tail of the buffer. */
+/* Marks every `every`-th record from now on (0: none). */
+void framer_set_mark(struct framer *f, framer_mark_fn mark, uint64_t every)
+{
+	f->mark = mark;
+	f->every = mark ? every : 0;
+	f->next_mark = f->every ? (f->seq / f->every + 1) * f->every : UINT64_MAX;
+}
+
+/* Room after the held bytes, in the ring's reserve. */
 char *framer_space(struct framer *f, size_t *room)
 {
-	*room = f->cap - f->len;
-	return f->buf + f->len;
+	*room = f->room;
+	return ring_at(f->ring, f->ring->head) + f->ring->held;
 }
 
-/* Emits one piece of an over-long line, max_line - 1 bytes and a '\n', as
- * one record in one call: the byte after the piece is replaced by the '\n'
- * for the call, so that no emit ever ends inside a record (a reader skipped
- * to the ring's head between two halves would start mid-record). */
-static void framer_cut(struct framer *f, char *p)
+/* Bytes of the unfinished line. */
+size_t framer_held(const struct framer *f)
 {
-	char keep = p[f->max_line - 1];
-
-	if (!f->in_long)
-		f->long_lines++;
-	f->in_long = true;
-	p[f->max_line - 1] = '\n';
-	f->emit(f->ctx, p, f->max_line, 1);
-	p[f->max_line - 1] = keep;
+	return f->ring->held;
 }
 
-/* Walks the complete lines in [p, end) and emits runs of well-sized lines
- * in one piece each; returns where the unfinished line starts. */
-static char *framer_lines(struct framer *f, char *p, const char *end)
+/* Record number seq starts at p (in the ring, at or after the head): tells
+ * the mark hook when its turn has come. */
+static void framer_mark(struct framer *f, uint64_t seq, const char *p)
 {
-	const char *run = p;
-	uint64_t records = 0;
+	const char *head = ring_at(f->ring, f->ring->head);
+
+	f->mark(f->ctx, seq, f->ring->head + (uint64_t)(p - head));
+	f->next_mark += f->every;
+}
+
+/* n bytes at the head, `records` whole records, join the stream; `held`
+ * bytes of an unfinished line stay behind them. */
+static void framer_append(struct framer *f, size_t n, uint64_t records, size_t held)
+{
+	uint64_t pos = f->ring->head;
+
+	ring_commit(f->ring, n, held);
+	if (n == 0)
+		return;
+	f->seq += records;
+	f->emit(f->ctx, pos, n, records);
+}
+
+/* One more record starting at p ends: counts it, marks it when due. */
+static inline void framer_record(struct framer *f, uint64_t *records, const char *p)
+{
+	++*records;
+	if (f->seq + *records == f->next_mark)
+		framer_mark(f, f->seq + *records, p);
+}
+
+/* The slow path, from the first line that must be cut to the end of what
+ * was read: that part is copied out and back with a '\n' inserted before
+ * the max_line-th byte of every over-long segment (pipecast.conf(5)). The
+ * ring's reserve has room for the inserted bytes. */
+static void framer_cut_rest(struct framer *f, char *line, const char *end, uint64_t records)
+{
+	char *base = ring_at(f->ring, f->ring->head);
+	size_t max = f->max_line, rest = (size_t)(end - line);
+	const char *s = f->scratch, *se = f->scratch + rest;
+	char *w = line;
+
+	memcpy(f->scratch, line, rest);
+	while (s < se) {
+		size_t look = (size_t)(se - s) < max ? (size_t)(se - s) : max;
+		const char *nl = memchr(s, '\n', look);
+		size_t len = nl ? (size_t)(nl + 1 - s) : max - 1;
+
+		if (!nl && look < max)
+			break;                   /* a short unfinished line: held */
+		framer_record(f, &records, w);
+		memcpy(w, s, len);
+		w += len;
+		s += len;
+		if (nl) {
+			f->in_long = false;
+			continue;
+		}
+		*w++ = '\n';
+		if (!f->in_long)
+			f->long_lines++;
+		f->in_long = true;
+	}
+	memmove(w, s, (size_t)(se - s));
+	framer_append(f, (size_t)(w - base), records, (size_t)(se - s));
+}
+
+/* One scan's state, in locals rather than in the framer so that the
+ * compiler keeps it in registers. */
+struct framer_pass {
+	struct framer *f;
+	char *line;              /* where the current line starts */
+	uint64_t records;        /* records ended in this pass */
+	uint64_t until_mark;     /* records count of the next mark */
+	size_t max_line;
+};
+
+/* A newline at nl ends the current line: a record, unless the line is too
+ * long (then the caller cuts from its start on). */
+static inline enum framer_scan framer_newline(struct framer_pass *ps, char *nl)
+{
+	if ((size_t)(nl - ps->line) >= ps->max_line)
+		return SCAN_CUT;
+	if (++ps->records == ps->until_mark) {
+		framer_mark(ps->f, ps->f->seq + ps->records, ps->line);
+		ps->until_mark = ps->f->next_mark - ps->f->seq;
+	}
+	ps->line = nl + 1;
+	return SCAN_DONE;
+}
+
+/* Where each of 16 bytes is a newline, one bit each (SSE2). */
+#ifdef __SSE2__
+static inline uint64_t framer_block16(const char *p)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p),
+							  _mm_set1_epi8('\n')));
+}
+
+/* The same for 64 bytes, written out: compilers at -O2 keep a loop. */
+static inline uint64_t framer_block(const char *p)
+{
+	return framer_block16(p) | framer_block16(p + 16) << 16 |
+	       framer_block16(p + 32) << 32 | framer_block16(p + 48) << 48;
+}
+#endif
+
+/* Finds every newline in [p, end), 64 bytes at a time where SSE2 exists
+ * (a few compares per block and a bit per newline: no call per record,
+ * which counts with short records), memchr for the rest. */
+static enum framer_scan framer_scan(struct framer_pass *ps, char *p, const char *end)
+{
 	char *nl;
 
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		while ((size_t)(nl + 1 - p) > f->max_line) {
-			if (p > run)
-				f->emit(f->ctx, run, (size_t)(p - run), records);
-			records = 0;
-			framer_cut(f, p);
-			p += f->max_line - 1;
-			run = p;
-		}
-		f->in_long = false;
-		records++;
-		p = nl + 1;
-	}
-	if (p > run)
-		f->emit(f->ctx, run, (size_t)(p - run), records);
-	return p;
+#ifdef __SSE2__
+	for (; end - p >= 64; p += 64)
+		for (uint64_t mask = framer_block(p); mask; mask &= mask - 1)
+			if (framer_newline(ps, p + __builtin_ctzll(mask)) == SCAN_CUT)
+				return SCAN_CUT;
+#endif
+	for (; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
+		if (framer_newline(ps, nl) == SCAN_CUT)
+			return SCAN_CUT;
+	return SCAN_DONE;
 }
 
-/* Cuts an unfinished line that already exceeds max_line; keeps the rest. */
-static char *framer_long_tail(struct framer *f, char *p, const char *end)
-{
-	while ((size_t)(end - p) >= f->max_line) {
-		framer_cut(f, p);
-		p += f->max_line - 1;
-	}
-	return p;
-}
-
-/* Frames freshly read bytes: in raw framing one read is one record. */
+/* Frames freshly read bytes in one pass: every newline found ends a record
+ * (counted, and marked when due), and the bytes up to the last one join the
+ * stream where they lie. In raw framing one read is one record. */
 void framer_commit(struct framer *f, size_t n)
 {
-	const char *end;
-	char *p;
+	struct ring *r = f->ring;
+	char *base = ring_at(r, r->head);
+	const char *end = base + r->held + n;
+	struct framer_pass ps = {
+		.f = f, .line = base, .until_mark = f->next_mark - f->seq,
+		.max_line = f->max_line,
+	};
+	enum framer_scan scan;
 
 	if (n == 0)
 		return;
 	if (f->raw) {
-		f->emit(f->ctx, f->buf, n, 1);
+		framer_append(f, n, 1, 0);
 		return;
 	}
-	end = f->buf + f->len + n;
-	p = framer_lines(f, f->buf, end);
-	p = framer_long_tail(f, p, end);
-	f->len = (size_t)(end - p);
-	memmove(f->buf, p, f->len);
+	scan = framer_scan(&ps, base + r->held, end);
+	if (ps.line != base)
+		f->in_long = false;      /* the held line (if it was cut) ended */
+	if (scan == SCAN_CUT || (size_t)(end - ps.line) >= f->max_line) {
+		framer_cut_rest(f, ps.line, end, ps.records);
+		return;
+	}
+	framer_append(f, (size_t)(ps.line - base), ps.records, (size_t)(end - ps.line));
 }
 
 /* Completes a last unterminated line with '\n'. */
 void framer_finish(struct framer *f)
 {
-	if (f->raw || f->len == 0)
+	struct ring *r = f->ring;
+	char *base = ring_at(r, r->head);
+	uint64_t records = 0;
+
+	if (f->raw || r->held == 0)
 		return;
-	f->buf[f->len] = '\n';
-	f->emit(f->ctx, f->buf, f->len + 1, 1);
-	f->len = 0;
+	base[r->held] = '\n';
+	framer_record(f, &records, base);
 	f->in_long = false;
+	framer_append(f, r->held + 1, records, 0);
 }

@@ -1,6 +1,8 @@
-/* framer.h: cuts the producer's byte stream into records (pipecast.conf(5) "RECORDS").
- * The source reads straight into the framer's buffer; the framer hands out
- * whole records in as few contiguous pieces as it can. */
+/* framer.h: cuts the producer's byte stream into records (pipecast.conf(5)
+ * "RECORDS"), in place in the ring: the source reads straight into the
+ * ring's reserve (framer_space), and the framer commits the whole records
+ * among what was read, scanning each byte once. The start of an unfinished
+ * line stays held beyond the ring's head until its end arrives. */
 #ifndef PIPECAST_FRAMER_H
 #define PIPECAST_FRAMER_H
 
@@ -8,29 +10,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Receives output: n bytes holding `records` whole records. In line
- * framing every piece ends with a record's '\n' (records >= 1), so the
- * ring's head is at a record start after every emit. data is only valid
- * during the call. */
-typedef void (*framer_emit_fn)(void *ctx, const char *data, size_t n, uint64_t records);
+#include "ring.h"
+
+/* The one place where records join the stream: n bytes at ring cursor pos,
+ * holding `records` whole records (line framing: every append ends with a
+ * record's '\n', so the ring's head is at a record start after it). The
+ * records are numbered consecutively from 1: they are f->seq - records + 1
+ * ... f->seq. */
+typedef void (*framer_emit_fn)(void *ctx, uint64_t pos, size_t n, uint64_t records);
+
+/* Called, before the emit that contains it, for every record whose number
+ * is a multiple of the mark interval, with the cursor where it starts: the
+ * hook for an index of record numbers to ring offsets. */
+typedef void (*framer_mark_fn)(void *ctx, uint64_t seq, uint64_t pos);
 
 struct framer {
-	char *buf;
-	size_t cap;
-	size_t len;          /* bytes held: the start of an unfinished line */
+	struct ring *ring;
 	size_t max_line;     /* longest record, newline included (line framing) */
+	size_t room;         /* most bytes one read may bring */
 	bool raw;
-	bool in_long;        /* the unfinished line has already been cut */
+	bool in_long;        /* the held line has already been cut */
 	uint64_t long_lines; /* lines cut because they exceeded max_line */
+	uint64_t seq;        /* records framed so far: the number of the newest */
+	uint64_t every;      /* mark every this many records; 0: none */
+	uint64_t next_mark;  /* the number of the next record to mark */
+	char *scratch;       /* the rest of a read in which a long line is cut */
 	framer_emit_fn emit;
+	framer_mark_fn mark;
 	void *ctx;
 };
 
-/* Sets up a framer whose buffer holds cap bytes (cap > max_line).
- * Returns 0, or -1 when out of memory. */
-int framer_init(struct framer *f, bool raw, size_t max_line, size_t cap,
+/* The ring reserve a framer needs: the longest held line, one read, the
+ * newlines its cuts may insert and the one a finish appends. */
+size_t framer_reserve(bool raw, size_t max_line, size_t room);
+
+/* Sets up a framer on a ring whose reserve is at least framer_reserve();
+ * reads bring at most room bytes. Returns 0, or -1 when out of memory. */
+int framer_init(struct framer *f, struct ring *r, bool raw, size_t max_line, size_t room,
 		framer_emit_fn emit, void *ctx);
 void framer_free(struct framer *f);
+
+/* Calls mark for every record whose number is a multiple of every; NULL
+ * or 0 turns marks off. */
+void framer_set_mark(struct framer *f, framer_mark_fn mark, uint64_t every);
 
 /* Where the next read may put its bytes, and how many it may put. */
 char *framer_space(struct framer *f, size_t *room);
@@ -38,5 +60,7 @@ char *framer_space(struct framer *f, size_t *room);
 void framer_commit(struct framer *f, size_t n);
 /* The end of the source: a last line without '\n' is completed and emitted. */
 void framer_finish(struct framer *f);
+/* Bytes of an unfinished line held beyond the ring's head. */
+size_t framer_held(const struct framer *f);
 
 #endif

@@ -1,99 +1,133 @@
-/* ring.c: a byte ring addressed by absolute cursors. */
+/* ring.c: a byte ring addressed by absolute cursors, mapped twice. */
 #include "ring.h"
-#include "alloc.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-/* Allocates the ring and faults every page in now rather than on first fill. */
-int ring_init(struct ring *r, uint64_t size)
+/* Rounds n up to a whole number of pages. */
+static uint64_t ring_page_round(uint64_t n)
 {
-	r->buf = pc_malloc(size);
-	if (!r->buf) {
-		errno = ENOMEM;
-		return -1;
-	}
-	memset(r->buf, 0, size);
-	r->size = size;
-	r->head = 0;
-	return 0;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
 }
 
-/* Releases the ring's memory. */
+/* Maps the memfd over [at, at + size), replacing what is reserved there. */
+static int ring_map_half(struct ring *r, char *at)
+{
+	void *p = mmap(at, r->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, r->fd, 0);
+
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+/* Writes to every page of both mappings: each mapping counts its resident
+ * pages in RSS, so both are made resident now rather than as the ring wraps. */
+static void ring_touch(struct ring *r)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	memset(r->buf, 0, r->size);
+	for (uint64_t at = 0; at < r->size; at += page)
+		((volatile char *)r->buf)[r->size + at] = 0;
+}
+
+/* Reserves twice the size of address space, then maps the same memfd into
+ * both halves, so that the second half mirrors the first. */
+int ring_init(struct ring *r, uint64_t window, uint64_t reserve)
+{
+	void *base;
+	int saved;
+
+	memset(r, 0, sizeof(*r));
+	r->window = window;
+	r->reserve = reserve;
+	r->size = ring_page_round(window + reserve);
+	r->fd = memfd_create("pipecast-ring", MFD_CLOEXEC);
+	if (r->fd < 0)
+		return -1;
+	if (ftruncate(r->fd, (off_t)r->size) < 0)
+		goto fail;
+	base = mmap(NULL, 2 * r->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		goto fail;
+	r->buf = base;
+	if (ring_map_half(r, r->buf) < 0 || ring_map_half(r, r->buf + r->size) < 0)
+		goto fail;
+	ring_touch(r);
+	return 0;
+fail:
+	saved = errno;
+	ring_free(r);
+	errno = saved;
+	return -1;
+}
+
+/* Unmaps both halves and closes the memfd. */
 void ring_free(struct ring *r)
 {
-	pc_free(r->buf);
+	if (r->buf)
+		munmap(r->buf, 2 * r->size);
+	if (r->fd >= 0)
+		close(r->fd);
 	r->buf = NULL;
+	r->fd = -1;
 }
 
-/* Index in buf of an absolute cursor. */
-static uint64_t ring_idx(const struct ring *r, uint64_t pos)
-{
-	return pos % r->size;
-}
-
-/* Appends, splitting the copy where the buffer wraps. */
+/* Copies in at the head; the held bytes move up behind the new ones. */
 void ring_write(struct ring *r, const void *data, size_t n)
 {
-	uint64_t at = ring_idx(r, r->head);
-	uint64_t first = r->size - at;
+	char *at = ring_at(r, r->head);
 
-	if (first > n)
-		first = n;
-	memcpy(r->buf + at, data, first);
-	memcpy(r->buf, (const char *)data + first, n - first);
+	if (r->held)
+		memmove(at + n, at, r->held);
+	memcpy(at, data, n);
 	r->head += n;
+}
+
+/* Bytes in place at the head join the stream. */
+void ring_commit(struct ring *r, size_t n, size_t held)
+{
+	r->head += n;
+	r->held = held;
 }
 
 /* Oldest readable cursor. */
 uint64_t ring_tail(const struct ring *r)
 {
-	return r->head > r->size ? r->head - r->size : 0;
+	return r->head > r->window ? r->head - r->window : 0;
 }
 
-/* A cursor is overrun once the bytes it would read next were overwritten. */
+/* A cursor is overrun once the bytes it would read next may be overwritten. */
 bool ring_overrun(const struct ring *r, uint64_t cursor)
 {
 	return cursor < ring_tail(r);
 }
 
-/* The contiguous pieces between a cursor and the head. */
-int ring_iov(const struct ring *r, uint64_t from, struct iovec iov[2])
+/* Stream bytes between two cursors: one piece thanks to the mirror. */
+int ring_span(const struct ring *r, uint64_t from, uint64_t to, struct iovec *iov)
 {
-	uint64_t n = r->head - from;
-	uint64_t at, first;
-
-	if (n == 0)
+	if (to == from)
 		return 0;
-	at = ring_idx(r, from);
-	first = r->size - at;
-	iov[0].iov_base = r->buf + at;
-	if (first >= n) {
-		iov[0].iov_len = n;
-		return 1;
-	}
-	iov[0].iov_len = first;
-	iov[1].iov_base = r->buf;
-	iov[1].iov_len = n - first;
-	return 2;
+	iov->iov_base = ring_at(r, from);
+	iov->iov_len = (size_t)(to - from);
+	return 1;
 }
 
-/* Finds the first '\n' in [from, to), wrapping; returns to when none. */
+/* The bytes between a cursor and the head. */
+int ring_iov(const struct ring *r, uint64_t from, struct iovec *iov)
+{
+	return ring_span(r, from, r->head, iov);
+}
+
+/* Finds the first '\n' in [from, to); returns to when none. */
 static uint64_t ring_find_nl(const struct ring *r, uint64_t from, uint64_t to)
 {
-	while (from < to) {
-		uint64_t at = ring_idx(r, from);
-		uint64_t len = r->size - at;
-		const char *p;
+	const char *at = ring_at(r, from);
+	const char *p = from < to ? memchr(at, '\n', to - from) : NULL;
 
-		if (len > to - from)
-			len = to - from;
-		p = memchr(r->buf + at, '\n', len);
-		if (p)
-			return from + (uint64_t)(p - (r->buf + at));
-		from += len;
-	}
-	return to;
+	return p ? from + (uint64_t)(p - at) : to;
 }
 
 /* Aligns a cursor forward to a record boundary (line framing). */
@@ -105,7 +139,7 @@ uint64_t ring_line_start(const struct ring *r, uint64_t from)
 		from = tail;
 	if (from == 0 || from >= r->head)
 		return from == 0 ? 0 : r->head;
-	if (from > tail && r->buf[ring_idx(r, from - 1)] == '\n')
+	if (from > tail && *ring_at(r, from - 1) == '\n')
 		return from;
 	from = ring_find_nl(r, from, r->head);
 	return from < r->head ? from + 1 : r->head;
@@ -120,19 +154,10 @@ uint64_t ring_line_end(const struct ring *r, uint64_t pos, uint64_t max)
 	return nl < to ? nl + 1 : to;
 }
 
-/* Copies a range out, splitting where the buffer wraps. */
+/* Copies a range out in one piece; an empty one touches nothing (dst may
+ * then be NULL). */
 void ring_copy(const struct ring *r, uint64_t from, uint64_t to, void *dst)
 {
-	char *d = dst;
-
-	while (from < to) {
-		uint64_t at = ring_idx(r, from);
-		uint64_t len = r->size - at;
-
-		if (len > to - from)
-			len = to - from;
-		memcpy(d, r->buf + at, len);
-		d += len;
-		from += len;
-	}
+	if (to > from)
+		memcpy(dst, ring_at(r, from), to - from);
 }

@@ -22,7 +22,7 @@ int sse_init(struct sse *s, uint64_t buffer, uint64_t max_line, uint64_t epoch)
 	uint64_t size = sse_ring_size(buffer, max_line);
 
 	memset(s, 0, sizeof(*s));
-	if (ring_init(&s->ring, size) < 0)
+	if (ring_init(&s->ring, size, 0) < 0)
 		return -1;
 	if (seqidx_init(&s->idx, (size_t)(size / (30 * SSE_STRIDE) + 2)) < 0) {
 		ring_free(&s->ring);
@@ -151,7 +151,7 @@ void sse_comment(struct sse *s, const char *text, size_t n)
 /* The ring byte at an absolute offset. */
 static char sse_byte(const struct sse *s, uint64_t pos)
 {
-	return s->ring.buf[pos % s->ring.size];
+	return *ring_at(&s->ring, pos);
 }
 
 /* The start of the next line. */
@@ -478,7 +478,7 @@ enum sse_verdict sse_cursor_make_room(struct sse_cursor *c, const struct sse *s,
 
 	*missed_bytes = 0;
 	if (c->cut != SSE_NO_CUT) {
-		if (head - c->pos + n > s->ring.size)
+		if (head - c->pos + n > s->ring.window)
 			return SSE_DROP;
 		if (head - c->jump + n <= s->limit)
 			return SSE_KEEP;
@@ -493,25 +493,9 @@ enum sse_verdict sse_cursor_make_room(struct sse_cursor *c, const struct sse *s,
 		return SSE_DROP;
 	*missed_bytes = sse_cursor_skip(c, s);
 	/* the rest of its event must outlive this append */
-	if (c->cut != SSE_NO_CUT && head - c->pos + n > s->ring.size)
+	if (c->cut != SSE_NO_CUT && head - c->pos + n > s->ring.window)
 		return SSE_DROP;
 	return SSE_SKIPPED;
-}
-
-/* [from, to) of the ring as at most two iovecs. */
-static int sse_range_iov(const struct ring *r, uint64_t from, uint64_t to, struct iovec *iov)
-{
-	int n = ring_iov(r, from, iov);
-	size_t want = (size_t)(to - from);
-
-	if (n == 0 || want == 0)
-		return 0;
-	if (iov[0].iov_len >= want) {
-		iov[0].iov_len = want;
-		return 1;
-	}
-	iov[1].iov_len = want - iov[0].iov_len;
-	return 2;
 }
 
 /* Ring bytes before a cut, the note, ring bytes from pos or jump. */
@@ -521,7 +505,7 @@ int sse_cursor_iov(const struct sse_cursor *c, const struct sse *s, struct iovec
 	uint64_t from = c->pos;
 
 	if (c->cut != SSE_NO_CUT) {
-		k = sse_range_iov(&s->ring, c->pos, c->cut, iov);
+		k = ring_span(&s->ring, c->pos, c->cut, iov);
 		from = c->jump;
 	} else if (c->stash_off < c->stash_len) {
 		iov[k].iov_base = c->stash + c->stash_off;

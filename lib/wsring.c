@@ -33,7 +33,7 @@ int wsring_init(struct wsring *r, enum wsring_kind k, uint64_t buffer, uint64_t 
 	uint64_t size = buffer + fmax + cap;
 
 	memset(r, 0, sizeof(*r));
-	if (ring_init(&r->ring, size) < 0)
+	if (ring_init(&r->ring, size, 0) < 0)
 		return -1;
 	if (seqidx_init(&r->idx, (size_t)(size / (2 * WSRING_STRIDE) + 2)) < 0 ||
 	    !(r->batch = pc_malloc(cap))) {
@@ -294,7 +294,7 @@ enum wsring_verdict wsring_cursor_make_room(struct wsring_cursor *c, const struc
 	uint64_t b, seq, fend;
 
 	*missed = 0;
-	if (head + n - c->pos > r->ring.size)
+	if (head + n - c->pos > r->ring.window)
 		return WSRING_DROP;
 	if (head + n - from <= r->limit)
 		return WSRING_KEEP;
@@ -315,23 +315,6 @@ enum wsring_verdict wsring_cursor_make_room(struct wsring_cursor *c, const struc
 	return WSRING_SKIPPED;
 }
 
-/* Ring bytes [from, to) as at most two iovecs. */
-static int wsring_span(const struct wsring *r, uint64_t from, uint64_t to, struct iovec *iov)
-{
-	uint64_t size = r->ring.size, a = from % size;
-	uint64_t n = to - from;
-
-	if (n == 0)
-		return 0;
-	if (a + n <= size) {
-		iov[0] = (struct iovec){ r->ring.buf + a, (size_t)n };
-		return 1;
-	}
-	iov[0] = (struct iovec){ r->ring.buf + a, (size_t)(size - a) };
-	iov[1] = (struct iovec){ r->ring.buf, (size_t)(n - (size - a)) };
-	return 2;
-}
-
 /* Ring bytes up to the cut, the note, then ring bytes from jump. */
 int wsring_cursor_iov(const struct wsring_cursor *c, const struct wsring *r,
 		      struct iovec iov[5])
@@ -339,11 +322,11 @@ int wsring_cursor_iov(const struct wsring_cursor *c, const struct wsring *r,
 	int k = 0;
 
 	if (c->cut == WSRING_NO_CUT)
-		return wsring_span(r, c->pos, r->ring.head, iov);
-	k += wsring_span(r, c->pos, c->cut, iov);
+		return ring_span(&r->ring, c->pos, r->ring.head, iov);
+	k += ring_span(&r->ring, c->pos, c->cut, iov);
 	if (c->note_off < c->note_len)
 		iov[k++] = (struct iovec){ (void *)(c->note + c->note_off), c->note_len - c->note_off };
-	return k + wsring_span(r, c->jump, r->ring.head, iov + k);
+	return k + ring_span(&r->ring, c->jump, r->ring.head, iov + k);
 }
 
 /* Consumes ring bytes to the cut, the note, then ring bytes from jump. */

@@ -1,21 +1,27 @@
 /* fuzz_ring.c: libFuzzer target for the ring and its readers (lib/ring.c,
  * lib/cursor.c), fed by the framer (lib/framer.c) the way the daemon's
- * source and fanout do: each piece the framer emits is first announced to
- * every reader (cursor_make_room, with the drop or skip policy), then
- * written; when half a ring is unflushed, readers send what their speed
- * allows, as the daemon flushes in the middle of a long read.
+ * source and fanout do: before each read into the ring's reserve, readers
+ * send what their speed allows when half a window is unflushed (as the
+ * daemon flushes in the middle of a long read), then every reader more
+ * than a window behind meets the drop or skip policy (cursor_make_room),
+ * then the read lands in the reserve and the framer commits whole records
+ * in place. The ring (window 64..568 bytes, its memory one page or two
+ * mapped twice) wraps many times over a long input.
  *
  * Input: byte 0: bit 0 raw framing, bit 1 overflow = skip, bits 2..7 the
- * ring size (64..568 bytes); byte 1: max_line (16..size/4); byte 2: backlog
- * (0..size/2); bytes 3..6: each reader's speed per flush (0: stuck). Then
- * operations, one byte each, op = byte & 3, reader = (byte >> 2) % READERS:
- *   0: the next byte L and L bytes of stream, committed to the framer; with
- *      bit 7 of the op byte set, those bytes are instead one record the
- *      daemon writes itself (as a heartbeat is: straight to the ring, ended
- *      with '\n'), which may be longer than max_line and than a stash;
+ * ring's window (64..568 bytes); byte 1: max_line (16..window/4); byte 2:
+ * backlog (0..window/2) and the read size; bytes 3..6: each reader's speed
+ * per flush (0: stuck). Then operations, one byte each, op = byte & 3,
+ * reader = (byte >> 2) % READERS:
+ *   0: the next byte L and L bytes of stream, read and committed (with
+ *      reader 3: the L bytes 16 times over); with bit 7 of the op byte set,
+ *      those bytes are instead one record the daemon writes itself (as a
+ *      heartbeat is: into the ring ahead of the held line, ended with
+ *      '\n'), which may be longer than max_line and than a stash;
  *   1: the reader sends up to the next byte's value;
  *   2: the reader (re)connects at the newest whole records within backlog;
- *   3: every reader sends all it has.
+ *   3: every reader sends all it has (with reader 1, line framing: a
+ *      heartbeat record is inserted first, ahead of the held line).
  * At the end the framer is finished and every reader sends all it has.
  *
  * Every byte a reader sends is traced back to its absolute position in the
@@ -28,7 +34,9 @@
  *  - a stash never holds more than max_line bytes; one cut from a longer
  *    record ends with a '\n' of its own, after which the reader may jump;
  *  - a reader starts at a record start (line framing), not before the tail;
- *  - after make_room a kept or skipped reader is not overrun by the write;
+ *  - after make_room a kept or skipped reader is at most a window behind;
+ *  - the bytes of an append are the piece that the framer emitted, at the
+ *    stream's head;
  *  - nothing leaks through the counting allocator. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,7 +74,7 @@ struct world {
 	struct cursor_policy pol;
 	struct reader rd[READERS];
 	char *stream;         /* every byte ever written to the ring */
-	size_t stream_cap;
+	size_t stream_cap, stream_len;
 	size_t unflushed;
 	uint64_t backlog;
 };
@@ -228,56 +236,81 @@ static void fuzz_make_room(struct world *w, struct reader *rd, size_t n)
 			fuzz_fail("kept reader missed bytes");
 		break;
 	}
-	if (w->r.head + n - rd->c.pos > w->r.size)
+	if (w->r.head + n - rd->c.pos > w->r.window)
 		fuzz_fail("reader would be overrun after make_room");
 }
 
-/* The framer's output goes where fanout_append would put it. */
-static void fuzz_emit(void *ctx, const char *data, size_t n, uint64_t records)
+/* Before anything is written into the reserve, as fanout_prepare does. */
+static void fuzz_prepare(struct world *w, size_t n)
+{
+	if (w->unflushed + n > w->r.window / 2)
+		fuzz_flush(w);
+	for (int i = 0; i < READERS; i++)
+		fuzz_make_room(w, &w->rd[i], 0);
+}
+
+/* Makes room in the copy of the stream for n more bytes. */
+static void fuzz_stream_room(struct world *w, size_t n)
+{
+	if (w->r.head + n <= w->stream_cap)
+		return;
+	w->stream_cap = 2 * (w->r.head + n);
+	w->stream = realloc(w->stream, w->stream_cap);
+	if (!w->stream)
+		abort();
+}
+
+/* The framer committed whole records in place, as source_emit hears. */
+static void fuzz_emit(void *ctx, uint64_t pos, size_t n, uint64_t records)
 {
 	struct world *w = ctx;
 
 	(void)records;
-	if (n > w->r.size)
-		fuzz_fail("piece larger than the ring");
-	if (w->unflushed + n > w->r.size / 2)
-		fuzz_flush(w);
-	for (int i = 0; i < READERS; i++)
-		fuzz_make_room(w, &w->rd[i], n);
-	if (w->r.head + n > w->stream_cap) {
-		w->stream_cap = 2 * (w->r.head + n);
-		w->stream = realloc(w->stream, w->stream_cap);
-		if (!w->stream)
-			abort();
-	}
-	memcpy(w->stream + w->r.head, data, n);
-	ring_write(&w->r, data, n);
+	if (pos + n != w->r.head || pos != w->stream_len)
+		fuzz_fail("append not at the stream's head");
+	fuzz_stream_room(w, 0);
+	memcpy(w->stream + pos, ring_at(&w->r, pos), n);
+	w->stream_len = pos + n;
 	w->unflushed += n;
 }
 
 /* A record the daemon writes itself (a heartbeat): n bytes without '\n',
- * then one, straight to the ring, whatever max_line is. */
+ * then one, into the ring ahead of the held line, as fanout_append does,
+ * whatever max_line is. */
 static void fuzz_own_record(struct world *w, const uint8_t *p, size_t n)
 {
 	char rec[257];
 
-	if (n + 1 > w->r.size / 2)
-		n = w->r.size / 2 - 1;
+	if (n + 1 > w->r.window / 2)
+		n = w->r.window / 2 - 1;
 	for (size_t i = 0; i < n; i++)
 		rec[i] = p[i] == '\n' ? 'h' : (char)p[i];
 	rec[n] = '\n';
-	fuzz_emit(w, rec, n + 1, 1);
+	fuzz_prepare(w, n + 1);
+	fuzz_stream_room(w, n + 1);
+	memcpy(w->stream + w->r.head, rec, n + 1);
+	ring_write(&w->r, rec, n + 1);
+	w->stream_len = w->r.head;
+	w->unflushed += n + 1;
 }
 
-/* Commits n stream bytes to the framer, a room at a time. */
+/* A heartbeat record, "HB\n". */
+static void fuzz_heartbeat(struct world *w)
+{
+	fuzz_own_record(w, (const uint8_t *)"HB", 2);
+}
+
+/* Reads n stream bytes into the ring and commits them, a room at a time. */
 static void fuzz_feed(struct world *w, const uint8_t *p, size_t n)
 {
 	while (n) {
 		size_t room;
 		char *dst = framer_space(&w->f, &room);
 
+		fuzz_prepare(w, room);
 		if (room > n)
 			room = n;
+		fuzz_stream_room(w, 2 * room + w->f.max_line);
 		memcpy(dst, p, room);
 		framer_commit(&w->f, room);
 		p += room;
@@ -288,6 +321,8 @@ static void fuzz_feed(struct world *w, const uint8_t *p, size_t n)
 /* Drains every reader and checks the totals. */
 static void fuzz_finish(struct world *w)
 {
+	fuzz_prepare(w, 0);
+	fuzz_stream_room(w, w->f.max_line + 1);
 	framer_finish(&w->f);
 	for (int i = 0; i < READERS; i++) {
 		struct reader *rd = &w->rd[i];
@@ -308,7 +343,7 @@ static void fuzz_finish(struct world *w)
 /* Sets the world up from the header; returns -1 when the input is short. */
 static int fuzz_setup(struct world *w, const uint8_t *data, size_t size)
 {
-	size_t ring_size, max_line, cap;
+	size_t ring_size, max_line, cap, reserve;
 
 	if (size < HEADER)
 		return -1;
@@ -323,8 +358,11 @@ static int fuzz_setup(struct world *w, const uint8_t *data, size_t size)
 	w->backlog = data[2] % (ring_size / 2 + 1);
 	for (int i = 0; i < READERS; i++)
 		w->rd[i].speed = data[3 + i];
-	if (ring_init(&w->r, ring_size) < 0 ||
-	    framer_init(&w->f, data[0] & 1, max_line, cap, fuzz_emit, w) < 0)
+	reserve = framer_reserve(data[0] & 1, max_line, cap);
+	if (reserve < 257 + max_line)
+		reserve = 257 + max_line;        /* an own record ahead of a held line */
+	if (ring_init(&w->r, ring_size, reserve) < 0 ||
+	    framer_init(&w->f, &w->r, data[0] & 1, max_line, cap, fuzz_emit, w) < 0)
 		abort();
 	return 0;
 }
@@ -352,13 +390,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((op & 0x80) && w.pol.lines)
 				fuzz_own_record(&w, data + i, arg);
 			else
-				fuzz_feed(&w, data + i, arg);
+				for (int k = rd == &w.rd[3] ? 16 : 1; k > 0; k--)
+					fuzz_feed(&w, data + i, arg);
 			i += arg;
 		} else if ((op & 3) == 1) {
 			fuzz_send(&w, rd, arg);
 		} else if ((op & 3) == 2) {
 			fuzz_connect(&w, rd);
 		} else {
+			if (rd == &w.rd[1] && w.pol.lines)
+				fuzz_heartbeat(&w);
 			fuzz_flush(&w);
 		}
 	}

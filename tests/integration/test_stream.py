@@ -181,6 +181,27 @@ class Framing(unittest.TestCase):
             self.assertEqual(extra, b"")
             c.close()
 
+    def _pipe_max(self):
+        try:
+            with open("/proc/sys/fs/pipe-max-size") as f:
+                return int(f.read())
+        except OSError:
+            return 1 << 20
+
+    def test_source_pipe_enlarged_for_fifo_and_command(self):
+        """The producer's pipe grows to pipe-max-size (as far as the kernel
+        lets this user), logged at debug; records still pass whole."""
+        want = self._pipe_max()
+        for src in ("fifo:{dir}/in.fifo", "exec:printf 'one\\ntwo\\n'; sleep 30"):
+            conf = {"source": {"input": src}, "daemon": {"log_level": "debug"}}
+            with self.subTest(src=src), Daemon(conf) as d:
+                m = d.wait_log(r"source: pipe buffer (\d+) bytes", timeout=10)
+                got = int(m.group(1))
+                self.assertGreaterEqual(got, 65536)
+                self.assertLessEqual(got, max(want, 65536))
+                if os.geteuid() == 0:       # no per-user pipe limits to meet
+                    self.assertEqual(got, want, d.log_text())
+
     def test_raw_framing_passes_binary_unchanged(self):
         conf = {"source": {"input": "stdin", "framing": "raw"},
                 "clients": {"buffer": "64MiB"}}
@@ -322,6 +343,28 @@ class Heartbeat(unittest.TestCase):
             self.assertFalse(eof, "reading client closed by idle_timeout despite heartbeats")
             self.assertGreaterEqual(len(data), 5)
             self.assertNotRegex(d.log_text(), r"reason=idle")
+            c.close()
+
+    def test_heartbeat_while_a_partial_line_is_held(self):
+        """A heartbeat due while the start of a line waits for its end goes
+        out whole, before that line, which arrives whole after it."""
+        conf = {"source": {"input": "stdin"},
+                "clients": {"heartbeat": "100ms", "heartbeat_line": "hb"}}
+        with Daemon(conf) as d:
+            c = tcp_client(d.port)
+            d.wait_opens(1)
+            d.write_stdin(b"first\nsecond-starts")
+            data, eof = recv_for(c, 0.6)
+            self.assertFalse(eof)
+            self.assertTrue(data.startswith(b"first\nhb\n"), data)
+            self.assertNotIn(b"second", data)
+            d.write_stdin(b"-and-ends\nthird\n")
+            more, _ = recv_for(c, 0.6)
+            lines = (data + more).split(b"\n")
+            self.assertEqual(lines[-1], b"", "partial line sent: %r" % (data + more))
+            body = [l for l in lines[:-1] if l != b"hb"]
+            self.assertEqual(body, [b"first", b"second-starts-and-ends", b"third"])
+            self.assertGreaterEqual(len(lines) - 1 - len(body), 3, "few heartbeats")
             c.close()
 
     def test_heartbeat_not_sent_while_records_flow(self):

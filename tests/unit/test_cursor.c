@@ -38,7 +38,7 @@ static void keep_while_the_append_fits(void **state)
 	uint64_t missed;
 
 	(void)state;
-	ring_init(&r, 16);
+	ring_init(&r, 16, 64);
 	cursor_init(&c, 0);
 	ring_write(&r, "aaa\nbbb\n", 8);
 	assert_int_equal(cursor_make_room(&c, &r, 8, &drop, &missed), CURSOR_KEEP);
@@ -53,7 +53,7 @@ static void drop_once_more_than_buffer_behind(void **state)
 	uint64_t missed;
 
 	(void)state;
-	ring_init(&r, 16);
+	ring_init(&r, 16, 64);
 	cursor_init(&c, 0);
 	ring_write(&r, "aaa\nbbb\n", 8);
 	assert_int_equal(cursor_make_room(&c, &r, 9, &drop, &missed), CURSOR_DROP);
@@ -68,7 +68,7 @@ static void skip_at_a_boundary_jumps_to_the_head(void **state)
 	char out[64];
 
 	(void)state;
-	ring_init(&r, 16);
+	ring_init(&r, 16, 64);
 	cursor_init(&c, 0);
 	ring_write(&r, "aaa\nbbb\nccc\n", 12);
 	assert_int_equal(cursor_make_room(&c, &r, 8, &skip, &missed), CURSOR_SKIPPED);
@@ -89,7 +89,7 @@ static void skip_mid_record_finishes_the_record_first(void **state)
 	char out[64];
 
 	(void)state;
-	ring_init(&r, 16);
+	ring_init(&r, 16, 64);
 	cursor_init(&c, 0);
 	ring_write(&r, "aaaa\nbbbbbb\n", 12);
 	assert_int_equal(drain(&c, &r, out, 7), 7);      /* "aaaa\nbb" */
@@ -110,7 +110,7 @@ static void skip_twice(struct ring *r, struct cursor *c)
 	uint64_t missed;
 	char out[64];
 
-	ring_init(r, 16);
+	ring_init(r, 16, 64);
 	cursor_init(c, 0);
 	ring_write(r, "aaaa\nbbbbbb\n", 12);
 	drain(c, r, out, 7);
@@ -169,7 +169,7 @@ static void skip_raw_counts_every_byte_missed(void **state)
 	char out[64];
 
 	(void)state;
-	ring_init(&r, 16);
+	ring_init(&r, 16, 64);
 	cursor_init(&c, 0);
 	ring_write(&r, "0123456789", 10);
 	drain(&c, &r, out, 3);
@@ -194,7 +194,7 @@ static void skip_mid_record_longer_than_the_stash_is_cut(void **state)
 	(void)state;
 	memset(rec, 'x', 40);
 	rec[40] = '\n';
-	ring_init(&r, 64);
+	ring_init(&r, 64, 64);
 	cursor_init(&c, 0);
 	ring_write(&r, "ab\n", 3);
 	ring_write(&r, rec, sizeof(rec));

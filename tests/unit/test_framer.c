@@ -1,5 +1,7 @@
-/* test_framer.c: line framing (whole records, long lines cut and counted,
- * last line completed at the end) and raw framing, at any chunk boundary. */
+/* test_framer.c: line framing in place in the ring (whole records, long
+ * lines cut and counted, last line completed at the end, record numbers and
+ * marks, heartbeats inserted ahead of a held line) and raw framing, at any
+ * chunk boundary. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,16 +14,40 @@
 #include "framer.h"
 
 struct sink {
+	struct ring ring;        /* the framer works in place in it */
 	char data[8192];
 	size_t len;
 	uint64_t records;
+	uint64_t next_pos;       /* where the next emit must start */
 	int calls;
 };
 
-/* Collects what the framer emits. */
-static void sink_emit(void *ctx, const char *data, size_t n, uint64_t records)
+/* A ring of 64 KiB with the reserve the framer asks for, and a framer on it. */
+static void tf_init(struct framer *f, struct sink *s, bool raw, size_t max_line, size_t room,
+		    framer_emit_fn emit)
+{
+	assert_int_equal(ring_init(&s->ring, 65536, framer_reserve(raw, max_line, room)), 0);
+	assert_int_equal(framer_init(f, &s->ring, raw, max_line, room, emit, s), 0);
+}
+
+/* Frees the framer and its ring. */
+static void tf_free(struct framer *f)
+{
+	struct ring *r = f->ring;
+
+	framer_free(f);
+	ring_free(r);
+}
+
+/* Collects what the framer emits: appends are contiguous, at the head. */
+static void sink_emit(void *ctx, uint64_t pos, size_t n, uint64_t records)
 {
 	struct sink *s = ctx;
+	const char *data = ring_at(&s->ring, pos);
+
+	assert_int_equal(pos, s->next_pos);
+	assert_int_equal(s->ring.head, pos + n);
+	s->next_pos = pos + n;
 
 	assert_true(s->len + n < sizeof(s->data));
 	memcpy(s->data + s->len, data, n);
@@ -29,6 +55,17 @@ static void sink_emit(void *ctx, const char *data, size_t n, uint64_t records)
 	s->data[s->len] = '\0';
 	s->records += records;
 	s->calls++;
+}
+
+/* Counts records and checks that appends are contiguous, without copying. */
+static void sink_count_emit(void *ctx, uint64_t pos, size_t n, uint64_t records)
+{
+	struct sink *s = ctx;
+
+	assert_int_equal(pos, s->next_pos);
+	assert_int_equal(*ring_at(&s->ring, pos + n - 1), '\n');
+	s->next_pos = pos + n;
+	s->records += records;
 }
 
 /* Feeds text in chunks of `step` bytes, as successive reads would. */
@@ -52,12 +89,12 @@ static void whole_lines_in_one_piece(void **state)
 	struct sink s = { 0 };
 
 	(void)state;
-	framer_init(&f, false, 16, 64, sink_emit, &s);
+	tf_init(&f, &s, false, 16, 64, sink_emit);
 	feed(&f, "one\ntwo\nthree\n", 64);
 	assert_string_equal(s.data, "one\ntwo\nthree\n");
 	assert_int_equal(s.records, 3);
 	assert_int_equal(s.calls, 1);
-	framer_free(&f);
+	tf_free(&f);
 }
 
 static void partial_line_is_held_until_its_newline(void **state)
@@ -66,13 +103,13 @@ static void partial_line_is_held_until_its_newline(void **state)
 	struct sink s = { 0 };
 
 	(void)state;
-	framer_init(&f, false, 16, 64, sink_emit, &s);
+	tf_init(&f, &s, false, 16, 64, sink_emit);
 	feed(&f, "one\ntw", 64);
 	assert_string_equal(s.data, "one\n");
 	feed(&f, "o\n", 64);
 	assert_string_equal(s.data, "one\ntwo\n");
 	assert_int_equal(s.records, 2);
-	framer_free(&f);
+	tf_free(&f);
 }
 
 static void any_chunk_size_gives_the_same_records(void **state)
@@ -84,11 +121,11 @@ static void any_chunk_size_gives_the_same_records(void **state)
 		struct framer f;
 		struct sink s = { 0 };
 
-		framer_init(&f, false, 16, 64, sink_emit, &s);
+		tf_init(&f, &s, false, 16, 64, sink_emit);
 		feed(&f, text, step);
 		assert_string_equal(s.data, text);
 		assert_int_equal(s.records, 5);
-		framer_free(&f);
+		tf_free(&f);
 	}
 }
 
@@ -98,12 +135,12 @@ static void long_line_cut_into_max_line_pieces_counted_once(void **state)
 	struct sink s = { 0 };
 
 	(void)state;
-	framer_init(&f, false, 8, 64, sink_emit, &s);
+	tf_init(&f, &s, false, 8, 64, sink_emit);
 	feed(&f, "abcdefghijklmnopq\nok\n", 64);   /* 17 bytes + '\n' */
 	assert_string_equal(s.data, "abcdefg\nhijklmn\nopq\nok\n");
 	assert_int_equal(f.long_lines, 1);
 	assert_int_equal(s.records, 4);
-	framer_free(&f);
+	tf_free(&f);
 }
 
 static void long_line_without_newline_is_cut_as_it_comes(void **state)
@@ -112,7 +149,7 @@ static void long_line_without_newline_is_cut_as_it_comes(void **state)
 	struct sink s = { 0 };
 
 	(void)state;
-	framer_init(&f, false, 8, 32, sink_emit, &s);
+	tf_init(&f, &s, false, 8, 32, sink_emit);
 	feed(&f, "abcdefghij", 3);                 /* no '\n' yet */
 	assert_string_equal(s.data, "abcdefg\n");
 	feed(&f, "klmnopqrstu", 5);
@@ -122,7 +159,7 @@ static void long_line_without_newline_is_cut_as_it_comes(void **state)
 	assert_string_equal(s.data, "abcdefg\nhijklmn\nopqrstu\n");
 	feed(&f, "0123456789\n", 11);               /* a second long line */
 	assert_int_equal(f.long_lines, 2);
-	framer_free(&f);
+	tf_free(&f);
 }
 
 static void exactly_max_line_is_not_long(void **state)
@@ -131,11 +168,11 @@ static void exactly_max_line_is_not_long(void **state)
 	struct sink s = { 0 };
 
 	(void)state;
-	framer_init(&f, false, 8, 32, sink_emit, &s);
+	tf_init(&f, &s, false, 8, 32, sink_emit);
 	feed(&f, "abcdefg\n", 1);
 	assert_string_equal(s.data, "abcdefg\n");
 	assert_int_equal(f.long_lines, 0);
-	framer_free(&f);
+	tf_free(&f);
 }
 
 static void finish_completes_the_last_line(void **state)
@@ -144,14 +181,14 @@ static void finish_completes_the_last_line(void **state)
 	struct sink s = { 0 };
 
 	(void)state;
-	framer_init(&f, false, 16, 64, sink_emit, &s);
+	tf_init(&f, &s, false, 16, 64, sink_emit);
 	feed(&f, "one\nlast", 64);
 	framer_finish(&f);
 	assert_string_equal(s.data, "one\nlast\n");
 	assert_int_equal(s.records, 2);
 	framer_finish(&f);                          /* nothing more */
 	assert_string_equal(s.data, "one\nlast\n");
-	framer_free(&f);
+	tf_free(&f);
 }
 
 static void raw_passes_bytes_unchanged_one_record_per_read(void **state)
@@ -162,7 +199,7 @@ static void raw_passes_bytes_unchanged_one_record_per_read(void **state)
 	char *p;
 
 	(void)state;
-	framer_init(&f, true, 16, 64, sink_emit, &s);
+	tf_init(&f, &s, true, 16, 64, sink_emit);
 	p = framer_space(&f, &room);
 	memcpy(p, "a\0b\nc", 5);
 	framer_commit(&f, 5);
@@ -170,7 +207,7 @@ static void raw_passes_bytes_unchanged_one_record_per_read(void **state)
 	assert_int_equal(s.len, 5);
 	assert_memory_equal(s.data, "a\0b\nc", 5);
 	assert_int_equal(s.records, 1);
-	framer_free(&f);
+	tf_free(&f);
 }
 
 /* The rules of pipecast.conf(5) "RECORDS", one byte at a time: the reference the
@@ -231,7 +268,7 @@ static void agrees_with_the_byte_by_byte_reference(void **state)
 		for (size_t i = 0; i < n; i++)
 			in[i] = lcg(&seed) % nl_every == 0 ? '\n' : (char)('a' + lcg(&seed) % 26);
 		wn = reference_frame(in, n, max_line, want, &recs, &longs);
-		framer_init(&f, false, max_line, max_line + 1 + lcg(&seed) % 200, sink_emit, s);
+		tf_init(&f, s, false, max_line, max_line + 1 + lcg(&seed) % 200, sink_emit);
 		while (off < n) {
 			size_t room, step = 1 + lcg(&seed) % 300;
 			char *p = framer_space(&f, &room);
@@ -249,15 +286,16 @@ static void agrees_with_the_byte_by_byte_reference(void **state)
 		assert_memory_equal(s->data, want, wn);
 		assert_int_equal(s->records, recs);
 		assert_int_equal(f.long_lines, longs);
-		framer_free(&f);
+		tf_free(&f);
 		free(s);
 	}
 }
 
 /* Checks that a piece is whole records: it ends in '\n' and holds as many
  * newlines as it says records, at least one. */
-static void whole_record_emit(void *ctx, const char *data, size_t n, uint64_t records)
+static void whole_record_emit(void *ctx, uint64_t pos, size_t n, uint64_t records)
 {
+	const char *data = ring_at(&((struct sink *)ctx)->ring, pos);
 	uint64_t nl = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -266,7 +304,7 @@ static void whole_record_emit(void *ctx, const char *data, size_t n, uint64_t re
 	assert_int_equal(data[n - 1], '\n');
 	assert_true(records >= 1);
 	assert_int_equal(nl, records);
-	sink_emit(ctx, data, n, records);
+	sink_emit(ctx, pos, n, records);
 }
 
 /* Regression (found by tests/fuzz/fuzz_ring): a cut piece and its '\n' came
@@ -278,7 +316,7 @@ static void long_line_pieces_are_emitted_as_whole_records(void **state)
 	struct sink s = { 0 };
 
 	(void)state;
-	framer_init(&f, false, 8, 32, whole_record_emit, &s);
+	tf_init(&f, &s, false, 8, 32, whole_record_emit);
 	feed(&f, "abcdefghijklmnopq\nok\n", 64);      /* cut in framer_lines */
 	feed(&f, "0123456789ABCDEFGHIJ", 4);            /* cut as it comes */
 	framer_finish(&f);
@@ -286,13 +324,124 @@ static void long_line_pieces_are_emitted_as_whole_records(void **state)
 			    "0123456\n789ABCD\nEFGHIJ\n");
 	assert_int_equal(s.records, 7);
 	assert_int_equal(f.long_lines, 2);
+	tf_free(&f);
+}
+
+
+/* Marks: every third record is reported with its number and where it
+ * starts, before the append that holds it; numbers match the count. */
+struct marks {
+	uint64_t seq[16], pos[16];
+	int n;
+};
+static struct marks marks_seen;
+
+/* Collects the marks. */
+static void mark_cb(void *ctx, uint64_t seq, uint64_t pos)
+{
+	(void)ctx;
+	assert_true(marks_seen.n < 16);
+	marks_seen.seq[marks_seen.n] = seq;
+	marks_seen.pos[marks_seen.n++] = pos;
+}
+
+static void records_are_numbered_and_every_nth_is_marked(void **state)
+{
+	struct framer f;
+	struct sink s = { 0 };
+
+	(void)state;
+	memset(&marks_seen, 0, sizeof(marks_seen));
+	tf_init(&f, &s, false, 8, 64, sink_emit);
+	framer_set_mark(&f, mark_cb, 3);
+	feed(&f, "a\nbb\nccc\ndd", 64);                /* records 1-3 */
+	assert_int_equal(f.seq, 3);
+	feed(&f, "\n0123456789\n", 5);                  /* 4, then 5-6 (cut) */
+	framer_finish(&f);
+	feed(&f, "z", 1);
+	framer_finish(&f);                                 /* 7 */
+	assert_int_equal(f.seq, 7);
+	assert_int_equal(s.records, 7);
+	assert_int_equal(marks_seen.n, 2);
+	assert_int_equal(marks_seen.seq[0], 3);
+	assert_int_equal(marks_seen.pos[0], 5);            /* "ccc" */
+	assert_int_equal(marks_seen.seq[1], 6);
+	assert_int_equal(marks_seen.pos[1], 20);           /* "789" after the cut */
+	assert_string_equal(s.data, "a\nbb\nccc\ndd\n0123456\n789\nz\n");
+	tf_free(&f);
+}
+
+static void heartbeat_goes_ahead_of_a_held_line(void **state)
+{
+	struct framer f;
+	struct sink s = { 0 };
+
+	(void)state;
+	tf_init(&f, &s, false, 16, 64, sink_emit);
+	feed(&f, "one\npart", 64);
+	assert_int_equal(framer_held(&f), 4);
+	ring_write(&s.ring, "HB\n", 3);          /* as a heartbeat does */
+	s.next_pos = s.ring.head;
+	feed(&f, "ial\n", 64);
+	assert_string_equal(s.data, "one\npartial\n");
+	assert_memory_equal(ring_at(&s.ring, 0), "one\nHB\npartial\n", 15);
+	assert_int_equal(s.ring.head, 15);
+	assert_int_equal(framer_held(&f), 0);
+	tf_free(&f);
+}
+
+/* Lines cut while the ring wraps many times: the bytes clients would read
+ * (contiguous thanks to the mirror) are the reference's, record after
+ * record. */
+static void wraps_the_ring_and_keeps_every_byte(void **state)
+{
+	static char in[50000], want[60000], got[60000];
+	struct sink *s = calloc(1, sizeof(*s));
+	uint64_t recs, longs;
+	uint32_t seed = 7;
+	size_t wn, off = 0;
+	struct framer f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = lcg(&seed) % 40 == 0 ? '\n' : (char)('A' + lcg(&seed) % 26);
+	wn = reference_frame(in, sizeof(in), 32, want, &recs, &longs);
+	assert_int_equal(ring_init(&s->ring, 4096, framer_reserve(false, 32, 1000)), 0);
+	assert_int_equal(framer_init(&f, &s->ring, false, 32, 1000, sink_count_emit, s), 0);
+	while (off < sizeof(in)) {
+		size_t room, step;
+		char *p = framer_space(&f, &room);
+
+		step = 1 + lcg(&seed) % room;
+		if (step > sizeof(in) - off)
+			step = sizeof(in) - off;
+		memcpy(p, in + off, step);
+		framer_commit(&f, step);
+		off += step;
+		/* what a client at the tail would read, in one piece */
+		memcpy(got + ring_tail(&s->ring), ring_at(&s->ring, ring_tail(&s->ring)),
+		       s->ring.head - ring_tail(&s->ring));
+	}
+	framer_finish(&f);
+	memcpy(got + ring_tail(&s->ring), ring_at(&s->ring, ring_tail(&s->ring)),
+	       s->ring.head - ring_tail(&s->ring));
+	assert_int_equal(s->ring.head, wn);
+	assert_memory_equal(got, want, wn);
+	assert_int_equal(f.seq, recs);
+	assert_int_equal(s->records, recs);
+	assert_int_equal(f.long_lines, longs);
 	framer_free(&f);
+	ring_free(&s->ring);
+	free(s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(whole_lines_in_one_piece),
+		cmocka_unit_test(records_are_numbered_and_every_nth_is_marked),
+		cmocka_unit_test(heartbeat_goes_ahead_of_a_held_line),
+		cmocka_unit_test(wraps_the_ring_and_keeps_every_byte),
 		cmocka_unit_test(partial_line_is_held_until_its_newline),
 		cmocka_unit_test(any_chunk_size_gives_the_same_records),
 		cmocka_unit_test(long_line_cut_into_max_line_pieces_counted_once),
