@@ -57,7 +57,6 @@ struct client {
 	uint64_t sent;
 	uint64_t skipped;
 	int64_t created;
-	bool tcp;
 	bool draining;           /* graceful stop: close once caught up */
 	bool closed;
 	struct client_list *list;
@@ -443,7 +442,6 @@ static struct client *client_new(int fd, const char *addr, bool tcp, enum client
 	if (tcp)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
-	c->tcp = tcp;
 	c->phase = ph;
 	c->created = mono_ns();
 	c->dl.last_activity = c->dl.last_sent = c->created;
