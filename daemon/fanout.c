@@ -1,6 +1,7 @@
 /* fanout.c: owns the ring, its SSE form and the heartbeat; numbers the
  * records; tells clients when the rings grew. */
 #include "fanout.h"
+#include "websocket.h"
 #include "client.h"
 #include "compat.h"
 #include "counters.h"
@@ -26,6 +27,7 @@ static struct seqidx raw_index;
 static uint64_t raw_indexed_at;  /* ring head at the last raw index entry */
 static uint64_t epoch;
 static uint64_t seq;             /* records appended (line framing) */
+static struct preamble preamble;   /* [clients] preamble: allocated here, once */
 static ev_timer heartbeat_timer;
 static int64_t last_out;         /* when a record or heartbeat was last appended */
 static size_t unflushed;         /* raw bytes appended since clients were last told */
@@ -51,6 +53,10 @@ int fanout_init(void)
 {
 	if (ring_init(&ring, conf->clients.buffer) < 0)
 		return -1;
+	if (preamble_init(&preamble, conf->clients.preamble, conf->source.max_line) < 0) {
+		ring_free(&ring);
+		return -1;
+	}
 	if (seqidx_init(&raw_index, RAW_INDEX_SPAN + 2) < 0)
 		return -1;
 	epoch = fanout_new_epoch();
@@ -80,6 +86,8 @@ void fanout_free(void)
 	if (sse_on)
 		sse_free(&sse);
 	sse_on = false;
+	preamble_free(&preamble);
+	websocket_free();
 }
 
 /* Read access for clients and stats. */
@@ -146,13 +154,36 @@ void fanout_append(const char *data, size_t n, uint64_t records)
 	fanout_write_raw(data, n);
 	if (sse_on)
 		fanout_sse_records(data, n);
+	websocket_append(data, n);
 	if (lines)
 		seq += records;
+}
+
+/* Records from the source: the first ones of a run are kept as the
+ * preamble too (a copy into memory allocated at start-up). */
+void fanout_append_source(const char *data, size_t n, uint64_t records)
+{
+	preamble_offer(&preamble, data, n, ring.head);
+	fanout_append(data, n, records);
+}
+
+/* A new run of the source (a command started again, a new FIFO writer):
+ * its first records become the preamble. */
+void fanout_new_run(void)
+{
+	preamble_reset(&preamble);
+}
+
+/* Read access for new clients. */
+const struct preamble *fanout_preamble(void)
+{
+	return &preamble;
 }
 
 /* One broadcast per batch of appends, not per record. */
 void fanout_flush(void)
 {
+	websocket_flush();
 	if (unflushed == 0 && sse_unflushed == 0)
 		return;
 	unflushed = 0;
