@@ -290,7 +290,7 @@ class Answers(unittest.TestCase):
         conf = http_conf({"request_timeout": "500ms"}, clients={"max_clients": "1"})
         with Daemon(conf) as d:
             self.assertEqual(get(d.port2, "/nope")[0], 404)
-            self.assertEqual(get(d.port2, "/")[0], 404)
+            self.assertEqual(get(d.port2, "/events/")[0], 404)
             status, hdrs, _ = get(d.port2, "/events", method="POST")
             self.assertEqual((status, hdrs.get("allow")), (405, "GET, HEAD"))
             self.assertEqual(get(d.port2, "/events", method="OPTIONS")[0], 405)
@@ -368,8 +368,10 @@ class Answers(unittest.TestCase):
             self.assertEqual(get(d.port2, "/healthz")[::2], (503, b"restarting\n"))
 
     def test_metrics_off_and_cors(self):
-        conf = http_conf({"metrics": "off", "cors_origin": "https://app.example"})
+        conf = http_conf({"metrics": "off", "page": "off",
+                          "cors_origin": "https://app.example"})
         with Daemon(conf) as d:
+            self.assertEqual(get(d.port2, "/")[0], 404)
             self.assertEqual(get(d.port2, "/metrics")[0], 404)
             self.assertEqual(get(d.port2, "/healthz")[0], 404)
             status, hdrs, _ = get(d.port2, "/events", method="OPTIONS")
