@@ -842,12 +842,17 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 {
 	struct cursor_policy p = client_policy();
 	struct client *c, *next;
+	enum cursor_verdict v;
 	uint64_t missed;
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
-	TAILQ_FOREACH_SAFE(c, &pending, entry, next)
-		if (c->proto == proto)
-			client_room_verdict(c, client_make_room(c, n, &p, &missed), missed);
+	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+		if (c->proto != proto)
+			continue;
+		/* The verdict first: it sets missed (argument order is unspecified). */
+		v = client_make_room(c, n, &p, &missed);
+		client_room_verdict(c, v, missed);
+	}
 	alloc_owner_set(was);
 }
 
@@ -859,12 +864,15 @@ void clients_before_ws_append(const struct wsring *r, uint64_t n)
 {
 	bool skip = conf->clients.overflow == OVERFLOW_SKIP;
 	struct client *c, *next;
+	enum cursor_verdict v;
 	uint64_t missed;
 
-	TAILQ_FOREACH_SAFE(c, &pending, entry, next)
-		if (c->proto == CLIENT_WS)
-			client_room_verdict(c, (enum cursor_verdict)websocket_conn_make_room(
-						    &c->ws, r, n, skip, &missed), missed);
+	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+		if (c->proto != CLIENT_WS)
+			continue;
+		v = (enum cursor_verdict)websocket_conn_make_room(&c->ws, r, n, skip, &missed);
+		client_room_verdict(c, v, missed);
+	}
 }
 
 /* Writes to every caught-up client. */
