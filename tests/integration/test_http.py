@@ -404,6 +404,10 @@ class Reload(unittest.TestCase):
         base = {"source": {"input": "stdin"}}
         with Daemon(base) as d:
             feed(d, 1, 3)
+            # read before the reload, or the SSE memory would hold them too
+            deadline = time.monotonic() + 5
+            while info(d)["stream_last_seq"] < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
             with self.assertRaises(ConnectionRefusedError):
                 tcp_client(d.port2).close()
             rewrite(d, http_conf())
