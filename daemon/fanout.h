@@ -30,9 +30,9 @@ struct ring *fanout_ring_writer(void);
 void fanout_prepare(size_t n);
 /* The one place where the source's records join the stream: after n bytes
  * of `records` whole records were committed at ring cursor pos. They are
- * numbered on from the last one (pipecastd(8), "Event ids and resume"), encoded
- * for SSE and WebSocket clients, and the first of each run are kept as the
- * preamble ([clients] preamble). */
+ * numbered on from the last one (pipecastd(8), "Event ids and resume"),
+ * encoded for SSE and WebSocket clients, and the first of each run are kept
+ * as the preamble ([clients] preamble). */
 void fanout_appended_source(uint64_t pos, size_t n, uint64_t records);
 /* The source begins a new run: the next records are the preamble. */
 void fanout_new_run(void);
