@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,8 @@ struct client {
 	enum client_phase phase;
 	struct cursor cur;       /* raw: where this client is in the ring */
 	struct sse_cursor sse;   /* sse: where it is in the SSE ring */
+	size_t pre_len, pre_sent; /* raw: the preamble it gets before the ring */
+	uint64_t pre_gen;        /* of the preamble in force at its start */
 	char *head;              /* HTTP: the request head, then the response
 				  * head of a stream, until it is sent */
 	size_t head_len;
@@ -60,6 +63,8 @@ struct client {
 	bool tcp;
 	bool draining;           /* graceful stop: close once caught up */
 	bool closed;
+	bool eof;                /* the peer half-closed: it sends nothing more,
+				  * but still receives (pipecast.conf(5)) */
 	struct client_list *list;
 	char addr[56];            /* "[v4-mapped v6 address]:65535" fits */
 };
@@ -150,6 +155,43 @@ static void client_drop(struct client *c)
 		client_shut(c);
 }
 
+/* [clients] notices: before a close the daemon decides, one line saying
+ * why, when the socket has room (on a line of its own: after a newline if
+ * a record was cut). */
+static void client_close_notice(struct client *c, enum close_reason why)
+{
+	static const bool told[CLOSE_REASON_COUNT] = {
+		[CLOSE_KILL] = true, [CLOSE_SHUTDOWN] = true, [CLOSE_OVERFLOW] = true,
+	};
+	bool cut = !c->cur.at_boundary || c->cur.stash_off < c->cur.stash_len ||
+		   c->pre_sent < c->pre_len;
+	char line[NOTICE_PREFIX_MAX + 64];
+	int n;
+
+	if (!conf->clients.notices || !told[why])
+		return;
+	n = snprintf(line, sizeof(line), "%s%sclosing (%s)\n", cut ? "\n" : "",
+		     conf->clients.notice_prefix, close_reason_name(why));
+	if (n > 0 && send(c->fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+			  MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		counters.bytes_sent_total += (size_t)n;
+}
+
+/* [clients] notices: the skipped bytes, said where they are missing. */
+static void client_skip_notice(struct client *c, uint64_t missed)
+{
+	char line[NOTICE_PREFIX_MAX + 64];
+	int n;
+
+	if (!conf->clients.notices)
+		return;
+	n = snprintf(line, sizeof(line), "%sskipped %llu bytes\n", conf->clients.notice_prefix,
+		     (unsigned long long)missed);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    cursor_note(&c->cur, line, (size_t)n, conf->source.max_line) < 0)
+		log_debug("client %llu: no room for the skip notice", (unsigned long long)c->id);
+}
+
 /* Closes the connection now and queues its memory for the safe point. */
 static void client_close(struct client *c, enum close_reason why)
 {
@@ -159,6 +201,8 @@ static void client_close(struct client *c, enum close_reason why)
 		client_drop(c);
 		return;
 	}
+	if (c->proto == CLIENT_RAW)
+		client_close_notice(c, why);
 	client_shut(c);
 	counters.clients_connected--;
 	counters.clients_closed_total[why]++;
@@ -172,7 +216,7 @@ static void client_close(struct client *c, enum close_reason why)
 
 /* A stream with nothing sent for `keepalive`: a comment line, sent at once
  * (it is at an event boundary: nothing is pending). */
-static void client_keepalive(struct client *c)
+static void client_sse_keepalive(struct client *c)
 {
 	if (c->proto != CLIENT_SSE || sse_cursor_note_pending(&c->sse))
 		return;
@@ -197,23 +241,60 @@ static void client_deadline(struct client *c, enum deadline_kind k)
 			client_drop(c);
 		break;
 	case DEADLINE_KEEPALIVE:
-		client_keepalive(c);
+		client_sse_keepalive(c);
 		break;
 	case DEADLINE_OK:
 		break;
 	}
 }
 
-/* The single timer's callback: act on a passed deadline or sleep on. */
+/* Whether a Unix peer has closed its end (both directions shut). */
+static bool client_unix_hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* When the idle deadline passed: the last sign of life of the peer, read
+ * only now (never per record). TCP: the last acknowledgement its kernel
+ * sent, keepalive probes' included; Unix: now while its end is open.
+ * Returns -1 when the connection is gone. */
+static int64_t client_last_sign(const struct client *c, int64_t now)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!c->tcp)
+		return client_unix_hung_up(c->fd) ? -1 : now;
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return c->dl.last_activity;
+	if (ti.tcpi_state == TCP_CLOSE)
+		return -1;
+	return now - MS_TO_NS(ti.tcpi_last_ack_recv);
+}
+
+/* The single timer's callback: act on a passed deadline or sleep on. An
+ * idle deadline first asks the kernel for a later sign of life. */
 static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	struct client *c = container_of(w, struct client, timer);
 	struct deadline_limits lim = client_limits(c);
-	int64_t wait;
+	int64_t wait, now = mono_ns(), sign;
 	enum deadline_kind k;
 
 	timer_fired(client_tk(c), w);
-	k = deadline_check(&c->dl, &lim, mono_ns(), &wait);
+	k = deadline_check(&c->dl, &lim, now, &wait);
+	if (k == DEADLINE_IDLE) {
+		sign = client_last_sign(c, now);
+		if (sign < 0) {
+			client_close(c, CLOSE_PEER);
+			return;
+		}
+		if (sign > c->dl.last_activity)
+			c->dl.last_activity = sign;
+		k = deadline_check(&c->dl, &lim, now, &wait);
+	}
 	if (k != DEADLINE_OK) {
 		client_deadline(c, k);
 		if (!c->closed)
@@ -240,8 +321,28 @@ static void client_read_head(struct client *c)
 		client_drop(c);
 }
 
-/* Reads and discards what the client sends; it counts as activity. An
- * answered HTTP request ends when the peer closes. */
+static void client_watch(struct client *c);
+
+/* End of input from the peer: it will send nothing more, which is not a
+ * wish to receive nothing more. Reading stops; a Unix peer that closed
+ * both ways is gone. */
+static void client_read_eof(struct client *c)
+{
+	if (c->phase != PH_STREAM) {
+		client_drop(c);
+		return;
+	}
+	if (!c->tcp && client_unix_hung_up(c->fd)) {
+		client_close(c, CLOSE_PEER);
+		return;
+	}
+	c->eof = true;
+	log_debug("client %llu half-closed; still sending", (unsigned long long)c->id);
+	client_watch(c);
+}
+
+/* Reads and discards what the client sends; it counts as a sign of life.
+ * An answered HTTP request ends when the peer closes. */
 static void client_read(struct client *c)
 {
 	static char sink[16384];
@@ -257,7 +358,7 @@ static void client_read(struct client *c)
 		return;
 	}
 	if (n == 0)
-		client_close(c, CLOSE_PEER);
+		client_read_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
 		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
 }
@@ -273,36 +374,53 @@ static void client_io_cb(__unused struct ev_loop *l, ev_io *w, int revents)
 		client_flush(c);
 }
 
-/* Watches for reading only, or for writing too (one epoll_ctl). */
-static void client_watch(struct client *c, int events)
+/* Watches for reading (until the peer's end of input) and, while output is
+ * pending, for writing: one epoll_ctl. */
+static void client_watch(struct client *c)
 {
+	bool out = c->list == &pending || (c->phase == PH_ANSWER && !c->answered);
+	int events = (c->eof ? 0 : EV_READ) | (out ? EV_WRITE : 0);
+
 	if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == events)
 		return;
 	ev_io_stop(loop, &c->io);
+	if (events == 0)
+		return;
 	ev_io_set(&c->io, c->fd, events);
 	ev_io_start(loop, &c->io);
 }
 
-/* What the client has to send, from its ring (and notes). */
-static int client_iov(const struct client *c, struct iovec iov[5])
+/* What the client has to send, from its ring (and notes); a raw client
+ * first the rest of its preamble (dropped if a new run of the source
+ * replaced it meanwhile). */
+static int client_iov(struct client *c, struct iovec iov[5])
 {
+	const struct preamble *p = fanout_preamble();
+	int k = 0;
+
 	if (c->proto == CLIENT_SSE)
 		return sse_cursor_iov(&c->sse, fanout_sse(), iov);
-	return cursor_iov(&c->cur, fanout_ring(), iov);
+	if (c->pre_sent < c->pre_len && c->pre_gen != p->gen)
+		c->pre_len = c->pre_sent;
+	if (c->pre_sent < c->pre_len)
+		iov[k++] = (struct iovec){ p->buf + c->pre_sent, c->pre_len - c->pre_sent };
+	return k + cursor_iov(&c->cur, fanout_ring(), iov + k);
 }
 
-/* Accounts for n bytes accepted by the socket. */
+/* Accounts for n bytes accepted by the socket: the preamble's first. */
 static void client_advance(struct client *c, size_t n)
 {
+	size_t pre = c->pre_len - c->pre_sent;
 	int64_t now = mono_ns();
 
+	pre = n < pre ? n : pre;
+	c->pre_sent += pre;
 	if (c->proto == CLIENT_SSE)
 		sse_cursor_advance(&c->sse, n);
-	else
-		cursor_advance(&c->cur, fanout_ring(), n);
+	else if (n > pre)
+		cursor_advance(&c->cur, fanout_ring(), n - pre);
 	c->sent += n;
 	counters.bytes_sent_total += n;
-	c->dl.last_activity = now;
 	c->dl.last_sent = now;
 	c->dl.send_since = now;
 }
@@ -314,7 +432,7 @@ static void client_set_pending(struct client *c)
 	if (c->list == &pending)
 		return;
 	client_move(c, &pending);
-	client_watch(c, EV_READ | EV_WRITE);
+	client_watch(c);
 	c->dl.pending = true;
 	c->dl.send_since = mono_ns();
 	client_timer_update(c, false);
@@ -330,7 +448,7 @@ static void client_set_live(struct client *c)
 	if (c->list == &live)
 		return;
 	client_move(c, &live);
-	client_watch(c, EV_READ);
+	client_watch(c);
 	c->dl.pending = false;
 	client_timer_update(c, false);
 }
@@ -342,7 +460,7 @@ static void client_answered(struct client *c)
 {
 	c->answered = true;
 	shutdown(c->fd, SHUT_WR);
-	client_watch(c, EV_READ);
+	client_watch(c);
 }
 
 /* HTTP: writes what is left of the answer. */
@@ -355,7 +473,7 @@ static void client_flush_answer(struct client *c)
 	n = write(c->fd, c->answer.buf, c->answer.len);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
-			client_watch(c, EV_READ | EV_WRITE);
+			client_watch(c);
 		else
 			client_drop(c);
 		return;
@@ -364,11 +482,12 @@ static void client_flush_answer(struct client *c)
 	if (c->answer.len == 0)
 		client_answered(c);
 	else
-		client_watch(c, EV_READ | EV_WRITE);
+		client_watch(c);
 }
 
-/* Writes everything between the client's cursor and the head in one writev;
- * what the socket does not take stays pending. */
+/* Writes the rest of its preamble and everything between the client's
+ * cursor and the head in one writev; what the socket does not take stays
+ * pending. */
 static void client_flush(struct client *c)
 {
 	struct iovec iov[5];
@@ -428,6 +547,25 @@ static void client_count_reject(const char *addr)
 		 (unsigned long long)id, addr, (unsigned long long)conf->clients.max_clients);
 }
 
+/* TCP keepalive per [clients] tcp_keepalive: probes after that much quiet,
+ * 10 s apart (tcp_keepalive apart when shorter: after an answered probe
+ * Linux waits the interval), 6 of them, so a live reader of a quiet stream
+ * answers and a dead one is found (pipecast.conf(5), "Client liveness"). */
+static void client_tcp_keepalive(int fd)
+{
+	int on = conf->clients.tcp_keepalive_ms > 0;
+	int idle = (int)((conf->clients.tcp_keepalive_ms + 999) / 1000);
+	int intvl = idle < 10 ? idle : 10;
+	static const int cnt = 6;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	if (!on)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* Builds the connection's state, embedding its watchers and its one timer. */
 static struct client *client_new(int fd, const char *addr, bool tcp, enum client_phase ph)
 {
@@ -440,8 +578,10 @@ static struct client *client_new(int fd, const char *addr, bool tcp, enum client
 		pc_free(c);
 		return NULL;
 	}
-	if (tcp)
+	if (tcp) {
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		client_tcp_keepalive(fd);
+	}
 	c->fd = fd;
 	c->tcp = tcp;
 	c->phase = ph;
@@ -467,8 +607,20 @@ static void client_begin(struct client *c)
 	client_flush(c);
 }
 
-/* Serves or rejects a freshly accepted connection. */
+static void client_serve(int fd, const char *addr, bool tcp);
+
+/* Serves or rejects a freshly accepted connection; what it allocates
+ * counts for the clients. */
 void client_accept(int fd, const char *addr, bool tcp)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+
+	client_serve(fd, addr, tcp);
+	alloc_owner_set(was);
+}
+
+/* Builds and starts one client, or refuses it. */
+static void client_serve(int fd, const char *addr, bool tcp)
 {
 	struct client *c;
 
@@ -484,12 +636,26 @@ void client_accept(int fd, const char *addr, bool tcp)
 		return;
 	}
 	cursor_init(&c->cur, client_start());
+	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
+	c->pre_gen = fanout_preamble()->gen;
 	ev_io_start(loop, &c->io);
 	client_begin(c);
 }
 
-/* An HTTP connection: its request head must come within request_timeout. */
+static void client_http_serve(int fd, const char *addr, bool tcp);
+
+/* An HTTP connection: its request head must come within request_timeout;
+ * what it allocates counts for the clients. */
 void client_http_accept(int fd, const char *addr, bool tcp)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+
+	client_http_serve(fd, addr, tcp);
+	alloc_owner_set(was);
+}
+
+/* Builds one HTTP connection and waits for its request head. */
+static void client_http_serve(int fd, const char *addr, bool tcp)
 {
 	struct client *c = client_new(fd, addr, tcp, PH_HEAD);
 
@@ -578,12 +744,14 @@ static enum cursor_verdict client_make_room(struct client *c, uint64_t n,
 _Static_assert((int)CURSOR_KEEP == (int)SSE_KEEP && (int)CURSOR_DROP == (int)SSE_DROP &&
 	       (int)CURSOR_SKIPPED == (int)SSE_SKIPPED, "one verdict for both rings");
 
-/* Clients waiting on their sockets are the only ones that can be overrun. */
+/* Clients waiting on their sockets are the only ones that can be overrun;
+ * a skip's stash counts for the clients. */
 void clients_before_append(enum client_proto proto, uint64_t n)
 {
 	struct cursor_policy p = client_policy();
 	struct client *c, *next;
 	uint64_t missed;
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
 		if (c->proto != proto)
@@ -595,6 +763,8 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 			client_close(c, CLOSE_OVERFLOW);
 			break;
 		case CURSOR_SKIPPED:
+			if (missed > 0 && c->proto == CLIENT_RAW)
+				client_skip_notice(c, missed);
 			c->skipped += missed;
 			counters.clients_skipped_bytes_total += missed;
 			log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
@@ -602,6 +772,7 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 			break;
 		}
 	}
+	alloc_owner_set(was);
 }
 
 /* Writes to every caught-up client. */
@@ -639,14 +810,18 @@ void clients_close_all(enum close_reason why)
 		client_drop(c);
 }
 
-/* New timeouts apply to connected clients by re-arming their one timer. */
+/* New timeouts and keepalive apply to connected clients: their one timer
+ * is re-armed, their sockets' keepalive set again. */
 void clients_apply_config(void)
 {
 	struct client *c;
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
+		TAILQ_FOREACH(c, open_lists[i], entry) {
+			if (c->tcp)
+				client_tcp_keepalive(c->fd);
 			client_timer_update(c, true);
+		}
 }
 
 /* A client's lag in its own ring. */
@@ -713,18 +888,63 @@ static void client_row(struct statfmt_rows *t, const struct client *c, int64_t n
 	statfmt_clients_row(t, &r);
 }
 
-/* show clients: every connected client, oldest list first. */
-int clients_report(struct sbuf *out, bool json)
+/* Keeps the at most n clients with the smallest ids above after, sorted by
+ * id, in pick[0..*got). */
+static void clients_pick(uint64_t after, struct client **pick, size_t n, size_t *got)
 {
-	struct statfmt_rows t;
-	int64_t now = mono_ns();
 	struct client *c;
 
-	statfmt_clients_begin(&t, out, json);
-	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
-			client_row(&t, c, now);
-	return statfmt_rows_end(&t);
+	*got = 0;
+	for (size_t l = 0; l < OPEN_LISTS; l++)
+		TAILQ_FOREACH(c, open_lists[l], entry) {
+			size_t i;
+
+			if (c->id <= after || (*got == n && c->id > pick[n - 1]->id))
+				continue;
+			i = *got < n ? (*got)++ : n - 1;
+			for (; i > 0 && pick[i - 1]->id > c->id; i--)
+				pick[i] = pick[i - 1];
+			pick[i] = c;
+		}
+}
+
+/* show clients, started: the header; rows follow a slice at a time. */
+void clients_report_start(struct clients_walk *w, struct sbuf *out, bool json)
+{
+	statfmt_clients_begin(&w->t, out, json);
+	w->after = 0;
+	w->now = mono_ns();
+}
+
+/* Up to CLIENTS_SLICE rows in id order (connection order) after the last
+ * one written: a reply of 10,000 rows never stalls the loop at once, and
+ * clients that come and go between slices are simply in or out. Returns
+ * true once the reply is complete. */
+bool clients_report_slice(struct clients_walk *w)
+{
+	struct client *pick[CLIENTS_SLICE];
+	size_t got;
+
+	clients_pick(w->after, pick, CLIENTS_SLICE, &got);
+	for (size_t i = 0; i < got; i++)
+		client_row(&w->t, pick[i], w->now);
+	if (got)
+		w->after = pick[got - 1]->id;
+	if (got == CLIENTS_SLICE)
+		return false;
+	statfmt_rows_end(&w->t);
+	return true;
+}
+
+/* show clients at once, for callers that need the whole reply now. */
+int clients_report(struct sbuf *out, bool json)
+{
+	struct clients_walk w;
+
+	clients_report_start(&w, out, json);
+	while (!clients_report_slice(&w))
+		;
+	return sbuf_failed(out) ? -1 : 0;
 }
 
 /* show closed reads the log of recent closes. */

@@ -26,6 +26,7 @@ static struct seqidx raw_index;
 static uint64_t raw_indexed_at;  /* ring head at the last raw index entry */
 static uint64_t epoch;
 static uint64_t seq;             /* records appended (line framing) */
+static struct preamble preamble;   /* [clients] preamble: allocated here, once */
 static ev_timer heartbeat_timer;
 static int64_t last_out;         /* when a record or heartbeat was last appended */
 static size_t unflushed;         /* raw bytes appended since clients were last told */
@@ -51,9 +52,16 @@ int fanout_init(void)
 {
 	if (ring_init(&ring, conf->clients.buffer) < 0)
 		return -1;
-	if (seqidx_init(&raw_index, RAW_INDEX_SPAN + 2) < 0)
+	if (seqidx_init(&raw_index, RAW_INDEX_SPAN + 2) < 0) {
+		ring_free(&ring);
 		return -1;
+	}
 	epoch = fanout_new_epoch();
+	if (preamble_init(&preamble, conf->clients.preamble, conf->source.max_line) < 0) {
+		ring_free(&ring);
+		seqidx_free(&raw_index);
+		return -1;
+	}
 	timer_setup(TK_HEARTBEAT, &heartbeat_timer, fanout_heartbeat_cb);
 	last_out = mono_ns();
 	fanout_apply_config();
@@ -80,6 +88,7 @@ void fanout_free(void)
 	if (sse_on)
 		sse_free(&sse);
 	sse_on = false;
+	preamble_free(&preamble);
 }
 
 /* Read access for clients and stats. */
@@ -148,6 +157,27 @@ void fanout_append(const char *data, size_t n, uint64_t records)
 		fanout_sse_records(data, n);
 	if (lines)
 		seq += records;
+}
+
+/* Records from the source: the first ones of a run are kept as the
+ * preamble too (a copy into memory allocated at start-up). */
+void fanout_append_source(const char *data, size_t n, uint64_t records)
+{
+	preamble_offer(&preamble, data, n, ring.head);
+	fanout_append(data, n, records);
+}
+
+/* A new run of the source (a command started again, a new FIFO writer):
+ * its first records become the preamble. */
+void fanout_new_run(void)
+{
+	preamble_reset(&preamble);
+}
+
+/* Read access for new clients. */
+const struct preamble *fanout_preamble(void)
+{
+	return &preamble;
 }
 
 /* One broadcast per batch of appends, not per record. */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "preamble.h"
 #include "ring.h"
 #include "sse.h"
 
@@ -26,6 +27,12 @@ int fanout_sse_enable(void);
 /* Appends whole records (n <= buffer / 2): `records` of them, numbered on
  * from the last one (pipecast.conf(5), "EVENT IDS"). */
 void fanout_append(const char *data, size_t n, uint64_t records);
+/* Appends records of the source, keeping the first of each run as the
+ * preamble ([clients] preamble). */
+void fanout_append_source(const char *data, size_t n, uint64_t records);
+/* The source begins a new run: the next records are the preamble. */
+void fanout_new_run(void);
+const struct preamble *fanout_preamble(void);
 /* Lets clients write what was appended since the last flush. */
 void fanout_flush(void);
 /* (Re)applies heartbeat settings; stopping disables them. */

@@ -1,13 +1,13 @@
 /* counters.h: the one registry of counters that every part of the daemon
  * updates in place and that the stats socket, STATUS= and pipecastctl read.
- * Names follow SPEC "show info"; the documentation of each is in
+ * Names follow pipecastd(8) "SHOW INFO NAMES"; the documentation of each is in
  * pipecastd(8). */
 #ifndef PIPECAST_COUNTERS_H
 #define PIPECAST_COUNTERS_H
 
 #include <stdint.h>
 
-/* Why a client connection ended (SPEC "show closed"). */
+/* Why a client connection ended (pipecastd(8) "STATS SOCKET"). */
 enum close_reason {
 	CLOSE_IDLE,
 	CLOSE_SEND_TIMEOUT,
@@ -34,7 +34,8 @@ struct counters {
 	uint64_t clients_closed_total[CLOSE_REASON_COUNT]; /* [CLOSE_REJECTED]: rejected */
 	uint64_t clients_skipped_bytes_total;
 	uint64_t bytes_sent_total;
-	uint64_t loop_iterations_total;
+	uint64_t source_fifo_refused_total;
+	uint64_t log_lines_dropped_total;
 	uint64_t http_requests_total[HTTP_CLASS_COUNT];
 	uint64_t resumes_total;
 	uint64_t resume_gaps_total;
@@ -42,7 +43,7 @@ struct counters {
 
 extern struct counters counters;
 
-/* "idle", "send_timeout", ... as SPEC spells a close reason. */
+/* "idle", "send_timeout", ... as pipecastd(8) spells a close reason. */
 const char *close_reason_name(enum close_reason r);
 
 #endif

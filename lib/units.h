@@ -1,14 +1,16 @@
 /* units.h: parsing and formatting of durations, sizes, octal modes and integers
- * as the configuration file spells them (see SPEC "Configuration file"). */
+ * as the configuration file spells them (see pipecast.conf(5) "Value syntax"). */
 #ifndef PIPECAST_UNITS_H
 #define PIPECAST_UNITS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Each parser returns 0 and stores the value, or -1 for a malformed string
- * (the output is then untouched). No leading/trailing blanks are accepted;
- * callers trim first. Overflow of uint64_t is malformed. */
+/* Each parser returns 0 and stores the value, -1 for a malformed string, or
+ * UNITS_RANGE for a well-formed one whose value does not fit 64 bits (the
+ * output is then untouched). No leading/trailing blanks are accepted;
+ * callers trim first. */
+#define UNITS_RANGE (-2)
 
 /* "250ms", "30s", "5m", "1h", "2d" or a bare integer (seconds) -> milliseconds. */
 int units_parse_duration(const char *s, uint64_t *ms);
@@ -18,6 +20,8 @@ int units_parse_size(const char *s, uint64_t *bytes);
 int units_parse_octal(const char *s, unsigned *mode);
 /* A non-negative decimal integer without sign or suffix. */
 int units_parse_uint(const char *s, uint64_t *v);
+/* The same for the n bytes at p (not NUL-terminated; protocol fields). */
+int units_parse_uint_n(const char *p, size_t n, uint64_t *v);
 
 /* Shortest exact spelling of a duration ("300ms", "5m", "0"); returns buf. */
 char *units_format_duration(uint64_t ms, char *buf, size_t len);

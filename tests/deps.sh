@@ -1,8 +1,32 @@
 #!/bin/sh
-# Installs the Debian packages that building and testing pipecast need, when
-# they are missing. As root it runs apt-get; otherwise it prints the command.
+# Installs the Debian packages pipecast needs, when they are missing. As
+# root it runs apt-get; otherwise it prints the command.
+#   tests/deps.sh build   what `make` and `make run` need: the compiler and
+#                         the two libraries (libev, inih)
+#   tests/deps.sh test    that, plus what `make test` needs
+#   tests/deps.sh deb     that, plus what `make deb` needs
 set -eu
-PKGS="gcc make libc6-dev libev-dev libinih-dev libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux curl"
+BUILD="gcc make libc6-dev libev-dev libinih-dev libssl-dev"
+# cmocka: unit tests; python3: integration tests; socat, prometheus
+# (promtool), systemd (systemd-analyze, systemd-socket-activate), mandoc:
+# checks; clang-14, libclang-rt-14-dev: fuzzing; procps (vmstat, kill),
+# util-linux (setpriv, unshare, nsenter), iproute2 and nftables (a dead
+# peer in a network namespace): integration tests; chromium and
+# python3-websockets: the live page's tests in a real browser;
+# redis-server: pipecastctl publish against a real Redis; curl: the HTTP
+# tests fetch /metrics with it.
+TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables chromium python3-websockets redis-server curl"
+# debhelper, lintian and the rest: `make deb`.
+DEB="build-essential dpkg-dev debhelper lintian git"
+# Packages that ship a service: installing them must not start it (the
+# tests start their own servers on free loopback ports).
+SERVICES="redis-server"
+case "${1:-test}" in
+build) PKGS=$BUILD ;;
+test) PKGS="$BUILD $TEST" ;;
+deb) PKGS="$BUILD $TEST $DEB" ;;
+*) echo "usage: tests/deps.sh build|test|deb" >&2; exit 2 ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -16,5 +40,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "pipecast: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# A policy-rc.d that exits 101 keeps invoke-rc.d from starting services;
+# one made here is removed again when this script ends.
+for p in $SERVICES; do
+	case " $missing " in *" $p "*) service=1 ;; esac
+done
+if [ -n "${service:-}" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

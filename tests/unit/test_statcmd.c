@@ -47,6 +47,7 @@ static void every_command(void **state)
 	expect_cmd("show timers", STATCMD_SHOW_TIMERS, false, false);
 	expect_cmd("show closed", STATCMD_SHOW_CLOSED, false, false);
 	expect_cmd("show metrics", STATCMD_SHOW_METRICS, false, false);
+	expect_cmd("show config", STATCMD_SHOW_CONFIG, false, true);
 	expect_cmd("reload", STATCMD_RELOAD, false, true);
 	expect_cmd("help", STATCMD_HELP, false, false);
 	expect_cmd("quit", STATCMD_QUIT, false, false);
@@ -58,6 +59,7 @@ static void json_variants(void **state)
 	expect_cmd("show info json", STATCMD_SHOW_INFO, true, false);
 	expect_cmd("show clients json", STATCMD_SHOW_CLIENTS, true, false);
 	expect_cmd("show timers json", STATCMD_SHOW_TIMERS, true, false);
+	expect_cmd("show config json", STATCMD_SHOW_CONFIG, true, true);
 	expect_cmd("show closed json", STATCMD_SHOW_CLOSED, true, false);
 }
 
@@ -158,7 +160,7 @@ static void bad_subcommand_lists_the_verb(void **state)
 {
 	static const char show_usage[] =
 		"usage: show info [json] | show clients [json] | show timers [json]"
-		" | show closed [json] | show metrics";
+		" | show closed [json] | show metrics | show config [json]";
 
 	(void)state;
 	expect_err("show", show_usage);
@@ -209,6 +211,7 @@ static void help_text(void **state)
 		"show timers [json] - live timers by kind\n"
 		"show closed [json] - the last 100 closed clients, oldest first\n"
 		"show metrics - Prometheus text format\n"
+		"show config [json] - every key, where it was set, its value (admin)\n"
 		"kill client ID - close one client (admin)\n"
 		"reload - reload the configuration (admin)\n"
 		"help - this list\n"
