@@ -220,6 +220,7 @@ FUZZ_MAXLEN_fuzz_sseparse := 8192
 FUZZ_MAXLEN_fuzz_chunked := 4096
 FUZZ_MAXLEN_fuzz_httpresp := 8192
 FUZZ_MAXLEN_fuzz_upurl   := 2048
+FUZZ_MAXLEN_fuzz_sse     := 4096
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 

@@ -336,6 +336,8 @@ void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_
 	c->note_len = note ? len : 0;
 	c->note_off = 0;
 	c->gap_after = 0;
+	c->note_fixed = 0;
+	c->gap_open = false;
 }
 
 /* Whether a note is still to be sent. */
@@ -354,12 +356,14 @@ bool sse_cursor_idle(const struct sse_cursor *c, const struct sse *s)
 /* Copies a short text into the reader's own note. */
 void sse_cursor_set_note(struct sse_cursor *c, const char *text, size_t n)
 {
-	if (n > sizeof(c->inline_note))
-		n = sizeof(c->inline_note);
+	if (n > SSE_NOTE_MAX)
+		n = SSE_NOTE_MAX;
 	memcpy(c->inline_note, text, n);
 	c->note = c->inline_note;
 	c->note_len = n;
 	c->note_off = 0;
+	c->note_fixed = 0;
+	c->gap_open = false;
 }
 
 /* Whether pos is where an event or a comment begins (or the head). */
@@ -373,49 +377,86 @@ static bool sse_at_boundary(const struct sse *s, uint64_t pos)
 	return (pos == 0 || sse_byte(s, pos - 1) == '\n') && (b == 'i' || b == ':');
 }
 
-/* One past the empty line that ends the event pos is inside of. */
-static uint64_t sse_event_end(const struct sse *s, uint64_t pos)
+/* A line boundary at or before pos: the indexed event before it, else the
+ * first boundary after the tail (a skipped reader's line starts there or
+ * later: it is never more than the ring's extra room behind). */
+static uint64_t sse_line_before(const struct sse *s, uint64_t pos)
 {
-	if (pos > 0 && sse_byte(s, pos - 1) == '\n' && sse_byte(s, pos) == '\n')
-		return pos + 1;
-	for (pos = sse_next_line(s, pos); pos < s->ring.head; pos = sse_next_line(s, pos))
-		if (sse_byte(s, pos) == '\n')
-			return pos + 1;
-	return pos;
+	uint64_t tail = ring_tail(&s->ring);
+	const struct seqidx_entry *e = pos ? seqidx_floor(&s->idx, SEQIDX_OFF, pos - 1, tail) : NULL;
+	uint64_t start = ring_line_start(&s->ring, tail);
+
+	return e && e->off > start ? e->off : start;
 }
 
-/* Rewrites the reader's gap notice for what it has missed so far. */
+/* One past what a reader in the middle of something must still get: the
+ * rest of its comment line, or of its event (up to its empty line). */
+static uint64_t sse_piece_end(const struct sse *s, uint64_t pos)
+{
+	uint64_t p = sse_line_before(s, pos), next = s->ring.head;
+
+	for (; p < s->ring.head; p = next) {
+		next = sse_next_line(s, p);
+		if (next > pos)
+			break;
+	}
+	if (p >= s->ring.head || sse_byte(s, p) == ':' || sse_byte(s, p) == '\n')
+		return next;
+	for (p = next; p < s->ring.head; p = sse_next_line(s, p))
+		if (sse_byte(s, p) == '\n')
+			return p + 1;
+	return p;
+}
+
+/* (Re)writes the reader's gap notice, after the fixed part of its inline
+ * note, for what it has missed since gap_after. */
 static void sse_cursor_gap(struct sse_cursor *c, const struct sse *s)
 {
 	char note[SSE_NOTE_MAX];
+	size_t n = sse_gap_note(note, true, s->seq - c->gap_after);
 
-	sse_cursor_set_note(c, note, sse_gap_note(note, true, s->seq - c->gap_after));
+	memcpy(c->inline_note + c->note_fixed, note, n);
+	c->note = c->inline_note;
+	c->note_len = c->note_fixed + n;
+	c->gap_open = true;
+}
+
+/* A skip while a note is unsent (the reader is at an event boundary, the
+ * ring bytes after the note not begun): an unsent gap notice is counted
+ * again; otherwise a new one follows the rest of the note. The response
+ * head is the one note nothing can follow: its records are missed without
+ * a notice (the client had not even its head). */
+static uint64_t sse_cursor_skip_noted(struct sse_cursor *c, const struct sse *s)
+{
+	uint64_t missed = s->ring.head - c->pos;
+
+	if (c->note != c->inline_note) {
+		c->pos = s->ring.head;
+		return missed;
+	}
+	if (!c->gap_open || c->note_off > c->note_fixed) {
+		size_t rest = c->note_len - c->note_off;
+
+		memmove(c->inline_note, c->inline_note + c->note_off, rest);
+		c->note_off = 0;
+		c->note_fixed = rest;
+		c->gap_after = sse_seq_before(s, c->pos);
+	}
+	c->pos = s->ring.head;
+	sse_cursor_gap(c, s);
+	return missed;
 }
 
 /* Skips a reader that is not in a skip already. */
 static uint64_t sse_cursor_skip(struct sse_cursor *c, const struct sse *s)
 {
-	uint64_t head = s->ring.head, missed;
+	uint64_t head = s->ring.head, end;
 
-	uint64_t end;
-
-	if (sse_cursor_note_pending(c)) {
-		/* Its note (the response head, a notice or a keepalive, maybe
-		 * after a stash) has not gone out whole: ring bytes after it
-		 * were not sent either. An unsent inline note becomes the gap
-		 * notice, counted again. */
-		bool fresh = c->note == c->inline_note && c->note_off == 0;
-
-		if (fresh && c->inline_note[0] != 'e')
-			c->gap_after = sse_seq_before(s, c->pos);
-		missed = head - c->pos;
-		c->pos = head;
-		if (fresh)
-			sse_cursor_gap(c, s);
-		return missed;
-	}
+	if (sse_cursor_note_pending(c))
+		return sse_cursor_skip_noted(c, s);
+	c->note_fixed = c->note_off = 0;
 	c->gap_after = sse_seq_before(s, c->pos);
-	end = sse_at_boundary(s, c->pos) ? c->pos : sse_event_end(s, c->pos);
+	end = sse_at_boundary(s, c->pos) ? c->pos : sse_piece_end(s, c->pos);
 	if (end - c->pos <= c->stash_cap) {
 		ring_copy(&s->ring, c->pos, end, c->stash);
 		c->stash_len = (size_t)(end - c->pos);
@@ -514,6 +555,8 @@ void sse_cursor_advance(struct sse_cursor *c, uint64_t n)
 	n -= t;
 	t = c->note_len - c->note_off < n ? c->note_len - c->note_off : (size_t)n;
 	c->note_off += t;
+	if (c->note_off > c->note_fixed)
+		c->gap_open = false;   /* its gap notice has begun: it is final */
 	c->pos += n - t;
 }
 

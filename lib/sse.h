@@ -103,7 +103,11 @@ struct sse_cursor {
 	const char *note;         /* not owned */
 	size_t note_len, note_off;
 	uint64_t gap_after;       /* last seq delivered before a skip's gap */
-	char inline_note[SSE_NOTE_MAX];
+	size_t note_fixed;        /* inline note: bytes before the gap notice
+				   * (the unsent rest of an earlier note) */
+	bool gap_open;            /* inline note: its gap notice is unsent and
+				   * may still be counted again */
+	char inline_note[2 * SSE_NOTE_MAX];
 };
 
 enum sse_verdict { SSE_KEEP, SSE_DROP, SSE_SKIPPED };

@@ -217,6 +217,11 @@ static int check_whole(const char *text, uint64_t *ids, size_t *nids)
 	while (*text) {
 		const char *end = strstr(text, "\n\n");
 
+		if (*text == ':') {     /* a comment line (keepalive) */
+			text = strchr(text, '\n') + 1;
+			continue;
+		}
+
 		assert_non_null(end);
 		if (strncmp(text, "event: gap\n", 11) == 0)
 			gaps++;
