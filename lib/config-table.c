@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "listen.h"
 #include "units.h"
+#include "upurl.h"
 
 _Static_assert(sizeof(enum src_framing) == sizeof(unsigned),
 	       "enum fields are stored through unsigned *");
@@ -128,6 +129,22 @@ static int config_replace_str(struct loader *l, char **field, const char *v)
 	return 0;
 }
 
+/* source.input = sse:... or redis:...: the whole value is kept, checked by
+ * the parser the daemon uses (pipecast.conf(5), "Upstream sources"). */
+static int config_set_upstream(struct loader *l, const struct key_def *k,
+			       const char *v, const struct place *p)
+{
+	struct upurl u;
+	const char *why;
+
+	if (upurl_parse(v, &u, &why) < 0)
+		return config_bad(l, p, k, "invalid input '%s': %s", v, why);
+	if (config_replace_str(l, &l->cfg.source.input_arg, v) < 0)
+		return -1;
+	l->cfg.source.input = u.kind == UPURL_SSE ? SRC_SSE : SRC_REDIS;
+	return 0;
+}
+
 /* source.input: stdin, fifo:PATH or exec:COMMAND. */
 static int config_set_input(struct loader *l, const struct key_def *k,
 			    const char *v, const struct place *p)
@@ -140,6 +157,8 @@ static int config_set_input(struct loader *l, const struct key_def *k,
 		l->cfg.source.input = SRC_STDIN;
 		return config_replace_str(l, &l->cfg.source.input_arg, NULL);
 	}
+	if (upurl_is(v))
+		return config_set_upstream(l, k, v, p);
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		size_t n = strlen(forms[i].prefix);
 
@@ -151,7 +170,8 @@ static int config_set_input(struct loader *l, const struct key_def *k,
 		return 0;
 	}
 	return config_bad(l, p, k, "invalid input '%s' (expected stdin, "
-			  "fifo:PATH or exec:COMMAND)", v);
+			  "fifo:PATH, exec:COMMAND, sse:http://HOST:PORT/PATH or "
+			  "redis:HOST:PORT/KEY)", v);
 }
 
 /* Checks one clients.listen value; returns why it is bad, or NULL. */
