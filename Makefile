@@ -279,6 +279,11 @@ BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE
 build/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
+# SSE against raw fan-out (bench/http.sh): records/s at N = 100 and 1,000.
+.PHONY: bench-http
+bench-http: build/pipecastd build/tests/ssecheck
+	bench/http.sh
+
 .PHONY: bench
 bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling
 	QUICK=$(QUICK) bench/run.sh

@@ -261,7 +261,7 @@ class Events(unittest.TestCase):
                 time.sleep(0.05)
             self.assertTrue(c.read_until(lambda s: b"id: " in s.body and
                                          s.body.rstrip(b"\n").endswith(b"30000 " + line),
-                                         timeout=20))
+                                         timeout=slow(60)))
             body = c.body.partition(b"retry: 2000\n\n")[2]
             blocks = body.split(b"\n\n")
             self.assertEqual(blocks[-1], b"")
@@ -445,7 +445,7 @@ class SlowHeads(unittest.TestCase):
             for (when, data), t_open in zip(closed, opened):
                 self.assertGreater(when - t_open, 1.5)
                 self.assertTrue(data == b"" or data.startswith(b"HTTP/1.1 408 "), data[:40])
-            self.assertTrue(c.wait_events(3))
+            self.assertTrue(c.wait_events(3, timeout=slow(15)))
             for s in socks:
                 s.close()
             self.assertEqual(info(d)["timers_client_live"], 1)

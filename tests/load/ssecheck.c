@@ -10,7 +10,8 @@
  * then for each record "id: EPOCH-(i+1)\ndata: %08d\n\n". Every byte is
  * compared as it arrives; nothing is stored but one expected record per
  * client. When every client has everything (or one went wrong, or SECS
- * passed) it prints "ok=N bad=N eof=N short=N", keeps the connections open
+ * passed) it prints "ok=N bad=N eof=N short=N seconds=S" (S: from the first
+ * record byte received to the last client done), keeps the connections open
  * until its standard input ends (so that the daemon's figures can be read
  * with every client still connected), and exits 0 only when all are ok.
  */
@@ -41,6 +42,7 @@ struct conn {
 
 static const char *epoch = "";
 static uint64_t records;
+static double first_byte;       /* when the first record byte arrived */
 
 /* Monotonic seconds. */
 static double now_s(void)
@@ -133,6 +135,9 @@ static size_t conn_body(struct conn *c, const char *p, size_t n)
 	size_t k = c->want_len - c->at < n ? c->want_len - c->at : n;
 
 	if (memcmp(p, c->want + c->at, k) != 0) {
+		fprintf(stderr, "ssecheck: client %d record %llu: want \"%.*s\" got \"%.*s\"\n",
+			c->fd, (unsigned long long)c->next, (int)(c->want_len - c->at),
+			c->want + c->at, (int)(n < 60 ? n : 60), p);
 		c->st = ST_BAD;
 		return n;
 	}
@@ -158,6 +163,8 @@ static void conn_feed(struct conn *c, const char *p, size_t n)
 			conn_retry_byte(c, p[i++]);
 			break;
 		case ST_BODY:
+			if (first_byte == 0)
+				first_byte = now_s();
 			i += conn_body(c, p + i, n - i);
 			break;
 		default:
@@ -200,7 +207,7 @@ static int conn_read(struct conn *c)
 int main(int argc, char **argv)
 {
 	int rawport = 0, httpport = 0, nraw = 0, nsse = 0, opt, ep, open_n;
-	double secs = 60, deadline;
+	double secs = 60, deadline, last_done = 0;
 	struct rlimit rl;
 	struct conn *cs;
 	int counts[ST_EOF + 1] = { 0 };
@@ -257,13 +264,15 @@ int main(int argc, char **argv)
 			if (c->fd >= 0 && (conn_read(c) || c->st == ST_DONE)) {
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				open_n--;
+				last_done = now_s();
 			}
 		}
 	}
 	for (int i = 0; i < nraw + nsse; i++)
 		counts[cs[i].st]++;
-	printf("ok=%d bad=%d eof=%d short=%d\n", counts[ST_DONE], counts[ST_BAD], counts[ST_EOF],
-	       counts[ST_HEAD] + counts[ST_RETRY] + counts[ST_BODY]);
+	printf("ok=%d bad=%d eof=%d short=%d seconds=%.3f\n", counts[ST_DONE], counts[ST_BAD],
+	       counts[ST_EOF], counts[ST_HEAD] + counts[ST_RETRY] + counts[ST_BODY],
+	       first_byte > 0 ? last_done - first_byte : 0.0);
 	fflush(stdout);
 	while (getchar() != EOF)
 		;
