@@ -210,6 +210,7 @@ FUZZ_OPTS          := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_TARGETS       := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 # max_len per target: config lines reach 4 KiB, so its inputs need room.
 FUZZ_MAXLEN_fuzz_config  := 16384
+FUZZ_MAXLEN_fuzz_ctlalign := 8192
 FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
 FUZZ_MAXLEN_fuzz_ring    := 4096

@@ -30,7 +30,7 @@
 #define LOG_BUF_SIZE  (64 * 1024)   /* lines waiting for standard error */
 #define LOG_DRAIN_MS  200           /* what a fatal error waits for them */
 
-enum log_sink { SINK_REOPENED, SINK_SOCKET, SINK_POLL };
+enum log_sink { SINK_REOPENED, SINK_SOCKET, SINK_POLL, SINK_NONE };
 
 static enum log_level log_level = LL_INFO;
 static bool log_journal;
@@ -55,7 +55,11 @@ static void log_open_sink(void)
 	struct stat st;
 	int fd;
 
-	if (fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode)) {
+	if (fstat(STDERR_FILENO, &st) < 0) {
+		out.sink = SINK_NONE;    /* started without standard error */
+		return;
+	}
+	if (S_ISSOCK(st.st_mode)) {
 		out.sink = SINK_SOCKET;
 		return;
 	}
@@ -98,6 +102,8 @@ static ssize_t log_try_write(const char *p, size_t n)
 			return -1;
 		}
 		return write(out.fd, p, n > 4096 ? 4096 : n);
+	case SINK_NONE:
+		return (ssize_t)n;
 	case SINK_REOPENED:
 		break;
 	}

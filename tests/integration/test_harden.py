@@ -620,6 +620,7 @@ class T11AdminNotLockedOut(unittest.TestCase):
         try:
             os.chmod(d.dir, 0o755)
             d.start()
+            d.wait_ready()
             p = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                   "/usr/bin/python3", "-c", TRICKLER, d.path("stats.sock"), "4",
                                   str(slow(8))], stdout=subprocess.PIPE, text=True)
