@@ -420,6 +420,11 @@ int upstream_open(void)
 		log_error("source %s: %s", conf->source.input_arg, why);
 		return -1;
 	}
+	if (up.url.kind != UPURL_SSE) {
+		log_error("source %s: redis: sources are not supported by this version",
+			  conf->source.input_arg);
+		return -1;
+	}
 	up.buf = pc_malloc(UP_READ_BUF);
 	up.event = pc_malloc(conf->source.max_line);
 	if (!up.buf || !up.event) {
