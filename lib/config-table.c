@@ -310,6 +310,12 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define RESTART .restart = true
 #define APPLIED .restart = false
 
+/* How show config spells an input before its argument (an upstream's
+ * argument is the whole value). */
+static const char *const input_prefixes[] = {
+	[SRC_STDIN] = "stdin", [SRC_FIFO] = "fifo:", [SRC_EXEC] = "exec:",
+	[SRC_SSE] = "", [SRC_REDIS] = "",
+};
 static const char *const framing_names[] = { "line", "raw", NULL };
 const char *const config_on_idle_names[] = { "log", "exit", "restart", NULL };
 const char *const config_on_eof_names[] = { "exit", "reopen", "restart", NULL };
@@ -499,9 +505,7 @@ const char *config_key_format(const struct config *c, size_t i, char *buf, size_
 		config_buf_add(buf, len, "", *(char *const *)f);
 		break;
 	case FT_INPUT:
-		config_buf_add(buf, len, c->source.input == SRC_FIFO ? "fifo:" :
-			       c->source.input == SRC_EXEC ? "exec:" : "stdin",
-			       c->source.input_arg);
+		config_buf_add(buf, len, input_prefixes[c->source.input], c->source.input_arg);
 		break;
 	case FT_LIST:
 		for (size_t j = 0; j < *config_list_n(c, k); j++)

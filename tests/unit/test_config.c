@@ -1474,6 +1474,12 @@ static void key_format_spells_every_kind(void **state)
 					      sizeof(v)), "64");
 	for (size_t i = 0; i < config_key_count(); i++)
 		assert_non_null(config_key_format(&f->c, i, v, 4));
+	fx_ok(f, NULL, OV("source.input=sse:http://[::1]:8080/events"));
+	assert_string_equal(config_key_format(&f->c, key_index("source", "input"), v,
+					      sizeof(v)), "sse:http://[::1]:8080/events");
+	fx_ok(f, NULL, NO_OV);
+	assert_string_equal(config_key_format(&f->c, key_index("source", "input"), v,
+					      sizeof(v)), "stdin");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
