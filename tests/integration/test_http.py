@@ -394,6 +394,33 @@ class Answers(unittest.TestCase):
                 tcp_client(d.port).close()
 
 
+class Reload(unittest.TestCase):
+
+    def test_http_listener_added_and_removed_by_reload(self):
+        from test_reload import rewrite, sighup
+        base = {"source": {"input": "stdin"}}
+        with Daemon(base) as d:
+            feed(d, 1, 3)
+            with self.assertRaises(ConnectionRefusedError):
+                tcp_client(d.port2).close()
+            rewrite(d, http_conf())
+            sighup(d)
+            c = SSE(d.port2, headers="Last-Event-ID: %s-0\r\n" % info(d)["stream_epoch"])
+            d.wait_opens(1)
+            feed(d, 4, 6)
+            self.assertTrue(c.wait_events(3))
+            # the SSE memory began at the reload: 1..3 were before it
+            self.assertTrue(c.body.startswith(b"retry: 2000\n\nevent: gap\ndata: {\"missed\":3}\n\n"),
+                            c.body[:80])
+            self.assertEqual([e[1] for e in c.events()], [4, 5, 6])
+            rewrite(d, base)
+            sighup(d)
+            with self.assertRaises(ConnectionRefusedError):
+                tcp_client(d.port2).close()
+            feed(d, 7, 7)
+            self.assertTrue(c.wait_events(4), "a stream of a removed listener stays")
+
+
 class SlowHeads(unittest.TestCase):
 
     @not_under_valgrind("500 connections, timing")
