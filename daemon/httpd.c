@@ -9,6 +9,7 @@
 #include "fanout.h"
 #include "http.h"
 #include "log.h"
+#include "page.h"
 #include "report.h"
 #include "sbuf.h"
 #include "source.h"
@@ -226,10 +227,24 @@ static void httpd_ws(struct client *c, const struct http_request *r)
 	httpd_error(c, r, 404, NULL, "no WebSocket stream in this build");
 }
 
-/* GET /: the live page plugs in here; not in this build. */
+/* GET /: the live page built into the daemon, under the
+ * Content-Security-Policy that allows only its own inline script and style
+ * (pipecastd(8), LIVE PAGE); [http] page = off leaves it out. */
 static void httpd_page(struct client *c, const struct http_request *r)
 {
-	httpd_error(c, r, 404, NULL, "no live page in this build");
+	struct sbuf h = SBUF_INIT;
+
+	if (conf->http.page != ONOFF_ON) {
+		httpd_error(c, r, 404, NULL, "the live page is off ([http] page)");
+		return;
+	}
+	sbuf_printf(&h, "Content-Security-Policy: %s\r\n", page_csp);
+	if (sbuf_failed(&h))
+		httpd_error(c, r, 503, NULL, "out of memory");
+	else
+		httpd_reply(c, r, 200, "text/html; charset=utf-8", h.buf,
+			    (const char *)page_html, page_html_len);
+	sbuf_free(&h);
 }
 
 /* A stats reply as a body: without the stats protocol's closing empty line. */
