@@ -185,6 +185,21 @@ static void rule_on_idle_explain(const struct config *c, __unused const void *ar
 		 v, rule_input_form(rule_needed_input(false, c->source.on_idle)));
 }
 
+/* An upstream hands out records, which raw framing does not have. */
+static bool rule_upstream_raw_broken(const struct config *c, __unused const void *arg)
+{
+	return (c->source.input == SRC_SSE || c->source.input == SRC_REDIS) &&
+	       c->source.framing == FRAMING_RAW;
+}
+
+/* Words for an upstream with raw framing. */
+static void rule_upstream_raw_explain(__unused const struct config *c, __unused const void *arg,
+				      bool last_a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", last_a ? "raw needs input = stdin, fifo:PATH or exec:COMMAND"
+		 : "an upstream (sse:, redis:) needs framing = line");
+}
+
 /* clients.listen = none leaves only HTTP listeners: there must be one. */
 static bool rule_listen_broken(const struct config *c, __unused const void *arg)
 {
@@ -210,6 +225,7 @@ static const struct rule config_rules[] = {
 	{ K_ON_EOF, K_INPUT, rule_on_eof_broken, rule_on_eof_explain, NULL },
 	{ K_ON_IDLE, K_INPUT, rule_on_idle_broken, rule_on_idle_explain, NULL },
 	{ K_LISTEN, K_HTTP_LISTEN, rule_listen_broken, rule_listen_explain, NULL },
+	{ K_FRAMING, K_INPUT, rule_upstream_raw_broken, rule_upstream_raw_explain, NULL },
 };
 
 /* Checks every rule, reporting at the place of the key set last. */

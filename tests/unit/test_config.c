@@ -1164,6 +1164,10 @@ static void upstream_inputs_and_their_defaults(void **state)
 	fx_err1(f, "[source]\ninput = sse:http://example.org/events\n",
 		"@:2: [source] input: invalid input 'sse:http://example.org/events': "
 		"HOST must be a numeric IPv4 address, [IPv6] or localhost (no name is looked up)");
+	fx_err1(f, "[source]\ninput = sse:http://127.0.0.1:1/e\nframing = raw\n",
+		"@:3: [source] framing: raw needs input = stdin, fifo:PATH or exec:COMMAND");
+	fx_err1(f, "[source]\nframing = raw\ninput = sse:http://127.0.0.1:1/e\n",
+		"@:3: [source] input: an upstream (sse:, redis:) needs framing = line");
 	fx_load(f, "[source]\ninput = sse:https://127.0.0.1/events\n", NO_OV);
 	assert_int_equal(f->e.n, 1);
 	assert_non_null(strstr(f->e.msg[0], "https: is not supported"));
