@@ -215,13 +215,13 @@ FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
 FUZZ_MAXLEN_fuzz_ring    := 4096
 FUZZ_MAXLEN_fuzz_http    := 10000
+FUZZ_MAXLEN_fuzz_sse     := 4096
 FUZZ_MAXLEN_fuzz_ws      := 8192
 FUZZ_MAXLEN_fuzz_resp    := 4096
 FUZZ_MAXLEN_fuzz_sseparse := 8192
 FUZZ_MAXLEN_fuzz_chunked := 4096
 FUZZ_MAXLEN_fuzz_httpresp := 8192
 FUZZ_MAXLEN_fuzz_upurl   := 2048
-FUZZ_MAXLEN_fuzz_sse     := 4096
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 

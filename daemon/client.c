@@ -19,6 +19,7 @@
 #include "sse.h"
 #include "statfmt.h"
 #include "timers.h"
+#include "websocket.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -49,9 +50,11 @@ struct client {
 	enum client_proto proto;
 	enum client_phase phase;
 	struct cursor cur;       /* raw: where this client is in the ring */
-	struct sse_cursor sse;   /* sse: where it is in the SSE ring */
 	size_t pre_len, pre_sent; /* raw: the preamble it gets before the ring */
 	uint64_t pre_gen;        /* of the preamble in force at its start */
+	struct sse_cursor sse;   /* sse: where it is in the SSE ring */
+	struct websocket_conn ws; /* ws: its ring, cursor and control frames */
+	bool ws_shut;            /* ws: our close frame is out, write side shut */
 	char *head;              /* HTTP: the request head, then the response
 				  * head of a stream, until it is sent */
 	size_t head_len;
@@ -60,9 +63,9 @@ struct client {
 	uint64_t sent;
 	uint64_t skipped;
 	int64_t created;
-	bool tcp;
 	bool draining;           /* graceful stop: close once caught up */
 	bool closed;
+	bool tcp;
 	bool eof;                /* the peer half-closed: it sends nothing more,
 				  * but still receives (pipecast.conf(5)) */
 	struct client_list *list;
@@ -81,7 +84,7 @@ static uint64_t next_id = 1;
 static struct closedlog closed_log;   /* the last 100 closes, for show closed */
 
 static const char *const proto_names[CLIENT_PROTO_COUNT] = {
-	[CLIENT_RAW] = "raw", [CLIENT_SSE] = "sse",
+	[CLIENT_RAW] = "raw", [CLIENT_SSE] = "sse", [CLIENT_WS] = "ws",
 };
 
 /* An SSE keepalive: a comment line (pipecast.conf(5), [http] keepalive). */
@@ -113,7 +116,7 @@ static struct deadline_limits client_limits(const struct client *c)
 		return l;
 	l.idle_ns = MS_TO_NS(conf->clients.idle_timeout_ms);
 	l.send_ns = MS_TO_NS(conf->clients.send_timeout_ms);
-	if (c->proto == CLIENT_SSE)
+	if (c->proto != CLIENT_RAW)
 		l.keepalive_ns = MS_TO_NS(conf->http.keepalive_ms);
 	return l;
 }
@@ -168,7 +171,7 @@ static void client_close_notice(struct client *c, enum close_reason why)
 	char line[NOTICE_PREFIX_MAX + 64];
 	int n;
 
-	if (!conf->clients.notices || !told[why])
+	if (!conf->clients.notices || !told[why] || c->proto != CLIENT_RAW)
 		return;
 	n = snprintf(line, sizeof(line), "%s%sclosing (%s)\n", cut ? "\n" : "",
 		     conf->clients.notice_prefix, close_reason_name(why));
@@ -201,8 +204,7 @@ static void client_close(struct client *c, enum close_reason why)
 		client_drop(c);
 		return;
 	}
-	if (c->proto == CLIENT_RAW)
-		client_close_notice(c, why);
+	client_close_notice(c, why);
 	client_shut(c);
 	counters.clients_connected--;
 	counters.clients_closed_total[why]++;
@@ -216,8 +218,13 @@ static void client_close(struct client *c, enum close_reason why)
 
 /* A stream with nothing sent for `keepalive`: a comment line, sent at once
  * (it is at an event boundary: nothing is pending). */
-static void client_sse_keepalive(struct client *c)
+static void client_stream_keepalive(struct client *c)
 {
+	if (c->proto == CLIENT_WS) {
+		websocket_conn_ping(&c->ws);
+		client_flush(c);
+		return;
+	}
 	if (c->proto != CLIENT_SSE || sse_cursor_note_pending(&c->sse))
 		return;
 	sse_cursor_set_note(&c->sse, keepalive_line, sizeof(keepalive_line) - 1);
@@ -237,11 +244,13 @@ static void client_deadline(struct client *c, enum deadline_kind k)
 	case DEADLINE_BY:
 		if (c->phase == PH_HEAD)
 			httpd_timeout(c);
+		else if (c->phase == PH_STREAM)   /* a WebSocket's close handshake */
+			client_close(c, c->ws.reason);
 		else
 			client_drop(c);
 		break;
 	case DEADLINE_KEEPALIVE:
-		client_sse_keepalive(c);
+		client_stream_keepalive(c);
 		break;
 	case DEADLINE_OK:
 		break;
@@ -325,7 +334,7 @@ static void client_watch(struct client *c);
 
 /* End of input from the peer: it will send nothing more, which is not a
  * wish to receive nothing more. Reading stops; a Unix peer that closed
- * both ways is gone. */
+ * both ways is gone; an answered HTTP request ends there. */
 static void client_read_eof(struct client *c)
 {
 	if (c->phase != PH_STREAM) {
@@ -341,8 +350,20 @@ static void client_read_eof(struct client *c)
 	client_watch(c);
 }
 
-/* Reads and discards what the client sends; it counts as a sign of life.
- * An answered HTTP request ends when the peer closes. */
+/* WebSocket frames from the client: control frames are answered at the
+ * next frame boundary, so a flush follows. */
+static void client_read_ws(struct client *c, const uint8_t *buf, size_t n)
+{
+	if (c->ws_shut)
+		return;
+	if (!websocket_conn_read(&c->ws, buf, n)) {
+		client_close(c, CLOSE_ERROR);
+		return;
+	}
+	client_flush(c);
+}
+
+/* Reads and discards what the client sends; it counts as a sign of life. */
 static void client_read(struct client *c)
 {
 	static char sink[16384];
@@ -355,9 +376,13 @@ static void client_read(struct client *c)
 	n = read(c->fd, sink, sizeof(sink));
 	if (n > 0) {
 		c->dl.last_activity = mono_ns();
+		if (c->proto == CLIENT_WS)
+			client_read_ws(c, (const uint8_t *)sink, (size_t)n);
 		return;
 	}
-	if (n == 0)
+	if (n == 0 && c->ws_shut)
+		client_close(c, c->ws.reason);
+	else if (n == 0)
 		client_read_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
 		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
@@ -378,8 +403,8 @@ static void client_io_cb(__unused struct ev_loop *l, ev_io *w, int revents)
  * pending, for writing: one epoll_ctl. */
 static void client_watch(struct client *c)
 {
-	bool out = c->list == &pending || (c->phase == PH_ANSWER && !c->answered);
-	int events = (c->eof ? 0 : EV_READ) | (out ? EV_WRITE : 0);
+	bool write = c->list == &pending || (c->phase == PH_ANSWER && !c->answered);
+	int events = (c->eof ? 0 : EV_READ) | (write ? EV_WRITE : 0);
 
 	if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == events)
 		return;
@@ -390,9 +415,21 @@ static void client_watch(struct client *c)
 	ev_io_start(loop, &c->io);
 }
 
-/* What the client has to send, from its ring (and notes); a raw client
- * first the rest of its preamble (dropped if a new run of the source
- * replaced it meanwhile). */
+/* Our close frame is out: shut the write side and give the peer a short
+ * while to close its end (RFC 6455 section 7.1.1), on the one timer. */
+static void client_ws_shut(struct client *c, int64_t now)
+{
+	if (!c->ws.close_sent || c->ws_shut)
+		return;
+	c->ws_shut = true;
+	shutdown(c->fd, SHUT_WR);
+	c->dl.by = now + MS_TO_NS(WEBSOCKET_CLOSE_WAIT_MS);
+	client_timer_update(c, false);
+}
+
+/* What the client has to send: an event stream from its ring (and notes);
+ * a raw client the rest of its preamble (dropped if a new run of the
+ * source replaced it meanwhile), then the ring. */
 static int client_iov(struct client *c, struct iovec iov[5])
 {
 	const struct preamble *p = fanout_preamble();
@@ -400,6 +437,8 @@ static int client_iov(struct client *c, struct iovec iov[5])
 
 	if (c->proto == CLIENT_SSE)
 		return sse_cursor_iov(&c->sse, fanout_sse(), iov);
+	if (c->proto == CLIENT_WS)
+		return websocket_conn_iov(&c->ws, iov);
 	if (c->pre_sent < c->pre_len && c->pre_gen != p->gen)
 		c->pre_len = c->pre_sent;
 	if (c->pre_sent < c->pre_len)
@@ -407,18 +446,25 @@ static int client_iov(struct client *c, struct iovec iov[5])
 	return k + cursor_iov(&c->cur, fanout_ring(), iov + k);
 }
 
-/* Accounts for n bytes accepted by the socket: the preamble's first. */
+/* Accounts for n bytes accepted by the socket: a raw client's preamble's
+ * first. */
 static void client_advance(struct client *c, size_t n)
 {
 	size_t pre = c->pre_len - c->pre_sent;
+
 	int64_t now = mono_ns();
 
-	pre = n < pre ? n : pre;
-	c->pre_sent += pre;
-	if (c->proto == CLIENT_SSE)
+	if (c->proto == CLIENT_SSE) {
 		sse_cursor_advance(&c->sse, n);
-	else if (n > pre)
-		cursor_advance(&c->cur, fanout_ring(), n - pre);
+	} else if (c->proto == CLIENT_WS) {
+		websocket_conn_advance(&c->ws, n);
+		client_ws_shut(c, now);
+	} else {
+		pre = n < pre ? n : pre;
+		c->pre_sent += pre;
+		if (n > pre)
+			cursor_advance(&c->cur, fanout_ring(), n - pre);
+	}
 	c->sent += n;
 	counters.bytes_sent_total += n;
 	c->dl.last_sent = now;
@@ -551,7 +597,7 @@ static void client_count_reject(const char *addr)
  * 10 s apart (tcp_keepalive apart when shorter: after an answered probe
  * Linux waits the interval), 6 of them, so a live reader of a quiet stream
  * answers and a dead one is found (pipecast.conf(5), "Client liveness"). */
-static void client_tcp_keepalive(int fd)
+static void client_keepalive(int fd)
 {
 	int on = conf->clients.tcp_keepalive_ms > 0;
 	int idle = (int)((conf->clients.tcp_keepalive_ms + 999) / 1000);
@@ -580,7 +626,7 @@ static struct client *client_new(int fd, const char *addr, bool tcp, enum client
 	}
 	if (tcp) {
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		client_tcp_keepalive(fd);
+		client_keepalive(fd);
 	}
 	c->fd = fd;
 	c->tcp = tcp;
@@ -602,7 +648,7 @@ static void client_begin(struct client *c)
 	counters.clients_connected++;
 	counters.clients_accepted_total++;
 	log_info("client %llu open %s%s", (unsigned long long)c->id, c->addr,
-		 c->proto == CLIENT_SSE ? " (sse)" : "");
+		 c->proto == CLIENT_RAW ? "" : c->proto == CLIENT_SSE ? " (sse)" : " (ws)");
 	client_timer_update(c, true);
 	client_flush(c);
 }
@@ -644,8 +690,7 @@ static void client_serve(int fd, const char *addr, bool tcp)
 
 static void client_http_serve(int fd, const char *addr, bool tcp);
 
-/* An HTTP connection: its request head must come within request_timeout;
- * what it allocates counts for the clients. */
+/* An HTTP connection; what it allocates counts for the clients. */
 void client_http_accept(int fd, const char *addr, bool tcp)
 {
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
@@ -654,7 +699,7 @@ void client_http_accept(int fd, const char *addr, bool tcp)
 	alloc_owner_set(was);
 }
 
-/* Builds one HTTP connection and waits for its request head. */
+/* Its request head must come within request_timeout. */
 static void client_http_serve(int fd, const char *addr, bool tcp)
 {
 	struct client *c = client_new(fd, addr, tcp, PH_HEAD);
@@ -690,8 +735,9 @@ void client_answer(struct client *c, struct sbuf *resp, int status)
 	client_flush(c);
 }
 
-/* From request to stream client, in the memory the connection already has. */
-int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos)
+/* A request may become a stream client: within max_clients, counted as
+ * answered, its request timer stopped. */
+static int client_stream_admit(struct client *c)
 {
 	if (counters.clients_connected >= conf->clients.max_clients) {
 		client_count_reject(c->addr);
@@ -699,17 +745,43 @@ int client_start_sse(struct client *c, const char *head, size_t len, uint64_t po
 	}
 	counters.http_requests_total[HTTP_2XX]++;
 	timer_disarm(TK_HTTP, &c->timer);
-	memcpy(c->head, head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
-	/* the head buffer sends the response head, then stashes what a skip
-	 * cuts (it is only used as one once the other is out) */
-	sse_cursor_init(&c->sse, pos, c->head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
-			c->head, HTTP_HEAD_MAX);
-	c->proto = CLIENT_SSE;
+	return 0;
+}
+
+/* The request is now a stream client of proto. */
+static void client_stream_begin(struct client *c, enum client_proto proto)
+{
+	c->proto = proto;
 	c->phase = PH_STREAM;
 	c->dl.by = 0;
 	c->dl.last_activity = c->dl.last_sent = mono_ns();
 	client_move(c, &live);
 	client_begin(c);
+}
+
+/* From request to stream client, in the memory the connection already has. */
+int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos)
+{
+	if (client_stream_admit(c) < 0)
+		return -1;
+	memcpy(c->head, head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
+	/* the head buffer sends the response head, then stashes what a skip
+	 * cuts (it is only used as one once the other is out) */
+	sse_cursor_init(&c->sse, pos, c->head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
+			c->head, HTTP_HEAD_MAX);
+	client_stream_begin(c, CLIENT_SSE);
+	return 0;
+}
+
+/* From upgrade request to WebSocket client, starting at pos of its ring
+ * with head (the 101 response, maybe a gap message) first. */
+int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void *head,
+		    size_t len)
+{
+	if (client_stream_admit(c) < 0)
+		return -1;
+	websocket_conn_init(&c->ws, r, pos, head, len);
+	client_stream_begin(c, CLIENT_WS);
 	return 0;
 }
 
@@ -744,6 +816,26 @@ static enum cursor_verdict client_make_room(struct client *c, uint64_t n,
 _Static_assert((int)CURSOR_KEEP == (int)SSE_KEEP && (int)CURSOR_DROP == (int)SSE_DROP &&
 	       (int)CURSOR_SKIPPED == (int)SSE_SKIPPED, "one verdict for both rings");
 
+/* What the overflow policy decided for one client. */
+static void client_room_verdict(struct client *c, enum cursor_verdict v, uint64_t missed)
+{
+	switch (v) {
+	case CURSOR_KEEP:
+		break;
+	case CURSOR_DROP:
+		client_close(c, CLOSE_OVERFLOW);
+		break;
+	case CURSOR_SKIPPED:
+		if (missed > 0 && c->proto == CLIENT_RAW)
+			client_skip_notice(c, missed);
+		c->skipped += missed;
+		counters.clients_skipped_bytes_total += missed;
+		log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
+			  (unsigned long long)missed);
+		break;
+	}
+}
+
 /* Clients waiting on their sockets are the only ones that can be overrun;
  * a skip's stash counts for the clients. */
 void clients_before_append(enum client_proto proto, uint64_t n)
@@ -754,25 +846,34 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+		enum cursor_verdict v;
+
 		if (c->proto != proto)
 			continue;
-		switch (client_make_room(c, n, &p, &missed)) {
-		case CURSOR_KEEP:
-			break;
-		case CURSOR_DROP:
-			client_close(c, CLOSE_OVERFLOW);
-			break;
-		case CURSOR_SKIPPED:
-			if (missed > 0 && c->proto == CLIENT_RAW)
-				client_skip_notice(c, missed);
-			c->skipped += missed;
-			counters.clients_skipped_bytes_total += missed;
-			log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
-				  (unsigned long long)missed);
-			break;
-		}
+		v = client_make_room(c, n, &p, &missed);   /* sets missed: call first */
+		client_room_verdict(c, v, missed);
 	}
 	alloc_owner_set(was);
+}
+
+_Static_assert((int)CURSOR_KEEP == (int)WSRING_KEEP && (int)CURSOR_DROP == (int)WSRING_DROP &&
+	       (int)CURSOR_SKIPPED == (int)WSRING_SKIPPED, "one verdict for every ring");
+
+/* Before n bytes are appended to a WebSocket ring: its pending clients. */
+void clients_before_ws_append(const struct wsring *r, uint64_t n)
+{
+	bool skip = conf->clients.overflow == OVERFLOW_SKIP;
+	struct client *c, *next;
+	uint64_t missed;
+
+	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+		enum cursor_verdict v;
+
+		if (c->proto != CLIENT_WS)
+			continue;
+		v = (enum cursor_verdict)websocket_conn_make_room(&c->ws, r, n, skip, &missed);
+		client_room_verdict(c, v, missed);
+	}
 }
 
 /* Writes to every caught-up client. */
@@ -819,7 +920,7 @@ void clients_apply_config(void)
 	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH(c, open_lists[i], entry) {
 			if (c->tcp)
-				client_tcp_keepalive(c->fd);
+				client_keepalive(c->fd);
 			client_timer_update(c, true);
 		}
 }
@@ -829,6 +930,8 @@ static uint64_t client_lag(const struct client *c)
 {
 	if (c->proto == CLIENT_SSE)
 		return sse_cursor_lag(&c->sse, fanout_sse());
+	if (c->proto == CLIENT_WS)
+		return websocket_conn_lag(&c->ws);
 	return cursor_lag(&c->cur, fanout_ring());
 }
 

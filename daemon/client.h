@@ -15,11 +15,12 @@
 #include "statfmt.h"
 
 /* What a client speaks, and so which ring it reads ("show clients" proto). */
-enum client_proto { CLIENT_RAW, CLIENT_SSE, CLIENT_PROTO_COUNT };
+enum client_proto { CLIENT_RAW, CLIENT_SSE, CLIENT_WS, CLIENT_PROTO_COUNT };
 
 struct client;
 struct sbuf;
 struct closedlog;
+struct wsring;
 
 /* Takes a freshly accepted socket: serves it, or closes it when max_clients
  * are already connected. addr is "127.0.0.1:5555", "[::1]:5555" or "unix". */
@@ -36,12 +37,18 @@ void client_answer(struct client *c, struct sbuf *resp, int status);
  * head (the response head, retry line, a gap notice; copied) first. -1 when
  * max_clients are connected (counted as rejected; the caller answers). */
 int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos);
+/* The same for a WebSocket upgrade: a client of ring r from pos, head (the
+ * 101 response and a gap message) first; -1 beyond max_clients. */
+int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void *head,
+		    size_t len);
 /* The peer's address, for logs. */
 const char *client_addr(const struct client *c);
 
 /* Before n bytes are appended to the ring of proto: applies the overflow
  * policy to every client of that ring those bytes would overrun. */
 void clients_before_append(enum client_proto proto, uint64_t n);
+/* The same before n bytes are appended to a WebSocket ring. */
+void clients_before_ws_append(const struct wsring *r, uint64_t n);
 /* After the rings grew: writes to every client that is not already waiting
  * on its socket. */
 void clients_broadcast(void);

@@ -1,6 +1,7 @@
 /* fanout.c: owns the ring, its SSE form and the heartbeat; numbers the
  * records; tells clients when the rings grew. */
 #include "fanout.h"
+#include "websocket.h"
 #include "client.h"
 #include "compat.h"
 #include "counters.h"
@@ -57,16 +58,13 @@ int fanout_init(void)
 {
 	if (ring_init(&ring, conf->clients.buffer) < 0)
 		return -1;
-	if (seqidx_init(&raw_index, RAW_INDEX_SPAN + 2) < 0) {
-		ring_free(&ring);
-		return -1;
-	}
-	epoch = own_epoch = fanout_new_epoch();
 	if (preamble_init(&preamble, conf->clients.preamble, conf->source.max_line) < 0) {
 		ring_free(&ring);
-		seqidx_free(&raw_index);
 		return -1;
 	}
+	if (seqidx_init(&raw_index, RAW_INDEX_SPAN + 2) < 0)
+		return -1;
+	epoch = own_epoch = fanout_new_epoch();
 	timer_setup(TK_HEARTBEAT, &heartbeat_timer, fanout_heartbeat_cb);
 	last_out = mono_ns();
 	fanout_apply_config();
@@ -94,6 +92,7 @@ void fanout_free(void)
 		sse_free(&sse);
 	sse_on = false;
 	preamble_free(&preamble);
+	websocket_free();
 }
 
 /* Read access for clients and stats. */
@@ -162,6 +161,7 @@ void fanout_append(const char *data, size_t n, uint64_t records)
 	fanout_write_raw(data, n);
 	if (sse_on)
 		fanout_sse_records(data, n);
+	websocket_append(data, n);
 	if (lines)
 		seq += records;
 }
@@ -175,7 +175,8 @@ void fanout_append_source(const char *data, size_t n, uint64_t records)
 }
 
 /* The epoch of the next record changes (a relay takes on its upstream's):
- * lookups by seq only look at the records from here on. */
+ * lookups by seq only look at the records from here on (the raw index is
+ * only searched by offset, from raw_since on). */
 static void fanout_switch_epoch(uint64_t e)
 {
 	if (epoch == own_epoch)
@@ -187,8 +188,8 @@ static void fanout_switch_epoch(uint64_t e)
 }
 
 /* One whole record that comes with its id (an upstream's): the node takes
- * on the id's epoch and the record its seq (pipecast.conf(5), "EVENT
- * IDS"). A record whose seq is not after the last one of the same epoch
+ * on the id's epoch and the record its seq (pipecastd(8), "Event ids and
+ * resume"). A record whose seq is not after the last one of the same epoch
  * is a repeat and is not appended: returns false. */
 bool fanout_append_id(const char *rec, size_t n, uint64_t e, uint64_t s)
 {
@@ -249,6 +250,7 @@ const struct preamble *fanout_preamble(void)
 /* One broadcast per batch of appends, not per record. */
 void fanout_flush(void)
 {
+	websocket_flush();
 	if (unflushed == 0 && sse_unflushed == 0)
 		return;
 	unflushed = 0;

@@ -31,7 +31,7 @@ void fanout_append(const char *data, size_t n, uint64_t records);
  * preamble ([clients] preamble). */
 void fanout_append_source(const char *data, size_t n, uint64_t records);
 /* A record with an upstream's id, or with one of this node's own epoch
- * (pipecast.conf(5), "EVENT IDS"); false for a repeat, not appended. */
+ * (pipecastd(8), "Event ids and resume"); false for a repeat, not appended. */
 bool fanout_append_id(const char *rec, size_t n, uint64_t epoch, uint64_t seq);
 void fanout_append_own(const char *rec, size_t n);
 /* Passes an upstream's gap notice on to the clients. */

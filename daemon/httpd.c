@@ -9,6 +9,7 @@
 #include "fanout.h"
 #include "http.h"
 #include "log.h"
+#include "websocket.h"
 #include "page.h"
 #include "report.h"
 #include "sbuf.h"
@@ -52,7 +53,7 @@ static const struct {
 } httpd_reasons[] = {
 	{ 200, "OK" }, { 204, "No Content" }, { 400, "Bad Request" },
 	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" },
-	{ 431, "Request Header Fields Too Large" }, { 503, "Service Unavailable" },
+	{ 426, "Upgrade Required" }, { 431, "Request Header Fields Too Large" }, { 503, "Service Unavailable" },
 };
 
 /* The reason phrase of a status. */
@@ -221,15 +222,93 @@ static void httpd_events(struct client *c, const struct http_request *r)
 	counters.resume_gaps_total += (uint64_t)(has_id && st.gap);
 }
 
-/* GET /ws: WebSocket streams plug in here; not in this build. */
-static void httpd_ws(struct client *c, const struct http_request *r)
+/* The encoding a /ws request asks for; -1 (and a 400 sent) when it asks
+ * for something this stream cannot give. */
+static int httpd_ws_kind(struct client *c, const struct http_request *r, int has_id)
 {
-	httpd_error(c, r, 404, NULL, "no WebSocket stream in this build");
+	char q[8];
+	int env = http_query(r, "envelope", q, sizeof(q));
+
+	if (env == -2 || (env >= 0 && strcmp(q, "json") != 0)) {
+		httpd_error(c, r, 400, NULL, "envelope must be json");
+		return -1;
+	}
+	if (has_id < 0) {
+		httpd_error(c, r, 400, NULL, "malformed event id");
+		return -1;
+	}
+	if (conf->source.framing == FRAMING_RAW && (env >= 0 || has_id)) {
+		httpd_error(c, r, 400, NULL, "no ids or envelope with framing = raw");
+		return -1;
+	}
+	return conf->source.framing == FRAMING_RAW ? WSRING_BINARY :
+	       env >= 0 ? WSRING_JSON : WSRING_TEXT;
 }
 
-/* GET /: the live page built into the daemon, under the
- * Content-Security-Policy that allows only its own inline script and style
- * (pipecastd(8), LIVE PAGE); [http] page = off leaves it out. */
+/* The 101 answer, then the gap message of a resume (envelope=json only:
+ * a bare text message could not be told from a record). */
+static size_t httpd_ws_head(uint8_t *out, const struct http_request *r,
+			    const struct wsring *ring, const struct wsring_start *st)
+{
+	size_t n = ws_upgrade_response((char *)out, WS_RESPONSE_MAX, r->sec_websocket_key.p,
+				       r->sec_websocket_key.n);
+
+	if (n && st->gap && ring->kind == WSRING_JSON)
+		n += ws_encode_gap(out + n, st->known, st->missed);
+	return n;
+}
+
+/* GET /ws: the WebSocket handshake (RFC 6455), then a stream client of
+ * the ring of its encoding, from its resume point or backlog. Upgrades
+ * are not authenticated yet; once tokens exist, one authenticated by a
+ * cookie must carry an allowed Origin (pipecastd(8)). */
+static void httpd_ws(struct client *c, const struct http_request *r)
+{
+	enum ws_upgrade u = ws_upgrade_check(r->upgrade.p, r->upgrade.n, r->connection.p,
+					     r->connection.n, r->sec_websocket_version.p,
+					     r->sec_websocket_version.n, r->sec_websocket_key.p,
+					     r->sec_websocket_key.n);
+	uint8_t head[WSRING_NOTE_MAX];
+	struct wsring_start st = { 0 };
+	struct wsring *ring;
+	struct eventid id;
+	int has_id, kind;
+	size_t n;
+
+	if (u == WS_UPGRADE_VERSION) {
+		httpd_error(c, r, 426, "Sec-WebSocket-Version: 13\r\n", "WebSocket version 13 only");
+		return;
+	}
+	if (u != WS_UPGRADE_OK || r->method != HTTP_GET || r->minor < 1) {
+		httpd_error(c, r, 400, NULL, "not a WebSocket handshake");
+		return;
+	}
+	has_id = httpd_resume_id(r, &id);
+	if ((kind = httpd_ws_kind(c, r, has_id)) < 0)
+		return;
+	if (!(ring = websocket_ring((enum wsring_kind)kind))) {
+		httpd_error(c, r, 503, NULL, "no WebSocket stream: out of memory");
+		return;
+	}
+	if (!has_id)
+		st.pos = wsring_backlog(ring, conf->clients.backlog);
+	else if (id.epoch == ring->epoch)
+		wsring_resume(ring, id.seq, &st);
+	else
+		wsring_resume_foreign(ring, &st);
+	n = httpd_ws_head(head, r, ring, &st);
+	if (counters.clients_connected < conf->clients.max_clients)
+		httpd_log(c, r, 101);
+	if (n == 0 || client_start_ws(c, ring, st.pos, head, n) < 0) {
+		httpd_busy(c, r);
+		return;
+	}
+	counters.resumes_total += (uint64_t)has_id;
+	counters.resume_gaps_total += (uint64_t)(has_id && st.gap);
+}
+
+/* GET /: the live page built into the daemon, under its
+ * Content-Security-Policy (pipecastd(8), "HTTP"); 404 with page = off. */
 static void httpd_page(struct client *c, const struct http_request *r)
 {
 	struct sbuf h = SBUF_INIT;
@@ -238,12 +317,10 @@ static void httpd_page(struct client *c, const struct http_request *r)
 		httpd_error(c, r, 404, NULL, "the live page is off ([http] page)");
 		return;
 	}
-	sbuf_printf(&h, "Content-Security-Policy: %s\r\n", page_csp);
-	if (sbuf_failed(&h))
-		httpd_error(c, r, 503, NULL, "out of memory");
-	else
-		httpd_reply(c, r, 200, "text/html; charset=utf-8", h.buf,
-			    (const char *)page_html, page_html_len);
+	sbuf_printf(&h, "Content-Security-Policy: %s\r\nX-Content-Type-Options: nosniff\r\n"
+		    "Referrer-Policy: no-referrer\r\n", page_csp);
+	httpd_reply(c, r, 200, "text/html; charset=utf-8", h.buf, (const char *)page_html,
+		    page_html_len);
 	sbuf_free(&h);
 }
 

@@ -13,8 +13,8 @@ BUILD="gcc make libc6-dev libev-dev libinih-dev libssl-dev"
 # util-linux (setpriv, unshare, nsenter), iproute2 and nftables (a dead
 # peer in a network namespace): integration tests; chromium and
 # python3-websockets: the live page's tests in a real browser;
-# redis-server: pipecastctl publish against a real Redis; curl: the HTTP
-# tests fetch /metrics with it.
+# redis-server: pipecastctl publish against a real Redis; curl: the
+# HTTP tests fetch /metrics with it.
 TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables chromium python3-websockets redis-server curl"
 # debhelper, lintian and the rest: `make deb`.
 DEB="build-essential dpkg-dev debhelper lintian git"

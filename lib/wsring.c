@@ -1,0 +1,377 @@
+/* wsring.c: the WebSocket rings, their index, and their readers. */
+#include "wsring.h"
+#include "alloc.h"
+#include "eventid.h"
+
+#include <string.h>
+
+#define WSRING_BATCH_MIN (64 * 1024)
+
+/* The longest frame of one record of max_line bytes (and its '\n'). */
+size_t wsring_frame_max(enum wsring_kind k, uint64_t max_line)
+{
+	size_t n = (size_t)max_line + 1;
+
+	switch (k) {
+	case WSRING_TEXT:
+		return ws_encode_text_max(n);
+	case WSRING_JSON:
+		return ws_encode_json_max(EVENTID_MAX, n);
+	default:
+		return WS_HEADER_MAX + n;
+	}
+}
+
+/* One ring (buffer, plus the longest frame a skipped client may still have
+ * to finish, plus a batch), its index (a frame takes at least 2 bytes) and
+ * the batch. */
+int wsring_init(struct wsring *r, enum wsring_kind k, uint64_t buffer, uint64_t max_line,
+		uint64_t epoch, uint64_t seq, uint64_t src)
+{
+	size_t fmax = wsring_frame_max(k, max_line);
+	size_t cap = fmax > WSRING_BATCH_MIN ? fmax : WSRING_BATCH_MIN;
+	uint64_t size = buffer + fmax + cap;
+
+	memset(r, 0, sizeof(*r));
+	if (ring_init(&r->ring, size) < 0)
+		return -1;
+	if (seqidx_init(&r->idx, (size_t)(size / (2 * WSRING_STRIDE) + 2)) < 0 ||
+	    !(r->batch = pc_malloc(cap))) {
+		seqidx_free(&r->idx);
+		ring_free(&r->ring);
+		return -1;
+	}
+	r->kind = k;
+	r->batch_cap = cap;
+	r->limit = buffer;
+	r->epoch = epoch;
+	r->seq = r->ring_seq = seq;
+	r->src = src;
+	return 0;
+}
+
+/* Releases the ring, the index and the batch. */
+void wsring_free(struct wsring *r)
+{
+	ring_free(&r->ring);
+	seqidx_free(&r->idx);
+	pc_free(r->batch);
+	r->batch = NULL;
+}
+
+/* Encodes one record's frame at the end of the batch. */
+int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
+{
+	uint8_t *out = r->batch + r->batch_len;
+	char id[EVENTID_MAX];
+	size_t idn;
+
+	if (r->batch_len + wsring_frame_max(r->kind, n) > r->batch_cap ||
+	    r->n_pend == WSRING_PENDING_MAX)
+		return -1;
+	r->seq++;
+	if ((r->seq - 1) % WSRING_STRIDE == 0)
+		r->pend[r->n_pend++] = (struct seqidx_entry){ r->seq, r->batch_len, r->src };
+	switch (r->kind) {
+	case WSRING_TEXT:
+		r->batch_len += ws_encode_text(out, rec, n);
+		break;
+	case WSRING_JSON:
+		idn = eventid_format(id, r->epoch, r->seq);
+		r->batch_len += ws_encode_json(out, id, idn, rec, n);
+		break;
+	default:
+		r->batch_len += ws_encode_binary(out, rec, n);
+		break;
+	}
+	r->src += n;
+	return 0;
+}
+
+/* What the next flush writes. */
+size_t wsring_pending(const struct wsring *r)
+{
+	return r->batch_len;
+}
+
+/* The batch into the ring, its index entries with their ring offsets. */
+void wsring_flush(struct wsring *r)
+{
+	for (size_t i = 0; i < r->n_pend; i++)
+		seqidx_add(&r->idx, r->pend[i].seq, r->ring.head + r->pend[i].off, r->pend[i].src);
+	ring_write(&r->ring, r->batch, r->batch_len);
+	r->ring_seq = r->seq;
+	r->batch_len = 0;
+	r->n_pend = 0;
+}
+
+/* The size of the frame that starts at pos (a frame boundary in the ring). */
+static uint64_t wsring_frame_size(const struct wsring *r, uint64_t pos)
+{
+	uint8_t h[WS_HEADER_MAX];
+	uint64_t avail = r->ring.head - pos, len = 0;
+
+	ring_copy(&r->ring, pos, pos + (avail < sizeof(h) ? avail : sizeof(h)), h);
+	if ((h[1] & 0x7f) < 126)
+		return 2 + (h[1] & 0x7f);
+	if ((h[1] & 0x7f) == 126)
+		return 4 + ((uint64_t)h[2] << 8 | h[3]);
+	for (int i = 2; i < 10; i++)
+		len = len << 8 | h[i];
+	return 10 + len;
+}
+
+/* From the boundary *b (record *seq), walks frames while the next boundary
+ * is at or before `to`; leaves *b at the frame containing `to` (or at to). */
+static void wsring_walk(const struct wsring *r, uint64_t *b, uint64_t *seq, uint64_t to)
+{
+	while (*b < to && *b < r->ring.head) {
+		uint64_t next = *b + wsring_frame_size(r, *b);
+
+		if (next > to)
+			return;
+		*b = next;
+		(*seq)++;
+	}
+}
+
+/* The frame containing pos, from the index or a boundary known to the
+ * caller (kb, kseq; kb = UINT64_MAX when none). Returns 0, or -1 when no
+ * known boundary is still in the ring. */
+static int wsring_locate(const struct wsring *r, uint64_t pos, uint64_t kb, uint64_t kseq,
+			 uint64_t *b, uint64_t *seq)
+{
+	uint64_t tail = ring_tail(&r->ring);
+	const struct seqidx_entry *e;
+
+	if (pos >= r->ring.head) {
+		*b = r->ring.head;
+		*seq = r->ring_seq + 1;
+		return 0;
+	}
+	e = seqidx_floor(&r->idx, SEQIDX_OFF, pos, tail);
+	if (kb != UINT64_MAX && kb >= tail && kb <= pos && (!e || kb >= e->off)) {
+		*b = kb;
+		*seq = kseq;
+	} else if (e) {
+		*b = e->off;
+		*seq = e->seq;
+	} else {
+		return -1;
+	}
+	wsring_walk(r, b, seq, pos);
+	return 0;
+}
+
+/* Sets up a start with or without a gap message. */
+static void wsring_start_at(struct wsring_start *st, uint64_t pos, bool gap, bool known,
+			    uint64_t missed)
+{
+	*st = (struct wsring_start){ pos, gap, known, missed };
+}
+
+/* The resume table, as for event streams, in this ring's memory. */
+void wsring_resume(const struct wsring *r, uint64_t after, struct wsring_start *st)
+{
+	const struct seqidx_entry *first = seqidx_oldest(&r->idx, ring_tail(&r->ring));
+	const struct seqidx_entry *e;
+	uint64_t b, seq;
+
+	if (after >= r->ring_seq) {
+		wsring_start_at(st, r->ring.head, false, false, 0);
+		return;
+	}
+	if (!first) {
+		wsring_start_at(st, r->ring.head, true, true, r->ring_seq - after);
+		return;
+	}
+	if (first->seq > after + 1) {
+		wsring_start_at(st, first->off, true, true, first->seq - after - 1);
+		return;
+	}
+	e = seqidx_floor(&r->idx, SEQIDX_SEQ, after + 1, ring_tail(&r->ring));
+	b = e->off;
+	seq = e->seq;
+	while (seq < after + 1 && b < r->ring.head) {
+		b += wsring_frame_size(r, b);
+		seq++;
+	}
+	wsring_start_at(st, b, false, false, 0);
+}
+
+/* Everything held, after a gap of unknown size. */
+void wsring_resume_foreign(const struct wsring *r, struct wsring_start *st)
+{
+	const struct seqidx_entry *first = seqidx_oldest(&r->idx, ring_tail(&r->ring));
+
+	wsring_start_at(st, first ? first->off : r->ring.head, true, false, 0);
+}
+
+/* The first indexed frame whose source offset is within the backlog. */
+uint64_t wsring_backlog(const struct wsring *r, uint64_t backlog)
+{
+	uint64_t target = r->src > backlog ? r->src - backlog : 0;
+	uint64_t tail = ring_tail(&r->ring);
+	const struct seqidx_entry *e, *next;
+
+	if (backlog == 0)
+		return r->ring.head;
+	e = seqidx_floor(&r->idx, SEQIDX_SRC, target, tail);
+	if (!e)
+		e = seqidx_oldest(&r->idx, tail);
+	else if (e->src < target) {
+		next = seqidx_floor(&r->idx, SEQIDX_SEQ, e->seq + WSRING_STRIDE, tail);
+		e = next && next != e ? next : NULL;
+	}
+	return e ? e->off : r->ring.head;
+}
+
+/* Starts at pos, note first (the response head, a gap message). */
+void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_t pos,
+			const void *note, size_t len)
+{
+	uint64_t b = pos, seq = r->ring_seq + 1;
+
+	memset(c, 0, sizeof(*c));
+	if (wsring_locate(r, pos, UINT64_MAX, 0, &b, &seq) < 0)
+		b = UINT64_MAX;
+	c->pos = c->jump = pos;
+	c->bound = b;
+	c->bound_seq = c->jump_seq = seq;
+	c->cut = WSRING_NO_CUT;
+	if (len > sizeof(c->note))
+		len = sizeof(c->note);
+	if (len) {
+		memcpy(c->note, note, len);
+		c->note_len = len;
+		c->cut = pos;
+	}
+}
+
+/* A note is waiting, or being sent. */
+bool wsring_cursor_note_pending(const struct wsring_cursor *c)
+{
+	return c->cut != WSRING_NO_CUT;
+}
+
+/* The note goes after the frame the cursor is in: at its end, or at once
+ * when the cursor is at a boundary. */
+int wsring_cursor_note(struct wsring_cursor *c, const struct wsring *r,
+		       const void *frame, size_t len)
+{
+	uint64_t b, seq;
+
+	if (c->cut != WSRING_NO_CUT || len > sizeof(c->note) ||
+	    wsring_locate(r, c->pos, c->bound, c->bound_seq, &b, &seq) < 0)
+		return -1;
+	c->bound = b;
+	c->bound_seq = seq;
+	if (b < c->pos) {
+		b += wsring_frame_size(r, b);
+		seq++;
+	}
+	c->cut = c->jump = b;
+	c->jump_seq = seq;
+	memcpy(c->note, frame, len);
+	c->note_len = len;
+	c->note_off = 0;
+	return 0;
+}
+
+/* Nothing to send. */
+bool wsring_cursor_idle(const struct wsring_cursor *c, const struct wsring *r)
+{
+	return c->cut == WSRING_NO_CUT && c->pos == r->ring.head;
+}
+
+/* Overrun: past the buffer from where it continues, or about to lose bytes
+ * of the frame it must finish. Skip: finish that frame, a gap message
+ * (envelope=json) with the records missed, then the head. */
+enum wsring_verdict wsring_cursor_make_room(struct wsring_cursor *c, const struct wsring *r,
+					    uint64_t n, bool skip, uint64_t *missed)
+{
+	uint64_t head = r->ring.head, from = c->cut != WSRING_NO_CUT ? c->jump : c->pos;
+	uint64_t b, seq, fend;
+
+	*missed = 0;
+	if (head + n - c->pos > r->ring.size)
+		return WSRING_DROP;
+	if (head + n - from <= r->limit)
+		return WSRING_KEEP;
+	if (!skip || c->cut != WSRING_NO_CUT ||
+	    wsring_locate(r, c->pos, c->bound, c->bound_seq, &b, &seq) < 0)
+		return WSRING_DROP;
+	fend = b == c->pos ? b : b + wsring_frame_size(r, b);
+	seq = b == c->pos ? seq - 1 : seq;   /* the last record it gets */
+	*missed = head - fend;
+	c->note_len = r->kind == WSRING_JSON ?
+		ws_encode_gap(c->note, true, r->ring_seq - seq) : 0;
+	c->note_off = 0;
+	c->cut = fend;
+	c->jump = head;
+	c->jump_seq = r->ring_seq + 1;
+	c->bound = b;
+	c->bound_seq = b == c->pos ? seq + 1 : seq;
+	return WSRING_SKIPPED;
+}
+
+/* Ring bytes [from, to) as at most two iovecs. */
+static int wsring_span(const struct wsring *r, uint64_t from, uint64_t to, struct iovec *iov)
+{
+	uint64_t size = r->ring.size, a = from % size;
+	uint64_t n = to - from;
+
+	if (n == 0)
+		return 0;
+	if (a + n <= size) {
+		iov[0] = (struct iovec){ r->ring.buf + a, (size_t)n };
+		return 1;
+	}
+	iov[0] = (struct iovec){ r->ring.buf + a, (size_t)(size - a) };
+	iov[1] = (struct iovec){ r->ring.buf, (size_t)(n - (size - a)) };
+	return 2;
+}
+
+/* Ring bytes up to the cut, the note, then ring bytes from jump. */
+int wsring_cursor_iov(const struct wsring_cursor *c, const struct wsring *r,
+		      struct iovec iov[5])
+{
+	int k = 0;
+
+	if (c->cut == WSRING_NO_CUT)
+		return wsring_span(r, c->pos, r->ring.head, iov);
+	k += wsring_span(r, c->pos, c->cut, iov);
+	if (c->note_off < c->note_len)
+		iov[k++] = (struct iovec){ (void *)(c->note + c->note_off), c->note_len - c->note_off };
+	return k + wsring_span(r, c->jump, r->ring.head, iov + k);
+}
+
+/* Consumes ring bytes to the cut, the note, then ring bytes from jump. */
+void wsring_cursor_advance(struct wsring_cursor *c, uint64_t n)
+{
+	uint64_t k;
+
+	if (c->cut != WSRING_NO_CUT) {
+		k = c->cut - c->pos < n ? c->cut - c->pos : n;
+		c->pos += k;
+		n -= k;
+		if (c->pos < c->cut)
+			return;
+		k = c->note_len - c->note_off < n ? c->note_len - c->note_off : n;
+		c->note_off += (size_t)k;
+		n -= k;
+		if (c->note_off < c->note_len)
+			return;
+		c->pos = c->bound = c->jump;
+		c->bound_seq = c->jump_seq;
+		c->cut = WSRING_NO_CUT;
+		c->note_len = c->note_off = 0;
+	}
+	c->pos += n;
+}
+
+/* Ring bytes still to send. */
+uint64_t wsring_cursor_lag(const struct wsring_cursor *c, const struct wsring *r)
+{
+	return r->ring.head - (c->cut != WSRING_NO_CUT ? c->jump : c->pos);
+}
