@@ -842,15 +842,15 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 {
 	struct cursor_policy p = client_policy();
 	struct client *c, *next;
+	enum cursor_verdict v;
 	uint64_t missed;
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
-		enum cursor_verdict v;
-
 		if (c->proto != proto)
 			continue;
-		v = client_make_room(c, n, &p, &missed);   /* sets missed: call first */
+		/* The verdict first: it sets missed (argument order is unspecified). */
+		v = client_make_room(c, n, &p, &missed);
 		client_room_verdict(c, v, missed);
 	}
 	alloc_owner_set(was);
@@ -864,11 +864,10 @@ void clients_before_ws_append(const struct wsring *r, uint64_t n)
 {
 	bool skip = conf->clients.overflow == OVERFLOW_SKIP;
 	struct client *c, *next;
+	enum cursor_verdict v;
 	uint64_t missed;
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
-		enum cursor_verdict v;
-
 		if (c->proto != CLIENT_WS)
 			continue;
 		v = (enum cursor_verdict)websocket_conn_make_room(&c->ws, r, n, skip, &missed);
