@@ -319,7 +319,7 @@ class Answers(unittest.TestCase):
             one.close()
             i = info(d)
             self.assertEqual(i["clients_rejected_total"], 2)
-            self.assertEqual(i["http_requests_4xx_total"], 9)
+            self.assertEqual(i["http_requests_4xx_total"], 10)
             self.assertEqual(i["http_requests_5xx_total"], 1)
             self.assertEqual(i["http_requests_2xx_total"], 2)   # / and /events
 
