@@ -193,8 +193,8 @@ class RelayChain(unittest.TestCase):
 
 
 class FakeUpstream(threading.Thread):
-    """A TCP server that answers each connection with SEND(conn) and counts
-    connections."""
+    """A TCP server that answers each connection (in a thread of its own)
+    with SEND(conn, stop_event) and counts connections."""
 
     def __init__(self, send):
         super().__init__(daemon=True)
@@ -214,13 +214,16 @@ class FakeUpstream(threading.Thread):
             except socket.timeout:
                 continue
             self.conns += 1
-            try:
-                conn.recv(4096)
-                self.send(conn, self.stop_ev)
-            except OSError:
-                pass
-            finally:
-                conn.close()
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        try:
+            conn.recv(4096)
+            self.send(conn, self.stop_ev)
+        except OSError:
+            pass
+        finally:
+            conn.close()
 
     def stop(self):
         self.stop_ev.set()
@@ -297,6 +300,22 @@ class BadUpstream(unittest.TestCase):
             self.assertEqual(i["source_records_total"], 2)
             self.assertLess(rss_bytes(d.pid) - rss0, 8 << 20)
             self.assertEqual(up.conns, 1)
+
+    def test_silent_upstream_is_reconnected_by_the_one_timer(self):
+        def send(conn, stop):
+            conn.sendall(HEAD + b": hello\n\n")
+            stop.wait(30)
+        up, conf = self.relay(send)
+        conf["source"]["idle_timeout"] = "300ms"
+        with Daemon(conf) as d:
+            d.wait_count(r"upstream .*: silent for [\d.]+ s", 2, 15)
+            d.wait_count(r"upstream .*: streaming", 2, 15)
+            self.assertGreaterEqual(up.conns, 2)
+            self.assertGreaterEqual(info(d)["source_restarts_total"], 1)
+            _, rows = parse_table(StatsConn(d.path("stats.sock")).cmd("show timers"))
+            t = {row[0]: row for row in rows}
+            self.assertEqual((int(t["upstream"][1]), int(t["upstream"][2])), (1, 1))
+            self.assertEqual(int(t["source_idle"][2]), 0)
 
     def test_foreign_ids_get_the_nodes_own_epoch_gap_notices_pass_on(self):
         def send(conn, stop):
