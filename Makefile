@@ -112,6 +112,9 @@ FUZZ_MAXLEN_fuzz_config  := 16384
 FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
 FUZZ_MAXLEN_fuzz_ring    := 4096
+FUZZ_MAXLEN_fuzz_cidr    := 256
+FUZZ_MAXLEN_fuzz_proxyproto := 1024
+FUZZ_MAXLEN_fuzz_tokens  := 8192
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 

@@ -115,6 +115,22 @@ int units_parse_uint(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* A strict decimal field of outside input. */
+int units_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || x > (max - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
 /* Writes v with the largest suffix of the table that divides it exactly;
  * the table is ordered from the largest factor down. */
 static char *units_format_scaled(uint64_t v, const struct unit *desc,
