@@ -16,7 +16,7 @@ _Static_assert(sizeof(enum src_framing) == sizeof(unsigned),
 	       "enum fields are stored through unsigned *");
 
 const char *const config_section_names[N_SECTIONS] = {
-	"source", "clients", "stats", "daemon",
+	"source", "clients", "stats", "daemon", "access",
 };
 
 /* The struct config field a key describes. */
@@ -152,34 +152,67 @@ static const char *config_check_listen(const char *v)
 	return listen_parse(v, &spec, &why) < 0 ? why : NULL;
 }
 
-/* Empties the listen list. */
-void config_clear_listen(struct config_clients *c)
+/* Empties a list of strings. */
+void config_list_clear(char ***v, size_t *n)
 {
-	for (size_t i = 0; i < c->n_listen; i++)
-		pc_free(c->listen[i]);
-	pc_free(c->listen);
-	c->listen = NULL;
-	c->n_listen = 0;
+	for (size_t i = 0; i < *n; i++)
+		pc_free((*v)[i]);
+	pc_free(*v);
+	*v = NULL;
+	*n = 0;
 }
 
-/* Appends one entry to the listen list. */
-int config_append_listen(struct config_clients *c, const char *v)
+/* Appends a copy of s to a list of strings. */
+int config_list_append(char ***v, size_t *n, const char *s)
 {
-	char *s = pc_strdup(v);
-	char **list = s ? pc_realloc(c->listen, (c->n_listen + 1) * sizeof(*list))
-			: NULL;
+	char *copy = pc_strdup(s);
+	char **list = copy ? pc_realloc(*v, (*n + 1) * sizeof(*list)) : NULL;
 
 	if (!list) {
-		pc_free(s);
+		pc_free(copy);
 		return -1;
 	}
-	list[c->n_listen++] = s;
-	c->listen = list;
+	list[(*n)++] = copy;
+	*v = list;
 	return 0;
 }
 
-/* clients.listen: repeatable; the first one of the file replaces the
- * default, the first override replaces the file's list. */
+/* The list and count fields of an FT_LIST key (the count follows the list). */
+static void config_list_fields(const struct config *c, const struct key_def *k,
+			       char ****v, size_t **n)
+{
+	char *base = (char *)c + k->off;
+
+	*v = (char ***)(void *)base;
+	*n = (size_t *)(void *)(base + sizeof(char **));
+}
+
+/* Repeatable keys: the first value of the file replaces the default, the
+ * first override replaces the file's list. */
+int config_list_add(struct loader *l, const struct key_def *k, const char *v)
+{
+	char ***list;
+	size_t *n;
+
+	config_list_fields(&l->cfg, k, &list, &n);
+	if (l->list_fresh[k - config_keys])
+		config_list_clear(list, n);
+	l->list_fresh[k - config_keys] = false;
+	if (config_list_append(list, n, v) < 0) {
+		l->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Before the file, and again before the overrides. */
+void config_lists_fresh(struct loader *l)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		l->list_fresh[i] = true;
+}
+
+/* clients.listen: repeatable. */
 static int config_set_listen(struct loader *l, const struct key_def *k,
 			     const char *v, const struct place *p)
 {
@@ -187,14 +220,7 @@ static int config_set_listen(struct loader *l, const struct key_def *k,
 
 	if (why)
 		return config_bad(l, p, k, "invalid address '%s': %s", v, why);
-	if (l->listen_replace)
-		config_clear_listen(&l->cfg.clients);
-	l->listen_replace = false;
-	if (config_append_listen(&l->cfg.clients, v) < 0) {
-		l->oom = true;
-		return -1;
-	}
-	return 0;
+	return config_list_add(l, k, v);
 }
 
 /* clients.heartbeat_line: free text, possibly empty, at most 1 KiB. */
@@ -235,6 +261,7 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define ENUM(field, names) config_set_enum, F(field), FT_ENUM, NULL, 0, 0, false, names
 #define OCTAL(field) config_set_octal, F(field), FT_OCTAL, NULL, 0, 0, false, NULL
 #define CUSTOM(setter, field, type) setter, F(field), type, NULL, 0, 0, false, NULL
+#define LIST(setter, field) setter, F(field), FT_LIST, NULL, 0, 0, false, NULL
 #define LIVE false                /* a reload applies it at once */
 #define RESTART true              /* a reload keeps the old value */
 
@@ -266,7 +293,7 @@ const struct key_def config_keys[N_KEYS] = {
 	[K_FIFO_MODE] = { SEC_SOURCE, "fifo_mode", RESTART,
 		OCTAL(source.fifo_mode) },
 	[K_LISTEN] = { SEC_CLIENTS, "listen", LIVE,
-		CUSTOM(config_set_listen, clients.listen, FT_LIST) },
+		LIST(config_set_listen, clients.listen) },
 	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", LIVE, OCTAL(clients.unix_mode) },
 	[K_MAX_CLIENTS] = { SEC_CLIENTS, "max_clients", LIVE,
 		NUM(clients.max_clients, kind_uint, 1, 1000000, false) },
@@ -296,7 +323,31 @@ const struct key_def config_keys[N_KEYS] = {
 		ENUM(daemon.log_level, log_level_names) },
 	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout", LIVE,
 		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false) },
+	[K_ALLOW] = { SEC_ACCESS, "allow", LIVE, LIST(config_set_cidr, access.allow) },
+	[K_DENY] = { SEC_ACCESS, "deny", LIVE, LIST(config_set_cidr, access.deny) },
+	[K_MAX_PER_IP] = { SEC_ACCESS, "max_per_ip", LIVE,
+		NUM(access.max_per_ip, kind_uint, 1, 100000, true) },
+	[K_UNIX_ALLOW] = { SEC_ACCESS, "unix_allow", LIVE,
+		LIST(config_set_unix_allow, access.unix_allow) },
+	[K_TOKENS_FILE] = { SEC_ACCESS, "tokens_file", LIVE,
+		CUSTOM(config_set_tokens_file, access.tokens_file, FT_STRING) },
+	[K_AUTH_TIMEOUT] = { SEC_ACCESS, "auth_timeout", LIVE,
+		NUM(access.auth_timeout_ms, kind_duration, MS(100), SEC(60), false) },
+	[K_METRICS_ALLOW] = { SEC_ACCESS, "metrics_allow", LIVE,
+		LIST(config_set_cidr, access.metrics_allow) },
+	[K_TRUSTED_PROXIES] = { SEC_ACCESS, "trusted_proxies", LIVE,
+		LIST(config_set_cidr, access.trusted_proxies) },
 };
+
+/* Every list's count follows the list (config_list_fields relies on it). */
+#define LIST_PAIR(list, count) _Static_assert(offsetof(struct config, count) == \
+	offsetof(struct config, list) + sizeof(char **), #count " must follow " #list)
+LIST_PAIR(clients.listen, clients.n_listen);
+LIST_PAIR(access.allow, access.n_allow);
+LIST_PAIR(access.deny, access.n_deny);
+LIST_PAIR(access.unix_allow, access.n_unix_allow);
+LIST_PAIR(access.metrics_allow, access.n_metrics_allow);
+LIST_PAIR(access.trusted_proxies, access.n_trusted_proxies);
 
 /* The built-in defaults of pipecast.conf(5). */
 int config_defaults(struct config *c)
@@ -319,8 +370,11 @@ int config_defaults(struct config *c)
 	c->daemon = (struct config_daemon){
 		.log_level = LL_INFO, .shutdown_timeout_ms = SEC(5),
 	};
+	c->access.auth_timeout_ms = SEC(5);
 	if (c->clients.heartbeat_line &&
-	    config_append_listen(&c->clients, "tcp:127.0.0.1:7070") == 0)
+	    config_list_append(&c->clients.listen, &c->clients.n_listen,
+			       "tcp:127.0.0.1:7070") == 0 &&
+	    config_access_defaults(&c->access) == 0)
 		return 0;
 	config_free(c);
 	return -1;
@@ -399,10 +453,15 @@ const char *config_key_format(const struct config *c, size_t i, char *buf, size_
 			       c->source.input == SRC_EXEC ? "exec:" : "stdin",
 			       c->source.input_arg);
 		break;
-	case FT_LIST:
-		for (size_t j = 0; j < c->clients.n_listen; j++)
-			config_buf_add(buf, len, j ? ", " : "", c->clients.listen[j]);
+	case FT_LIST: {
+		char ***v;
+		size_t *n;
+
+		config_list_fields(c, k, &v, &n);
+		for (size_t j = 0; j < *n; j++)
+			config_buf_add(buf, len, j ? ", " : "", (*v)[j]);
 		break;
+	}
 	}
 	return buf;
 }
@@ -430,13 +489,19 @@ static bool config_key_differs(const struct config *a, const struct config *b,
 	case FT_INPUT:
 		return a->source.input != b->source.input ||
 		       config_str_differs(a->source.input_arg, b->source.input_arg);
-	case FT_LIST:
-		if (a->clients.n_listen != b->clients.n_listen)
+	case FT_LIST: {
+		char ***va, ***vb;
+		size_t *na, *nb;
+
+		config_list_fields(a, k, &va, &na);
+		config_list_fields(b, k, &vb, &nb);
+		if (*na != *nb)
 			return true;
-		for (size_t j = 0; j < a->clients.n_listen; j++)
-			if (strcmp(a->clients.listen[j], b->clients.listen[j]) != 0)
+		for (size_t j = 0; j < *na; j++)
+			if (strcmp((*va)[j], (*vb)[j]) != 0)
 				return true;
 		return false;
+	}
 	}
 	return false;
 }
@@ -467,8 +532,8 @@ static void config_key_swap(struct config *a, struct config *b, const struct key
 		config_swap_bytes(&a->source.input_arg, &b->source.input_arg, sizeof(char *));
 		break;
 	case FT_LIST:
-		config_swap_bytes(&a->clients.listen, &b->clients.listen, sizeof(char **));
-		config_swap_bytes(&a->clients.n_listen, &b->clients.n_listen, sizeof(size_t));
+		config_swap_bytes((char *)a + k->off, (char *)b + k->off,
+				  sizeof(char **) + sizeof(size_t));
 		break;
 	default:
 		config_swap_bytes((char *)a + k->off, (char *)b + k->off, size[k->type]);

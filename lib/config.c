@@ -422,15 +422,17 @@ int config_load(struct config *out, const char *file,
 	if (config_defaults(&l->cfg) < 0) {
 		l->oom = true;
 	} else {
-		l->listen_replace = true;
+		config_lists_fresh(l);
 		if (file)
 			config_read_file(l, file);
-		l->listen_replace = true;
+		config_lists_fresh(l);
 		for (size_t i = 0; i < n_overrides; i++)
 			config_apply_override(l, overrides[i], i);
 		config_resolve_max_line(l);
 		config_check_rules(l);
 		config_resolve_on_eof(l);
+		if (l->errs.n == 0 && !l->oom)
+			config_resolve_access(l);
 	}
 	if (l->oom)
 		config_err(l, "out of memory");
@@ -450,7 +452,8 @@ void config_free(struct config *c)
 {
 	if (!c)
 		return;
-	config_clear_listen(&c->clients);
+	config_list_clear(&c->clients.listen, &c->clients.n_listen);
+	config_access_free(&c->access);
 	pc_free(c->source.input_arg);
 	pc_free(c->clients.heartbeat_line);
 	pc_free(c->stats.socket);

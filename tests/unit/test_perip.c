@@ -10,28 +10,16 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "testaddr.h"
 #include "perip.h"
 
 static const uint64_t seed[2] = { 1, 2 };
 
-/* An address from text. */
-static struct cidr_addr A(const char *s)
-{
-	struct cidr_addr a = { 0 };
-
-	if (inet_pton(AF_INET, s, a.b) == 1)
-		a.family = CIDR_V4;
-	else {
-		assert_int_equal(inet_pton(AF_INET6, s, a.b), 1);
-		a.family = CIDR_V6;
-	}
-	return a;
-}
 
 static void the_limit_applies_per_address(void **state)
 {
 	struct perip p;
-	struct cidr_addr a = A("10.0.0.1"), b = A("10.0.0.2");
+	struct cidr_addr a = test_addr("10.0.0.1"), b = test_addr("10.0.0.2");
 
 	(void)state;
 	assert_int_equal(perip_init(&p, 100, seed), 0);
@@ -50,8 +38,8 @@ static void the_limit_applies_per_address(void **state)
 static void ipv6_counts_per_64(void **state)
 {
 	struct perip p;
-	struct cidr_addr a = A("2001:db8:0:1::1"), b = A("2001:db8:0:1:ffff::2"),
-			 c = A("2001:db8:0:2::1"), z = A("::1"), v4 = A("0.0.0.0");
+	struct cidr_addr a = test_addr("2001:db8:0:1::1"), b = test_addr("2001:db8:0:1:ffff::2"),
+			 c = test_addr("2001:db8:0:2::1"), z = test_addr("::1"), v4 = test_addr("0.0.0.0");
 
 	(void)state;
 	assert_int_equal(perip_init(&p, 100, seed), 0);
@@ -69,7 +57,7 @@ static void ipv6_counts_per_64(void **state)
 static void a_full_table_refuses_new_addresses_only(void **state)
 {
 	struct perip p;
-	struct cidr_addr a = A("10.0.0.1"), b = A("10.0.0.2"), c = A("10.0.0.3");
+	struct cidr_addr a = test_addr("10.0.0.1"), b = test_addr("10.0.0.2"), c = test_addr("10.0.0.3");
 
 	(void)state;
 	assert_int_equal(perip_init(&p, 2, seed), 0);
@@ -134,7 +122,7 @@ static void churn_keeps_every_count(void **state)
 static void removing_an_unknown_address_changes_nothing(void **state)
 {
 	struct perip p;
-	struct cidr_addr a = A("10.0.0.1"), b = A("10.0.0.2");
+	struct cidr_addr a = test_addr("10.0.0.1"), b = test_addr("10.0.0.2");
 
 	(void)state;
 	assert_int_equal(perip_init(&p, 4, seed), 0);
