@@ -1,7 +1,10 @@
-/* client.c: client connections. A client is on one of three lists: live
- * (caught up with the ring's head), pending (output waiting for its socket,
- * write watcher running) or dead (closed, freed at the next safe point). */
+/* client.c: client connections. A client is on one of four lists: gated
+ * (its PROXY header or AUTH line not read yet: it gets nothing from the
+ * ring), live (caught up with the ring's head), pending (output waiting for
+ * its socket, write watcher running) or dead (closed, freed at the next
+ * safe point). */
 #include "client.h"
+#include "access.h"
 #include "compat.h"
 #include "alloc.h"
 #include "closedlog.h"
@@ -11,6 +14,8 @@
 #include "fanout.h"
 #include "list.h"
 #include "log.h"
+#include "net.h"
+#include "proxyproto.h"
 #include "statfmt.h"
 #include "timers.h"
 
@@ -22,6 +27,11 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+/* What a connection must send before it streams (pipecastd(8)). */
+enum client_stage { STAGE_PROXY, STAGE_AUTH, STAGE_STREAM };
+
+#define GATE_BUF 1024   /* a PROXY header's needed part, or an AUTH line */
 
 struct client {
 	TAILQ_ENTRY(client) entry;
@@ -39,14 +49,20 @@ struct client {
 	bool closed;
 	struct client_list *list;
 	char addr[56];            /* "[v4-mapped v6 address]:65535" fits */
+	struct access_conn ac;
+	enum client_stage stage;
+	char *gate;               /* bytes read before streaming (gated list only) */
+	size_t gate_len;
+	size_t skip;              /* PROXY v2 bytes (TLVs) still to discard */
 };
 
 TAILQ_HEAD(client_list, client);
 static struct client_list live = TAILQ_HEAD_INITIALIZER(live);
 static struct client_list pending = TAILQ_HEAD_INITIALIZER(pending);
 static struct client_list dead = TAILQ_HEAD_INITIALIZER(dead);
+static struct client_list gated = TAILQ_HEAD_INITIALIZER(gated);
 /* The lists of connected clients, for whoever visits them all. */
-static struct client_list *const open_lists[] = { &live, &pending };
+static struct client_list *const open_lists[] = { &gated, &live, &pending };
 #define OPEN_LISTS (sizeof(open_lists) / sizeof(open_lists[0]))
 static uint64_t next_id = 1;
 static struct closedlog closed_log;   /* the last 100 closes, for show closed */
@@ -100,6 +116,9 @@ static void client_close(struct client *c, enum close_reason why)
 	timer_disarm(TK_CLIENT, &c->timer);
 	close(c->fd);
 	c->fd = -1;
+	access_release(&c->ac);
+	pc_free(c->gate);
+	c->gate = NULL;
 	counters.clients_connected--;
 	counters.clients_closed_total[why]++;
 	closedlog_push(&closed_log, c->id, c->addr, NS_TO_S(mono_ns() - c->created),
@@ -111,6 +130,12 @@ static void client_close(struct client *c, enum close_reason why)
 	client_move(c, &dead);
 }
 
+/* The close reason of each passed deadline. */
+static const enum close_reason deadline_reasons[] = {
+	[DEADLINE_IDLE] = CLOSE_IDLE, [DEADLINE_SEND] = CLOSE_SEND_TIMEOUT,
+	[DEADLINE_AUTH] = CLOSE_AUTH_TIMEOUT,
+};
+
 /* The single timer's callback: close on a passed deadline or sleep on. */
 static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
@@ -121,8 +146,10 @@ static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused in
 
 	timer_fired(TK_CLIENT, w);
 	k = deadline_check(&c->dl, &lim, mono_ns(), &wait);
+	if (k == DEADLINE_AUTH)
+		access_refused(REFUSED_AUTH_TIMEOUT, c->addr);
 	if (k != DEADLINE_OK) {
-		client_close(c, k == DEADLINE_IDLE ? CLOSE_IDLE : CLOSE_SEND_TIMEOUT);
+		client_close(c, deadline_reasons[k]);
 		return;
 	}
 	if (wait == DEADLINE_NONE)
@@ -131,20 +158,35 @@ static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused in
 		timer_arm(TK_CLIENT, w, NS_TO_S(wait));
 }
 
-/* Reads and discards what the client sends; it counts as activity. */
-static void client_read(struct client *c)
+/* Reads up to len bytes into buf; what a streaming client sends is
+ * discarded, but counts as activity. Returns the count, or 0 when there
+ * was nothing (or the client was closed). */
+static size_t client_recv(struct client *c, char *buf, size_t len)
 {
-	static char sink[16384];
-	ssize_t n = read(c->fd, sink, sizeof(sink));
+	ssize_t n = read(c->fd, buf, len);
 
 	if (n > 0) {
 		c->dl.last_activity = mono_ns();
-		return;
+		return (size_t)n;
 	}
 	if (n == 0)
 		client_close(c, CLOSE_PEER);
 	else if (errno != EAGAIN && errno != EINTR)
 		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
+	return 0;
+}
+
+static char sink[16384];
+static void client_gate_read(struct client *c);
+
+/* Reads what the client sends: its header and AUTH line first, then only
+ * to discard. */
+static void client_read(struct client *c)
+{
+	if (c->stage != STAGE_STREAM)
+		client_gate_read(c);
+	else
+		(void)client_recv(c, sink, sizeof(sink));
 }
 
 /* The one I/O watcher: bytes to read, or room to write what is pending. */
@@ -261,41 +303,62 @@ static void client_reject(int fd, const char *addr)
 		 (unsigned long long)id, addr, (unsigned long long)conf->clients.max_clients);
 }
 
-/* Builds the client's state, embedding its watchers and its one timer. */
-static struct client *client_new(int fd, const char *addr)
+/* The first stage of a new connection: its PROXY header, its AUTH line,
+ * or straight to the stream. */
+static enum client_stage client_first_stage(const struct access_conn *ac)
+{
+	return ac->proxied ? STAGE_PROXY : access_tokens_required() ? STAGE_AUTH : STAGE_STREAM;
+}
+
+/* Builds the client's state, embedding its watchers and its one timer; a
+ * client that must first send something waits on the gated list, with the
+ * auth deadline on its timer and no cursor yet. */
+static struct client *client_new(int fd, const char *addr, const struct access_conn *ac)
 {
 	struct client *c = pc_calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	c->ac = *ac;
+	c->stage = client_first_stage(ac);
+	if (c->stage != STAGE_STREAM && !(c->gate = pc_malloc(GATE_BUF))) {
+		pc_free(c);
+		return NULL;
+	}
 	c->fd = fd;
 	c->id = next_id++;
 	c->created = mono_ns();
 	c->dl.last_activity = c->created;
-	cursor_init(&c->cur, client_start());
+	if (c->stage == STAGE_STREAM)
+		cursor_init(&c->cur, client_start());
+	else
+		c->dl.auth_due = c->created + MS_TO_NS(conf->access.auth_timeout_ms);
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
 	timer_setup(TK_CLIENT, &c->timer, client_timer_cb);
-	c->list = &live;
-	TAILQ_INSERT_TAIL(&live, c, entry);
+	c->list = c->stage == STAGE_STREAM ? &live : &gated;
+	TAILQ_INSERT_TAIL(c->list, c, entry);
 	return c;
 }
 
-/* Serves or rejects a freshly accepted connection. */
-void client_accept(int fd, const char *addr, bool tcp)
+/* Serves or rejects a freshly accepted connection that access control let
+ * in (ac; its per-address count is released here when it goes no further). */
+void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac)
 {
 	static const int one = 1;
 	struct client *c;
 
 	if (counters.clients_connected >= conf->clients.max_clients) {
+		access_release(ac);
 		client_reject(fd, addr);
 		return;
 	}
 	if (tcp)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c = client_new(fd, addr);
+	c = client_new(fd, addr, ac);
 	if (!c) {
 		log_warning("client from %s: out of memory", addr);
+		access_release(ac);
 		close(fd);
 		return;
 	}
@@ -304,7 +367,129 @@ void client_accept(int fd, const char *addr, bool tcp)
 	log_info("client %llu open %s", (unsigned long long)c->id, c->addr);
 	ev_io_start(loop, &c->io);
 	client_timer_update(c, true);
+	if (c->stage == STAGE_STREAM)
+		client_flush(c);
+}
+
+/* ---- the gate: PROXY header and AUTH line (pipecastd(8)) ---- */
+
+/* Access control refused what the client sent: closed without a byte. */
+static void client_refuse(struct client *c, enum refusal why)
+{
+	access_refused(why, c->addr);
+	client_close(c, CLOSE_DENIED);
+}
+
+/* Drops the first n bytes held at the gate. */
+static void client_gate_consume(struct client *c, size_t n)
+{
+	memmove(c->gate, c->gate + n, c->gate_len - n);
+	c->gate_len -= n;
+}
+
+/* Through the gate: the backlog is taken now, then the stream flows. */
+static void client_stream_start(struct client *c)
+{
+	pc_free(c->gate);
+	c->gate = NULL;
+	c->gate_len = 0;
+	c->stage = STAGE_STREAM;
+	c->dl.auth_due = 0;
+	cursor_init(&c->cur, client_start());
+	client_move(c, &live);
+	client_timer_update(c, true);
 	client_flush(c);
+}
+
+/* The stage after the PROXY header. */
+static void client_after_proxy(struct client *c)
+{
+	if (access_tokens_required())
+		c->stage = STAGE_AUTH;
+	else
+		client_stream_start(c);
+}
+
+/* A trusted proxy's header: its client's address replaces the proxy's.
+ * Returns 1 when the next stage may run, 0 for more bytes, -1 closed. */
+static int client_gate_proxy(struct client *c)
+{
+	struct proxyproto_result r;
+	const char *why = NULL;
+	enum refusal refused;
+	size_t used;
+
+	switch (proxyproto_parse(c->gate, c->gate_len, &r, &why)) {
+	case PROXYPROTO_MORE:
+		return 0;
+	case PROXYPROTO_ERROR:
+		log_debug("client %llu %s: %s", (unsigned long long)c->id, c->addr, why);
+		client_refuse(c, REFUSED_ADDRESS);
+		return -1;
+	case PROXYPROTO_DONE:
+		break;
+	}
+	if (!r.local)
+		net_peer_name((struct sockaddr *)&r.src, r.src_len, c->addr, sizeof(c->addr));
+	if (access_proxied(&c->ac, r.local ? NULL : (struct sockaddr *)&r.src, r.src_len,
+			   &refused) < 0) {
+		client_refuse(c, refused);
+		return -1;
+	}
+	log_info("client %llu is %s (PROXY v%d)", (unsigned long long)c->id, c->addr, r.version);
+	used = r.length < c->gate_len ? r.length : c->gate_len;
+	c->skip = r.length - used;
+	client_gate_consume(c, used);
+	client_after_proxy(c);
+	return 1;
+}
+
+/* The AUTH line: a known token lets the client stream; anything else
+ * closes it without a byte. */
+static int client_gate_auth(struct client *c)
+{
+	const char *tok;
+	size_t len, used;
+
+	switch (tokens_auth_line(c->gate, c->gate_len, &tok, &len, &used)) {
+	case TOKENS_AUTH_MORE:
+		return 0;
+	case TOKENS_AUTH_BAD:
+		client_refuse(c, REFUSED_TOKEN);
+		return -1;
+	case TOKENS_AUTH_LINE:
+		break;
+	}
+	if (!access_token_ok(&c->ac, tok, len)) {
+		client_refuse(c, REFUSED_TOKEN);
+		return -1;
+	}
+	log_info("client %llu authenticated", (unsigned long long)c->id);
+	client_stream_start(c);
+	return 1;
+}
+
+/* Reads before streaming: TLV bytes to skip first, else into the gate
+ * buffer; then runs the stages on what is held. */
+static void client_gate_read(struct client *c)
+{
+	size_t n;
+
+	if (c->skip) {
+		n = client_recv(c, sink, c->skip < sizeof(sink) ? c->skip : sizeof(sink));
+		c->skip -= n;
+		return;
+	}
+	n = client_recv(c, c->gate + c->gate_len, GATE_BUF - c->gate_len);
+	c->gate_len += n;
+	while (n && !c->closed && c->stage != STAGE_STREAM && !c->skip) {
+		int r = c->stage == STAGE_PROXY ? client_gate_proxy(c) : client_gate_auth(c);
+
+		if (r <= 0)
+			break;
+	}
+	if (!c->closed && c->stage != STAGE_STREAM && c->gate_len == GATE_BUF)
+		client_refuse(c, c->stage == STAGE_PROXY ? REFUSED_ADDRESS : REFUSED_TOKEN);
 }
 
 /* The overflow policy of the configuration. */
@@ -357,6 +542,8 @@ void clients_shutdown(void)
 {
 	struct client *c, *next;
 
+	TAILQ_FOREACH_SAFE(c, &gated, entry, next)
+		client_close(c, CLOSE_SHUTDOWN);
 	TAILQ_FOREACH_SAFE(c, &live, entry, next)
 		client_close(c, CLOSE_SHUTDOWN);
 	TAILQ_FOREACH(c, &pending, entry)
@@ -368,17 +555,40 @@ void clients_close_all(enum close_reason why)
 {
 	struct client *c;
 
-	while ((c = TAILQ_FIRST(&live)) != NULL)
-		client_close(c, why);
-	while ((c = TAILQ_FIRST(&pending)) != NULL)
-		client_close(c, why);
+	for (size_t i = 0; i < OPEN_LISTS; i++)
+		while ((c = TAILQ_FIRST(open_lists[i])) != NULL)
+			client_close(c, why);
 }
 
-/* New timeouts apply to connected clients by re-arming their one timer. */
+/* Reload, for one client: closed when access rules no longer let it in;
+ * at the gate, the new auth_timeout counts from its connect, and without
+ * tokens an AUTH line is no longer awaited. */
+static void client_apply_access(struct client *c)
+{
+	enum refusal why = access_recheck(&c->ac, c->fd, c->stage == STAGE_STREAM);
+
+	if (why != REFUSAL_COUNT) {
+		log_info("client %llu %s: no longer allowed (%s)", (unsigned long long)c->id,
+			 c->addr, refusal_name(why));
+		client_close(c, CLOSE_DENIED);
+		return;
+	}
+	if (c->stage == STAGE_STREAM)
+		return;
+	c->dl.auth_due = c->created + MS_TO_NS(conf->access.auth_timeout_ms);
+	if (c->stage == STAGE_AUTH && !access_tokens_required())
+		client_stream_start(c);
+}
+
+/* New rules and timeouts apply to connected clients: the ones no longer
+ * allowed are closed, the others' one timer is re-armed. */
 void clients_apply_config(void)
 {
-	struct client *c;
+	struct client *c, *next;
 
+	for (size_t i = 0; i < OPEN_LISTS; i++)
+		TAILQ_FOREACH_SAFE(c, open_lists[i], entry, next)
+			client_apply_access(c);
 	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH(c, open_lists[i], entry)
 			client_timer_update(c, true);
@@ -430,9 +640,10 @@ static void client_row(struct statfmt_rows *t, const struct client *c, int64_t n
 		.id = c->id, .addr = c->addr,
 		.age_s = NS_TO_S(now - c->created),
 		.idle_s = NS_TO_S(now - c->dl.last_activity),
-		.lag_bytes = cursor_lag(&c->cur, fanout_ring()),
+		.lag_bytes = c->stage == STAGE_STREAM ? cursor_lag(&c->cur, fanout_ring()) : 0,
 		.sent_bytes = c->sent, .skipped_bytes = c->skipped,
-		.state = c->draining ? "closing" : c->list == &pending ? "pending" : "live",
+		.state = c->draining ? "closing" : c->list == &pending ? "pending" :
+			 c->list == &gated ? "auth" : "live",
 	};
 
 	statfmt_clients_row(t, &r);

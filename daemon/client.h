@@ -9,9 +9,12 @@
 
 #include "counters.h"
 
-/* Takes a freshly accepted socket: serves it, or closes it when max_clients
- * are already connected. addr is "127.0.0.1:5555", "[::1]:5555" or "unix". */
-void client_accept(int fd, const char *addr, bool tcp);
+struct access_conn;
+
+/* Takes a freshly accepted socket that access_accept() let in: serves it,
+ * or closes it when max_clients are already connected. addr is
+ * "127.0.0.1:5555", "[::1]:5555" or "unix". */
+void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac);
 /* Before n bytes are appended to the ring: applies the overflow policy to
  * every client those bytes would overrun. */
 void clients_before_append(size_t n);

@@ -17,7 +17,20 @@ enum close_reason {
 	CLOSE_KILL,
 	CLOSE_SHUTDOWN,
 	CLOSE_REJECTED,
+	CLOSE_DENIED,           /* no longer allowed after a reload, or refused
+				 * after its PROXY header or AUTH line */
+	CLOSE_AUTH_TIMEOUT,     /* no AUTH line (or PROXY header) in time */
 	CLOSE_REASON_COUNT
+};
+
+/* Why [access] refused a connection (pipecastd(8), access_refused_total). */
+enum refusal {
+	REFUSED_ADDRESS,        /* allow / deny, or a malformed PROXY header */
+	REFUSED_PER_IP,         /* max_per_ip */
+	REFUSED_TOKEN,          /* no AUTH line, or a token not in tokens_file */
+	REFUSED_UID,            /* unix_allow */
+	REFUSED_AUTH_TIMEOUT,   /* auth_timeout */
+	REFUSAL_COUNT
 };
 
 struct counters {
@@ -32,11 +45,14 @@ struct counters {
 	uint64_t clients_skipped_bytes_total;
 	uint64_t bytes_sent_total;
 	uint64_t loop_iterations_total;
+	uint64_t access_refused_total[REFUSAL_COUNT];
 };
 
 extern struct counters counters;
 
 /* "idle", "send_timeout", ... as SPEC spells a close reason. */
 const char *close_reason_name(enum close_reason r);
+/* "address", "per_ip", ... as access_refused_total{reason} spells it. */
+const char *refusal_name(enum refusal r);
 
 #endif

@@ -10,12 +10,14 @@
 
 #define DEADLINE_NONE INT64_MAX
 
-enum deadline_kind { DEADLINE_OK, DEADLINE_IDLE, DEADLINE_SEND };
+enum deadline_kind { DEADLINE_OK, DEADLINE_IDLE, DEADLINE_SEND, DEADLINE_AUTH };
 
 struct deadline {
 	int64_t last_activity;  /* last byte moved in either direction */
 	int64_t send_since;     /* pending output: when it began, or last progress */
 	bool pending;           /* output is waiting for the socket */
+	int64_t auth_due;       /* absolute: the PROXY header or the AUTH line
+				 * must be in by then; 0 = not waiting */
 };
 
 struct deadline_limits {
@@ -26,7 +28,7 @@ struct deadline_limits {
 /* The earliest absolute time at which a deadline falls, or DEADLINE_NONE. */
 int64_t deadline_due(const struct deadline *d, const struct deadline_limits *l);
 
-/* Which deadline has passed at now (the earlier one when both have);
+/* Which deadline has passed at now (the earliest one when several have);
  * otherwise DEADLINE_OK and *wait_ns is the time left until the earliest one,
  * or DEADLINE_NONE when no deadline applies. */
 enum deadline_kind deadline_check(const struct deadline *d,

@@ -24,6 +24,8 @@ enum metric_how {
 	MX_BY_KIND,     /* pipecast_NAME{kind="..."}, one sample per timer kind */
 	MX_BUILD_INFO,  /* pipecast_build_info{version="..."} 1 */
 	MX_STATE,       /* pipecast_source_state{state="..."} 0 or 1 */
+	MX_REASON,      /* pipecast_FAMILY{reason="..."}: one sample of a family
+			 * whose samples are consecutive names */
 };
 
 struct field {
@@ -34,17 +36,22 @@ struct field {
 	enum metric_how how;    /* show info only */
 	size_t kind_off;        /* MX_BY_KIND: field of struct stats_timer_row */
 	const char *help;       /* show info only */
+	const char *family;     /* MX_REASON: the family, and this name's label */
+	const char *reason;
 };
 
 #define INFO(n, t, st, h) \
-	{ #n, t, offsetof(struct stats_info, n), st, MX_PLAIN, 0, h }
+	{ #n, t, offsetof(struct stats_info, n), st, MX_PLAIN, 0, h, NULL, NULL }
 #define COUNTER(n, h) INFO(n, F_U64, STATS_COUNTER, h)
 #define GAUGE(n, h) INFO(n, F_U64, STATS_GAUGE, h)
 #define SECONDS(n, h) INFO(n, F_SEC, STATS_GAUGE, h)
 #define BY_KIND(n, st, k, h) { #n, F_U64, offsetof(struct stats_info, n), st, \
-	MX_BY_KIND, offsetof(struct stats_timer_row, k), h }
+	MX_BY_KIND, offsetof(struct stats_timer_row, k), h, NULL, NULL }
+#define REASON(family, r, h) { #family "_" #r "_total", F_U64, \
+	offsetof(struct stats_info, family##_##r##_total), STATS_COUNTER, MX_REASON, 0, h, \
+	#family "_total", #r }
 #define LABEL(n, how, h) \
-	{ #n, F_STR, offsetof(struct stats_info, n), STATS_STRING, how, 0, h }
+	{ #n, F_STR, offsetof(struct stats_info, n), STATS_STRING, how, 0, h, NULL, NULL }
 
 /* The one documented list of "show info" names, in SPEC order. */
 static const struct field info_fields[] = {
@@ -87,10 +94,19 @@ static const struct field info_fields[] = {
 	COUNTER(allocations_total, "Heap allocations ever made."),
 	GAUGE(memory_rss_bytes, "Resident set size of pipecastd."),
 	COUNTER(loop_iterations_total, "Iterations of the event loop."),
+	COUNTER(clients_closed_denied_total,
+		"Clients closed because access rules no longer (or did not) let them in."),
+	COUNTER(clients_closed_auth_timeout_total,
+		"Raw clients closed for not authenticating within auth_timeout."),
+	REASON(access_refused, address, "Connections refused by access rules, by reason."),
+	REASON(access_refused, per_ip, "Connections refused by access rules, by reason."),
+	REASON(access_refused, token, "Connections refused by access rules, by reason."),
+	REASON(access_refused, uid, "Connections refused by access rules, by reason."),
+	REASON(access_refused, auth_timeout, "Connections refused by access rules, by reason."),
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define COL(s, n, t) { #n, t, offsetof(struct s, n), 0, 0, 0, NULL }
+#define COL(s, n, t) { #n, t, offsetof(struct s, n), 0, 0, 0, NULL, NULL, NULL }
 
 /* The kind comes first: JSON uses it as the key and the rest as the value. */
 static const struct field timer_cols[] = {
@@ -377,6 +393,8 @@ static const size_t reason_fields[CLOSE_REASON_COUNT] = {
 	[CLOSE_KILL] = offsetof(struct stats_info, clients_closed_kill_total),
 	[CLOSE_SHUTDOWN] = offsetof(struct stats_info, clients_closed_shutdown_total),
 	[CLOSE_REJECTED] = offsetof(struct stats_info, clients_rejected_total),
+	[CLOSE_DENIED] = offsetof(struct stats_info, clients_closed_denied_total),
+	[CLOSE_AUTH_TIMEOUT] = offsetof(struct stats_info, clients_closed_auth_timeout_total),
 };
 
 /* Registry counters copied as they are: offsets in both structs. */
@@ -398,7 +416,14 @@ void stats_info_from_counters(struct stats_info *in, const struct counters *c)
 	for (size_t r = 0; r < CLOSE_REASON_COUNT; r++)
 		memcpy((char *)in + reason_fields[r], &c->clients_closed_total[r],
 		       sizeof(uint64_t));
+	memcpy(&in->access_refused_address_total, c->access_refused_total,
+	       sizeof(c->access_refused_total));
 }
+
+_Static_assert(offsetof(struct stats_info, access_refused_auth_timeout_total) ==
+	       offsetof(struct stats_info, access_refused_address_total) +
+	       (REFUSAL_COUNT - 1) * sizeof(uint64_t),
+	       "the access_refused_*_total fields follow enum refusal");
 
 /* ---- replies ---- */
 
@@ -625,6 +650,21 @@ static void metric_state(struct sbuf *b, const struct field *f,
 	}
 }
 
+/* pipecast_FAMILY{reason="R"} VALUE; the family's HELP and TYPE come with
+ * its first name (f points into info_fields, where they are consecutive). */
+static void metric_reason(struct sbuf *b, const struct field *f,
+			  const struct stats_info *in,
+			  __unused const struct stats_timer_row *rows, __unused size_t n)
+{
+	const struct field *prev = f > info_fields ? f - 1 : NULL;
+
+	if (!prev || prev->how != MX_REASON || strcmp(prev->family, f->family) != 0)
+		prom_family(b, f->family, f->stat, f->help);
+	prom_labelled(b, f->family, "reason", f->reason);
+	prom_value(b, in, f);
+	sbuf_puts(b, "\n");
+}
+
 typedef void (*metric_fn)(struct sbuf *b, const struct field *f,
 			  const struct stats_info *in,
 			  const struct stats_timer_row *rows, size_t n);
@@ -634,6 +674,7 @@ static const metric_fn metric_fns[] = {
 	[MX_BY_KIND] = metric_by_kind,
 	[MX_BUILD_INFO] = metric_build_info,
 	[MX_STATE] = metric_state,
+	[MX_REASON] = metric_reason,
 };
 
 /* pipecast_timer_next_due_seconds{kind="K"}, only for kinds with a timer

@@ -54,6 +54,13 @@ struct stats_info {
 	uint64_t allocations_total;
 	uint64_t memory_rss_bytes;
 	uint64_t loop_iterations_total;
+	uint64_t clients_closed_denied_total;
+	uint64_t clients_closed_auth_timeout_total;
+	uint64_t access_refused_address_total;      /* REFUSAL_COUNT of them, */
+	uint64_t access_refused_per_ip_total;       /* in enum refusal's order */
+	uint64_t access_refused_token_total;
+	uint64_t access_refused_uid_total;
+	uint64_t access_refused_auth_timeout_total;
 };
 
 /* One timer kind. Rows come in SPEC order: client, stats, source_idle,

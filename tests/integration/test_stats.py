@@ -239,9 +239,12 @@ class Metrics(unittest.TestCase):
             # Every numeric name of show info is there; every family has HELP and TYPE.
             for name, v in info.items():
                 if isinstance(v, int) or re.match(r"^\d+\.\d+$", str(v)):
+                    m = re.match(r"^access_refused_(\w+)_total$", name)
                     if name in ("timers_live", "timer_allocations_total",
                                 "timer_rearms_total", "timer_expirations_total"):
                         pat = r'(?m)^pipecast_%s(\{kind="\w+"\})? ' % name
+                    elif m:     # one family, a sample per reason
+                        pat = r'(?m)^pipecast_access_refused_total\{reason="%s"\} ' % m.group(1)
                     else:
                         pat = r"(?m)^pipecast_%s " % name
                     self.assertRegex(text, pat, "metric for %s missing" % name)

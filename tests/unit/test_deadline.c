@@ -95,6 +95,31 @@ static void sooner_only_when_the_deadline_precedes_the_timer(void **state)
 	assert_false(deadline_sooner(&d, &l, 50 * MS));
 }
 
+static void the_auth_deadline_is_one_more_of_the_same_timer(void **state)
+{
+	struct deadline d = { .last_activity = 0, .auth_due = 500 * MS };
+	struct deadline_limits l = { .idle_ns = 300 * MS };
+	int64_t wait;
+
+	(void)state;
+	/* idle comes first while the peer is silent */
+	assert_int_equal(deadline_check(&d, &l, 300 * MS, &wait), DEADLINE_IDLE);
+	/* activity moves idle, never auth */
+	d.last_activity = 400 * MS;
+	assert_int_equal(deadline_due(&d, &l), 500 * MS);
+	assert_int_equal(deadline_check(&d, &l, 450 * MS, &wait), DEADLINE_OK);
+	assert_int_equal(wait, 50 * MS);
+	assert_int_equal(deadline_check(&d, &l, 500 * MS, &wait), DEADLINE_AUTH);
+	/* with no other deadline, auth alone arms the timer */
+	l.idle_ns = 0;
+	assert_int_equal(deadline_check(&d, &l, 100 * MS, &wait), DEADLINE_OK);
+	assert_int_equal(wait, 400 * MS);
+	/* authenticated: 0 means no auth deadline */
+	d.auth_due = 0;
+	assert_int_equal(deadline_due(&d, &l), DEADLINE_NONE);
+	assert_true(deadline_sooner(&(struct deadline){ .auth_due = 5 }, &l, 6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +130,7 @@ int main(void)
 		cmocka_unit_test(send_applies_only_while_output_is_pending),
 		cmocka_unit_test(the_earlier_deadline_wins),
 		cmocka_unit_test(sooner_only_when_the_deadline_precedes_the_timer),
+		cmocka_unit_test(the_auth_deadline_is_one_more_of_the_same_timer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,10 @@ static const struct stats_info info = {
 	.timer_rearms_total = 100, .timer_expirations_total = 9,
 	.allocations_live = 30, .allocations_total = 300,
 	.memory_rss_bytes = 8388608, .loop_iterations_total = 5000,
+	.clients_closed_denied_total = 6, .clients_closed_auth_timeout_total = 7,
+	.access_refused_address_total = 11, .access_refused_per_ip_total = 12,
+	.access_refused_token_total = 13, .access_refused_uid_total = 14,
+	.access_refused_auth_timeout_total = 15,
 };
 
 /* Per-kind figures that add up to the totals of `info`. */
@@ -153,6 +157,10 @@ static void info_names_follow_spec_order(void **state)
 		"timer_rearms_total", "timer_expirations_total",
 		"allocations_live", "allocations_total", "memory_rss_bytes",
 		"loop_iterations_total",
+		"clients_closed_denied_total", "clients_closed_auth_timeout_total",
+		"access_refused_address_total", "access_refused_per_ip_total",
+		"access_refused_token_total", "access_refused_uid_total",
+		"access_refused_auth_timeout_total",
 	};
 	size_t n = sizeof(spec) / sizeof(spec[0]);
 
@@ -191,7 +199,16 @@ static void info_from_counters(void **state)
 	(void)state;
 	for (int r = 0; r < CLOSE_REASON_COUNT; r++)
 		c.clients_closed_total[r] = 100 + (uint64_t)r;
+	for (int r = 0; r < REFUSAL_COUNT; r++)
+		c.access_refused_total[r] = 200 + (uint64_t)r;
 	stats_info_from_counters(&in, &c);
+	assert_int_equal(in.clients_closed_denied_total, 100 + CLOSE_DENIED);
+	assert_int_equal(in.clients_closed_auth_timeout_total, 100 + CLOSE_AUTH_TIMEOUT);
+	assert_int_equal(in.access_refused_address_total, 200 + REFUSED_ADDRESS);
+	assert_int_equal(in.access_refused_per_ip_total, 200 + REFUSED_PER_IP);
+	assert_int_equal(in.access_refused_token_total, 200 + REFUSED_TOKEN);
+	assert_int_equal(in.access_refused_uid_total, 200 + REFUSED_UID);
+	assert_int_equal(in.access_refused_auth_timeout_total, 200 + REFUSED_AUTH_TIMEOUT);
 	assert_int_equal(in.pid, 99);
 	assert_int_equal(in.source_records_total, 1);
 	assert_int_equal(in.heartbeats_total, 5);
@@ -284,6 +301,13 @@ static void info_text(void **state)
 		"allocations_total: 300\n"
 		"memory_rss_bytes: 8388608\n"
 		"loop_iterations_total: 5000\n"
+		"clients_closed_denied_total: 6\n"
+		"clients_closed_auth_timeout_total: 7\n"
+		"access_refused_address_total: 11\n"
+		"access_refused_per_ip_total: 12\n"
+		"access_refused_token_total: 13\n"
+		"access_refused_uid_total: 14\n"
+		"access_refused_auth_timeout_total: 15\n"
 		"\n";
 	struct sbuf b = SBUF_INIT;
 
@@ -312,7 +336,10 @@ static void info_json(void **state)
 		"\"timer_allocations_total\":14,\"timer_rearms_total\":100,"
 		"\"timer_expirations_total\":9,\"allocations_live\":30,"
 		"\"allocations_total\":300,\"memory_rss_bytes\":8388608,"
-		"\"loop_iterations_total\":5000}\n\n";
+		"\"loop_iterations_total\":5000,\"clients_closed_denied_total\":6,"
+		"\"clients_closed_auth_timeout_total\":7,\"access_refused_address_total\":11,"
+		"\"access_refused_per_ip_total\":12,\"access_refused_token_total\":13,"
+		"\"access_refused_uid_total\":14,\"access_refused_auth_timeout_total\":15}\n\n";
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
@@ -649,6 +676,16 @@ static void metrics_samples(void **state)
 		"pipecast_timer_next_due_seconds{kind=\"status\"} 1.500\n\n"));
 	assert_true(sample(b.buf, "pipecast_timers_client_live") == 2);
 	assert_true(sample(b.buf, "pipecast_loop_iterations_total") == 5000);
+	assert_non_null(strstr(b.buf,
+		"# HELP pipecast_access_refused_total Connections refused by access rules, by reason.\n"
+		"# TYPE pipecast_access_refused_total counter\n"
+		"pipecast_access_refused_total{reason=\"address\"} 11\n"
+		"pipecast_access_refused_total{reason=\"per_ip\"} 12\n"
+		"pipecast_access_refused_total{reason=\"token\"} 13\n"
+		"pipecast_access_refused_total{reason=\"uid\"} 14\n"
+		"pipecast_access_refused_total{reason=\"auth_timeout\"} 15\n"));
+	assert_null(strstr(b.buf, "pipecast_access_refused_address_total"));
+	assert_true(sample(b.buf, "pipecast_clients_closed_denied_total") == 6);
 	assert_null(strstr(b.buf, "pipecast_version"));
 	assert_null(strstr(b.buf, "kind=\"source_idle\"} -"));
 	sbuf_free(&b);
