@@ -100,6 +100,30 @@ class Addresses(Streaming, unittest.TestCase):
             self.assertEqual(info(d)["access_refused_address_total"], 2)
             ok.close()
 
+    @unittest.skipUnless(pctest.ipv6_available() and shutil.which("systemd-socket-activate"),
+                         "no IPv6 or no systemd-socket-activate")
+    def test_mapped_ipv4_peer_of_a_dual_stack_socket_meets_ipv4_rules(self):
+        # a passed [::]:PORT socket without IPV6_V6ONLY sees IPv4 peers as ::ffff:a.b.c.d
+        prefix = ["systemd-socket-activate", "-l", "{port}", "--fdname=clients"]
+        c = conf({"deny": "127.0.0.2"}, listen="systemd:clients")
+        with Daemon(c, prefix=prefix, wait_ready=False) as d:
+            deadline = time.monotonic() + slow(10)
+            while True:
+                try:
+                    ok = client(d.port, "127.0.0.3")
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            d.wait_ready()
+            self.start_producer(d)
+            self.assertTrue(recv_lines(ok, 1).endswith(b"\n"))
+            d.wait_log(r"client \d+ open \[::ffff:127\.0\.0\.3\]:\d+")
+            refused_gets_nothing(self, client(d.port, "127.0.0.2"))
+            self.assertEqual(info(d)["access_refused_address_total"], 1)
+            ok.close()
+
     def test_max_per_ip_refuses_the_11th_only_from_that_address(self):
         with Daemon(conf({"max_per_ip": 10})) as d:
             self.start_producer(d)
