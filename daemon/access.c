@@ -129,7 +129,7 @@ void access_safe_point(void)
 }
 
 /* allow and deny. */
-static bool access_addr_allowed(const struct cidr_addr *a)
+bool access_check_addr(const struct cidr_addr *a)
 {
 	const struct config_access *c = &conf->access;
 
@@ -162,7 +162,7 @@ static int access_count(struct access_conn *ac, enum refusal *why)
 /* Address rules then the per-address count. */
 static int access_check_tcp(struct access_conn *ac, enum refusal *why)
 {
-	if (!access_addr_allowed(&ac->addr)) {
+	if (!access_check_addr(&ac->addr)) {
 		*why = REFUSED_ADDRESS;
 		return -1;
 	}
@@ -258,7 +258,7 @@ bool access_metrics_ok(const struct access_conn *ac)
 /* The rules of a reloaded configuration against a connected client. */
 enum refusal access_recheck(const struct access_conn *ac, int fd, bool streaming)
 {
-	if (ac->tcp && !access_addr_allowed(&ac->addr))
+	if (ac->tcp && !access_check_addr(&ac->addr))
 		return REFUSED_ADDRESS;
 	if (!ac->tcp && fd >= 0 && !access_unix_allowed(fd))
 		return REFUSED_UID;

@@ -4,7 +4,8 @@
  * it from the listener and client code; the HTTP side calls the same
  * functions (access_accept at accept time, access_proxied after a PROXY
  * header, access_token_ok with a token from the request, access_metrics_ok
- * for /metrics and /healthz). */
+ * for /metrics and /healthz, access_check_addr for the address rules alone,
+ * access_refused for a refusal of its own, access_release at close). */
 #ifndef PIPECAST_ACCESS_H
 #define PIPECAST_ACCESS_H
 
@@ -47,6 +48,8 @@ int access_accept(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
  * counted then; the caller closes and calls access_refused). */
 int access_proxied(struct access_conn *ac, const struct sockaddr *src, socklen_t len,
 		   enum refusal *why);
+/* Whether allow and deny let a TCP peer's address in (nothing counted). */
+bool access_check_addr(const struct cidr_addr *a);
 /* The connection is gone: its per-address count is released. */
 void access_release(struct access_conn *ac);
 /* Counts a refusal and logs it, at most one line a second with a count. */
