@@ -1,11 +1,14 @@
 # pipecast build. `make` builds, `make test` installs what is missing, builds
-# (plain and with ASan/UBSan) and runs every test, `make run` starts a demo.
+# (plain and with ASan/UBSan) and runs every test, `make run` starts a demo,
+# `make deb` builds the Debian package.
 
-VERSION    := 0.1.0
+# debian/changelog carries the same version (`make deb` checks).
+VERSION    := 0.2.0
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 CC         ?= cc
 CFLAGS     ?= -O2 -g
+LDFLAGS    ?=
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS   += -D_GNU_SOURCE -DPIPECAST_VERSION='"$(VERSION)"' -Ilib
@@ -19,31 +22,50 @@ CTL_SRC    := $(sort $(wildcard ctl/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNITS      := $(UNIT_SRC:tests/unit/%.c=%)
 
+.DEFAULT_GOAL := all
+
+# One line per build step ("  CC build/lib/ring.o"); V=1 shows the commands.
+ifeq ($(V),1)
+Q   :=
+say := @true
+else
+Q   := @
+say := @printf '  %-4s %s\n'
+endif
+
 # Two build trees: build/ (plain) and build/san/ (sanitizers).
 define tree
 $(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+	$$(say) CC $$@
+	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
 $(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) $$^ -o $$@ $$(LIBS)
 $(1)/pipecastctl: $$(CTL_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS)
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) $$^ -o $$@ $$(LIBS)
 $(1)/tests/%: $(1)/tests/unit/%.o $$(LIB_SRC:%.c=$(1)/%.o)
-	$$(CC) $$(ALL_CFLAGS) $(2) $$^ -o $$@ $$(LIBS) -lcmocka
+	$$(say) LD $$@
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) $$^ -o $$@ $$(LIBS) -lcmocka
 endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
 
-# Keep the test objects between runs.
+# Keep the test objects between runs; plain `make` builds both programs.
 .SECONDARY:
+.DEFAULT_GOAL := all
 
 PROGS := build/pipecastd $(if $(CTL_SRC),build/pipecastctl)
 
-.PHONY: all deps test unit integration run clean install uninstall
+.PHONY: all deps deps-build test unit integration run clean install uninstall check-minimal
 all: $(PROGS)
 
+# What building and running need (make, make run), and what testing needs.
+deps-build:
+	@tests/deps.sh build
 deps:
-	@tests/deps.sh
+	@tests/deps.sh test
 
 # Unit tests, then integration tests, each against the plain and the
 # sanitizer build; prints one "N passed, N failed" line at the end.
@@ -52,45 +74,106 @@ test: deps
 	   build/san/pipecastd $(UNITS:%=build/san/tests/%) $(if $(CTL_SRC),build/san/pipecastctl)
 	@tests/run-all.sh $(UNITS)
 
-run: deps all
+# The demo: PORT picks its port (make run PORT=7171).
+PORT ?= 7070
+run: deps-build all
 	@echo "pipecast demo: a built-in producer writes a timestamped record every 100 ms."
-	@echo "  connect a client:   nc 127.0.0.1 7070"
+	@echo "This terminal shows the daemon's log. In a second terminal:"
+	@echo "  connect a client:   nc 127.0.0.1 $(PORT)"
 	@echo "  query the stats:    build/pipecastctl info   (or: build/pipecastctl watch)"
-	@echo "  stop the daemon:    Ctrl-C"
+	@echo "Stop the daemon here with Ctrl-C."
 	@echo
-	@exec build/pipecastd -c conf/demo.conf
+	@exec build/pipecastd -c conf/demo.conf -o clients.listen=tcp:127.0.0.1:$(PORT)
 
-# Installation: binaries and man pages under PREFIX, units where systemd
-# looks for local units, the example configuration in /etc/pipecast (an
-# existing pipecast.conf is never overwritten).
-BINDIR     ?= $(PREFIX)/bin
-MANDIR     ?= $(PREFIX)/share/man
-UNITDIR    ?= $(PREFIX)/lib/systemd/system
-CONFDIR    ?= /etc/pipecast
-MANPAGES   := $(wildcard man/*.[158])
-UNITS_SD   := pipecast.service pipecast.socket pipecast-stats.socket
+# The two-command promise on a minimal Debian 12 (run by hand, as root,
+# with network access to a Debian mirror; not part of make test): a
+# minbase chroot made by mmdebstrap gets a copy of this tree, then
+# `make run` must install what it needs, build and serve the demo.
+check-minimal:
+	tests/minimal-image.sh
+
+# Installation: pipecastctl in BINDIR, pipecastd in SBINDIR, man pages,
+# units where systemd looks for local units, the sysusers.d file of the
+# `pipecast` system user (systemd-sysusers creates it), the instance
+# examples, and the example configuration in /etc/pipecast (an existing
+# pipecast.conf is never overwritten). The Debian package installs
+# with PREFIX=/usr UNITDIR=/lib/systemd/system (debian/rules).
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+EXAMPLEDIR  ?= $(PREFIX)/share/doc/pipecast/examples
+CONFDIR     ?= /etc/pipecast
+MANPAGES    := $(wildcard man/*.[158])
+UNITS_SD    := pipecast.service pipecast.socket pipecast-stats.socket \
+               pipecast@.service pipecast@.socket
+EXAMPLES    := conf/weblog.conf conf/sensors.conf
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
-	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 build/pipecastctl $(DESTDIR)$(BINDIR)/
+	install -m 0755 build/pipecastd $(DESTDIR)$(SBINDIR)/
 	for m in $(MANPAGES); do \
 	  s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 	  install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
-	sed -e 's|/usr/local/bin/|$(BINDIR)/|' -e 's|/etc/pipecast/|$(CONFDIR)/|' systemd/pipecast.service > $(DESTDIR)$(UNITDIR)/pipecast.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/pipecast.service
-	install -m 0644 systemd/pipecast.socket systemd/pipecast-stats.socket $(DESTDIR)$(UNITDIR)/
+	for u in $(UNITS_SD); do \
+	  sed -e 's|/usr/local/sbin/|$(SBINDIR)/|' -e 's|/etc/pipecast/|$(CONFDIR)/|' \
+	    systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
+	install -m 0644 systemd/pipecast.sysusers $(DESTDIR)$(SYSUSERSDIR)/pipecast.conf
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
 	if [ -e $(DESTDIR)$(CONFDIR)/pipecast.conf ]; then \
 	  echo "keeping the existing $(DESTDIR)$(CONFDIR)/pipecast.conf"; \
 	else install -m 0644 conf/pipecast.conf $(DESTDIR)$(CONFDIR)/pipecast.conf; fi
+	@echo "the units run as the system user pipecast: create it with" \
+	  "systemd-sysusers $(SYSUSERSDIR)/pipecast.conf (systemd also does at boot)"
 
-# Removes what install put in place, except a configuration file.
+# Removes what install put in place, except a configuration file and the
+# system user.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/pipecastd $(DESTDIR)$(BINDIR)/pipecastctl
+	rm -f $(DESTDIR)$(BINDIR)/pipecastctl $(DESTDIR)$(SBINDIR)/pipecastd
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	for u in $(UNITS_SD); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/pipecast.conf
+	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(EXAMPLEDIR)/$${e##*/}; done
+	-rmdir $(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(EXAMPLEDIR)/.. 2>/dev/null
 
 clean:
 	rm -rf build
+
+# ---- Debian package --------------------------------------------------------
+# `make deb` builds the package from the files git knows of (tracked, or new
+# and not ignored) in this tree, copied
+# to build/deb/src (dpkg-buildpackage writes next to the tree it builds),
+# leaves build/deb/pipecast_VERSION_ARCH.deb with its .changes, and fails
+# on any lintian error or warning. `make test` runs debian/tests/smoke
+# against that package's files when it exists. `make deb-test` INSTALLS it
+# on this machine (dpkg -i), checks it, and purges it again: for CI and
+# for when you ask for it.
+DEB_DIR    := build/deb
+DEB_SRC    := $(DEB_DIR)/src/pipecast-$(VERSION)
+DEB_ARCH    = $(shell dpkg --print-architecture)
+DEB         = $(DEB_DIR)/pipecast_$(VERSION)_$(DEB_ARCH).deb
+.PHONY: deb deb-test
+
+deb:
+	@tests/deps.sh deb
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+	  { echo "debian/changelog is at $$v, the Makefile at $(VERSION)"; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_SRC); \
+	else tar --exclude=./build -cf - . | tar -xf - -C $(DEB_SRC); fi
+	cd $(DEB_SRC) && dpkg-buildpackage --build=full --no-sign -j2
+	mv $(DEB_DIR)/src/pipecast*_$(VERSION)* $(DEB_DIR)/
+	rm -rf $(DEB_DIR)/src
+	lintian --fail-on error,warning --display-info $(DEB_DIR)/pipecast_$(VERSION)_$(DEB_ARCH).changes
+	@echo "built $(DEB)"
+
+deb-test:
+	@test -f $(DEB) || { echo "no $(DEB): run make deb first"; exit 1; }
+	tests/deb-test.sh $(DEB)
 
 # ---- fuzzing (libFuzzer; Debian: clang-14, libclang-rt-14-dev) -------------
 # build/fuzz/fuzz_X is tests/fuzz/fuzz_X.c linked with every lib/*.c, all
@@ -103,7 +186,9 @@ clean:
 FUZZ_CC            ?= clang-14
 FUZZ_SECONDS       ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
-FUZZ_CFLAGS        := -std=gnu11 $(WARN) -O1 -g -fno-omit-frame-pointer \
+# clang, unlike gcc, warns on positional rows that leave trailing fields to
+# their zero default (config-table.c's key rows leave `restart` implicit).
+FUZZ_CFLAGS        := -std=gnu11 $(WARN) -Wno-missing-field-initializers -O1 -g -fno-omit-frame-pointer \
                       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_OPTS          := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_TARGETS       := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
@@ -120,7 +205,8 @@ FUZZ_MAXLEN_fuzz_tokens  := 8192
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
+	$(say) FUZZ $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
 

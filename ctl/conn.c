@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,7 +20,7 @@
 
 struct conn {
 	int fd;
-	char path[CTL_PATH_LEN];
+	char path[STATSPATH_LEN];
 	int64_t timeout_ms;
 	char *buf;          /* bytes read and not yet handed out */
 	size_t len, cap;
@@ -73,9 +74,31 @@ static int conn_connect(const char *path, int64_t timeout_ms)
 	return -1;
 }
 
+/* The daemon's own rule for its per-user directory /tmp/pipecast-UID
+ * (pipecastd(8), SECURITY): a socket there is trusted only if the
+ * directory is a real directory of this user that no one else may write;
+ * anyone can create that name in /tmp first. Returns why not, or NULL. */
+static const char *conn_dir_refused(const char *path)
+{
+	char dir[64];
+	struct stat st;
+	size_t n;
+
+	n = (size_t)snprintf(dir, sizeof(dir), "/tmp/pipecast-%lu", (unsigned long)getuid());
+	if (strncmp(path, dir, n) != 0 || path[n] != '/')
+		return NULL;
+	if (lstat(dir, &st) < 0)
+		return NULL;            /* the connect reports what is missing */
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid())
+		return "the directory belongs to another user; refused";
+	if (st.st_mode & 022)
+		return "the directory is writable by other users; refused";
+	return NULL;
+}
+
 /* Tries every candidate in order: a stale socket file does not hide a live
  * daemon further down the list. */
-struct conn *conn_open(const struct ctl_paths *paths, int64_t timeout_ms,
+struct conn *conn_open(const struct statspath_list *paths, int64_t timeout_ms,
 		       char *err, size_t errlen)
 {
 	struct conn *c;
@@ -85,10 +108,12 @@ struct conn *conn_open(const struct ctl_paths *paths, int64_t timeout_ms,
 	err[0] = '\0';
 	conn_msg_add(err, errlen, "no daemon answers; tried:");
 	for (i = 0; i < paths->n && fd < 0; i++) {
-		fd = conn_connect(paths->path[i], timeout_ms);
+		const char *why = conn_dir_refused(paths->path[i]);
+
+		fd = why ? -1 : conn_connect(paths->path[i], timeout_ms);
 		if (fd < 0)
 			conn_msg_add(err, errlen, "%s %s (%s)", i ? "," : "",
-				     paths->path[i], strerror(errno));
+				     paths->path[i], why ? why : strerror(errno));
 	}
 	if (fd < 0)
 		return NULL;

@@ -4,13 +4,14 @@
 #define PIPECAST_CTL_H
 
 #include "ctlutil.h"
+#include "statspath.h"
 
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Exit statuses (SPEC "pipecastctl"). */
+/* Exit statuses (pipecastctl(1)). */
 enum {
 	CTL_EXIT_OK = 0,
 	CTL_EXIT_FAIL = 1,   /* the daemon answered an error or is unreachable */
@@ -35,7 +36,7 @@ enum conn_status {
 
 /* Connects to the first path that answers; NULL with every path tried and
  * its reason in err otherwise. Waits are bounded by timeout_ms. */
-struct conn *conn_open(const struct ctl_paths *paths, int64_t timeout_ms,
+struct conn *conn_open(const struct statspath_list *paths, int64_t timeout_ms,
 		       char *err, size_t errlen);
 /* Connects again to the path that answered before. */
 enum conn_status conn_reopen(struct conn *c, char *err, size_t errlen);
@@ -58,6 +59,9 @@ struct watch_opts {
 	int64_t timeout_ms;
 };
 
-int watch_run(const struct ctl_paths *paths, const struct watch_opts *o);
+int watch_run(const struct statspath_list *paths, const struct watch_opts *o);
+
+/* list.c: every template instance under /run/pipecast that answers. */
+int list_run(int64_t timeout_ms);
 
 #endif

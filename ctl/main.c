@@ -2,6 +2,7 @@
  * commands (one connection, one command, half-close, one reply). */
 #include "ctl.h"
 
+#include "alloc.h"
 #include "units.h"
 
 #include <errno.h>
@@ -22,9 +23,10 @@ enum arg_kind {
 	ARG_NONE,
 	ARG_ID,      /* a client id: digits */
 	ARG_WATCH,   /* no ARG; -i and -n apply */
+	ARG_LIST,    /* no ARG; every instance, so neither -s nor -n NAME */
 };
 
-/* One pipecastctl command and the daemon command it sends (SPEC table). */
+/* One pipecastctl command and the daemon command it sends (pipecastctl(1)). */
 struct command {
 	const char *name;
 	const char *argname;   /* for the usage, or "" */
@@ -32,20 +34,25 @@ struct command {
 	enum arg_kind arg;
 	bool json;             /* accepts --json (appends " json") */
 	const char *help;
+	bool table;            /* a table reply: aligned on a terminal */
 };
 
 static const struct command commands[] = {
-	{ "info", "", "show info", ARG_NONE, true, "all counters and gauges" },
-	{ "clients", "", "show clients", ARG_NONE, true, "one row per connected client" },
-	{ "timers", "", "show timers", ARG_NONE, true, "live timers by kind" },
+	{ "info", "", "show info", ARG_NONE, true, "all counters and gauges", false },
+	{ "clients", "", "show clients", ARG_NONE, true, "one row per connected client", true },
+	{ "timers", "", "show timers", ARG_NONE, true, "live timers by kind", true },
 	{ "closed", "", "show closed", ARG_NONE, true,
-	  "recently closed clients with the reason" },
-	{ "metrics", "", "show metrics", ARG_NONE, false, "Prometheus text format" },
+	  "recently closed clients with the reason", true },
+	{ "metrics", "", "show metrics", ARG_NONE, false, "Prometheus text format", false },
+	{ "config", "", "show config", ARG_NONE, true,
+	  "the configuration in force: each key, where it was set, its value", false },
 	{ "watch", "", "show info", ARG_WATCH, false,
-	  "live view with rates, redrawn in place; Ctrl-C exits 0" },
+	  "live view with rates, redrawn in place; q or Ctrl-C exits 0", false },
 	{ "kill", " ID", "kill client", ARG_ID, false,
-	  "close one client (ID as shown by 'clients')" },
-	{ "reload", "", "reload", ARG_NONE, false, "reload the daemon's configuration" },
+	  "close one client (ID as shown by 'clients')", false },
+	{ "reload", "", "reload", ARG_NONE, false, "reload the daemon's configuration", false },
+	{ "list", "", "show info", ARG_LIST, false,
+	  "every template instance that answers: clients, records/s, source", false },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -53,18 +60,21 @@ static const struct command commands[] = {
 /* Everything the command line says. */
 struct args {
 	const char *socket;
+	const char *instance;     /* -n NAME before the command */
 	bool json;
 	int64_t timeout_ms;
 	bool watch_only;          /* -i or -n was given */
 	struct watch_opts watch;
 	const struct command *cmd;
 	const char *arg;
+	int nrest;                /* words after the command */
 	char line[64];            /* the daemon command line */
 };
 
 static const char usage_head[] =
-	"usage: pipecastctl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARG]\n"
-	"       pipecastctl [-s SOCKET] [-t SECONDS] watch [-i SECONDS] [-n COUNT]\n"
+	"usage: pipecastctl [-s SOCKET | -n NAME] [-t SECONDS] [--json] COMMAND [ARG]\n"
+	"       pipecastctl [-s SOCKET | -n NAME] [-t SECONDS] watch [-i SECONDS] [-n COUNT]\n"
+	"       pipecastctl [-t SECONDS] list\n"
 	"       pipecastctl -h | -V\n"
 	"commands:\n";
 
@@ -74,11 +84,13 @@ static const char usage_tail[] =
 	"              that answers of /run/pipecast/stats.sock,\n"
 	"              $XDG_RUNTIME_DIR/pipecast/stats.sock and\n"
 	"              /tmp/pipecast-UID/stats.sock\n"
+	"  -n NAME     (before the command) the template instance NAME:\n"
+	"              /run/pipecast/NAME/stats.sock\n"
 	"  --json      JSON output for info, timers (an object), clients and closed\n"
 	"              (an array of objects); a usage error with other commands\n"
 	"  -t SECONDS  give up on a daemon that does not answer (default 10)\n"
 	"  -i SECONDS  watch: refresh interval, 0.1 to 3600 (default 1)\n"
-	"  -n COUNT    watch: stop after COUNT frames (default: until Ctrl-C)\n"
+	"  -n COUNT    (after watch) stop after COUNT frames (default: until Ctrl-C)\n"
 	"  -V          print the version and exit\n"
 	"  -h, --help  print this help and exit\n"
 	"SECONDS take up to three decimals (0.5). When standard output is not a\n"
@@ -161,8 +173,10 @@ static int parse_count_opt(const char *s, uint64_t *n)
 	return usage_error("-n '%s': expected a positive integer", s);
 }
 
-/* Handles one option getopt returned; -1 to go on, else an exit status. */
-static int parse_option(int opt, const char *val, const char *bad, struct args *a)
+/* Handles one option getopt returned; -1 to go on, else an exit status.
+ * Before the command, -n names an instance; after it, -n is watch's COUNT. */
+static int parse_option(int opt, const char *val, const char *bad, bool before,
+			struct args *a)
 {
 	uint64_t ms;
 
@@ -178,6 +192,10 @@ static int parse_option(int opt, const char *val, const char *bad, struct args *
 		a->watch_only = true;
 		return parse_seconds_opt('i', val, &a->watch.interval_ms) ? CTL_EXIT_USAGE : -1;
 	case 'n':
+		if (before) {
+			a->instance = val;
+			return -1;
+		}
 		a->watch_only = true;
 		return parse_count_opt(val, &a->watch.count) ? CTL_EXIT_USAGE : -1;
 	case 'h': usage(stdout); return CTL_EXIT_OK;
@@ -197,8 +215,9 @@ static const char *bad_option(char **argv, char *buf, size_t len)
 	return buf;
 }
 
-/* Options may come before or after the command (GNU argument order). */
-static int parse_options(int argc, char **argv, struct args *a)
+/* One getopt pass over argv; -1 when every option was taken. */
+static int parse_pass(int argc, char **argv, const char *optstring, bool before,
+		      struct args *a)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -210,32 +229,61 @@ static int parse_options(int argc, char **argv, struct args *a)
 	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":s:t:i:n:hV", longopts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		rc = parse_option(opt, optarg,
 				  opt == '?' || opt == ':' ? bad_option(argv, bad, sizeof(bad)) : "",
-				  a);
+				  before, a);
 		if (rc >= 0)
 			return rc;
 	}
 	return -1;
 }
 
-/* Checks the command, its ARG and the options that depend on it. */
-static int parse_command(int argc, char **argv, struct args *a)
+/* Options up to the command word, then the command's own, which may come
+ * in any order after it (GNU argument order); argv then holds the command
+ * at *cmd and its arguments after it. */
+static int parse_options(int argc, char **argv, struct args *a, int *cmd)
 {
-	if (optind >= argc)
+	int rc = parse_pass(argc, argv, "+:s:t:i:n:hV", true, a);
+
+	*cmd = optind;
+	if (rc >= 0 || *cmd >= argc)
+		return rc;
+	rc = parse_pass(argc - *cmd, argv + *cmd, ":s:t:i:n:hV", false, a);
+	a->nrest = argc - *cmd - optind;
+	if (rc < 0 && a->nrest > 0)   /* the arguments, moved after the options */
+		a->arg = argv[*cmd + optind];
+	return rc;
+}
+
+/* Where the command goes: -s, -n NAME, or the discovery list. */
+static int parse_target(const struct args *a)
+{
+	if (a->cmd->arg == ARG_LIST && (a->socket || a->instance))
+		return usage_error("'list' reads every instance; -s and -n NAME do not apply");
+	if (a->socket && a->instance)
+		return usage_error("-s and -n NAME exclude each other");
+	if (a->instance && !statspath_instance_ok(a->instance))
+		return usage_error("-n '%s': not an instance name", a->instance);
+	return -1;
+}
+
+/* Checks the command, its ARG and the options that depend on it. */
+static int parse_command(int argc, char **argv, int cmd, struct args *a)
+{
+	if (cmd >= argc)
 		return usage_error("no command given");
-	a->cmd = command_find(argv[optind]);
+	a->cmd = command_find(argv[cmd]);
 	if (!a->cmd)
-		return usage_error("unknown command '%s'", argv[optind]);
-	a->arg = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (optind + 1 + (a->cmd->arg == ARG_ID) < argc)
+		return usage_error("unknown command '%s'", argv[cmd]);
+	if (a->nrest > (a->cmd->arg == ARG_ID))
 		return usage_error("too many arguments for '%s'", a->cmd->name);
 	if (a->json && !a->cmd->json)
 		return usage_error("--json is not available for '%s'", a->cmd->name);
 	if (a->watch_only && a->cmd->arg != ARG_WATCH)
-		return usage_error("-i and -n are only for 'watch'");
-	return -1;
+		return usage_error("-i and -n COUNT are only for 'watch'");
+	return parse_target(a);
 }
 
 /* Builds the daemon command line from the table entry and the ARG. */
@@ -257,19 +305,56 @@ static int build_line(struct args *a)
 	return -1;
 }
 
+/* Writes bytes; on a terminal, a control character (an escape sequence
+ * from whatever answers on the socket) is shown as \xHH instead. */
+static void print_safe(FILE *f, const char *p, size_t len)
+{
+	if (!isatty(fileno(f))) {
+		fwrite(p, 1, len, f);
+		return;
+	}
+	while (len > 0) {
+		size_t n = ctl_safe_span(p, len);
+
+		fwrite(p, 1, n, f);
+		p += n;
+		len -= n;
+		if (len > 0) {
+			fprintf(f, "\\x%02x", (unsigned char)*p);
+			p++;
+			len--;
+		}
+	}
+}
+
 /* Writes a reply body, adding the newline a truncated one may lack. */
 static void print_body(FILE *f, const char *prefix, const char *body, size_t len)
 {
 	fputs(prefix, f);
-	fwrite(body, 1, len, f);
+	print_safe(f, body, len);
 	if (len > 0 && body[len - 1] != '\n')
 		fputc('\n', f);
 }
 
-/* One command, its reply on stdout, or its error on stderr. */
-static int run_once(const struct ctl_paths *paths, const struct args *a)
+/* A reply on stdout; a table's columns are aligned for a terminal (the
+ * protocol and a pipe keep single spaces). */
+static void print_reply(const struct args *a, const char *body, size_t len)
 {
-	char err[4 * CTL_PATH_LEN];
+	char *aligned = NULL;
+
+	if (a->cmd->table && !a->json && isatty(STDOUT_FILENO))
+		aligned = ctl_align_columns(body, len);
+	if (aligned)
+		print_body(stdout, "", aligned, strlen(aligned));
+	else
+		print_body(stdout, "", body, len);
+	pc_free(aligned);
+}
+
+/* One command, its reply on stdout, or its error on stderr. */
+static int run_once(const struct statspath_list *paths, const struct args *a)
+{
+	char err[4 * STATSPATH_LEN];
 	struct conn *c = conn_open(paths, a->timeout_ms, err, sizeof(err));
 	enum conn_status st;
 	const char *body;
@@ -288,7 +373,7 @@ static int run_once(const struct ctl_paths *paths, const struct args *a)
 	else if (ctl_reply_is_error(body, len))
 		print_body(stderr, "pipecastctl: ", body, len);
 	else {
-		print_body(stdout, "", body, len);
+		print_reply(a, body, len);
 		rc = CTL_EXIT_OK;
 	}
 	conn_close(c);
@@ -305,26 +390,42 @@ static int finish_stdout(int rc)
 	return rc;
 }
 
-/* Parses, then runs a one-shot command or watch; exit status 0, 1 or 2. */
+/* The socket paths to try: the instance's, or the discovery list. */
+static int find_paths(const struct args *a, struct statspath_list *paths)
+{
+	int rc;
+
+	if (a->instance) {
+		paths->n = 1;
+		rc = statspath_instance(STATSPATH_RUNDIR, a->instance, paths->path[0],
+					STATSPATH_LEN);
+	} else
+		rc = statspath_candidates(a->socket, getenv("PIPECAST_SOCKET"),
+					  getenv("XDG_RUNTIME_DIR"),
+					  (unsigned long)getuid(), paths);
+	if (rc < 0)
+		ctl_warn("socket path too long");
+	return rc;
+}
+
+/* Parses, then runs a one-shot command, watch or list; exit status 0, 1 or 2. */
 int main(int argc, char **argv)
 {
 	struct args a = {
 		.timeout_ms = TIMEOUT_DEFAULT_MS,
 		.watch = { .interval_ms = 1000 },
 	};
-	struct ctl_paths paths;
-	int rc;
+	struct statspath_list paths;
+	int rc, cmd;
 
-	if ((rc = parse_options(argc, argv, &a)) >= 0 ||
-	    (rc = parse_command(argc, argv, &a)) >= 0 ||
+	if ((rc = parse_options(argc, argv, &a, &cmd)) >= 0 ||
+	    (rc = parse_command(argc, argv, cmd, &a)) >= 0 ||
 	    (rc = build_line(&a)) >= 0)
 		return finish_stdout(rc);
-	if (ctl_socket_paths(a.socket, getenv("PIPECAST_SOCKET"),
-			     getenv("XDG_RUNTIME_DIR"), (unsigned long)getuid(),
-			     &paths) < 0) {
-		ctl_warn("socket path too long");
+	if (a.cmd->arg == ARG_LIST)
+		return finish_stdout(list_run(a.timeout_ms));
+	if (find_paths(&a, &paths) < 0)
 		return CTL_EXIT_FAIL;
-	}
 	a.watch.timeout_ms = a.timeout_ms;
 	rc = a.cmd->arg == ARG_WATCH ? watch_run(&paths, &a.watch)
 				     : run_once(&paths, &a);

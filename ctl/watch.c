@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* One `show info` reply and when it arrived. */
@@ -21,8 +22,10 @@ struct sample {
 struct watch {
 	struct conn *conn;
 	bool tty;
+	bool keys;               /* stdin is a terminal: q quits */
+	struct termios saved;    /* its settings, restored at the end */
 	struct sample prev, cur;
-	char err[2 * CTL_PATH_LEN];
+	char err[2 * STATSPATH_LEN];
 };
 
 /* A rate shown in the view: a counter (or a sum of counters) per second. */
@@ -69,18 +72,51 @@ static void watch_signals(sigset_t *wait_mask)
 	conn_wait_mask(wait_mask);
 }
 
-/* Sleeps until deadline; false when a signal asked us to stop. */
-static bool watch_sleep(int64_t deadline, const sigset_t *mask)
+/* Whether the key pressed (if any) is q. */
+static bool watch_quit_key(void)
 {
+	char k;
+
+	return read(STDIN_FILENO, &k, 1) == 1 && (k == 'q' || k == 'Q');
+}
+
+/* Sleeps until deadline; false when a signal or the q key asked us to
+ * stop. */
+static bool watch_sleep(const struct watch *w, int64_t deadline, const sigset_t *mask)
+{
+	struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 	int64_t left;
 
 	while (!stop_signal && (left = deadline - ctl_now_ms()) > 0) {
 		struct timespec ts = { .tv_sec = left / 1000,
 				       .tv_nsec = left % 1000 * 1000000 };
 
-		ppoll(NULL, 0, &ts, mask);
+		if (ppoll(&in, w->keys ? 1 : 0, &ts, mask) > 0 && (in.revents & POLLIN) &&
+		    watch_quit_key())
+			return false;
 	}
 	return !stop_signal;
+}
+
+/* On a terminal, keys are read one at a time and not echoed. */
+static void watch_keys_on(struct watch *w)
+{
+	struct termios t;
+
+	if (!w->tty || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &w->saved) < 0)
+		return;
+	t = w->saved;
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	w->keys = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+}
+
+/* Gives the terminal its settings back. */
+static void watch_keys_off(struct watch *w)
+{
+	if (w->keys)
+		tcsetattr(STDIN_FILENO, TCSANOW, &w->saved);
 }
 
 /* Turns an `error:` reply into the message to print. */
@@ -160,7 +196,7 @@ static const char *watch_rate(const struct watch *w, const struct rate *r,
 	    ctl_rate(a, b, (double)(w->cur.at_ms - w->prev.at_ms) / 1000, &per_s) < 0)
 		return "-";
 	if (r->bytes)
-		ctl_human_bytes(per_s, buf, len);
+		ctl_human_byte_rate(per_s, buf, len);
 	else
 		ctl_human_count(per_s, buf, len);
 	return buf;
@@ -245,6 +281,10 @@ static void watch_draw_rest(const struct watch *w)
 	printf("ring     %s used of %s", watch_bytes(w, "ring_used_bytes", b2, sizeof(b2)),
 	       watch_bytes(w, "ring_size_bytes", b3, sizeof(b3)));
 	watch_eol(w);
+	if (w->tty) {
+		printf("%s", w->keys ? "q or Ctrl-C quits" : "Ctrl-C quits");
+		watch_eol(w);
+	}
 }
 
 /* One frame: in place on a terminal, after an empty line otherwise. */
@@ -270,7 +310,7 @@ static int watch_loop(struct watch *w, const struct watch_opts *o,
 	for (uint64_t frame = 0; o->count == 0 || frame < o->count; frame++) {
 		enum conn_status st;
 
-		if (frame > 0 && !watch_sleep(next, mask))
+		if (frame > 0 && !watch_sleep(w, next, mask))
 			return CTL_EXIT_OK;
 		st = watch_sample(w);
 		if (st == CONN_INTR || stop_signal)
@@ -287,8 +327,8 @@ static int watch_loop(struct watch *w, const struct watch_opts *o,
 	return CTL_EXIT_OK;
 }
 
-/* `watch`: the live view until Ctrl-C, SIGTERM or -n frames. */
-int watch_run(const struct ctl_paths *paths, const struct watch_opts *o)
+/* `watch`: the live view until q, Ctrl-C, SIGTERM or -n frames. */
+int watch_run(const struct statspath_list *paths, const struct watch_opts *o)
 {
 	struct watch w = { .tty = isatty(STDOUT_FILENO) == 1 };
 	sigset_t mask;
@@ -302,7 +342,9 @@ int watch_run(const struct ctl_paths *paths, const struct watch_opts *o)
 	}
 	if (w.tty)
 		fputs("\033[?25l", stdout);
+	watch_keys_on(&w);
 	rc = watch_loop(&w, o, &mask);
+	watch_keys_off(&w);
 	if (w.tty)
 		fputs("\033[?25h", stdout);
 	fflush(stdout);

@@ -22,9 +22,11 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -42,11 +44,16 @@ struct client {
 	int fd;
 	uint64_t id;
 	struct cursor cur;       /* where this client is in the ring */
+	size_t pre_len, pre_sent; /* the preamble it gets before the ring */
+	uint64_t pre_gen;        /* of the preamble in force at its start */
 	uint64_t sent;
 	uint64_t skipped;
 	int64_t created;
 	bool draining;           /* graceful stop: close once caught up */
 	bool closed;
+	bool tcp;
+	bool eof;                /* the peer half-closed: it sends nothing more,
+				  * but still receives (pipecast.conf(5)) */
 	struct client_list *list;
 	char addr[56];            /* "[v4-mapped v6 address]:65535" fits */
 	struct access_conn ac;
@@ -106,11 +113,49 @@ static void client_timer_update(struct client *c, bool exact)
 	timer_arm(TK_CLIENT, &c->timer, NS_TO_S(due > now ? due - now : 0));
 }
 
+/* [clients] notices: before a close the daemon decides, one line saying
+ * why, when the socket has room (on a line of its own: after a newline if
+ * a record was cut). */
+static void client_close_notice(struct client *c, enum close_reason why)
+{
+	static const bool told[CLOSE_REASON_COUNT] = {
+		[CLOSE_KILL] = true, [CLOSE_SHUTDOWN] = true, [CLOSE_OVERFLOW] = true,
+	};
+	bool cut = !c->cur.at_boundary || c->cur.stash_off < c->cur.stash_len ||
+		   c->pre_sent < c->pre_len;
+	char line[NOTICE_PREFIX_MAX + 64];
+	int n;
+
+	if (!conf->clients.notices || !told[why] || c->stage != STAGE_STREAM)
+		return;                 /* nothing to a client not let in yet */
+	n = snprintf(line, sizeof(line), "%s%sclosing (%s)\n", cut ? "\n" : "",
+		     conf->clients.notice_prefix, close_reason_name(why));
+	if (n > 0 && send(c->fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+			  MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		counters.bytes_sent_total += (size_t)n;
+}
+
+/* [clients] notices: the skipped bytes, said where they are missing. */
+static void client_skip_notice(struct client *c, uint64_t missed)
+{
+	char line[NOTICE_PREFIX_MAX + 64];
+	int n;
+
+	if (!conf->clients.notices)
+		return;
+	n = snprintf(line, sizeof(line), "%sskipped %llu bytes\n", conf->clients.notice_prefix,
+		     (unsigned long long)missed);
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    cursor_note(&c->cur, line, (size_t)n, conf->source.max_line) < 0)
+		log_debug("client %llu: no room for the skip notice", (unsigned long long)c->id);
+}
+
 /* Closes the connection now and queues its memory for the safe point. */
 static void client_close(struct client *c, enum close_reason why)
 {
 	if (c->closed)
 		return;
+	client_close_notice(c, why);
 	c->closed = true;
 	ev_io_stop(loop, &c->io);
 	timer_disarm(TK_CLIENT, &c->timer);
@@ -136,16 +181,53 @@ static const enum close_reason deadline_reasons[] = {
 	[DEADLINE_AUTH] = CLOSE_AUTH_TIMEOUT,
 };
 
-/* The single timer's callback: close on a passed deadline or sleep on. */
+/* Whether a Unix peer has closed its end (both directions shut). */
+static bool client_unix_hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* When the idle deadline passed: the last sign of life of the peer, read
+ * only now (never per record). TCP: the last acknowledgement its kernel
+ * sent, keepalive probes' included; Unix: now while its end is open.
+ * Returns -1 when the connection is gone. */
+static int64_t client_last_sign(const struct client *c, int64_t now)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (!c->tcp)
+		return client_unix_hung_up(c->fd) ? -1 : now;
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return c->dl.last_activity;
+	if (ti.tcpi_state == TCP_CLOSE)
+		return -1;
+	return now - MS_TO_NS(ti.tcpi_last_ack_recv);
+}
+
+/* The single timer's callback: close on a passed deadline or sleep on. An
+ * idle deadline first asks the kernel for a later sign of life. */
 static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	struct client *c = container_of(w, struct client, timer);
 	struct deadline_limits lim = client_limits();
-	int64_t wait;
+	int64_t wait, now = mono_ns(), sign;
 	enum deadline_kind k;
 
 	timer_fired(TK_CLIENT, w);
-	k = deadline_check(&c->dl, &lim, mono_ns(), &wait);
+	k = deadline_check(&c->dl, &lim, now, &wait);
+	if (k == DEADLINE_IDLE) {
+		sign = client_last_sign(c, now);
+		if (sign < 0) {
+			client_close(c, CLOSE_PEER);
+			return;
+		}
+		if (sign > c->dl.last_activity)
+			c->dl.last_activity = sign;
+		k = deadline_check(&c->dl, &lim, now, &wait);
+	}
 	if (k == DEADLINE_AUTH)
 		access_refused(REFUSED_AUTH_TIMEOUT, c->addr);
 	if (k != DEADLINE_OK) {
@@ -158,9 +240,25 @@ static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused in
 		timer_arm(TK_CLIENT, w, NS_TO_S(wait));
 }
 
+static void client_watch(struct client *c);
+
+/* End of input from the peer: it will send nothing more, which is not a
+ * wish to receive nothing more. Reading stops; a Unix peer that closed
+ * both ways is gone. */
+static void client_read_eof(struct client *c)
+{
+	if (!c->tcp && client_unix_hung_up(c->fd)) {
+		client_close(c, CLOSE_PEER);
+		return;
+	}
+	c->eof = true;
+	log_debug("client %llu half-closed; still sending", (unsigned long long)c->id);
+	client_watch(c);
+}
+
 /* Reads up to len bytes into buf; what a streaming client sends is
- * discarded, but counts as activity. Returns the count, or 0 when there
- * was nothing (or the client was closed). */
+ * discarded, but counts as a sign of life. Returns the count, or 0 when
+ * there was nothing (or the client half-closed, or was closed). */
 static size_t client_recv(struct client *c, char *buf, size_t len)
 {
 	ssize_t n = read(c->fd, buf, len);
@@ -170,7 +268,7 @@ static size_t client_recv(struct client *c, char *buf, size_t len)
 		return (size_t)n;
 	}
 	if (n == 0)
-		client_close(c, CLOSE_PEER);
+		client_read_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
 		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
 	return 0;
@@ -200,24 +298,45 @@ static void client_io_cb(__unused struct ev_loop *l, ev_io *w, int revents)
 		client_flush(c);
 }
 
-/* Watches for reading only, or for writing too (one epoll_ctl). */
-static void client_watch(struct client *c, int events)
+/* Watches for reading (until the peer's end of input) and, while output is
+ * pending, for writing: one epoll_ctl. */
+static void client_watch(struct client *c)
 {
+	int events = (c->eof ? 0 : EV_READ) | (c->list == &pending ? EV_WRITE : 0);
+
 	ev_io_stop(loop, &c->io);
+	if (events == 0)
+		return;
 	ev_io_set(&c->io, c->fd, events);
 	ev_io_start(loop, &c->io);
 }
 
-/* Accounts for n bytes accepted by the socket. */
+/* Accounts for n bytes accepted by the socket: the preamble's first. */
 static void client_advance(struct client *c, size_t n)
 {
-	int64_t now = mono_ns();
+	size_t pre = c->pre_len - c->pre_sent;
 
-	cursor_advance(&c->cur, fanout_ring(), n);
+	pre = n < pre ? n : pre;
+	c->pre_sent += pre;
+	if (n > pre)
+		cursor_advance(&c->cur, fanout_ring(), n - pre);
 	c->sent += n;
 	counters.bytes_sent_total += n;
-	c->dl.last_activity = now;
-	c->dl.send_since = now;
+	c->dl.send_since = mono_ns();
+}
+
+/* What the client has to send: the rest of its preamble (dropped if a new
+ * run of the source replaced it meanwhile), then the ring. */
+static int client_iov(struct client *c, struct iovec iov[4])
+{
+	const struct preamble *p = fanout_preamble();
+	int k = 0;
+
+	if (c->pre_sent < c->pre_len && c->pre_gen != p->gen)
+		c->pre_len = c->pre_sent;
+	if (c->pre_sent < c->pre_len)
+		iov[k++] = (struct iovec){ p->buf + c->pre_sent, c->pre_len - c->pre_sent };
+	return k + cursor_iov(&c->cur, fanout_ring(), iov + k);
 }
 
 /* Output is waiting for the socket: watch for writability and make sure the
@@ -227,7 +346,7 @@ static void client_set_pending(struct client *c)
 	if (c->list == &pending)
 		return;
 	client_move(c, &pending);
-	client_watch(c, EV_READ | EV_WRITE);
+	client_watch(c);
 	c->dl.pending = true;
 	c->dl.send_since = mono_ns();
 	client_timer_update(c, false);
@@ -243,18 +362,19 @@ static void client_set_live(struct client *c)
 	if (c->list == &live)
 		return;
 	client_move(c, &live);
-	client_watch(c, EV_READ);
+	client_watch(c);
 	c->dl.pending = false;
 }
 
-/* Writes everything between the client's cursor and the head in one writev;
- * what the socket does not take stays pending. */
+/* Writes the rest of its preamble and everything between the client's
+ * cursor and the head in one writev; what the socket does not take stays
+ * pending. */
 static void client_flush(struct client *c)
 {
-	struct iovec iov[3];
+	struct iovec iov[4];
 	size_t want = 0;
 	ssize_t n;
-	int cnt = cursor_iov(&c->cur, fanout_ring(), iov);
+	int cnt = client_iov(c, iov);
 
 	for (int i = 0; i < cnt; i++)
 		want += iov[i].iov_len;
@@ -329,10 +449,13 @@ static struct client *client_new(int fd, const char *addr, const struct access_c
 	c->id = next_id++;
 	c->created = mono_ns();
 	c->dl.last_activity = c->created;
-	if (c->stage == STAGE_STREAM)
+	if (c->stage == STAGE_STREAM) {
 		cursor_init(&c->cur, client_start());
-	else
+		c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
+		c->pre_gen = fanout_preamble()->gen;
+	} else {
 		c->dl.auth_due = c->created + MS_TO_NS(conf->access.auth_timeout_ms);
+	}
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
 	timer_setup(TK_CLIENT, &c->timer, client_timer_cb);
@@ -341,9 +464,40 @@ static struct client *client_new(int fd, const char *addr, const struct access_c
 	return c;
 }
 
+/* TCP keepalive per [clients] tcp_keepalive: probes after that much quiet,
+ * 10 s apart (tcp_keepalive apart when shorter: after an answered probe
+ * Linux waits the interval), 6 of them, so a live reader of a quiet stream
+ * answers and a dead one is found (pipecast.conf(5), "Client liveness"). */
+static void client_keepalive(int fd)
+{
+	int on = conf->clients.tcp_keepalive_ms > 0;
+	int idle = (int)((conf->clients.tcp_keepalive_ms + 999) / 1000);
+	int intvl = idle < 10 ? idle : 10;
+	static const int cnt = 6;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	if (!on)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
+static void client_serve(int fd, const char *addr, bool tcp, struct access_conn *ac);
+
 /* Serves or rejects a freshly accepted connection that access control let
- * in (ac; its per-address count is released here when it goes no further). */
+ * in (ac; its per-address count is released when it goes no further); what
+ * it allocates counts for the clients. */
 void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+
+	client_serve(fd, addr, tcp, ac);
+	alloc_owner_set(was);
+}
+
+/* Builds and starts one client, or refuses it. */
+static void client_serve(int fd, const char *addr, bool tcp, struct access_conn *ac)
 {
 	static const int one = 1;
 	struct client *c;
@@ -353,8 +507,10 @@ void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac)
 		client_reject(fd, addr);
 		return;
 	}
-	if (tcp)
+	if (tcp) {
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		client_keepalive(fd);
+	}
 	c = client_new(fd, addr, ac);
 	if (!c) {
 		log_warning("client from %s: out of memory", addr);
@@ -362,6 +518,7 @@ void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac)
 		close(fd);
 		return;
 	}
+	c->tcp = tcp;
 	counters.clients_connected++;
 	counters.clients_accepted_total++;
 	log_info("client %llu open %s", (unsigned long long)c->id, c->addr);
@@ -396,6 +553,8 @@ static void client_stream_start(struct client *c)
 	c->stage = STAGE_STREAM;
 	c->dl.auth_due = 0;
 	cursor_init(&c->cur, client_start());
+	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
+	c->pre_gen = fanout_preamble()->gen;
 	client_move(c, &live);
 	client_timer_update(c, true);
 	client_flush(c);
@@ -503,13 +662,15 @@ static struct cursor_policy client_policy(void)
 	return p;
 }
 
-/* Clients waiting on their sockets are the only ones that can be overrun. */
+/* Clients waiting on their sockets are the only ones that can be overrun;
+ * a skip's stash counts for the clients. */
 void clients_before_append(size_t n)
 {
 	const struct ring *r = fanout_ring();
 	struct cursor_policy p = client_policy();
 	struct client *c, *next;
 	uint64_t missed;
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
 		switch (cursor_make_room(&c->cur, r, n, &p, &missed)) {
@@ -519,6 +680,8 @@ void clients_before_append(size_t n)
 			client_close(c, CLOSE_OVERFLOW);
 			break;
 		case CURSOR_SKIPPED:
+			if (missed > 0)
+				client_skip_notice(c, missed);
 			c->skipped += missed;
 			counters.clients_skipped_bytes_total += missed;
 			log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
@@ -526,6 +689,7 @@ void clients_before_append(size_t n)
 			break;
 		}
 	}
+	alloc_owner_set(was);
 }
 
 /* Writes to every caught-up client. */
@@ -580,8 +744,9 @@ static void client_apply_access(struct client *c)
 		client_stream_start(c);
 }
 
-/* New rules and timeouts apply to connected clients: the ones no longer
- * allowed are closed, the others' one timer is re-armed. */
+/* New rules, timeouts and keepalive apply to connected clients: the ones
+ * no longer allowed are closed, the others' one timer is re-armed and
+ * their sockets' keepalive set again. */
 void clients_apply_config(void)
 {
 	struct client *c, *next;
@@ -590,8 +755,11 @@ void clients_apply_config(void)
 		TAILQ_FOREACH_SAFE(c, open_lists[i], entry, next)
 			client_apply_access(c);
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
+		TAILQ_FOREACH(c, open_lists[i], entry) {
+			if (c->tcp)
+				client_keepalive(c->fd);
 			client_timer_update(c, true);
+		}
 }
 
 /* Only pending clients are behind; live ones are at the head. */
@@ -649,18 +817,63 @@ static void client_row(struct statfmt_rows *t, const struct client *c, int64_t n
 	statfmt_clients_row(t, &r);
 }
 
-/* show clients: every connected client, oldest list first. */
-int clients_report(struct sbuf *out, bool json)
+/* Keeps the at most n clients with the smallest ids above after, sorted by
+ * id, in pick[0..*got). */
+static void clients_pick(uint64_t after, struct client **pick, size_t n, size_t *got)
 {
-	struct statfmt_rows t;
-	int64_t now = mono_ns();
 	struct client *c;
 
-	statfmt_clients_begin(&t, out, json);
-	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
-			client_row(&t, c, now);
-	return statfmt_rows_end(&t);
+	*got = 0;
+	for (size_t l = 0; l < OPEN_LISTS; l++)
+		TAILQ_FOREACH(c, open_lists[l], entry) {
+			size_t i;
+
+			if (c->id <= after || (*got == n && c->id > pick[n - 1]->id))
+				continue;
+			i = *got < n ? (*got)++ : n - 1;
+			for (; i > 0 && pick[i - 1]->id > c->id; i--)
+				pick[i] = pick[i - 1];
+			pick[i] = c;
+		}
+}
+
+/* show clients, started: the header; rows follow a slice at a time. */
+void clients_report_start(struct clients_walk *w, struct sbuf *out, bool json)
+{
+	statfmt_clients_begin(&w->t, out, json);
+	w->after = 0;
+	w->now = mono_ns();
+}
+
+/* Up to CLIENTS_SLICE rows in id order (connection order) after the last
+ * one written: a reply of 10,000 rows never stalls the loop at once, and
+ * clients that come and go between slices are simply in or out. Returns
+ * true once the reply is complete. */
+bool clients_report_slice(struct clients_walk *w)
+{
+	struct client *pick[CLIENTS_SLICE];
+	size_t got;
+
+	clients_pick(w->after, pick, CLIENTS_SLICE, &got);
+	for (size_t i = 0; i < got; i++)
+		client_row(&w->t, pick[i], w->now);
+	if (got)
+		w->after = pick[got - 1]->id;
+	if (got == CLIENTS_SLICE)
+		return false;
+	statfmt_rows_end(&w->t);
+	return true;
+}
+
+/* show clients at once, for callers that need the whole reply now. */
+int clients_report(struct sbuf *out, bool json)
+{
+	struct clients_walk w;
+
+	clients_report_start(&w, out, json);
+	while (!clients_report_slice(&w))
+		;
+	return sbuf_failed(out) ? -1 : 0;
 }
 
 /* show closed reads the log of recent closes. */

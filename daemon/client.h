@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "statfmt.h"
 
 struct access_conn;
 
@@ -36,6 +37,18 @@ struct closedlog;
 int client_kill(uint64_t id);
 /* Appends the "show clients" reply. */
 int clients_report(struct sbuf *out, bool json);
+
+/* A "show clients" reply produced in slices (the stats server's, which
+ * writes one slice per turn of the loop while the socket drains). */
+#define CLIENTS_SLICE 128
+struct clients_walk {
+	struct statfmt_rows t;
+	uint64_t after;          /* the id of the last row written */
+	int64_t now;             /* ages and idle times are of this instant */
+};
+void clients_report_start(struct clients_walk *w, struct sbuf *out, bool json);
+/* Appends the next slice; true once the reply is complete. */
+bool clients_report_slice(struct clients_walk *w);
 /* The last closes, for "show closed". */
 const struct closedlog *clients_closed_log(void);
 /* Seconds until the soonest client timer fires, or -1. */

@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-/* Exit statuses of SPEC "pipecastd". */
+/* Exit statuses of pipecastd(8). */
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_STARTUP = 2, EXIT_FATAL = 3 };
 
 extern struct ev_loop *loop;
@@ -26,11 +26,8 @@ int64_t mono_ns(void);
 #define NS_TO_S(ns) ((double)(ns) / 1e9)
 #define MS_TO_NS(ms) ((int64_t)(ms) * 1000000)
 
-/* Begins the graceful stop (idempotent; a second call from a signal ends at
- * once through daemon_stop_now). */
+/* Begins the graceful stop (idempotent; a second signal ends it at once). */
 void daemon_stop(const char *why);
-/* Ends at once: closes everything still open and leaves the loop. */
-void daemon_stop_now(const char *why);
 bool daemon_stopping(void);
 /* mono_ns() when the daemon started. */
 int64_t daemon_started(void);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 static struct ring ring;
+static struct preamble preamble;   /* [clients] preamble: allocated here, once */
 static ev_timer heartbeat_timer;
 static int64_t last_out;    /* when a record or heartbeat was last appended */
 static size_t unflushed;    /* bytes appended since clients were last told */
@@ -20,6 +21,10 @@ int fanout_init(void)
 {
 	if (ring_init(&ring, conf->clients.buffer) < 0)
 		return -1;
+	if (preamble_init(&preamble, conf->clients.preamble, conf->source.max_line) < 0) {
+		ring_free(&ring);
+		return -1;
+	}
 	timer_setup(TK_HEARTBEAT, &heartbeat_timer, fanout_heartbeat_cb);
 	last_out = mono_ns();
 	fanout_apply_config();
@@ -30,6 +35,7 @@ int fanout_init(void)
 void fanout_free(void)
 {
 	ring_free(&ring);
+	preamble_free(&preamble);
 }
 
 /* Read access for clients and stats. */
@@ -48,6 +54,27 @@ void fanout_append(const char *data, size_t n)
 	ring_write(&ring, data, n);
 	unflushed += n;
 	last_out = mono_ns();
+}
+
+/* Records from the source: the first ones of a run are kept as the
+ * preamble too (a copy into memory allocated at start-up). */
+void fanout_append_source(const char *data, size_t n)
+{
+	preamble_offer(&preamble, data, n, ring.head);
+	fanout_append(data, n);
+}
+
+/* A new run of the source (a command started again, a new FIFO writer):
+ * its first records become the preamble. */
+void fanout_new_run(void)
+{
+	preamble_reset(&preamble);
+}
+
+/* Read access for new clients. */
+const struct preamble *fanout_preamble(void)
+{
+	return &preamble;
 }
 
 /* One broadcast per batch of appends, not per record. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "preamble.h"
 #include "ring.h"
 
 /* Allocates the ring ([clients] buffer) and sets up the heartbeat timer.
@@ -15,6 +16,12 @@ void fanout_free(void);
 const struct ring *fanout_ring(void);
 /* Appends whole records (n <= buffer / 2). */
 void fanout_append(const char *data, size_t n);
+/* Appends records of the source, keeping the first of each run as the
+ * preamble ([clients] preamble). */
+void fanout_append_source(const char *data, size_t n);
+/* The source begins a new run: the next records are the preamble. */
+void fanout_new_run(void);
+const struct preamble *fanout_preamble(void);
 /* Lets clients write what was appended since the last flush. */
 void fanout_flush(void);
 /* (Re)applies heartbeat settings; stopping disables them. */

@@ -33,6 +33,7 @@ struct listener {
 	int fd;
 	bool tcp;
 	char *unix_path;       /* set when this daemon created the socket file */
+	struct fileid unix_id; /* that file, changed and removed by identity */
 	char *spec;
 };
 
@@ -57,13 +58,16 @@ static void listeners_watch(bool on)
 
 /* Out of descriptors: every listener and the stats socket rest, then try
  * again (tmux does the same). */
-void listeners_pause(int err)
+bool listeners_pause_if_exhausted(int err)
 {
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return false;
 	log_warning("accept: %s; pausing accepts for %.0f ms", strerror(err),
 		    ACCEPT_PAUSE_S * 1000);
 	listeners_watch(false);
 	stats_accepting(false);
 	timer_arm(TK_ACCEPT_PAUSE, &pause_timer, ACCEPT_PAUSE_S);
+	return true;
 }
 
 /* The pause is over; the stats socket serves during a stop too. */
@@ -90,11 +94,11 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				listeners_pause(errno);
-			else if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+			if (listeners_pause_if_exhausted(errno))
+				return;
+			if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
 				continue;
-			else if (errno != EAGAIN)
+			if (errno != EAGAIN)
 				log_warn("accept on %s", l->spec);
 			return;
 		}
@@ -106,7 +110,7 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 
 /* Wraps one bound socket into a listener on the given list. */
 static int listener_add(struct listener_list *to, int fd, const char *spec, bool tcp,
-			const char *unix_path)
+			const char *unix_path, const struct fileid *id)
 {
 	struct listener *l = pc_calloc(1, sizeof(*l));
 
@@ -121,6 +125,8 @@ static int listener_add(struct listener_list *to, int fd, const char *spec, bool
 	}
 	l->fd = fd;
 	l->tcp = tcp;
+	if (id)
+		l->unix_id = *id;
 	ev_io_init(&l->io, listener_accept_cb, fd, EV_READ);
 	TAILQ_INSERT_TAIL(to, l, entry);
 	return 0;
@@ -140,6 +146,7 @@ static bool listener_is_tcp(int fd)
 static int listener_open(struct listener_list *to, const char *spec)
 {
 	struct listen_spec ls;
+	struct fileid id;
 	char err[512];
 	const char *why;
 	int fds[TCP_ADDRS_MAX], n;
@@ -154,18 +161,19 @@ static int listener_open(struct listener_list *to, const char *spec)
 		if (n < 0)
 			break;
 		for (int i = 0; i < n; i++)
-			if (listener_add(to, fds[i], spec, true, NULL) < 0)
+			if (listener_add(to, fds[i], spec, true, NULL, NULL) < 0)
 				return -1;
 		return 0;
 	case LISTEN_UNIX:
-		n = net_unix_listen(ls.path, conf->clients.unix_mode, err, sizeof(err));
+		n = net_unix_listen(ls.path, conf->clients.unix_mode, &id, err, sizeof(err));
 		if (n < 0)
 			break;
-		return listener_add(to, n, spec, false, ls.path);
+		return listener_add(to, n, spec, false, ls.path, &id);
 	case LISTEN_SYSTEMD:
 		n = activation_take(ls.name, fds, TCP_ADDRS_MAX);
 		for (int i = 0; i < n; i++)
-			if (listener_add(to, fds[i], spec, listener_is_tcp(fds[i]), NULL) < 0)
+			if (listener_add(to, fds[i], spec, listener_is_tcp(fds[i]), NULL,
+					 NULL) < 0)
 				return -1;
 		if (n > 0)
 			return 0;
@@ -183,7 +191,7 @@ static void listener_free(struct listener *l)
 	ev_io_stop(loop, &l->io);
 	close(l->fd);
 	if (l->unix_path)
-		unlink(l->unix_path);
+		fileid_unlink(l->unix_path, &l->unix_id);
 	pc_free(l->unix_path);
 	pc_free(l->spec);
 	pc_free(l);
@@ -236,15 +244,36 @@ static int listeners_bind_new(const struct config *c, struct listener_list *fres
 	return 0;
 }
 
+/* The start-up log names every address clients can connect to: the bound
+ * address of a TCP socket (a name may resolve to several), the path of a
+ * Unix one. */
+static void listener_log(const struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[80];
+
+	if (!l->tcp || getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0) {
+		log_notice("listening on %s", l->spec);
+		return;
+	}
+	net_peer_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
+	log_notice("listening on tcp:%s (%s)", addr, l->spec);
+}
+
 /* Binds all listeners, or none. */
 int listeners_open(void)
 {
+	struct listener *l;
+
 	if (!pause_setup) {
 		timer_setup(TK_ACCEPT_PAUSE, &pause_timer, listeners_resume_cb);
 		pause_setup = true;
 	}
 	if (listeners_bind_new(conf, &listeners) < 0)
 		return -1;
+	TAILQ_FOREACH(l, &listeners, entry)
+		listener_log(l);
 	listeners_watch(true);
 	return 0;
 }
@@ -275,16 +304,11 @@ void listeners_commit(void)
 		log_info("listen %s: opened by reload", l->spec);
 	}
 	TAILQ_FOREACH(l, &listeners, entry)
-		if (l->unix_path)
-			(void)chmod(l->unix_path, (mode_t)conf->clients.unix_mode);
+		if (l->unix_path && fileid_chmod(l->unix_path, &l->unix_id,
+						 conf->clients.unix_mode) < 0)
+			log_warn("listen %s: unix_mode not applied", l->spec);
 	if (!ev_is_active(&pause_timer) && !daemon_stopping())
 		listeners_watch(true);
-}
-
-/* Reload failed after listeners_prepare: drops what was staged. */
-void listeners_abort(void)
-{
-	listeners_free(&staged);
 }
 
 /* Stops accepting clients for good; a running pause still ends, for the

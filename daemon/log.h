@@ -6,6 +6,8 @@
 #include "config.h"
 
 void log_init(void);
+/* Exit: gives lines still waiting for standard error up to ms to go. */
+void log_finish(int ms);
 void log_set_level(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

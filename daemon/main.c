@@ -17,6 +17,7 @@
 #include "timers.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +41,12 @@ static ev_prepare safe_point;
 static const char usage[] =
 	"usage: pipecastd [-c FILE] [-o SECTION.KEY=VALUE]... [-t] [-V] [-h]\n"
 	"  -c FILE   read the configuration from FILE (default: built-in defaults)\n"
-	"  -o S.K=V  set one key after the file is read (repeatable)\n"
-	"  -t        check the configuration and exit\n"
+	"  -o S.K=V  set one key after the file is read (repeatable); quote values\n"
+	"            with spaces: -o 'source.input=exec:vmstat 1'\n"
+	"  -t        check the configuration, print the listen addresses, exit\n"
 	"  -V        print the version and exit\n"
-	"  -h        print this help and exit\n"
+	"  -h, --help  print this help and exit\n"
+	"Example: vmstat 1 | pipecastd      then, elsewhere: nc 127.0.0.1 7070\n"
 	"See pipecastd(8) and pipecast.conf(5).\n";
 
 /* The configuration in force (reload.c replaces its contents). */
@@ -104,8 +107,8 @@ void daemon_stop(const char *why)
 		timer_arm(TK_SHUTDOWN, &shutdown_timer, conf->daemon.shutdown_timeout_ms / 1e3);
 }
 
-/* Ends at once. */
-void daemon_stop_now(const char *why)
+/* Ends at once: closes everything still open and leaves the loop. */
+static void daemon_stop_now(const char *why)
 {
 	log_notice("stopping now: %s", why);
 	if (!stopping)
@@ -151,8 +154,8 @@ static void hup_signal_cb(__unused struct ev_loop *l, __unused ev_signal *w, __u
 	char err[512];
 
 	log_notice("SIGHUP: reloading the configuration");
-	if (reload_run(err, sizeof(err)) < 0)
-		log_error("reload failed, nothing changed: %s", err);
+	if (reload_run(err, sizeof(err), NULL) < 0)   /* the cause is logged already */
+		log_error("reload failed; nothing changed");
 }
 
 /* Raises the soft descriptor limit to the hard one; warns when max_clients
@@ -204,6 +207,8 @@ static void setup_signals(void)
 /* Everything from the loop to the source; exit status 2 on failure. */
 static int start(void)
 {
+	char w[300];
+
 	start_ns = mono_ns();
 	activation_init();
 	ev_set_allocator(ev_alloc);
@@ -233,6 +238,8 @@ static int start(void)
 		return EXIT_STARTUP;
 	}
 	activation_close_unclaimed();
+	if (config_liveness_warning(conf, w, sizeof(w)))
+		log_warning("%s", w);
 	log_notice("ready: pid %d, %zu listen address(es), source %s", (int)getpid(),
 		   conf->clients.n_listen, source_state_name());
 	notify_ready();
@@ -255,9 +262,38 @@ static void finish(void)
 	ev_signal_stop(loop, &sig_term);
 	ev_signal_stop(loop, &sig_int);
 	ev_signal_stop(loop, &sig_hup);
+	log_finish(200);
 	ev_loop_destroy(loop);
+	loop = NULL;
 	config_free(&config);
 	reload_free();
+}
+
+/* -t: the verdict, then the listen addresses the daemon would use. */
+static void check_report(void)
+{
+	char w[300];
+
+	if (config_liveness_warning(conf, w, sizeof(w)))
+		fprintf(stderr, "pipecastd: warning: %s\n", w);
+	printf("pipecastd: configuration OK\n");
+	for (size_t i = 0; i < conf->clients.n_listen; i++)
+		printf("listen %s\n", conf->clients.listen[i]);
+}
+
+/* A stray word, most often the rest of an -o value the shell split
+ * (`-o source.input=exec:vmstat 1`): says how to quote it. */
+static void unexpected_arg(char **rest, int n, const char *last_o)
+{
+	fprintf(stderr, "pipecastd: unexpected argument '%s'\n", rest[0]);
+	if (last_o) {
+		fprintf(stderr, "pipecastd: hint: a value with spaces must be quoted: -o '%s",
+			last_o);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, " %s", rest[i]);
+		fputs("'\n", stderr);
+	}
+	fputs(usage, stderr);
 }
 
 /* Parses the command line; returns -1 to exit with *status. */
@@ -266,8 +302,14 @@ static int parse_args(int argc, char **argv, const char **file, const char ***ov
 {
 	int opt;
 
+	static const struct option longs[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
 	*ov = pc_calloc((size_t)argc, sizeof(**ov));
-	while ((opt = getopt(argc, argv, "c:o:tVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:o:tVh", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'c': *file = optarg; break;
 		case 'o': (*ov)[(*n_ov)++] = optarg; break;
@@ -278,7 +320,7 @@ static int parse_args(int argc, char **argv, const char **file, const char ***ov
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "pipecastd: unexpected argument '%s'\n%s", argv[optind], usage);
+		unexpected_arg(argv + optind, argc - optind, *n_ov ? (*ov)[*n_ov - 1] : NULL);
 		*status = EXIT_USAGE;
 		return -1;
 	}
@@ -300,7 +342,7 @@ int main(int argc, char **argv)
 	reload_setup(file, ov, n_ov);
 	pc_free(ov);
 	if (check) {
-		printf("pipecastd: configuration OK\n");
+		check_report();
 		config_free(&config);
 		reload_free();
 		return EXIT_OK;

@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,6 +51,7 @@ static int net_unix_claim(const char *path, char *err, size_t errlen)
 	close(fd);
 	if (rc == 0) {
 		snprintf(err, errlen, "%s: already served by a running process", path);
+		errno = EADDRINUSE;
 		return -1;
 	}
 	if (unlink(path) < 0 && errno != ENOENT)
@@ -57,8 +59,27 @@ static int net_unix_claim(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Unix listener: probe, bind under a tight umask, then set the mode. */
-int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen)
+/* Checks what bind(2) created at path: a socket of ours, recorded in *id
+ * for later mode changes and removal by identity. */
+static int net_unix_verify(const char *path, struct fileid *id, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return net_error(err, errlen, path);
+	if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: replaced right after it was bound", path);
+		return -1;
+	}
+	*id = (struct fileid){ .dev = st.st_dev, .ino = st.st_ino, .set = true };
+	return 0;
+}
+
+/* Unix listener: probe, then bind under the umask that gives exactly mode,
+ * so no chmod by name follows (a Unix socket has no descriptor of its
+ * file to fchmod); the result is checked with lstat(2). */
+int net_unix_listen(const char *path, unsigned mode, struct fileid *id, char *err,
+		    size_t errlen)
 {
 	struct sockaddr_un sun;
 	mode_t old;
@@ -73,13 +94,17 @@ int net_unix_listen(const char *path, unsigned mode, char *err, size_t errlen)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return net_error(err, errlen, "socket");
-	old = umask(0177);
+	old = umask((mode_t)(~mode & 0777));
 	rc = bind(fd, (struct sockaddr *)&sun, net_unix_addr(&sun, path));
 	umask(old);
-	if (rc < 0 || chmod(path, (mode_t)mode) < 0 || listen(fd, SOMAXCONN) < 0) {
+	if (rc < 0 || listen(fd, SOMAXCONN) < 0) {
 		net_error(err, errlen, path);
 		if (rc == 0)
 			unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (net_unix_verify(path, id, err, errlen) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -106,32 +131,52 @@ static int net_tcp_one(const struct addrinfo *ai, char *err, size_t errlen)
 	return fd;
 }
 
-/* Resolves HOST:PORT (numeric or by name) and listens on each address. */
-int net_tcp_listen(const char *host, const char *port, int *fds, int max,
-		   char *err, size_t errlen)
+/* Listens on every address a numeric host gives (one, for a numeric one);
+ * appends to fds[*n]. optional: an address this machine lacks (no IPv6)
+ * is skipped rather than an error. */
+static int net_tcp_numeric(const char *host, const char *port, bool optional, int *fds,
+			   int *n, int max, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+				  .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV };
 	struct addrinfo *res, *ai;
-	int n = 0, rc;
+	int rc = getaddrinfo(host, port, &hints, &res);
 
-	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", host, gai_strerror(rc));
-		return -1;
+		return optional ? 0 : -1;
 	}
-	for (ai = res; ai && n < max; ai = ai->ai_next) {
+	for (ai = res; ai && *n < max; ai = ai->ai_next) {
 		int fd = net_tcp_one(ai, err, errlen);
 
+		if (fd < 0 && optional && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT))
+			continue;
 		if (fd < 0) {
-			while (n > 0)
-				close(fds[--n]);
 			freeaddrinfo(res);
 			return -1;
 		}
-		fds[n++] = fd;
+		fds[(*n)++] = fd;
 	}
 	freeaddrinfo(res);
+	return 0;
+}
+
+/* Listens on HOST:PORT. HOST is numeric, or localhost, which means
+ * 127.0.0.1 and ::1 (when this machine has IPv6): no name is ever looked
+ * up, so nothing here can wait on a resolver (pipecast.conf(5), listen). */
+int net_tcp_listen(const char *host, const char *port, int *fds, int max,
+		   char *err, size_t errlen)
+{
+	bool local = strcmp(host, "localhost") == 0;
+	int n = 0;
+
+	if (net_tcp_numeric(local ? "127.0.0.1" : host, port, false, fds, &n, max,
+			    err, errlen) < 0 ||
+	    (local && net_tcp_numeric("::1", port, true, fds, &n, max, err, errlen) < 0)) {
+		while (n > 0)
+			close(fds[--n]);
+		return -1;
+	}
 	return n;
 }
 

@@ -9,6 +9,7 @@
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "sbuf.h"
 #include "source.h"
 #include "stats.h"
 
@@ -37,17 +38,23 @@ void reload_free(void)
 }
 
 /* Puts back the old value of every key that needs a restart (the key
- * table says which, pipecast.conf(5) lists them) and logs each one kept. */
-static void reload_keep_restart_keys(struct config *next, struct config *old)
+ * table says which, pipecast.conf(5) lists them), logs each one kept and
+ * tells the reload command's caller in notes. */
+static void reload_keep_restart_keys(struct config *next, struct config *old,
+				     struct sbuf *notes)
 {
 	size_t kept[32];
 	size_t n = config_keep_restart(next, old, kept, sizeof(kept) / sizeof(kept[0]));
 	char v[256];
 
-	for (size_t i = 0; i < n && i < sizeof(kept) / sizeof(kept[0]); i++)
+	for (size_t i = 0; i < n && i < sizeof(kept) / sizeof(kept[0]); i++) {
+		config_key_format(next, kept[i], v, sizeof(v));
 		log_warning("reload: [%s] %s changed; it needs a restart, kept %s",
-			    config_key_section(kept[i]), config_key_name(kept[i]),
-			    config_key_format(next, kept[i], v, sizeof(v)));
+			    config_key_section(kept[i]), config_key_name(kept[i]), v);
+		if (notes)
+			sbuf_printf(notes, "warning: %s needs a restart; kept %s\n",
+				    config_key_name(kept[i]), v);
+	}
 }
 
 /* Loads the file again into next; the first error is returned in err. */
@@ -77,14 +84,14 @@ static void reload_apply(void)
 }
 
 /* Loads, checks and binds; swaps only when all of that worked. */
-static int reload_try(struct config *cur, char *err, size_t errlen)
+static int reload_try(struct config *cur, char *err, size_t errlen, struct sbuf *notes)
 {
 	struct config next;
 	char why[200];
 
 	if (reload_load(&next, err, errlen) < 0)
 		return -1;
-	reload_keep_restart_keys(&next, cur);
+	reload_keep_restart_keys(&next, cur, notes);
 	if (config_violation(&next, why, sizeof(why))) {
 		snprintf(err, errlen, "with the values kept until a restart: %s", why);
 		log_error("reload: %s", err);
@@ -105,17 +112,18 @@ static int reload_try(struct config *cur, char *err, size_t errlen)
 
 /* The whole reload, framed by RELOADING=1 and READY=1; on any failure the
  * daemon keeps serving unchanged. */
-int reload_run(char *err, size_t errlen)
+int reload_run(char *err, size_t errlen, struct sbuf *notes)
 {
 	struct config *cur = daemon_config();
 	int rc;
 
 	if (daemon_stopping()) {
 		snprintf(err, errlen, "the daemon is stopping");
+		log_error("reload: %s", err);
 		return -1;
 	}
 	notify_reloading();
-	rc = reload_try(cur, err, errlen);
+	rc = reload_try(cur, err, errlen, notes);
 	notify_reloaded();
 	return rc;
 }

@@ -7,8 +7,13 @@
 
 /* Remembers where the configuration came from (main, at start-up). */
 void reload_setup(const char *file, const char *const *overrides, size_t n);
-/* Reloads. Returns 0, or -1 with the reason in err (nothing changed). */
-int reload_run(char *err, size_t errlen);
+struct sbuf;
+
+/* Reloads. Returns 0, or -1 with the reason in err (nothing changed; the
+ * cause is logged once). Every changed key that needs a restart is logged
+ * and, when notes is not NULL, appended to it as one line
+ * "warning: KEY needs a restart; kept VALUE". */
+int reload_run(char *err, size_t errlen, struct sbuf *notes);
 /* Releases what reload_setup kept. */
 void reload_free(void);
 

@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static int64_t started = -1;
-
 /* Resident memory of this process, from /proc/self/statm. */
 static uint64_t report_rss(void)
 {
@@ -43,7 +41,7 @@ static double report_next_due(enum timer_kind k)
 	return timer_next_due(k);
 }
 
-/* One row per timer kind, in SPEC order (the order of enum timer_kind). */
+/* One row per timer kind, in the documented order (the order of enum timer_kind). */
 static void report_timer_rows(struct stats_timer_row rows[TK_COUNT])
 {
 	for (int k = 0; k < TK_COUNT; k++) {
@@ -68,7 +66,7 @@ static void report_info(struct stats_info *in, const struct stats_timer_row rows
 	stats_info_from_counters(in, &counters);
 	in->version = PIPECAST_VERSION;
 	in->pid = (uint64_t)getpid();
-	in->uptime_seconds = NS_TO_S(mono_ns() - started);
+	in->uptime_seconds = NS_TO_S(mono_ns() - daemon_started());
 	in->source_state = source_state_name();
 	in->source_idle_seconds = source_idle_seconds();
 	in->ring_size_bytes = r->size;
@@ -82,6 +80,9 @@ static void report_info(struct stats_info *in, const struct stats_timer_row rows
 	in->timers_client_live = rows[TK_CLIENT].live;
 	in->allocations_live = alloc_live();
 	in->allocations_total = alloc_total();
+	in->allocations_clients_total = alloc_total_of(ALLOC_CLIENTS);
+	in->allocations_stats_total = alloc_total_of(ALLOC_STATS);
+	in->allocations_other_total = alloc_total_of(ALLOC_OTHER);
 	in->memory_rss_bytes = report_rss();
 	in->loop_iterations_total = ev_iteration(loop);
 }
@@ -109,6 +110,26 @@ static void report_show_timers(struct sbuf *out, bool json)
 	statfmt_timers(out, rows, TK_COUNT, json);
 }
 
+/* show config: every key of the configuration in force, where it was set
+ * and its value (admin only: it shows command lines). */
+static void report_show_config(struct sbuf *out, bool json)
+{
+	struct statfmt_rows t;
+	char key[64], value[4096];
+
+	statfmt_config_begin(&t, out, json);
+	for (size_t i = 0; i < config_key_count(); i++) {
+		struct stats_config_row r = {
+			.key = key, .source = config_key_origin(conf, i),
+			.value = config_key_format(conf, i, value, sizeof(value)),
+		};
+
+		snprintf(key, sizeof(key), "%s.%s", config_key_section(i), config_key_name(i));
+		statfmt_config_row(&t, &r);
+	}
+	statfmt_rows_end(&t);
+}
+
 /* kill client ID. */
 static void report_kill(struct sbuf *out, uint64_t id)
 {
@@ -123,22 +144,51 @@ static void report_reload(struct sbuf *out)
 {
 	char err[512];
 
+	struct sbuf notes;
+
 	log_notice("stats: reload requested");
-	if (reload_run(err, sizeof(err)) < 0)
+	sbuf_init(&notes);
+	if (reload_run(err, sizeof(err), &notes) < 0)
 		statfmt_error(out, err);
 	else
-		statfmt_ok(out);
+		statfmt_ok_lines(out, notes.buf ? notes.buf : "", notes.len);
+	sbuf_free(&notes);
+}
+
+/* show clients: begun here and continued in slices, or whole. */
+static enum report_result report_show_clients(struct sbuf *out, bool json,
+					      struct report_cont *cont)
+{
+	if (!cont) {
+		clients_report(out, json);
+		return REPORT_OK;
+	}
+	clients_report_start(&cont->walk, out, json);
+	return REPORT_MORE;
+}
+
+/* The next slice of a long reply; a slice lost to memory leaves a reply
+ * that cannot be mended: REPORT_QUIT closes the connection once flushed. */
+enum report_result report_continue(struct sbuf *out, struct report_cont *cont)
+{
+	bool done = clients_report_slice(&cont->walk);
+
+	if (sbuf_failed(out))
+		return REPORT_QUIT;
+	return done ? REPORT_OK : REPORT_MORE;
 }
 
 /* Runs one parsed command. */
-static enum report_result report_run(struct sbuf *out, const struct statcmd *c)
+static enum report_result report_run(struct sbuf *out, const struct statcmd *c,
+				     struct report_cont *cont)
 {
 	switch (c->kind) {
 	case STATCMD_SHOW_INFO:    report_show_info(out, false, c->json); break;
 	case STATCMD_SHOW_METRICS: report_show_info(out, true, false); break;
 	case STATCMD_SHOW_TIMERS:  report_show_timers(out, c->json); break;
-	case STATCMD_SHOW_CLIENTS: clients_report(out, c->json); break;
+	case STATCMD_SHOW_CLIENTS: return report_show_clients(out, c->json, cont);
 	case STATCMD_SHOW_CLOSED:  statfmt_closed(out, clients_closed_log(), c->json); break;
+	case STATCMD_SHOW_CONFIG:  report_show_config(out, c->json); break;
 	case STATCMD_KILL_CLIENT:  report_kill(out, c->id); break;
 	case STATCMD_RELOAD:       report_reload(out); break;
 	case STATCMD_HELP:         statfmt_help(out); break;
@@ -150,15 +200,13 @@ static enum report_result report_run(struct sbuf *out, const struct statcmd *c)
 
 /* Parses, checks the peer's right, runs. */
 enum report_result report_command(struct sbuf *out, const char *line, size_t len,
-				  bool admin)
+				  bool admin, struct report_cont *cont)
 {
 	struct statcmd cmd;
 	char err[STATCMD_ERR_MAX];
 	size_t before = out->len;
 	enum report_result r;
 
-	if (started < 0)
-		started = daemon_started();
 	if (statcmd_parse(line, len, &cmd, err, sizeof(err)) < 0) {
 		statfmt_error(out, err);
 		return REPORT_OK;
@@ -167,11 +215,12 @@ enum report_result report_command(struct sbuf *out, const char *line, size_t len
 		statfmt_error(out, "permission denied");
 		return REPORT_OK;
 	}
-	r = report_run(out, &cmd);
+	r = report_run(out, &cmd, cont);
 	if (sbuf_failed(out)) {          /* drop the partial reply, keep earlier ones */
 		out->len = before;
 		out->failed = false;
 		statfmt_error(out, "out of memory");
+		return r == REPORT_MORE ? REPORT_OK : r;
 	}
 	return r;
 }

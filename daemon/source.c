@@ -1,11 +1,14 @@
 /* source.c: reads the producer in large chunks, hands them to the framer,
- * and runs the source's two timers: silence (source_idle) and restart
- * (the restart delay, or the SIGKILL that follows a SIGTERM by 2 s). */
+ * and runs the source's timers: silence (source_idle), the restart delay,
+ * and the SIGKILL that follows a SIGTERM to the command's process group by
+ * 2 s, whether or not the group's leader is still there (the last two are
+ * of the kind source_restart in show timers). */
 #include "source.h"
 #include "compat.h"
 #include "counters.h"
 #include "daemon.h"
 #include "fanout.h"
+#include "fifo.h"
 #include "framer.h"
 #include "log.h"
 #include "timers.h"
@@ -40,9 +43,13 @@ static struct {
 	ev_child child;
 	ev_timer idle_timer;
 	ev_timer restart_timer;
+	ev_timer kill_timer;     /* SIGKILL to the group 2 s after SIGTERM */
 	struct framer framer;
 	int fd, err_fd;
 	pid_t pid;               /* the command, until it is reaped */
+	pid_t pgid;              /* its process group (the leader's pid) */
+	pid_t kill_pgid;         /* the group SIGTERM was sent to, until it is
+				  * seen empty or sent SIGKILL */
 	enum source_state state;
 	int64_t last_data;
 	int64_t run_started;
@@ -50,8 +57,10 @@ static struct {
 	bool silent;             /* this silent spell was already acted upon */
 	bool restart_wanted;     /* on_idle = restart asked for a new run */
 	bool stopping;
-	bool killing;            /* restart_timer is the SIGKILL escalation */
+	bool killing;            /* kill_timer is armed: SIGTERM was sent */
 	bool fifo_created;
+	bool fifo_refusing;      /* the FIFO's path names something else now */
+	struct fileid fifo_id;   /* the FIFO opened at start-up */
 	char errline[STDERR_LINE_MAX];
 	size_t errlen;
 } src = { .fd = -1, .err_fd = -1 };
@@ -61,7 +70,7 @@ static void source_spawn(void);
 /* Framed records go to the ring. */
 static void source_emit(__unused void *ctx, const char *data, size_t n, uint64_t records)
 {
-	fanout_append(data, n);
+	fanout_append_source(data, n);
 	counters.source_records_total += records;
 }
 
@@ -76,21 +85,41 @@ static void source_idle_restart(void)
 		timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
 }
 
-/* Sends a signal to the command's whole process group. */
-static void source_signal(int sig)
+/* Whether a command's process group still has a member: the group may
+ * outlive its leader (pipecastd(8), FAILURE MODES). */
+static bool source_group_alive(pid_t pgid)
 {
-	if (src.pid > 0)
-		(void)kill(-src.pid, sig);
+	return pgid > 0 && (kill(-pgid, 0) == 0 || errno != ESRCH);
 }
 
-/* SIGTERM now, SIGKILL in 2 s unless the command is reaped first. */
+/* Sends a signal to the command's whole process group, and to a group
+ * still being terminated. */
+static void source_signal(int sig)
+{
+	if (src.pgid > 0)
+		(void)kill(-src.pgid, sig);
+	if (src.kill_pgid > 0 && src.kill_pgid != src.pgid)
+		(void)kill(-src.kill_pgid, sig);
+}
+
+/* The escalation is over: the group is empty or was sent SIGKILL. */
+static void source_kill_done(void)
+{
+	src.killing = false;
+	src.kill_pgid = 0;
+	timer_disarm(TK_SOURCE_RESTART, &src.kill_timer);
+}
+
+/* SIGTERM to the group now, SIGKILL in 2 s unless the group is seen empty
+ * first: reaping the leader alone does not cancel it. */
 static void source_terminate(void)
 {
-	if (src.pid <= 0)
+	if (src.killing || !source_group_alive(src.pgid))
 		return;
-	source_signal(SIGTERM);
+	(void)kill(-src.pgid, SIGTERM);
+	src.kill_pgid = src.pgid;
 	src.killing = true;
-	timer_arm(TK_SOURCE_RESTART, &src.restart_timer, KILL_GRACE_S);
+	timer_arm(TK_SOURCE_RESTART, &src.kill_timer, KILL_GRACE_S);
 }
 
 /* Stops watching and closes the data descriptor (standard input stays). */
@@ -102,24 +131,49 @@ static void source_close_fd(void)
 	src.fd = -1;
 }
 
-/* Opens the FIFO without waiting for a writer; the loop hears of the next
- * writer's first bytes. The new descriptor is opened before the old one is
- * closed: a FIFO with no reader and no writer drops its buffer, so a writer
- * that came and went meanwhile would otherwise lose what it wrote. */
-static int source_fifo_reopen(void)
+/* Watches a FIFO descriptor: the loop hears of the next writer's first
+ * bytes. The new descriptor is opened before the old one is closed: a FIFO
+ * with no reader and no writer drops its buffer, so a writer that came and
+ * went meanwhile would otherwise lose what it wrote. */
+static void source_fifo_watch(int fd)
 {
-	int fd = open(conf->source.input_arg, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd < 0) {
-		log_syserr("source %s", conf->source.input_arg);
-		return -1;
-	}
 	source_close_fd();
 	src.fd = fd;
 	ev_io_set(&src.io, src.fd, EV_READ);
 	ev_io_start(loop, &src.io);
 	src.state = SS_WAITING;
-	return 0;
+}
+
+/* The FIFO's path no longer names the FIFO opened at start-up: counted,
+ * logged once per spell and tried again after restart_delay; clients stay
+ * connected meanwhile (pipecastd(8), SECURITY). */
+static void source_fifo_refused(const char *why)
+{
+	source_close_fd();
+	counters.source_fifo_refused_total++;
+	if (!src.fifo_refusing)
+		log_error("source %s: %s; refusing it, trying again every %.3f s",
+			  conf->source.input_arg, why, conf->source.restart_delay_ms / 1e3);
+	src.fifo_refusing = true;
+	src.state = SS_WAITING;
+	timer_arm(TK_SOURCE_RESTART, &src.restart_timer, conf->source.restart_delay_ms / 1e3);
+}
+
+/* Opens the FIFO again for the next writer, only if it is still the same
+ * FIFO; otherwise refuses it. */
+static void source_fifo_reopen(void)
+{
+	const char *why;
+	int fd = fifo_reopen(conf->source.input_arg, &src.fifo_id, &why);
+
+	if (fd < 0) {
+		source_fifo_refused(why);
+		return;
+	}
+	if (src.fifo_refusing)
+		log_notice("source %s: the FIFO is back", conf->source.input_arg);
+	src.fifo_refusing = false;
+	source_fifo_watch(fd);
 }
 
 /* Logs one line of the command's standard error. */
@@ -141,8 +195,9 @@ static void source_close_stderr(void)
 	src.err_fd = -1;
 }
 
-/* A command has ended (output closed and process reaped): restart it with
- * backoff, or stop the daemon when on_eof = exit. */
+/* A command has ended (output closed and process reaped): what is left of
+ * its group is terminated, then it restarts with backoff, or the daemon
+ * stops when on_eof = exit. */
 static void source_command_ended(void)
 {
 	int64_t run = mono_ns() - src.run_started;
@@ -150,6 +205,7 @@ static void source_command_ended(void)
 		       conf->source.restart_delay_ms : BACKOFF_CAP_MS;
 	uint64_t delay;
 
+	source_terminate();
 	if (src.stopping)
 		return;
 	if (!src.restart_wanted && conf->source.on_eof != ON_EOF_RESTART) {
@@ -173,11 +229,12 @@ static void source_eof(void)
 {
 	framer_finish(&src.framer);
 	fanout_flush();
+	fanout_new_run();
 	if (conf->source.input == SRC_FIFO && conf->source.on_eof == ON_EOF_REOPEN &&
 	    !src.stopping) {
 		log_info("source: the writer closed the FIFO; waiting for the next");
-		if (source_fifo_reopen() == 0)
-			return;
+		source_fifo_reopen();
+		return;
 	}
 	source_close_fd();
 	switch (conf->source.input) {
@@ -276,26 +333,32 @@ static void source_child_cb(__unused struct ev_loop *l, ev_child *w, __unused in
 	else
 		log_notice("command %d exited with status %d", (int)src.pid, WEXITSTATUS(st));
 	src.pid = 0;
-	if (src.killing) {
-		src.killing = false;
-		timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
-	}
+	if (src.killing && !source_group_alive(src.kill_pgid))
+		source_kill_done();
 	if (src.fd < 0)
 		source_command_ended();
 }
 
-/* Restart delay over, or SIGTERM ignored for too long. */
+/* SIGTERM was ignored for 2 s by the leader or any member of its group. */
+static void source_kill_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
+{
+	timer_fired(TK_SOURCE_RESTART, w);
+	if (source_group_alive(src.kill_pgid)) {
+		log_warning("command %d (process group) ignored SIGTERM; sending SIGKILL",
+			    (int)src.kill_pgid);
+		(void)kill(-src.kill_pgid, SIGKILL);
+	}
+	source_kill_done();
+}
+
+/* Restart delay over. */
 static void source_restart_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	timer_fired(TK_SOURCE_RESTART, w);
 	timer_disarm(TK_SOURCE_RESTART, w);
-	if (src.killing) {
-		src.killing = false;
-		log_warning("command %d ignored SIGTERM; sending SIGKILL", (int)src.pid);
-		source_signal(SIGKILL);
-		return;
-	}
-	if (!src.stopping) {
+	if (!src.stopping && conf->source.input == SRC_FIFO) {
+		source_fifo_reopen();
+	} else if (!src.stopping) {
 		counters.source_restarts_total++;
 		source_spawn();
 	}
@@ -321,7 +384,8 @@ static void source_idle_cb(__unused struct ev_loop *l, ev_timer *w, __unused int
 	log_notice("source silent for %.3f s", NS_TO_S(quiet));
 	if (conf->source.on_idle == ON_IDLE_EXIT) {
 		daemon_stop("the source is silent");
-	} else if (conf->source.on_idle == ON_IDLE_RESTART && src.pid > 0 && !src.restart_wanted) {
+	} else if (conf->source.on_idle == ON_IDLE_RESTART && source_group_alive(src.pgid) &&
+		   !src.restart_wanted) {
 		src.restart_wanted = true;
 		source_terminate();
 	}
@@ -361,6 +425,7 @@ static void source_spawn(void)
 	posix_spawnattr_destroy(&at);
 	if (rc != 0)
 		goto fail;
+	src.pgid = src.pid;
 	close(out[1]);
 	close(err[1]);
 	src.fd = out[0];
@@ -389,36 +454,17 @@ fail:
 	source_command_ended();
 }
 
-/* Creates the FIFO if it is missing; refuses a path that is something else. */
-static int source_fifo_create(const char *path)
-{
-	struct stat st;
-
-	if (mkfifo(path, (mode_t)conf->source.fifo_mode) == 0) {
-		src.fifo_created = true;
-		return chmod(path, (mode_t)conf->source.fifo_mode);
-	}
-	if (errno != EEXIST)
-		return -1;
-	if (stat(path, &st) < 0)
-		return -1;
-	if (!S_ISFIFO(st.st_mode)) {
-		errno = EEXIST;
-		log_error("source %s: exists and is not a FIFO", path);
-		return -2;
-	}
-	return 0;
-}
-
-/* Creates (if needed) and opens the FIFO at start-up. */
+/* Creates (if needed) and opens the FIFO at start-up; refuses a path that
+ * is something else, or a FIFO another user planted (fifo.c). */
 static int source_fifo_open(void)
 {
-	const char *path = conf->source.input_arg;
-	int rc = source_fifo_create(path);
+	int fd = fifo_open(conf->source.input_arg, conf->source.fifo_mode, &src.fifo_id,
+			   &src.fifo_created);
 
-	if (rc == -1)
-		log_syserr("source %s", path);
-	return rc < 0 ? -1 : source_fifo_reopen();
+	if (fd < 0)
+		return -1;
+	source_fifo_watch(fd);
+	return 0;
 }
 
 /* Sets up the framer and timers and opens the configured input. */
@@ -435,6 +481,7 @@ int source_open(void)
 	}
 	timer_setup(TK_SOURCE_IDLE, &src.idle_timer, source_idle_cb);
 	timer_setup(TK_SOURCE_RESTART, &src.restart_timer, source_restart_cb);
+	timer_setup(TK_SOURCE_RESTART, &src.kill_timer, source_kill_cb);
 	ev_init(&src.io, source_read_cb);
 	ev_init(&src.err_io, source_stderr_cb);
 	ev_child_init(&src.child, source_child_cb, 0, 0);
@@ -468,8 +515,7 @@ void source_stop(void)
 	if (src.framer.len)
 		log_notice("source: discarding %zu bytes of an unfinished line", src.framer.len);
 	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
-	if (!src.killing)
-		timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
+	timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
 	source_close_fd();
 	source_terminate();
 }
@@ -481,10 +527,11 @@ void source_kill(void)
 	source_signal(SIGKILL);
 }
 
-/* Whether the stop may complete. */
+/* Whether the stop may complete: the command is reaped and its group is
+ * empty or has been sent SIGKILL. */
 bool source_finished(void)
 {
-	return src.pid <= 0;
+	return src.pid <= 0 && !src.killing;
 }
 
 /* Takes a new idle_timeout or restart_delay into account. */
@@ -511,8 +558,9 @@ void source_free(void)
 		ev_child_stop(loop, &src.child);
 	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
 	timer_disarm(TK_SOURCE_RESTART, &src.restart_timer);
+	timer_disarm(TK_SOURCE_RESTART, &src.kill_timer);
 	if (src.fifo_created)
-		unlink(conf->source.input_arg);
+		fileid_unlink(conf->source.input_arg, &src.fifo_id);
 	framer_free(&src.framer);
 }
 
@@ -522,7 +570,7 @@ double source_idle_seconds(void)
 	return NS_TO_S(mono_ns() - src.last_data);
 }
 
-/* SPEC source_state. */
+/* source_state, as pipecastd(8) spells it. */
 const char *source_state_name(void)
 {
 	return state_names[src.state];

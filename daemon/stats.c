@@ -13,6 +13,7 @@
 #include "net.h"
 #include "report.h"
 #include "sbuf.h"
+#include "statspath.h"
 #include "timers.h"
 
 #include <errno.h>
@@ -24,7 +25,8 @@
 #include <unistd.h>
 
 #define STATS_LINE_MAX 1024            /* longest command line, '\n' excluded */
-#define STATS_OUT_HIGH (1024 * 1024)   /* stop reading while this much is unsent */
+#define STATS_OUT_HIGH (64 * 1024)     /* no further command while this much is
+					* unsent (checked before each command) */
 
 struct stats_conn {
 	TAILQ_ENTRY(stats_conn) entry;
@@ -36,8 +38,11 @@ struct stats_conn {
 	bool eof;                 /* the peer half-closed: close once answered */
 	bool done;                /* quit, or a fatal error: close once flushed */
 	bool closed;
+	bool more;                /* cont holds a reply still being written */
+	struct report_cont cont;
 	size_t inlen;
-	char in[STATS_LINE_MAX + 1];
+	char in[STATS_LINE_MAX + 2];  /* the longest line, its '\n', and the
+				       * '\n' a half-close adds to a last line */
 	struct sbuf out;
 };
 
@@ -48,6 +53,7 @@ static unsigned long n_conns;
 static ev_io listen_io;
 static int listen_fd = -1;
 static char *sock_path;       /* the socket file we created, removed at exit */
+static struct fileid sock_id; /* that file, changed and removed by identity */
 
 static void stats_flush(struct stats_conn *s);
 
@@ -102,33 +108,64 @@ static void stats_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int
 		timer_arm(TK_STATS, w, NS_TO_S(wait));
 }
 
-/* Runs every complete line in the input buffer. */
+/* Runs the first complete line of the input buffer, if there is one. */
+static bool stats_run_line(struct stats_conn *s)
+{
+	char *nl = memchr(s->in, '\n', s->inlen);
+	enum report_result r;
+	size_t used;
+
+	if (!nl)
+		return false;
+	r = report_command(&s->out, s->in, (size_t)(nl - s->in), s->admin, &s->cont);
+	s->done = r == REPORT_QUIT;
+	s->more = r == REPORT_MORE;
+	used = (size_t)(nl - s->in) + 1;
+	s->inlen -= used;
+	memmove(s->in, s->in + used, s->inlen);
+	return true;
+}
+
+/* Whether the input holds a command still to run (a complete line, or the
+ * unterminated last one after a half-close). */
+static bool stats_has_work(const struct stats_conn *s)
+{
+	return !s->done && (s->more || memchr(s->in, '\n', s->inlen) ||
+			    (s->eof && s->inlen > 0));
+}
+
+/* Runs commands one at a time while the unsent reply is under the
+ * high-water mark, and continues a long reply first: what one peer's
+ * pipelined commands cost is bounded by what it reads (pipecastd(8),
+ * FAILURE MODES). A reply in slices gives the loop back after each slice. */
 static void stats_run_lines(struct stats_conn *s)
 {
-	char *p = s->in, *nl;
+	while (!s->done && s->out.len < STATS_OUT_HIGH) {
+		if (s->more) {
+			enum report_result r = report_continue(&s->out, &s->cont);
 
-	while (!s->done && (nl = memchr(p, '\n', s->inlen - (size_t)(p - s->in))) != NULL) {
-		if (report_command(&s->out, p, (size_t)(nl - p), s->admin) == REPORT_QUIT)
-			s->done = true;
-		p = nl + 1;
+			s->more = r == REPORT_MORE;
+			s->done = r == REPORT_QUIT;
+			return;
+		}
+		if (!stats_run_line(s))
+			break;
 	}
-	s->inlen -= (size_t)(p - s->in);
-	memmove(s->in, p, s->inlen);
-	if (!s->done && s->inlen > STATS_LINE_MAX) {
+	if (s->done || s->more || s->out.len >= STATS_OUT_HIGH || memchr(s->in, '\n', s->inlen))
+		return;
+	if (s->inlen > STATS_LINE_MAX) {
 		report_error(&s->out, "line too long");
 		s->done = true;
-	}
-	if (!s->done && s->eof && s->inlen > 0) {
-		(void)report_command(&s->out, s->in, s->inlen, s->admin);
-		s->inlen = 0;
+	} else if (s->eof && s->inlen > 0) {
+		s->in[s->inlen++] = '\n';     /* the room of the longest line's '\n' */
+		stats_run_line(s);
 	}
 }
 
 /* Reads commands; a half-close means "answer, then close". */
-static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_read(struct stats_conn *s)
 {
-	struct stats_conn *s = container_of(w, struct stats_conn, rio);
-	ssize_t n = read(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen);
+	ssize_t n = read(s->fd, s->in + s->inlen, sizeof(s->in) - 1 - s->inlen);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -138,25 +175,41 @@ static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int rev
 	}
 	s->dl.last_activity = mono_ns();
 	s->inlen += (size_t)n;
-	if (n == 0) {
+	if (n == 0)
 		s->eof = true;
-		ev_io_stop(loop, &s->rio);
-	}
 	stats_run_lines(s);
-	if (s->done)
-		ev_io_stop(loop, &s->rio);
 	stats_flush(s);
 }
 
-/* The socket can take more of the replies. */
-static void stats_write_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+/* The connection's input; what it allocates counts for the stats. */
+static void stats_read_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
 {
-	stats_flush(container_of(w, struct stats_conn, wio));
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_read(container_of(w, struct stats_conn, rio));
+	alloc_owner_set(was);
 }
 
-/* Writes what is pending; closes when the conversation is over. */
+/* The socket can take more: the next commands or slice, then the write;
+ * what it allocates counts for the stats. */
+static void stats_write_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+	struct stats_conn *s = container_of(w, struct stats_conn, wio);
+
+	stats_run_lines(s);
+	stats_flush(s);
+	alloc_owner_set(was);
+}
+
+/* Writes what is pending; closes when the conversation is over. Reading
+ * goes on only while the reply is under the high-water mark, no long reply
+ * is being written and the input has room; commands already read wait for
+ * the socket to drain (the write watcher runs them). */
 static void stats_flush(struct stats_conn *s)
 {
+	bool work;
+
 	while (s->out.len > 0) {
 		ssize_t n = write(s->fd, s->out.buf, s->out.len);
 
@@ -171,15 +224,17 @@ static void stats_flush(struct stats_conn *s)
 		sbuf_consume(&s->out, (size_t)n);
 		s->dl.last_activity = mono_ns();
 	}
-	if (s->out.len == 0 && (s->done || s->eof)) {
+	work = stats_has_work(s);
+	if (s->out.len == 0 && !work && (s->done || s->eof)) {
 		stats_conn_close(s);
 		return;
 	}
-	if (s->out.len > 0)
+	if (s->out.len > 0 || work)
 		ev_io_start(loop, &s->wio);
 	else
 		ev_io_stop(loop, &s->wio);
-	if (!s->done && !s->eof && s->out.len < STATS_OUT_HIGH)
+	if (!s->done && !s->eof && !work && s->out.len < STATS_OUT_HIGH &&
+	    s->inlen < sizeof(s->in) - 1)
 		ev_io_start(loop, &s->rio);
 	else
 		ev_io_stop(loop, &s->rio);
@@ -197,7 +252,7 @@ static bool stats_peer_admin(int fd)
 }
 
 /* Sets up one accepted connection with its watchers and its one timer. */
-static void stats_conn_new(int fd)
+static void stats_conn_new(int fd, bool admin)
 {
 	struct stats_conn *s = pc_calloc(1, sizeof(*s));
 
@@ -206,7 +261,7 @@ static void stats_conn_new(int fd)
 		return;
 	}
 	s->fd = fd;
-	s->admin = stats_peer_admin(fd);
+	s->admin = admin;
 	s->dl.last_activity = mono_ns();
 	sbuf_init(&s->out);
 	ev_io_init(&s->rio, stats_read_cb, fd, EV_READ);
@@ -218,24 +273,62 @@ static void stats_conn_new(int fd)
 	stats_timer_update(s);
 }
 
+/* The read-only connection that has been quiet longest, or NULL. */
+static struct stats_conn *stats_quietest_reader(void)
+{
+	struct stats_conn *s, *best = NULL;
+
+	TAILQ_FOREACH(s, &conns, entry)
+		if (!s->admin && (!best || s->dl.last_activity < best->dl.last_activity))
+			best = s;
+	return best;
+}
+
+/* At max_connections an admin peer (root or the daemon's user) still gets
+ * in: the read-only connection quiet longest makes room for it, so readers
+ * cannot lock the admin out (pipecastd(8), SECURITY). Whether fd may stay. */
+static bool stats_make_room(int fd, bool admin)
+{
+	struct stats_conn *victim;
+
+	if (n_conns < conf->stats.max_connections)
+		return true;
+	victim = admin ? stats_quietest_reader() : NULL;
+	if (!victim) {
+		log_debug("stats: max_connections reached; connection closed");
+		close(fd);
+		return false;
+	}
+	log_info("stats: max_connections reached; closed the read-only connection "
+		 "quiet longest to let an admin in");
+	stats_conn_close(victim);
+	return true;
+}
+
 /* Accepts stats connections; beyond max_connections they are closed. */
-static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+static void stats_accept(ev_io *w)
 {
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		bool admin;
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				listeners_pause(errno);
+			(void)listeners_pause_if_exhausted(errno);
 			return;
 		}
-		if (n_conns >= conf->stats.max_connections) {
-			log_debug("stats: max_connections reached; connection closed");
-			close(fd);
-			continue;
-		}
-		stats_conn_new(fd);
+		admin = stats_peer_admin(fd);
+		if (stats_make_room(fd, admin))
+			stats_conn_new(fd, admin);
 	}
+}
+
+/* New stats connections; what they allocate counts for the stats. */
+static void stats_accept_cb(__unused struct ev_loop *l, ev_io *w, __unused int revents)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_STATS);
+
+	stats_accept(w);
+	alloc_owner_set(was);
 }
 
 /* Creates a missing directory and its missing parents with mode 0755. */
@@ -271,7 +364,7 @@ static int stats_private_dir(const char *dir)
 }
 
 /* Makes the directory of the socket path: 0755 (parents too), except the
- * per-user /tmp/pipecast-UID. */
+ * per-user private directory (pipecast.conf(5), "[stats] socket"). */
 static int stats_make_dir(const char *path)
 {
 	char dir[600], private_dir[64];
@@ -281,25 +374,12 @@ static int stats_make_dir(const char *path)
 	if (!slash || slash == path)
 		return 0;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	snprintf(private_dir, sizeof(private_dir), "/tmp/pipecast-%u", (unsigned)geteuid());
+	statspath_private_dir((unsigned long)geteuid(), private_dir, sizeof(private_dir));
 	rc = strcmp(dir, private_dir) == 0 ? stats_private_dir(dir) : stats_mkdirs(dir);
 	if (rc < 0)
 		log_error("stats: %s: %s", dir, errno == EPERM ?
 			  "not a directory of this user; refusing it" : strerror(errno));
 	return rc;
-}
-
-/* The default path order of SPEC "[stats] socket". */
-static void stats_default_path(char *buf, size_t len)
-{
-	const char *rt = getenv("RUNTIME_DIRECTORY"), *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (rt && *rt)
-		snprintf(buf, len, "%.*s/stats.sock", (int)strcspn(rt, ":"), rt);
-	else if (xdg && *xdg)
-		snprintf(buf, len, "%s/pipecast/stats.sock", xdg);
-	else
-		snprintf(buf, len, "/tmp/pipecast-%u/stats.sock", (unsigned)geteuid());
 }
 
 /* Starts accepting on the listening socket. */
@@ -325,6 +405,18 @@ static int stats_open_activated(const char *name)
 	return 0;
 }
 
+/* A second daemon on the same stats socket: says how to run it beside
+ * the first. */
+static void stats_in_use_hint(const char *path)
+{
+	size_t n = strlen(path);
+	bool sock = n > 5 && strcmp(path + n - 5, ".sock") == 0;
+
+	log_error("stats: another pipecastd serves its stats there; give this one its "
+		  "own socket, e.g. -o stats.socket=%.*s-2%s", (int)(sock ? n - 5 : n), path,
+		  sock ? ".sock" : "");
+}
+
 /* Binds the stats socket. */
 int stats_open(void)
 {
@@ -334,18 +426,23 @@ int stats_open(void)
 		return stats_open_activated(conf->stats.socket + 8);
 	if (conf->stats.socket)
 		snprintf(path, sizeof(path), "%s", conf->stats.socket);
-	else
-		stats_default_path(path, sizeof(path));
+	else if (statspath_default(getenv("RUNTIME_DIRECTORY"), getenv("XDG_RUNTIME_DIR"),
+				   (unsigned long)geteuid(), path, sizeof(path)) < 0) {
+		log_error("stats: the default socket path is too long");
+		return -1;
+	}
 	if (stats_make_dir(path) < 0)
 		return -1;
-	listen_fd = net_unix_listen(path, conf->stats.mode, err, sizeof(err));
+	listen_fd = net_unix_listen(path, conf->stats.mode, &sock_id, err, sizeof(err));
 	if (listen_fd < 0) {
 		log_error("stats: %s", err);
+		if (errno == EADDRINUSE)
+			stats_in_use_hint(path);
 		return -1;
 	}
 	sock_path = pc_strdup(path);
 	stats_watch(listen_fd);
-	log_info("stats socket %s", path);
+	log_notice("stats socket %s", path);
 	return 0;
 }
 
@@ -386,7 +483,7 @@ void stats_close(void)
 		stats_conn_close(s);
 	stats_reap();
 	if (sock_path) {
-		unlink(sock_path);
+		fileid_unlink(sock_path, &sock_id);
 		pc_free(sock_path);
 		sock_path = NULL;
 	}
@@ -397,8 +494,8 @@ void stats_apply_config(void)
 {
 	struct stats_conn *s;
 
-	if (sock_path)
-		(void)chmod(sock_path, (mode_t)conf->stats.mode);
+	if (sock_path && fileid_chmod(sock_path, &sock_id, conf->stats.mode) < 0)
+		log_warn("stats: %s: mode not applied", sock_path);
 	TAILQ_FOREACH(s, &conns, entry)
 		stats_timer_update(s);
 }

@@ -6,6 +6,8 @@
 
 static uint64_t live_count;
 static uint64_t total_count;
+static enum alloc_owner owner;
+static uint64_t owner_count[ALLOC_OWNERS];
 
 /* Counts one allocation that succeeded. */
 static void *alloc_note(void *p)
@@ -13,6 +15,7 @@ static void *alloc_note(void *p)
 	if (p) {
 		live_count++;
 		total_count++;
+		owner_count[owner]++;
 	}
 	return p;
 }
@@ -71,4 +74,19 @@ uint64_t alloc_live(void)
 uint64_t alloc_total(void)
 {
 	return total_count;
+}
+
+/* Switches the owner that allocations are counted for. */
+enum alloc_owner alloc_owner_set(enum alloc_owner o)
+{
+	enum alloc_owner before = owner;
+
+	owner = o < ALLOC_OWNERS ? o : ALLOC_OTHER;
+	return before;
+}
+
+/* Allocations ever made for one owner. */
+uint64_t alloc_total_of(enum alloc_owner o)
+{
+	return o < ALLOC_OWNERS ? owner_count[o] : 0;
 }

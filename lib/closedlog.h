@@ -25,7 +25,7 @@ struct closedlog {
 	size_t count;   /* rows held, at most CLOSEDLOG_SIZE */
 };
 
-/* An empty log (a zeroed struct is one too). */
+/* An empty log (a zeroed struct is one too). Tests only. */
 void closedlog_init(struct closedlog *l);
 /* Records one close, forgetting the oldest once CLOSEDLOG_SIZE are held. */
 void closedlog_push(struct closedlog *l, uint64_t id, const char *addr,

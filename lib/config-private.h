@@ -17,6 +17,7 @@ enum key_id {
 	K_RESTART_DELAY, K_FIFO_MODE,
 	K_LISTEN, K_UNIX_MODE, K_MAX_CLIENTS, K_CL_IDLE, K_SEND_TIMEOUT,
 	K_BUFFER, K_OVERFLOW, K_BACKLOG, K_HEARTBEAT, K_HEARTBEAT_LINE,
+	K_TCP_KEEPALIVE, K_PREAMBLE, K_NOTICES, K_NOTICE_PREFIX,
 	K_SOCKET, K_STATS_MODE, K_STATS_IDLE, K_MAX_CONNECTIONS,
 	K_LOG_LEVEL, K_SHUTDOWN,
 	K_ALLOW, K_DENY, K_MAX_PER_IP, K_UNIX_ALLOW, K_TOKENS_FILE, K_AUTH_TIMEOUT,
@@ -57,6 +58,7 @@ struct num_kind {
 	int (*parse)(const char *s, uint64_t *v);
 	char *(*format)(uint64_t v, char *buf, size_t len);
 	const char *noun;
+	const char *hint;          /* the accepted forms, with examples */
 };
 
 /* How a key's value is stored in struct config, for comparing, keeping
@@ -73,7 +75,6 @@ enum field_type {
 struct key_def {
 	int section;
 	const char *name;
-	bool restart;              /* a reload keeps the old value */
 	key_setter set;
 	size_t off;                /* field in struct config */
 	enum field_type type;
@@ -81,6 +82,7 @@ struct key_def {
 	uint64_t min, max;
 	bool zero_off;             /* 0 is accepted besides min..max */
 	const char *const *names;  /* enum spellings, NULL-terminated */
+	bool restart;              /* a reload keeps the old value */
 };
 
 extern const char *const config_section_names[N_SECTIONS];
@@ -121,6 +123,7 @@ void config_access_free(struct config_access *a);
 /* config-rules.c: defaults that depend on other keys, and the rules. */
 void config_resolve_max_line(struct loader *l);
 void config_resolve_on_eof(struct loader *l);
+void config_derive_defaults(struct config *c);
 void config_check_rules(struct loader *l);
 
 #endif

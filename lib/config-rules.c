@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "units.h"
 
@@ -64,18 +65,64 @@ static void rule_cap_explain(const struct config *c, const void *arg, bool last_
 			 (unsigned long long)cap->div, q);
 }
 
-/* Heartbeats are records, so they need line framing. */
-static bool rule_heartbeat_broken(const struct config *c, __unused const void *arg)
+/* A key that only works on records (heartbeat, preamble, notices): its
+ * field and name. */
+struct line_only {
+	size_t off;          /* the field in struct config; non-zero: in use */
+	size_t size;         /* sizeof the field */
+	const char *name;
+};
+
+static const struct line_only lo_heartbeat = {
+	offsetof(struct config, clients.heartbeat_ms), sizeof(uint64_t), "heartbeat" };
+static const struct line_only lo_preamble = {
+	offsetof(struct config, clients.preamble), sizeof(uint64_t), "preamble" };
+static const struct line_only lo_notices = {
+	offsetof(struct config, clients.notices), sizeof(unsigned), "notices" };
+
+/* The key is in use while framing is raw. */
+static bool rule_line_only_broken(const struct config *c, const void *arg)
 {
-	return c->clients.heartbeat_ms && c->source.framing == FRAMING_RAW;
+	const struct line_only *lo = arg;
+	uint64_t v = 0;
+
+	memcpy(&v, (const char *)c + lo->off, lo->size);   /* little or big: 0 is 0 */
+	return v != 0 && c->source.framing == FRAMING_RAW;
 }
 
-/* Words for a heartbeat/framing conflict. */
-static void rule_heartbeat_explain(__unused const struct config *c, __unused const void *arg,
+/* Words for a line-only key with raw framing. */
+static void rule_line_only_explain(__unused const struct config *c, const void *arg,
 				   bool last_a, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", last_a ? "needs framing = line (framing is raw)"
-		 : "heartbeat needs framing = line");
+	const struct line_only *lo = arg;
+
+	if (last_a)
+		snprintf(buf, len, "needs framing = line (framing is raw)");
+	else
+		snprintf(buf, len, "%s needs framing = line", lo->name);
+}
+
+/* The heartbeat is a record the daemon writes itself: with its newline it
+ * must fit max_line, like every record (line framing). */
+static bool rule_heartbeat_line_broken(const struct config *c, __unused const void *arg)
+{
+	return c->source.framing == FRAMING_LINE &&
+	       strlen(c->clients.heartbeat_line) + 1 > c->source.max_line;
+}
+
+/* Words for a heartbeat_line/max_line conflict. */
+static void rule_heartbeat_line_explain(const struct config *c, __unused const void *arg,
+					bool last_a, char *buf, size_t len)
+{
+	char m[32];
+
+	units_format_size(c->source.max_line, m, sizeof(m));
+	if (last_a)
+		snprintf(buf, len, "%zu bytes and a newline exceed max_line (%s)",
+			 strlen(c->clients.heartbeat_line), m);
+	else
+		snprintf(buf, len, "%s leaves no room for heartbeat_line (%zu bytes and a newline)",
+			 m, strlen(c->clients.heartbeat_line));
 }
 
 /* What input a value of on_eof/on_idle needs; SRC_STDIN: any. */
@@ -133,7 +180,11 @@ static void rule_on_idle_explain(const struct config *c, __unused const void *ar
 static const struct rule config_rules[] = {
 	{ K_MAX_LINE, K_BUFFER, rule_cap_broken, rule_cap_explain, &cap_max_line },
 	{ K_BACKLOG, K_BUFFER, rule_cap_broken, rule_cap_explain, &cap_backlog },
-	{ K_HEARTBEAT, K_FRAMING, rule_heartbeat_broken, rule_heartbeat_explain, NULL },
+	{ K_HEARTBEAT, K_FRAMING, rule_line_only_broken, rule_line_only_explain, &lo_heartbeat },
+	{ K_PREAMBLE, K_FRAMING, rule_line_only_broken, rule_line_only_explain, &lo_preamble },
+	{ K_NOTICES, K_FRAMING, rule_line_only_broken, rule_line_only_explain, &lo_notices },
+	{ K_HEARTBEAT_LINE, K_MAX_LINE, rule_heartbeat_line_broken,
+	  rule_heartbeat_line_explain, NULL },
 	{ K_ON_EOF, K_INPUT, rule_on_eof_broken, rule_on_eof_explain, NULL },
 	{ K_ON_IDLE, K_INPUT, rule_on_idle_broken, rule_on_idle_explain, NULL },
 };
@@ -175,16 +226,24 @@ const char *config_violation(const struct config *c, char *buf, size_t len)
 	return NULL;
 }
 
-/* on_eof's default depends on the input, so it is chosen after all keys. */
-void config_resolve_on_eof(struct loader *l)
+/* on_eof's default depends on the input, so it is chosen after all keys,
+ * and again by a reload once it has put back a kept input. */
+void config_derive_defaults(struct config *c)
 {
 	static const enum src_on_eof by_input[] = {
 		[SRC_STDIN] = ON_EOF_EXIT, [SRC_FIFO] = ON_EOF_REOPEN,
 		[SRC_EXEC] = ON_EOF_RESTART,
 	};
 
-	if (!l->set_at[K_ON_EOF].seq)
-		l->cfg.source.on_eof = by_input[l->cfg.source.input];
+	if (!c->source.on_eof_given)
+		c->source.on_eof = by_input[c->source.input];
+}
+
+/* Resolves on_eof after the file and the overrides. */
+void config_resolve_on_eof(struct loader *l)
+{
+	l->cfg.source.on_eof_given = l->set_at[K_ON_EOF].seq != 0;
+	config_derive_defaults(&l->cfg);
 }
 
 /* An unset max_line follows a small buffer down (64KiB at most, buffer/4 at
@@ -193,4 +252,27 @@ void config_resolve_max_line(struct loader *l)
 {
 	if (!l->set_at[K_MAX_LINE].seq && l->cfg.source.max_line > l->cfg.clients.buffer / 4)
 		l->cfg.source.max_line = l->cfg.clients.buffer / 4;
+}
+
+/* A quiet live reader is kept only when keepalive probes come before the
+ * idle timeout (pipecast.conf(5), "Client liveness"): words for the warning
+ * of -t and the start-up log, or NULL. */
+const char *config_liveness_warning(const struct config *c, char *buf, size_t len)
+{
+	char ka[32], idle[32];
+
+	if (c->clients.idle_timeout_ms == 0 ||
+	    (c->clients.tcp_keepalive_ms != 0 &&
+	     c->clients.tcp_keepalive_ms < c->clients.idle_timeout_ms))
+		return NULL;
+	units_format_duration(c->clients.idle_timeout_ms, idle, sizeof(idle));
+	if (c->clients.tcp_keepalive_ms == 0)
+		snprintf(buf, len, "[clients] tcp_keepalive is off: a TCP reader of a quiet "
+			 "stream is closed after idle_timeout (%s)", idle);
+	else
+		snprintf(buf, len, "[clients] tcp_keepalive (%s) is not shorter than "
+			 "idle_timeout (%s): a TCP reader of a quiet stream may be closed",
+			 units_format_duration(c->clients.tcp_keepalive_ms, ka, sizeof(ka)),
+			 idle);
+	return buf;
 }

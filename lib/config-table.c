@@ -33,11 +33,12 @@ static char *config_format_uint(uint64_t v, char *buf, size_t len)
 }
 
 static const struct num_kind kind_duration = {
-	units_parse_duration, units_format_duration, "duration" };
+	units_parse_duration, units_format_duration, "duration",
+	"durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" };
 static const struct num_kind kind_size = {
-	units_parse_size, units_format_size, "size" };
+	units_parse_size, units_format_size, "size", "sizes look like 64KiB, 4MiB, 1GiB" };
 static const struct num_kind kind_uint = {
-	units_parse_uint, config_format_uint, "integer" };
+	units_parse_uint, config_format_uint, "integer", "a whole number such as 100" };
 
 /* Whether v is acceptable for k: in min..max, or 0 where 0 means off. */
 static bool config_in_range(const struct key_def *k, uint64_t v)
@@ -62,9 +63,13 @@ static int config_set_number(struct loader *l, const struct key_def *k,
 			     const char *v, const struct place *p)
 {
 	uint64_t n;
+	int rc = k->kind->parse(v, &n);
 
-	if (k->kind->parse(v, &n) < 0)
-		return config_bad(l, p, k, "invalid %s '%s'", k->kind->noun, v);
+	if (rc == UNITS_RANGE)
+		return config_out_of_range(l, p, k, v);
+	if (rc < 0)
+		return config_bad(l, p, k, "invalid %s '%s'; %s", k->kind->noun, v,
+				  k->kind->hint);
 	if (!config_in_range(k, n))
 		return config_out_of_range(l, p, k, v);
 	*(uint64_t *)config_field(l, k) = n;
@@ -223,18 +228,28 @@ static int config_set_listen(struct loader *l, const struct key_def *k,
 	return config_list_add(l, k, v);
 }
 
-/* clients.heartbeat_line: free text, possibly empty, at most 1 KiB. */
-static int config_set_heartbeat_line(struct loader *l, const struct key_def *k,
-				     const char *v, const struct place *p)
+/* Text keys (heartbeat_line, notice_prefix): one line, possibly empty, at
+ * most k->max bytes. */
+static int config_set_text(struct loader *l, const struct key_def *k,
+			   const char *v, const struct place *p)
 {
 	size_t n = strlen(v);
+	char quoted[NOTICE_PREFIX_MAX + 1];
 
-	if (n > HEARTBEAT_LINE_MAX)
-		return config_bad(l, p, k, "%zu bytes, more than %d", n,
-				  HEARTBEAT_LINE_MAX);
+	/* notice_prefix may be quoted to keep its trailing blank */
+	if (k == &config_keys[K_NOTICE_PREFIX] && n >= 2 && v[0] == '"' && v[n - 1] == '"' &&
+	    n - 2 <= NOTICE_PREFIX_MAX) {
+		snprintf(quoted, sizeof(quoted), "%.*s", (int)(n - 2), v + 1);
+		v = quoted;
+		n -= 2;
+	}
+
+	if (n > k->max)
+		return config_bad(l, p, k, "%zu bytes, more than %llu", n,
+				  (unsigned long long)k->max);
 	if (strchr(v, '\n'))
 		return config_bad(l, p, k, "must not contain a newline");
-	return config_replace_str(l, &l->cfg.clients.heartbeat_line, v);
+	return config_replace_str(l, config_field(l, k), v);
 }
 
 /* stats.socket: a Unix socket path or systemd:NAME. */
@@ -262,81 +277,89 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define OCTAL(field) config_set_octal, F(field), FT_OCTAL, NULL, 0, 0, false, NULL
 #define CUSTOM(setter, field, type) setter, F(field), type, NULL, 0, 0, false, NULL
 #define LIST(setter, field) setter, F(field), FT_LIST, NULL, 0, 0, false, NULL
-#define LIVE false                /* a reload applies it at once */
-#define RESTART true              /* a reload keeps the old value */
+#define TEXT(field, most) config_set_text, F(field), FT_STRING, NULL, 0, most, false, NULL
+#define RESTART .restart = true
+#define APPLIED .restart = false
 
 static const char *const framing_names[] = { "line", "raw", NULL };
 const char *const config_on_idle_names[] = { "log", "exit", "restart", NULL };
 const char *const config_on_eof_names[] = { "exit", "reopen", "restart", NULL };
 static const char *const overflow_names[] = { "drop", "skip", NULL };
+static const char *const off_on_names[] = { "off", "on", NULL };
 static const char *const log_level_names[] = {
 	"error", "warning", "notice", "info", "debug", NULL };
 
-/* Every key of pipecast.conf(5): whether a reload applies it at once (LIVE)
- * or keeps the old value until a restart (RESTART), its setter, field and
- * range. */
+/* Every key of pipecast.conf(5): its setter, field, range, and whether a
+ * reload applies it (RESTART: the old value stays until a restart). */
 const struct key_def config_keys[N_KEYS] = {
-	[K_INPUT] = { SEC_SOURCE, "input", RESTART,
-		CUSTOM(config_set_input, source.input, FT_INPUT) },
-	[K_FRAMING] = { SEC_SOURCE, "framing", RESTART,
-		ENUM(source.framing, framing_names) },
-	[K_MAX_LINE] = { SEC_SOURCE, "max_line", RESTART,
-		NUM(source.max_line, kind_size, 16, MIB(16), false) },
-	[K_SRC_IDLE] = { SEC_SOURCE, "idle_timeout", LIVE,
-		NUM(source.idle_timeout_ms, kind_duration, MS(10), DAY(30), true) },
-	[K_ON_IDLE] = { SEC_SOURCE, "on_idle", LIVE,
-		ENUM(source.on_idle, config_on_idle_names) },
-	[K_ON_EOF] = { SEC_SOURCE, "on_eof", LIVE,
-		ENUM(source.on_eof, config_on_eof_names) },
-	[K_RESTART_DELAY] = { SEC_SOURCE, "restart_delay", LIVE,
-		NUM(source.restart_delay_ms, kind_duration, MS(10), SEC(3600), false) },
-	[K_FIFO_MODE] = { SEC_SOURCE, "fifo_mode", RESTART,
-		OCTAL(source.fifo_mode) },
-	[K_LISTEN] = { SEC_CLIENTS, "listen", LIVE,
-		LIST(config_set_listen, clients.listen) },
-	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", LIVE, OCTAL(clients.unix_mode) },
-	[K_MAX_CLIENTS] = { SEC_CLIENTS, "max_clients", LIVE,
-		NUM(clients.max_clients, kind_uint, 1, 1000000, false) },
-	[K_CL_IDLE] = { SEC_CLIENTS, "idle_timeout", LIVE,
-		NUM(clients.idle_timeout_ms, kind_duration, MS(10), DAY(30), true) },
-	[K_SEND_TIMEOUT] = { SEC_CLIENTS, "send_timeout", LIVE,
-		NUM(clients.send_timeout_ms, kind_duration, MS(10), DAY(30), true) },
-	[K_BUFFER] = { SEC_CLIENTS, "buffer", RESTART,
-		NUM(clients.buffer, kind_size, KIB(64), GIB(1), false) },
-	[K_OVERFLOW] = { SEC_CLIENTS, "overflow", LIVE,
-		ENUM(clients.overflow, overflow_names) },
-	[K_BACKLOG] = { SEC_CLIENTS, "backlog", LIVE, /* upper bound: config_rules */
-		NUM(clients.backlog, kind_size, 0, UINT64_MAX, false) },
-	[K_HEARTBEAT] = { SEC_CLIENTS, "heartbeat", LIVE,
-		NUM(clients.heartbeat_ms, kind_duration, MS(10), DAY(1), true) },
-	[K_HEARTBEAT_LINE] = { SEC_CLIENTS, "heartbeat_line", LIVE,
-		CUSTOM(config_set_heartbeat_line, clients.heartbeat_line,
-		       FT_STRING) },
-	[K_SOCKET] = { SEC_STATS, "socket", RESTART,
-		CUSTOM(config_set_socket, stats.socket, FT_STRING) },
-	[K_STATS_MODE] = { SEC_STATS, "mode", LIVE, OCTAL(stats.mode) },
-	[K_STATS_IDLE] = { SEC_STATS, "idle_timeout", LIVE,
-		NUM(stats.idle_timeout_ms, kind_duration, MS(100), DAY(1), true) },
-	[K_MAX_CONNECTIONS] = { SEC_STATS, "max_connections", LIVE,
-		NUM(stats.max_connections, kind_uint, 1, 10000, false) },
-	[K_LOG_LEVEL] = { SEC_DAEMON, "log_level", LIVE,
-		ENUM(daemon.log_level, log_level_names) },
-	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout", LIVE,
-		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false) },
-	[K_ALLOW] = { SEC_ACCESS, "allow", LIVE, LIST(config_set_cidr, access.allow) },
-	[K_DENY] = { SEC_ACCESS, "deny", LIVE, LIST(config_set_cidr, access.deny) },
-	[K_MAX_PER_IP] = { SEC_ACCESS, "max_per_ip", LIVE,
-		NUM(access.max_per_ip, kind_uint, 1, 100000, true) },
-	[K_UNIX_ALLOW] = { SEC_ACCESS, "unix_allow", LIVE,
-		LIST(config_set_unix_allow, access.unix_allow) },
-	[K_TOKENS_FILE] = { SEC_ACCESS, "tokens_file", LIVE,
-		CUSTOM(config_set_tokens_file, access.tokens_file, FT_STRING) },
-	[K_AUTH_TIMEOUT] = { SEC_ACCESS, "auth_timeout", LIVE,
-		NUM(access.auth_timeout_ms, kind_duration, MS(100), SEC(60), false) },
-	[K_METRICS_ALLOW] = { SEC_ACCESS, "metrics_allow", LIVE,
-		LIST(config_set_cidr, access.metrics_allow) },
-	[K_TRUSTED_PROXIES] = { SEC_ACCESS, "trusted_proxies", LIVE,
-		LIST(config_set_cidr, access.trusted_proxies) },
+	[K_INPUT] = { SEC_SOURCE, "input",
+		CUSTOM(config_set_input, source.input, FT_INPUT), RESTART },
+	[K_FRAMING] = { SEC_SOURCE, "framing",
+		ENUM(source.framing, framing_names), RESTART },
+	[K_MAX_LINE] = { SEC_SOURCE, "max_line",
+		NUM(source.max_line, kind_size, 16, MIB(16), false),
+		RESTART },
+	[K_SRC_IDLE] = { SEC_SOURCE, "idle_timeout",
+		NUM(source.idle_timeout_ms, kind_duration, MS(10), DAY(30), true), APPLIED },
+	[K_ON_IDLE] = { SEC_SOURCE, "on_idle",
+		ENUM(source.on_idle, config_on_idle_names), APPLIED },
+	[K_ON_EOF] = { SEC_SOURCE, "on_eof", ENUM(source.on_eof, config_on_eof_names), APPLIED },
+	[K_RESTART_DELAY] = { SEC_SOURCE, "restart_delay",
+		NUM(source.restart_delay_ms, kind_duration, MS(10), SEC(3600), false), APPLIED },
+	[K_FIFO_MODE] = { SEC_SOURCE, "fifo_mode",
+		OCTAL(source.fifo_mode), RESTART },
+	[K_LISTEN] = { SEC_CLIENTS, "listen",
+		LIST(config_set_listen, clients.listen), APPLIED },
+	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", OCTAL(clients.unix_mode), APPLIED },
+	[K_MAX_CLIENTS] = { SEC_CLIENTS, "max_clients",
+		NUM(clients.max_clients, kind_uint, 1, 1000000, false), APPLIED },
+	[K_CL_IDLE] = { SEC_CLIENTS, "idle_timeout",
+		NUM(clients.idle_timeout_ms, kind_duration, MS(10), DAY(30), true), APPLIED },
+	[K_SEND_TIMEOUT] = { SEC_CLIENTS, "send_timeout",
+		NUM(clients.send_timeout_ms, kind_duration, MS(10), DAY(30), true), APPLIED },
+	[K_BUFFER] = { SEC_CLIENTS, "buffer",
+		NUM(clients.buffer, kind_size, KIB(64), GIB(1), false),
+		RESTART },
+	[K_OVERFLOW] = { SEC_CLIENTS, "overflow",
+		ENUM(clients.overflow, overflow_names), APPLIED },
+	[K_BACKLOG] = { SEC_CLIENTS, "backlog", /* upper bound: config_rules */
+		NUM(clients.backlog, kind_size, 0, UINT64_MAX, false), APPLIED },
+	[K_HEARTBEAT] = { SEC_CLIENTS, "heartbeat",
+		NUM(clients.heartbeat_ms, kind_duration, MS(10), DAY(1), true), APPLIED },
+	[K_HEARTBEAT_LINE] = { SEC_CLIENTS, "heartbeat_line",
+		TEXT(clients.heartbeat_line, HEARTBEAT_LINE_MAX), APPLIED },
+	[K_TCP_KEEPALIVE] = { SEC_CLIENTS, "tcp_keepalive",
+		NUM(clients.tcp_keepalive_ms, kind_duration, SEC(1), SEC(7200), true), APPLIED },
+	[K_PREAMBLE] = { SEC_CLIENTS, "preamble",   /* allocated at start-up */
+		NUM(clients.preamble, kind_uint, 1, PREAMBLE_MAX, true), RESTART },
+	[K_NOTICES] = { SEC_CLIENTS, "notices", ENUM(clients.notices, off_on_names), APPLIED },
+	[K_NOTICE_PREFIX] = { SEC_CLIENTS, "notice_prefix",
+		TEXT(clients.notice_prefix, NOTICE_PREFIX_MAX), APPLIED },
+	[K_SOCKET] = { SEC_STATS, "socket",
+		CUSTOM(config_set_socket, stats.socket, FT_STRING), RESTART },
+	[K_STATS_MODE] = { SEC_STATS, "mode", OCTAL(stats.mode), APPLIED },
+	[K_STATS_IDLE] = { SEC_STATS, "idle_timeout",
+		NUM(stats.idle_timeout_ms, kind_duration, MS(100), DAY(1), true), APPLIED },
+	[K_MAX_CONNECTIONS] = { SEC_STATS, "max_connections",
+		NUM(stats.max_connections, kind_uint, 1, 10000, false), APPLIED },
+	[K_LOG_LEVEL] = { SEC_DAEMON, "log_level",
+		ENUM(daemon.log_level, log_level_names), APPLIED },
+	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout",
+		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false), APPLIED },
+	[K_ALLOW] = { SEC_ACCESS, "allow", LIST(config_set_cidr, access.allow), APPLIED },
+	[K_DENY] = { SEC_ACCESS, "deny", LIST(config_set_cidr, access.deny), APPLIED },
+	[K_MAX_PER_IP] = { SEC_ACCESS, "max_per_ip",
+		NUM(access.max_per_ip, kind_uint, 1, 100000, true), APPLIED },
+	[K_UNIX_ALLOW] = { SEC_ACCESS, "unix_allow",
+		LIST(config_set_unix_allow, access.unix_allow), APPLIED },
+	[K_TOKENS_FILE] = { SEC_ACCESS, "tokens_file",
+		CUSTOM(config_set_tokens_file, access.tokens_file, FT_STRING), APPLIED },
+	[K_AUTH_TIMEOUT] = { SEC_ACCESS, "auth_timeout",
+		NUM(access.auth_timeout_ms, kind_duration, MS(100), SEC(60), false), APPLIED },
+	[K_METRICS_ALLOW] = { SEC_ACCESS, "metrics_allow",
+		LIST(config_set_cidr, access.metrics_allow), APPLIED },
+	[K_TRUSTED_PROXIES] = { SEC_ACCESS, "trusted_proxies",
+		LIST(config_set_cidr, access.trusted_proxies), APPLIED },
 };
 
 /* Every list's count follows the list (config_list_fields relies on it). */
@@ -362,7 +385,8 @@ int config_defaults(struct config *c)
 		.unix_mode = 0666, .max_clients = 10000,
 		.idle_timeout_ms = SEC(300), .send_timeout_ms = SEC(30),
 		.buffer = MIB(4), .overflow = OVERFLOW_DROP,
-		.heartbeat_line = pc_strdup(""),
+		.heartbeat_line = pc_strdup(""), .tcp_keepalive_ms = SEC(60),
+		.notice_prefix = pc_strdup("# pipecast: "),
 	};
 	c->stats = (struct config_stats){
 		.mode = 0660, .idle_timeout_ms = SEC(60), .max_connections = 64,
@@ -371,7 +395,7 @@ int config_defaults(struct config *c)
 		.log_level = LL_INFO, .shutdown_timeout_ms = SEC(5),
 	};
 	c->access.auth_timeout_ms = SEC(5);
-	if (c->clients.heartbeat_line &&
+	if (c->clients.heartbeat_line && c->clients.notice_prefix &&
 	    config_list_append(&c->clients.listen, &c->clients.n_listen,
 			       "tcp:127.0.0.1:7070") == 0 &&
 	    config_access_defaults(&c->access) == 0)
@@ -406,6 +430,12 @@ const char *config_key_section(size_t i)
 const char *config_key_name(size_t i)
 {
 	return i < N_KEYS ? config_keys[i].name : NULL;
+}
+
+/* Where a key's value came from. */
+const char *config_key_origin(const struct config *c, size_t i)
+{
+	return i < N_KEYS && c->origin && c->origin[i] ? c->origin[i] : "default";
 }
 
 /* Whether a reload keeps the old value of the key. */
@@ -553,9 +583,12 @@ size_t config_keep_restart(struct config *next, struct config *old,
 		if (!k->restart || !config_key_differs(next, old, k))
 			continue;
 		config_key_swap(next, old, k);
+		if (next->origin && old->origin)
+			config_swap_bytes(&next->origin[i], &old->origin[i], sizeof(char *));
 		if (n < max)
 			kept[n] = i;
 		n++;
 	}
+	config_derive_defaults(next);
 	return n;
 }

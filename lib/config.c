@@ -62,6 +62,19 @@ static char *config_vfmt(const char *fmt, va_list ap)
 	return s;
 }
 
+/* A fresh counted copy of a and b joined. */
+static char *config_fmt_join(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *s = pc_malloc(na + nb + 1);
+
+	if (s) {
+		memcpy(s, a, na);
+		memcpy(s + na, b, nb + 1);
+	}
+	return s;
+}
+
 /* Appends a message (ownership taken) to the error list. */
 static void config_err_push(struct loader *l, char *msg)
 {
@@ -150,6 +163,111 @@ static int config_section_find(const char *name, size_t n)
 	return SEC_UNKNOWN;
 }
 
+/* ---- hints ------------------------------------------------------------- */
+
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps) of
+ * two short names, capped at 9. */
+static unsigned config_distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	unsigned d[33][33];
+
+	if (na > 32 || nb > 32)
+		return 9;
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= na; i++)
+		for (size_t j = 1; j <= nb; j++) {
+			unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[na][nb] > 9 ? 9 : d[na][nb];
+}
+
+/* Whether a typo of want could be got: at most 2 edits, fewer for short
+ * names. */
+static bool config_near(const char *got, const char *want)
+{
+	unsigned limit = strlen(want) <= 4 ? 1 : 2;
+
+	return config_distance(got, want) <= limit;
+}
+
+/* The section nearest to an unknown name, or NULL. */
+static const char *config_near_section(const char *name)
+{
+	for (int i = 0; i < N_SECTIONS; i++)
+		if (config_near(name, config_section_names[i]))
+			return config_section_names[i];
+	return NULL;
+}
+
+/* Says what an unknown key in a section may have meant: the section where
+ * a key of that name lives, or the nearest key of this section. */
+static void config_unknown_key(struct loader *l, const struct place *p, int section,
+			       const char *name)
+{
+	const char *sec = config_section_names[section];
+
+	for (int i = 0; i < N_KEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0) {
+			config_err_at(l, p, sec, NULL, "unknown key '%s'; it belongs in [%s]",
+				      name, config_section_names[config_keys[i].section]);
+			return;
+		}
+	for (int i = 0; i < N_KEYS; i++)
+		if (config_keys[i].section == section && config_near(name, config_keys[i].name)) {
+			config_err_at(l, p, sec, NULL, "unknown key '%s'; did you mean %s?",
+				      name, config_keys[i].name);
+			return;
+		}
+	config_err_at(l, p, sec, NULL, "unknown key '%s'", name);
+}
+
+/* Whether a value holds what a reader may take for an inline comment. */
+static bool config_looks_commented(const char *v)
+{
+	return strstr(v, " ;") || strstr(v, " #") || strstr(v, "\t;") || strstr(v, "\t#");
+}
+
+/* Adds a sentence to the message recorded last. */
+static void config_err_amend(struct loader *l, const char *more)
+{
+	char *m;
+
+	if (l->errs.n == 0)
+		return;
+	m = config_fmt_join(l->errs.msg[l->errs.n - 1], more);
+	if (!m) {
+		l->oom = true;
+		return;
+	}
+	pc_free(l->errs.msg[l->errs.n - 1]);
+	l->errs.msg[l->errs.n - 1] = m;
+}
+
+/* A key that is not repeatable (every key but listen) given twice in the
+ * file is an error at the second place (pipecast.conf(5)); the -o overrides
+ * apply in order after the file, each replacing what came before. */
+static bool config_duplicate(struct loader *l, const struct key_def *k,
+			     const struct place *first, const struct place *p)
+{
+	if (k->type == FT_LIST || !first->file || !p->file)
+		return false;
+	config_bad(l, p, k, "given twice (first at line %u)", first->line);
+	return true;
+}
+
 /* Sets one key of a known section from a trimmed value. */
 static void config_set_key(struct loader *l, const struct place *p,
 			   int section, const char *name, const char *value)
@@ -159,12 +277,16 @@ static void config_set_key(struct loader *l, const struct place *p,
 
 		if (k->section != section || strcmp(k->name, name) != 0)
 			continue;
+		if (config_duplicate(l, k, &l->set_at[i], p))
+			return;
 		if (k->set(l, k, value, p) == 0)
 			l->set_at[i] = *p;
+		else if (config_looks_commented(value))
+			config_err_amend(l, "; inline comments are not supported "
+					 "(put a comment on a line of its own)");
 		return;
 	}
-	config_err_at(l, p, config_section_names[section], NULL, "unknown key '%s'",
-		      name);
+	config_unknown_key(l, p, section, name);
 }
 
 /* Strips leading and trailing blanks (isspace, as inih does) in place. */
@@ -202,7 +324,10 @@ static void config_apply_override(struct loader *l, const char *opt, size_t i)
 	if (!dot || !*sec || !*key) {
 		config_err_at(l, &p, NULL, NULL, "expected SECTION.KEY=VALUE");
 	} else if ((section = config_section_find(sec, strlen(sec))) < 0) {
-		config_err_at(l, &p, NULL, NULL, "unknown section [%s]", sec);
+		config_err_at(l, &p, NULL, NULL, "unknown section [%s]%s%s%s", sec,
+			      config_near_section(sec) ? "; did you mean [" : "",
+			      config_near_section(sec) ? config_near_section(sec) : "",
+			      config_near_section(sec) ? "]?" : "");
 	} else {
 		config_set_key(l, &p, section, key, config_trim(eq + 1));
 	}
@@ -269,6 +394,21 @@ static long config_read_line(struct loader *l)
 	return over || n > CONFIG_LINE_MAX ? CONFIG_LINE_MAX + 1 : (long)n;
 }
 
+/* Reports an unknown section header, with the nearest known one. */
+static void config_unknown_section(struct loader *l, const char *name, size_t n)
+{
+	char want[64];
+	const char *near;
+
+	snprintf(want, sizeof(want), "%.*s", (int)n, name);
+	near = n < sizeof(want) ? config_near_section(want) : NULL;
+	if (near)
+		config_line_err(l, "unknown section [%.*s]; did you mean [%s]?", (int)n, name,
+				near);
+	else
+		config_line_err(l, "unknown section [%.*s]", (int)n, name);
+}
+
 /* Handles a "[section]" line; s starts at '[' and is trimmed. */
 static void config_read_section(struct loader *l, const char *s)
 {
@@ -281,7 +421,7 @@ static void config_read_section(struct loader *l, const char *s)
 	}
 	l->section = config_section_find(s + 1, n - 2);
 	if (l->section == SEC_UNKNOWN)
-		config_line_err(l, "unknown section %s", s);
+		config_unknown_section(l, s + 1, n - 2);
 }
 
 /* Splits a key line in l->buf at its '=' and sets the key; used for lines
@@ -406,6 +546,29 @@ static void config_errors_hand_over(struct loader *l, struct config_errors *errs
 		config_errors_free(&l->errs);
 }
 
+/* Keeps where each key was set last, for show config. */
+static int config_record_origins(struct loader *l)
+{
+	char buf[CONFIG_LINE_MAX];
+
+	l->cfg.origin = pc_calloc(N_KEYS, sizeof(*l->cfg.origin));
+	if (!l->cfg.origin)
+		return -1;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct place *p = &l->set_at[i];
+
+		if (!p->seq)
+			continue;
+		if (p->file)
+			snprintf(buf, sizeof(buf), "%s:%u", p->file, p->line);
+		else
+			snprintf(buf, sizeof(buf), "-o");
+		if (!(l->cfg.origin[i] = pc_strdup(buf)))
+			return -1;
+	}
+	return 0;
+}
+
 /* Defaults, file, overrides, rules: see config.h. */
 int config_load(struct config *out, const char *file,
 		const char *const *overrides, size_t n_overrides,
@@ -434,6 +597,8 @@ int config_load(struct config *out, const char *file,
 		if (l->errs.n == 0 && !l->oom)
 			config_resolve_access(l);
 	}
+	if (!l->oom && config_record_origins(l) < 0)
+		l->oom = true;
 	if (l->oom)
 		config_err(l, "out of memory");
 	if (l->errs.n == 0 && !l->oom) {
@@ -456,7 +621,11 @@ void config_free(struct config *c)
 	config_access_free(&c->access);
 	pc_free(c->source.input_arg);
 	pc_free(c->clients.heartbeat_line);
+	pc_free(c->clients.notice_prefix);
 	pc_free(c->stats.socket);
+	for (size_t i = 0; c->origin && i < N_KEYS; i++)
+		pc_free(c->origin[i]);
+	pc_free(c->origin);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -1,4 +1,4 @@
-/* config.h: the configuration as SPEC defines it: defaults, the ini file, the
+/* config.h: the configuration as pipecast.conf(5) defines it: defaults, the ini file, the
  * -o overrides, and every validation rule. Pure library: errors are collected
  * into a list for the caller to print; nothing here logs or exits. */
 #ifndef PIPECAST_CONFIG_H
@@ -23,6 +23,8 @@ enum log_level { LL_ERROR, LL_WARNING, LL_NOTICE, LL_INFO, LL_DEBUG };
 
 #define CONFIG_LINE_MAX 4096      /* longest accepted file line, newline excluded */
 #define HEARTBEAT_LINE_MAX 1024
+#define NOTICE_PREFIX_MAX 256
+#define PREAMBLE_MAX 64
 
 struct config_source {
 	enum src_input input;
@@ -32,6 +34,7 @@ struct config_source {
 	uint64_t idle_timeout_ms; /* 0 = off */
 	enum src_on_idle on_idle;
 	enum src_on_eof on_eof;   /* resolved: the input's default when not set */
+	bool on_eof_given;        /* set by the file or -o, else it follows input */
 	uint64_t restart_delay_ms;
 	unsigned fifo_mode;
 };
@@ -48,10 +51,14 @@ struct config_clients {
 	uint64_t backlog;         /* bytes */
 	uint64_t heartbeat_ms;    /* 0 = off */
 	char *heartbeat_line;     /* never NULL; "" means a bare newline */
+	uint64_t tcp_keepalive_ms; /* 0 = off; probes after this much quiet */
+	uint64_t preamble;        /* records kept for new clients; 0 = off */
+	unsigned notices;         /* 1: notice lines in the stream */
+	char *notice_prefix;      /* never NULL */
 };
 
 struct config_stats {
-	char *socket;             /* NULL: the default path order of SPEC, resolved by the daemon */
+	char *socket;             /* NULL: the default path order of pipecast.conf(5), resolved by the daemon */
 	unsigned mode;
 	uint64_t idle_timeout_ms; /* 0 = off */
 	uint64_t max_connections;
@@ -91,6 +98,7 @@ struct config {
 	struct config_stats stats;
 	struct config_daemon daemon;
 	struct config_access access;
+	char **origin;            /* per key: "FILE:LINE" or "-o"; NULL: default */
 };
 
 /* Problems found while loading, one message each, in the order found.
@@ -126,12 +134,20 @@ void config_free(struct config *c);
 const char *config_violation(const struct config *c, char *buf, size_t len);
 void config_errors_free(struct config_errors *e);
 
+/* A warning about a valid but risky combination (tcp_keepalive not shorter
+ * than idle_timeout), in buf, or NULL. */
+const char *config_liveness_warning(const struct config *c, char *buf, size_t len);
+
 /* The keys of pipecast.conf(5) in table order, for listings and reload:
  * i runs from 0 to config_key_count() - 1. */
 size_t config_key_count(void);
 const char *config_key_section(size_t i);
 const char *config_key_name(size_t i);
-/* Whether a reload keeps the key's old value until a restart. */
+/* Where key i's value in c came from: "default", "FILE:LINE" or "-o". */
+const char *config_key_origin(const struct config *c, size_t i);
+/* Whether a reload keeps the key's old value until a restart (the unit
+ * tests check the table against the manual; reload uses
+ * config_keep_restart). Tests only. */
 bool config_key_restart(size_t i);
 /* Spells key i's value in c as the file would (a list joined by ", ");
  * returns buf. */
@@ -139,7 +155,9 @@ const char *config_key_format(const struct config *c, size_t i, char *buf, size_
 
 /* Reload's rule for the keys that need a restart: every such key whose value
  * differs between next and old gets old's value back in next (the two are
- * swapped, so freeing old frees next's discarded values). Stores the first
+ * swapped, so freeing old frees next's discarded values); the defaults that
+ * follow another key (on_eof follows input) are then derived again from
+ * the values kept. Stores the first
  * max of their indexes in kept and returns how many there were. */
 size_t config_keep_restart(struct config *next, struct config *old,
 			   size_t *kept, size_t max);

@@ -1,13 +1,13 @@
 /* counters.h: the one registry of counters that every part of the daemon
  * updates in place and that the stats socket, STATUS= and pipecastctl read.
- * Names follow SPEC "show info"; the documentation of each is in
+ * Names follow pipecastd(8) "SHOW INFO NAMES"; the documentation of each is in
  * pipecastd(8). */
 #ifndef PIPECAST_COUNTERS_H
 #define PIPECAST_COUNTERS_H
 
 #include <stdint.h>
 
-/* Why a client connection ended (SPEC "show closed"). */
+/* Why a client connection ended (pipecastd(8) "STATS SOCKET"). */
 enum close_reason {
 	CLOSE_IDLE,
 	CLOSE_SEND_TIMEOUT,
@@ -44,13 +44,14 @@ struct counters {
 	uint64_t clients_closed_total[CLOSE_REASON_COUNT]; /* [CLOSE_REJECTED]: rejected */
 	uint64_t clients_skipped_bytes_total;
 	uint64_t bytes_sent_total;
-	uint64_t loop_iterations_total;
+	uint64_t source_fifo_refused_total;
+	uint64_t log_lines_dropped_total;
 	uint64_t access_refused_total[REFUSAL_COUNT];
 };
 
 extern struct counters counters;
 
-/* "idle", "send_timeout", ... as SPEC spells a close reason. */
+/* "idle", "send_timeout", ... as pipecastd(8) spells a close reason. */
 const char *close_reason_name(enum close_reason r);
 /* "address", "per_ip", ... as access_refused_total{reason} spells it. */
 const char *refusal_name(enum refusal r);

@@ -1,6 +1,6 @@
-/* ctlutil.c: pipecastctl's pure helpers (see ctlutil.h): socket discovery
- * list, reply framing, the `show info` table, rates, interval parsing and
- * human-readable figures. */
+/* ctlutil.c: pipecastctl's pure helpers (see ctlutil.h): reply framing,
+ * the `show info` table, rates, interval parsing and human-readable
+ * figures. */
 #include "ctlutil.h"
 
 #include "alloc.h"
@@ -10,44 +10,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies one formatted path into the next slot; -1 when it does not fit. */
-static int ctl_paths_add(struct ctl_paths *out, const char *fmt,
-			 const char *a, unsigned long uid)
+/* Length of the unsafe sequence at p (0: p starts with a safe byte): an
+ * ASCII control other than '\n' and '\t', DEL, or a C1 control encoded in
+ * UTF-8 (0xC2 0x80..0x9F) or as a lone byte 0x80..0x9F. */
+static size_t ctl_unsafe_len(const unsigned char *p, size_t len)
 {
-	int n;
-
-	if (out->n >= CTL_PATHS_MAX)
-		return -1;
-	n = a ? snprintf(out->path[out->n], CTL_PATH_LEN, fmt, a)
-	      : snprintf(out->path[out->n], CTL_PATH_LEN, fmt, uid);
-	if (n < 0 || n >= CTL_PATH_LEN)
-		return -1;
-	out->n++;
-	return 0;
+	if ((p[0] < 0x20 && p[0] != '\n' && p[0] != '\t') || p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && len > 1 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	return p[0] >= 0x80 && p[0] <= 0x9f ? 1 : 0;
 }
 
-/* Whether an environment-style value counts as set. */
-static bool ctl_set(const char *s)
+/* Safe run for a terminal: see ctlutil.h. */
+size_t ctl_safe_span(const char *p, size_t len)
 {
-	return s && *s;
+	const unsigned char *u = (const unsigned char *)p;
+	size_t i = 0;
+
+	while (i < len && ctl_unsafe_len(u + i, len - i) == 0)
+		i += (u[i] == 0xc2 && i + 1 < len) ? 2 : 1;
+	return i > len ? len : i;
 }
 
-/* SPEC's discovery order: an explicit path alone, else the default list. */
-int ctl_socket_paths(const char *opt, const char *env_socket,
-		     const char *xdg_runtime, unsigned long uid,
-		     struct ctl_paths *out)
+/* Neutralises unsafe bytes in place. */
+void ctl_defang(char *s, size_t len)
 {
-	const char *only = ctl_set(opt) ? opt : env_socket;
+	size_t i = 0;
 
-	out->n = 0;
-	if (ctl_set(only))
-		return ctl_paths_add(out, "%s", only, 0);
-	if (ctl_paths_add(out, "%s", "/run/pipecast/stats.sock", 0) < 0)
-		return -1;
-	if (ctl_set(xdg_runtime) &&
-	    ctl_paths_add(out, "%s/pipecast/stats.sock", xdg_runtime, 0) < 0)
-		return -1;
-	return ctl_paths_add(out, "/tmp/pipecast-%lu/stats.sock", NULL, uid);
+	while (i < len) {
+		size_t bad = ctl_unsafe_len((const unsigned char *)s + i, len - i);
+
+		for (size_t k = 0; k < bad; k++)
+			s[i + k] = '?';
+		i += bad ? bad : 1;
+	}
 }
 
 /* Every reply ends with an empty line, and no body contains one, so the
@@ -103,6 +100,7 @@ int ctl_info_parse(const char *body, size_t len, struct ctl_info *out)
 	}
 	memcpy(out->buf, body, len);
 	out->buf[len] = '\0';
+	ctl_defang(out->buf, len);
 	for (line = out->buf; line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
 		if (nl)
@@ -234,13 +232,28 @@ char *ctl_human_bytes(double bytes, char *buf, size_t len)
 	return ctl_human_scaled(bytes, 1024, units, "%.0f%s", buf, len);
 }
 
-/* Record and client rates in decimal units. */
+/* Byte rates: as sizes, with a decimal below 10 B/s. */
+char *ctl_human_byte_rate(double bytes, char *buf, size_t len)
+{
+	if (bytes >= 0 && bytes < 9.95) {
+		snprintf(buf, len, "%.1f B", bytes);
+		return buf;
+	}
+	return ctl_human_bytes(bytes, buf, len);
+}
+
+/* Record and client rates in decimal units; two decimals below 10/s, so
+ * that a slow stream does not read as 0. */
 char *ctl_human_count(double v, char *buf, size_t len)
 {
 	static const char *const units[] = {
 		"", "k", "M", "G", "T", "P", "E", NULL,
 	};
 
+	if (v >= 0 && v < 9.995) {
+		snprintf(buf, len, "%.2f", v);
+		return buf;
+	}
 	return ctl_human_scaled(v, 1000, units, "%.1f%s", buf, len);
 }
 
@@ -259,4 +272,57 @@ char *ctl_human_duration(uint64_t seconds, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%llus", s);
 	return buf;
+}
+
+/* Width of each space-separated column over every line of a table. */
+static size_t ctl_column_widths(const char *body, size_t len, size_t *w, size_t max)
+{
+	size_t col = 0, cell = 0, ncols = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && body[i] != ' ' && body[i] != '\n') {
+			cell++;
+			continue;
+		}
+		if (col < max) {
+			if (col >= ncols)
+				w[ncols++] = 0;
+			if (cell > w[col])
+				w[col] = cell;
+		}
+		cell = 0;
+		col = i < len && body[i] == ' ' ? col + 1 : 0;
+	}
+	return ncols;
+}
+
+/* Pads every cell but the last of its line to its column's width. */
+char *ctl_align_columns(const char *body, size_t len)
+{
+	size_t w[CTL_ALIGN_COLS_MAX], ncols = ctl_column_widths(body, len, w, CTL_ALIGN_COLS_MAX);
+	size_t lines = 1, row = 0, col = 0, cell = 0, o = 0;
+	char *out;
+
+	for (size_t i = 0; i < len; i++)
+		lines += body[i] == '\n';
+	for (size_t i = 0; i < ncols; i++)
+		row += w[i] + 1;
+	out = pc_malloc(lines * row + len + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (body[i] == ' ' && col < ncols) {
+			while (cell++ < w[col])
+				out[o++] = ' ';
+			out[o++] = ' ';
+			col++;
+			cell = 0;
+			continue;
+		}
+		out[o++] = body[i];
+		cell = body[i] == '\n' ? 0 : cell + 1;
+		col = body[i] == '\n' ? 0 : col;
+	}
+	out[o] = '\0';
+	return out;
 }

@@ -1,7 +1,6 @@
 /* ctlutil.h: the parts of pipecastctl that know nothing of sockets or
- * terminals: where to look for the stats socket, how a reply ends, the
- * `name: value` table of `show info`, rates and human-readable figures.
- * Nothing here logs or exits; heap memory comes from pc_malloc. */
+ * terminals: how a reply ends, the `name: value` table of `show info`,
+ * rates and human-readable figures (socket paths: statspath.h). Nothing here logs or exits; heap memory comes from pc_malloc. */
 #ifndef PIPECAST_CTLUTIL_H
 #define PIPECAST_CTLUTIL_H
 
@@ -9,25 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Socket discovery (SPEC "pipecastctl"). */
-#define CTL_PATHS_MAX 3
-#define CTL_PATH_LEN 4096
-
-struct ctl_paths {
-	size_t n;
-	char path[CTL_PATHS_MAX][CTL_PATH_LEN];
-};
-
-/* Fills out with the socket paths to try, in order: `opt` (-s) alone if
- * set, else `env_socket` ($PIPECAST_SOCKET) alone if set, else
- * /run/pipecast/stats.sock, `xdg_runtime`/pipecast/stats.sock (when set)
- * and /tmp/pipecast-UID/stats.sock. NULL and "" both mean unset. Returns 0,
- * or -1 when a path does not fit CTL_PATH_LEN. */
-int ctl_socket_paths(const char *opt, const char *env_socket,
-		     const char *xdg_runtime, unsigned long uid,
-		     struct ctl_paths *out);
-
-/* Replies (SPEC "Stats socket protocol"): each ends with one empty line. */
+/* Replies (pipecastd(8) "STATS SOCKET"): each ends with one empty line. */
 
 /* Length of the complete reply at the start of buf, its terminating empty
  * line included, or 0 while it is incomplete. The reply's body (every line
@@ -35,6 +16,14 @@ int ctl_socket_paths(const char *opt, const char *env_socket,
 size_t ctl_reply_end(const char *buf, size_t len);
 /* Whether a reply body is an error (`error: ...`). */
 bool ctl_reply_is_error(const char *body, size_t len);
+
+/* Terminal safety: the length of the leading run of p that may go to a
+ * terminal as it is (printable bytes, '\n', '\t' and UTF-8 text; not the
+ * ASCII controls, DEL, or the C1 controls U+0080..U+009F, which can move
+ * the cursor, retitle the window or answer back). */
+size_t ctl_safe_span(const char *p, size_t len);
+/* Replaces every byte that ctl_safe_span would stop at with '?', in place. */
+void ctl_defang(char *s, size_t len);
 
 /* One `name: value` line of `show info`. */
 struct ctl_kv {
@@ -50,7 +39,7 @@ struct ctl_info {
 };
 
 /* Parses a reply body of `name: value` lines (lines without ": " are
- * skipped). Returns 0, or -1 when memory runs out (out is then empty).
+ * skipped); bytes unsafe on a terminal become '?' (ctl_defang). Returns 0, or -1 when memory runs out (out is then empty).
  * Free with ctl_info_free. */
 int ctl_info_parse(const char *body, size_t len, struct ctl_info *out);
 void ctl_info_free(struct ctl_info *info);
@@ -76,8 +65,16 @@ int ctl_parse_seconds(const char *s, uint64_t min_ms, uint64_t max_ms,
 
 /* "0 B", "1023 B", "1.5 KiB", "4.0 MiB" ... up to EiB; returns buf. */
 char *ctl_human_bytes(double bytes, char *buf, size_t len);
-/* "0.0", "999.9", "1.2k", "3.4M", "5.6G" ... for per-second counts. */
+/* "0.5 B", "9.9 B", then as ctl_human_bytes: for per-second bytes. */
+char *ctl_human_byte_rate(double bytes, char *buf, size_t len);
+/* "0.00", "0.25", "9.99", "10.0", "999.9", "1.2k", "3.4M", "5.6G" ... for
+ * per-second counts. */
 char *ctl_human_count(double v, char *buf, size_t len);
+/* A table reply (cells split by single spaces) with its columns aligned,
+ * for a terminal; a fresh pc_malloc'd string, or NULL when out of memory.
+ * Columns past CTL_ALIGN_COLS_MAX are left as they are. */
+#define CTL_ALIGN_COLS_MAX 32
+char *ctl_align_columns(const char *body, size_t len);
 /* "45s", "2m03s", "1h02m03s", "3d04h05m". */
 char *ctl_human_duration(uint64_t seconds, char *buf, size_t len);
 

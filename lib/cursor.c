@@ -2,6 +2,8 @@
 #include "cursor.h"
 #include "alloc.h"
 
+#include <string.h>
+
 /* Starts a reader; nothing is stashed. */
 void cursor_init(struct cursor *c, uint64_t pos)
 {
@@ -19,17 +21,43 @@ void cursor_free(struct cursor *c)
 }
 
 /* Copies the rest of the current record out of the ring before it is
- * overwritten; the stash is allocated once, at the reader's first need. */
+ * overwritten; the stash is allocated once, at the reader's first need.
+ * It holds max_line bytes whatever the ring holds: a rest longer than that
+ * (a record the configuration should have kept within max_line) is cut
+ * and ended with '\n', as the framer cuts a long line, so the reader still
+ * ends a record before it jumps. */
 static int cursor_stash_record(struct cursor *c, const struct ring *r, size_t max_line)
 {
 	uint64_t end = ring_line_end(r, c->pos, max_line);
+	bool whole = end > c->pos && r->buf[(end - 1) % r->size] == '\n';
 
-	if (!c->stash && !(c->stash = pc_malloc(max_line)))
+	if (!whole && end - c->pos == max_line)
+		end--;                   /* room for the '\n' that ends the cut */
+	if (!c->stash && !(c->stash = pc_malloc(max_line + CURSOR_NOTE_MAX)))
 		return -1;
 	c->stash_off = 0;
 	c->stash_len = end - c->pos;
 	ring_copy(r, c->pos, end, c->stash);
+	if (!whole)
+		c->stash[c->stash_len++] = '\n';
 	c->pos = end;
+	return 0;
+}
+
+/* A notice goes after what is queued; the queue moves to the front of the
+ * stash first. */
+int cursor_note(struct cursor *c, const char *line, size_t n, size_t max_line)
+{
+	size_t queued = c->stash_len - c->stash_off;
+
+	if (n > CURSOR_NOTE_MAX || queued + n > max_line + CURSOR_NOTE_MAX)
+		return -1;
+	if (!c->stash && !(c->stash = pc_malloc(max_line + CURSOR_NOTE_MAX)))
+		return -1;
+	memmove(c->stash, c->stash + c->stash_off, queued);
+	memcpy(c->stash + queued, line, n);
+	c->stash_off = 0;
+	c->stash_len = queued + n;
 	return 0;
 }
 

@@ -37,6 +37,15 @@ void cursor_free(struct cursor *c);
 enum cursor_verdict cursor_make_room(struct cursor *c, const struct ring *r, size_t n,
 				     const struct cursor_policy *p, uint64_t *missed);
 
+/* Longest notice cursor_note takes, newline included. */
+#define CURSOR_NOTE_MAX 320
+
+/* Queues a line (a notice of [clients] notices) after the rest of a record
+ * kept by a skip and before the ring, in the memory of that record (one
+ * allocation per reader, at its first need). Returns 0, or -1 when it is
+ * too long, does not fit beside what is still queued, or memory is out. */
+int cursor_note(struct cursor *c, const char *line, size_t n, size_t max_line);
+
 /* What the reader has to send, as at most three iovecs; returns how many. */
 int cursor_iov(const struct cursor *c, const struct ring *r, struct iovec iov[3]);
 /* n bytes of cursor_iov() were sent. */

@@ -1,4 +1,4 @@
-/* framer.h: cuts the producer's byte stream into records (SPEC "Records").
+/* framer.h: cuts the producer's byte stream into records (pipecast.conf(5) "RECORDS").
  * The source reads straight into the framer's buffer; the framer hands out
  * whole records in as few contiguous pieces as it can. */
 #ifndef PIPECAST_FRAMER_H

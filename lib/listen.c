@@ -80,6 +80,17 @@ static const char *listen_tcp6(const char *s, struct listen_spec *out)
 	return listen_host(s + 1, (size_t)(close - s - 1), out) ?: listen_port(close + 2, out);
 }
 
+/* A listener's host is a numeric IPv4 address or localhost: a name lookup
+ * could stall the loop at start-up or on reload (pipecast.conf(5)). */
+static const char *listen_numeric(const struct listen_spec *out)
+{
+	struct in_addr a;
+
+	if (strcmp(out->host, "localhost") == 0 || inet_pton(AF_INET, out->host, &a) == 1)
+		return NULL;
+	return "host must be a numeric address or localhost (names are not looked up)";
+}
+
 /* "HOST:PORT" or "[V6]:PORT". */
 static const char *listen_tcp(const char *s, struct listen_spec *out)
 {
@@ -95,7 +106,8 @@ static const char *listen_tcp(const char *s, struct listen_spec *out)
 	for (const char *h = s; h < colon; h++)
 		if (isspace((unsigned char)*h) || *h == '[' || *h == ']')
 			return "invalid host";
-	return listen_host(s, (size_t)(colon - s), out) ?: listen_port(colon + 1, out);
+	return listen_host(s, (size_t)(colon - s), out) ?: listen_port(colon + 1, out) ?:
+	       listen_numeric(out);
 }
 
 /* "unix:PATH". */

@@ -1,4 +1,4 @@
-/* listen.h: the syntax of a [clients] listen value (SPEC): tcp:HOST:PORT,
+/* listen.h: the syntax of a [clients] listen value (pipecast.conf(5)): tcp:HOST:PORT,
  * tcp:[V6]:PORT, unix:PATH and systemd:NAME. */
 #ifndef PIPECAST_LISTEN_H
 #define PIPECAST_LISTEN_H

@@ -111,13 +111,13 @@ uint64_t ring_line_start(const struct ring *r, uint64_t from)
 	return from < r->head ? from + 1 : r->head;
 }
 
-/* End of the line that pos lies in. */
+/* End of the line that pos lies in, never more than max bytes on. */
 uint64_t ring_line_end(const struct ring *r, uint64_t pos, uint64_t max)
 {
 	uint64_t to = r->head - pos > max ? pos + max : r->head;
 	uint64_t nl = ring_find_nl(r, pos, to);
 
-	return nl < to ? nl + 1 : r->head;
+	return nl < to ? nl + 1 : to;
 }
 
 /* Copies a range out, splitting where the buffer wraps. */

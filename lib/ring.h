@@ -26,7 +26,8 @@ void ring_write(struct ring *r, const void *data, size_t n);
 /* Oldest cursor whose byte is still in the ring. */
 uint64_t ring_tail(const struct ring *r);
 
-/* Whether a reader at cursor has lost bytes (is more than size behind). */
+/* Whether a reader at cursor has lost bytes (is more than size behind).
+ * Tests only: the daemon asks cursor_make_room. */
 bool ring_overrun(const struct ring *r, uint64_t cursor);
 
 /* Describes the bytes [from, head) as at most two iovecs; returns how many
@@ -39,7 +40,8 @@ int ring_iov(const struct ring *r, uint64_t from, struct iovec iov[2]);
 uint64_t ring_line_start(const struct ring *r, uint64_t from);
 
 /* The end (one past the '\n') of the line containing pos, searching at most
- * max bytes; head when no '\n' is found in range. */
+ * max bytes; when no '\n' is found in range, the end of the range
+ * (min(pos + max, head)): the result is never more than max bytes on. */
 uint64_t ring_line_end(const struct ring *r, uint64_t pos, uint64_t max);
 
 /* Copies [from, to) out of the ring into dst; both must be in the ring. */

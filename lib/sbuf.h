@@ -29,7 +29,8 @@ int sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Removes the first n bytes (those written to a socket), keeping the rest. */
 void sbuf_consume(struct sbuf *b, size_t n);
-/* Empties the buffer and clears the failure flag; keeps the memory. */
+/* Empties the buffer and clears the failure flag; keeps the memory.
+ * Tests only. */
 void sbuf_reset(struct sbuf *b);
 /* Releases the memory; the buffer is then as after sbuf_init. */
 void sbuf_free(struct sbuf *b);

@@ -22,6 +22,8 @@ enum statcmd_args { ARGS_NONE, ARGS_JSON, ARGS_ID };
 	  "show closed [json]", "the last 100 closed clients, oldest first") \
 	X(STATCMD_SHOW_METRICS, "show", "metrics", ARGS_NONE, false, \
 	  "show metrics", "Prometheus text format") \
+	X(STATCMD_SHOW_CONFIG, "show", "config", ARGS_JSON, true, \
+	  "show config [json]", "every key, where it was set, its value (admin)") \
 	X(STATCMD_KILL_CLIENT, "kill", "client", ARGS_ID, true, \
 	  "kill client ID", "close one client (admin)") \
 	X(STATCMD_RELOAD, "reload", NULL, ARGS_NONE, true, \

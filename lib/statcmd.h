@@ -1,5 +1,5 @@
-/* statcmd.h: the stats socket's command language (SPEC "Stats socket
- * protocol"). One line in, one parsed command or one error message out.
+/* statcmd.h: the stats socket's command language (pipecastd(8), STATS
+ * SOCKET). One line in, one parsed command or one error message out.
  *
  * Words are separated by any run of spaces or tabs; leading and trailing
  * blanks and one trailing '\r' are ignored. Words are case-sensitive (the
@@ -19,6 +19,7 @@ enum statcmd_kind {
 	STATCMD_SHOW_TIMERS,
 	STATCMD_SHOW_CLOSED,
 	STATCMD_SHOW_METRICS,
+	STATCMD_SHOW_CONFIG,
 	STATCMD_KILL_CLIENT,
 	STATCMD_RELOAD,
 	STATCMD_HELP,
@@ -50,7 +51,7 @@ int statcmd_parse(const char *line, size_t len, struct statcmd *cmd,
  * no empty line. */
 const char *statcmd_help(void);
 
-/* The command's spelling, e.g. "show info [json]", for logs and tests. */
+/* The command's spelling, e.g. "show info [json]". Tests only. */
 const char *statcmd_usage(enum statcmd_kind kind);
 
 #endif

@@ -16,6 +16,7 @@ enum field_type {
 	F_DUE,          /* double seconds, or < 0 for none: "-" / null */
 	F_STR,          /* const char *, may be NULL */
 	F_CHARS,        /* char array inside the row */
+	F_TEXT,         /* const char *, the last cell: blanks kept */
 };
 
 /* What "show metrics" makes of a show-info name. */
@@ -53,7 +54,7 @@ struct field {
 #define LABEL(n, how, h) \
 	{ #n, F_STR, offsetof(struct stats_info, n), STATS_STRING, how, 0, h, NULL, NULL }
 
-/* The one documented list of "show info" names, in SPEC order. */
+/* The one documented list of "show info" names, in the documented order. */
 static const struct field info_fields[] = {
 	LABEL(version, MX_BUILD_INFO, "Version of pipecastd."),
 	GAUGE(pid, "Process id of pipecastd."),
@@ -94,6 +95,13 @@ static const struct field info_fields[] = {
 	COUNTER(allocations_total, "Heap allocations ever made."),
 	GAUGE(memory_rss_bytes, "Resident set size of pipecastd."),
 	COUNTER(loop_iterations_total, "Iterations of the event loop."),
+	COUNTER(allocations_clients_total, "Heap allocations made for client connections."),
+	COUNTER(allocations_stats_total, "Heap allocations made for stats connections."),
+	COUNTER(allocations_other_total, "Heap allocations made for everything else."),
+	COUNTER(source_fifo_refused_total,
+		"Reopens refused: the FIFO's path named something else."),
+	COUNTER(log_lines_dropped_total,
+		"Log lines dropped while standard error could not take them."),
 	COUNTER(clients_closed_denied_total,
 		"Clients closed because access rules no longer (or did not) let them in."),
 	COUNTER(clients_closed_auth_timeout_total,
@@ -127,6 +135,12 @@ static const struct field client_cols[] = {
 	COL(stats_client_row, sent_bytes, F_U64),
 	COL(stats_client_row, skipped_bytes, F_U64),
 	COL(stats_client_row, state, F_STR),
+};
+
+static const struct field config_cols[] = {
+	COL(stats_config_row, key, F_STR),
+	COL(stats_config_row, source, F_STR),
+	COL(stats_config_row, value, F_TEXT),
 };
 
 static const struct field closed_cols[] = {
@@ -218,6 +232,19 @@ static void text_str(struct sbuf *b, const void *base, const struct field *f)
 	}
 }
 
+/* A last cell of free text: blanks kept, control bytes as '?', nothing
+ * at all when empty. */
+static void text_text(struct sbuf *b, const void *base, const struct field *f)
+{
+	const char *s = field_str(base, f);
+
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		sbuf_append(b, c < ' ' || c == 0x7f ? "?" : s, 1);
+	}
+}
+
 /* ---- JSON values ---- */
 
 /* Same as text: JSON integers are plain decimals. */
@@ -282,6 +309,7 @@ static const put_fn put[][2] = {
 	[F_DUE] = { text_due, json_due },
 	[F_STR] = { text_str, json_str },
 	[F_CHARS] = { text_str, json_str },
+	[F_TEXT] = { text_text, json_str },
 };
 
 /* ---- generic tables and objects ---- */
@@ -404,7 +432,8 @@ static const size_t same_fields[][2] = {
 	SAME(source_restarts_total), SAME(source_long_lines_total),
 	SAME(heartbeats_total), SAME(clients_connected),
 	SAME(clients_accepted_total), SAME(clients_skipped_bytes_total),
-	SAME(bytes_sent_total), SAME(loop_iterations_total),
+	SAME(bytes_sent_total),
+	SAME(source_fifo_refused_total), SAME(log_lines_dropped_total),
 };
 
 /* Fills the registry's part of the info; the daemon adds the rest. */
@@ -431,6 +460,26 @@ _Static_assert(offsetof(struct stats_info, access_refused_auth_timeout_total) ==
 int statfmt_ok(struct sbuf *b)
 {
 	sbuf_puts(b, "ok\n");
+	return reply_end(b);
+}
+
+/* Success with notes: "ok", then each non-empty line of lines (control
+ * characters but the newline become spaces), then the empty line. */
+int statfmt_ok_lines(struct sbuf *b, const char *lines, size_t len)
+{
+	bool bol = true;
+
+	sbuf_puts(b, "ok\n");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)lines[i];
+
+		if (c == '\n' && bol)
+			continue;               /* an empty line would end the reply */
+		sbuf_append(b, c != '\n' && (c < ' ' || c == 0x7f) ? " " : &lines[i], 1);
+		bol = c == '\n';
+	}
+	if (!bol)
+		sbuf_puts(b, "\n");
 	return reply_end(b);
 }
 
@@ -501,6 +550,21 @@ void statfmt_clients_begin(struct statfmt_rows *t, struct sbuf *b, bool json)
 void statfmt_clients_row(struct statfmt_rows *t, const struct stats_client_row *r)
 {
 	rows_add(t, client_cols, NELEM(client_cols), r);
+}
+
+/* show config: no header (the value, last, may hold blanks), or a JSON
+ * array. */
+void statfmt_config_begin(struct statfmt_rows *t, struct sbuf *b, bool json)
+{
+	*t = (struct statfmt_rows){ .b = b, .json = json, .n = 0 };
+	if (json)
+		sbuf_puts(b, "[");
+}
+
+/* One key of show config. */
+void statfmt_config_row(struct statfmt_rows *t, const struct stats_config_row *r)
+{
+	rows_add(t, config_cols, NELEM(config_cols), r);
 }
 
 /* "show clients" from an array. */

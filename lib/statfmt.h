@@ -1,4 +1,4 @@
-/* statfmt.h: the replies of the stats socket (SPEC "Stats socket protocol"),
+/* statfmt.h: the replies of the stats socket (pipecastd(8) "STATS SOCKET"),
  * written into an sbuf. Every reply ends with exactly one empty line ("\n\n")
  * and no reply body contains one; JSON replies are one line. The daemon
  * fills the structs below; nothing here reads the daemon's globals.
@@ -16,7 +16,7 @@
 #include "counters.h"
 #include "sbuf.h"
 
-/* One field per "show info" name, in SPEC order. The documented list of
+/* One field per "show info" name, in the documented order. The documented list of
  * names, with their types and help texts, is the table in statfmt.c; see
  * stats_info_name() and friends. Times are seconds, shown with three
  * decimals. Strings may be NULL (shown as "-", JSON null). */
@@ -54,6 +54,11 @@ struct stats_info {
 	uint64_t allocations_total;
 	uint64_t memory_rss_bytes;
 	uint64_t loop_iterations_total;
+	uint64_t allocations_clients_total;
+	uint64_t allocations_stats_total;
+	uint64_t allocations_other_total;
+	uint64_t source_fifo_refused_total;
+	uint64_t log_lines_dropped_total;
 	uint64_t clients_closed_denied_total;
 	uint64_t clients_closed_auth_timeout_total;
 	uint64_t access_refused_address_total;      /* REFUSAL_COUNT of them, */
@@ -63,7 +68,7 @@ struct stats_info {
 	uint64_t access_refused_auth_timeout_total;
 };
 
-/* One timer kind. Rows come in SPEC order: client, stats, source_idle,
+/* One timer kind. Rows come in the documented order: client, stats, source_idle,
  * source_restart, heartbeat, accept_pause, shutdown, watchdog, status. */
 struct stats_timer_row {
 	const char *kind;
@@ -80,10 +85,19 @@ struct stats_client_row {
 	const char *state;      /* live, pending, closing */
 };
 
+/* One key of show config: "section.key", "default", "FILE:LINE" or "-o",
+ * and the value as the file would spell it. */
+struct stats_config_row {
+	const char *key;
+	const char *source;
+	const char *value;
+};
+
 /* Stat types as Prometheus sees them; strings become labels. */
 enum stats_type { STATS_COUNTER, STATS_GAUGE, STATS_STRING };
 
-/* The documented list of "show info" names, in SPEC order. */
+/* The documented list of "show info" names, in the documented order.
+ * These four serve the unit tests (the formatters read the table). */
 size_t stats_info_count(void);
 /* Name i, or NULL past the end. */
 const char *stats_info_name(size_t i);
@@ -98,6 +112,8 @@ void stats_info_from_counters(struct stats_info *in, const struct counters *c);
 
 /* "ok". */
 int statfmt_ok(struct sbuf *b);
+/* "ok" followed by the non-empty lines of lines[0..len) (reload's notes). */
+int statfmt_ok_lines(struct sbuf *b, const char *lines, size_t len);
 /* "error: MSG"; control characters of MSG (newlines) become spaces. */
 int statfmt_error(struct sbuf *b, const char *msg);
 /* The command list (statcmd_help()). */
@@ -107,7 +123,8 @@ int statfmt_info(struct sbuf *b, const struct stats_info *in, bool json);
 /* Header and one row per kind, or one JSON object keyed by kind. */
 int statfmt_timers(struct sbuf *b, const struct stats_timer_row *rows, size_t n,
 		   bool json);
-/* Header and rows, or a JSON array of objects. */
+/* Header and rows, or a JSON array of objects. Tests only: the daemon
+ * streams with statfmt_clients_begin/row. */
 int statfmt_clients(struct sbuf *b, const struct stats_client_row *rows, size_t n,
 		    bool json);
 /* Header and the log's rows oldest first, or a JSON array of objects. */
@@ -126,5 +143,9 @@ struct statfmt_rows {
 void statfmt_clients_begin(struct statfmt_rows *t, struct sbuf *b, bool json);
 void statfmt_clients_row(struct statfmt_rows *t, const struct stats_client_row *r);
 int statfmt_rows_end(struct statfmt_rows *t);
+/* show config, streamed the same way: "KEY SOURCE VALUE" lines without a
+ * header (VALUE last, blanks kept), or a JSON array of objects. */
+void statfmt_config_begin(struct statfmt_rows *t, struct sbuf *b, bool json);
+void statfmt_config_row(struct statfmt_rows *t, const struct stats_config_row *r);
 
 #endif

@@ -1,9 +1,11 @@
-/* units.c: the number syntaxes of the configuration file (SPEC "Configuration
- * file"): durations, sizes, octal modes and plain integers, and the shortest
+/* units.c: the number syntaxes of the configuration file (pipecast.conf(5) "Value
+ * syntax"): durations, sizes, octal modes and plain integers, and the shortest
  * spelling of a duration or a size for messages. Strict on purpose: no signs,
- * no blanks, no fractions, no compounds; overflow is malformed. */
+ * no blanks, no fractions, no compounds; a well-formed value beyond 64 bits
+ * is out of range (UNITS_RANGE), not malformed. */
 #include "units.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,19 +35,21 @@ static const struct unit size_units[] = {
 };
 
 /* Reads the leading decimal digits of s (at least one) into *v; returns
- * the first character after them, or NULL when there is no digit or the
- * number overflows. */
-static const char *units_digits(const char *s, uint64_t *v)
+ * the first character after them, or NULL when there is no digit. A number
+ * beyond 64 bits sets *over (all its digits are still read). */
+static const char *units_digits(const char *s, uint64_t *v, bool *over)
 {
 	uint64_t n = 0;
 	const char *p = s;
 
+	*over = false;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		unsigned d = (unsigned)(*p - '0');
 
 		if (n > (UINT64_MAX - d) / 10)
-			return NULL;
-		n = n * 10 + d;
+			*over = true;
+		else
+			n = n * 10 + d;
 	}
 	if (p == s)
 		return NULL;
@@ -59,15 +63,16 @@ static int units_parse_scaled(const char *s, const struct unit *units,
 			      uint64_t *out)
 {
 	uint64_t n;
-	const char *rest = units_digits(s, &n);
+	bool over;
+	const char *rest = units_digits(s, &n, &over);
 
 	if (!rest)
 		return -1;
 	for (const struct unit *u = units; u->suffix; u++) {
 		if (strcmp(rest, u->suffix) != 0)
 			continue;
-		if (n > UINT64_MAX / u->factor)
-			return -1;
+		if (over || n > UINT64_MAX / u->factor)
+			return UNITS_RANGE;
 		*out = n * u->factor;
 		return 0;
 	}
@@ -107,10 +112,13 @@ int units_parse_octal(const char *s, unsigned *mode)
 int units_parse_uint(const char *s, uint64_t *v)
 {
 	uint64_t n;
-	const char *rest = units_digits(s, &n);
+	bool over;
+	const char *rest = units_digits(s, &n, &over);
 
 	if (!rest || *rest)
 		return -1;
+	if (over)
+		return UNITS_RANGE;
 	*v = n;
 	return 0;
 }

@@ -1,14 +1,16 @@
 /* units.h: parsing and formatting of durations, sizes, octal modes and integers
- * as the configuration file spells them (see SPEC "Configuration file"). */
+ * as the configuration file spells them (see pipecast.conf(5) "Value syntax"). */
 #ifndef PIPECAST_UNITS_H
 #define PIPECAST_UNITS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Each parser returns 0 and stores the value, or -1 for a malformed string
- * (the output is then untouched). No leading/trailing blanks are accepted;
- * callers trim first. Overflow of uint64_t is malformed. */
+/* Each parser returns 0 and stores the value, -1 for a malformed string, or
+ * UNITS_RANGE for a well-formed one whose value does not fit 64 bits (the
+ * output is then untouched). No leading/trailing blanks are accepted;
+ * callers trim first. */
+#define UNITS_RANGE (-2)
 
 /* "250ms", "30s", "5m", "1h", "2d" or a bare integer (seconds) -> milliseconds. */
 int units_parse_duration(const char *s, uint64_t *ms);

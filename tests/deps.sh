@@ -1,8 +1,26 @@
 #!/bin/sh
-# Installs the Debian packages that building and testing pipecast need, when
-# they are missing. As root it runs apt-get; otherwise it prints the command.
+# Installs the Debian packages pipecast needs, when they are missing. As
+# root it runs apt-get; otherwise it prints the command.
+#   tests/deps.sh build   what `make` and `make run` need: the compiler and
+#                         the two libraries (libev, inih)
+#   tests/deps.sh test    that, plus what `make test` needs
+#   tests/deps.sh deb     that, plus what `make deb` needs
 set -eu
-PKGS="gcc make libc6-dev libev-dev libinih-dev libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux"
+BUILD="gcc make libc6-dev libev-dev libinih-dev"
+# cmocka: unit tests; python3: integration tests; socat, prometheus
+# (promtool), systemd (systemd-analyze, systemd-socket-activate), mandoc:
+# checks; clang-14, libclang-rt-14-dev: fuzzing; procps (vmstat, kill),
+# util-linux (setpriv, unshare, nsenter), iproute2 and nftables (a dead
+# peer in a network namespace): integration tests.
+TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables"
+# debhelper, lintian and the rest: `make deb`.
+DEB="build-essential dpkg-dev debhelper lintian git"
+case "${1:-test}" in
+build) PKGS=$BUILD ;;
+test) PKGS="$BUILD $TEST" ;;
+deb) PKGS="$BUILD $TEST $DEB" ;;
+*) echo "usage: tests/deps.sh build|test|deb" >&2; exit 2 ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -16,11 +16,11 @@ PIPECASTD=${PIPECASTD:-build/pipecastd}
 CONF5=man/pipecast.conf.5
 D8=man/pipecastd.8
 CTL1=man/pipecastctl.1
-# SPEC fixes 24 keys, 33 show-info names, 9 stats commands, exit statuses
+# The manuals fix 28 keys, 36 show-info names, 10 stats commands, exit statuses
 # 0-3 (pipecastd) and 0-2 (pipecastctl); more may come, none may go.
-KEYS_MIN=24
-NAMES_MIN=33
-COMMANDS_MIN=9
+KEYS_MIN=28
+NAMES_MIN=36
+COMMANDS_MIN=10
 
 passed=0
 failed=0

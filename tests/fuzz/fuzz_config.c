@@ -14,7 +14,7 @@
  *  - on -1: at least one message, each non-empty and without '\n', and the
  *    output struct is all zero;
  *  - on 0: no message; config_violation() finds nothing and every value is
- *    within SPEC's ranges (see fuzz_check_config);
+ *    within pipecast.conf(5)'s ranges (see fuzz_check_config);
  *  - config_free and config_errors_free bring alloc_live() back to where it
  *    was before config_load: nothing leaks, on success or failure. */
 #include <stdbool.h>
@@ -117,7 +117,7 @@ static bool fuzz_off_or(uint64_t v, uint64_t lo, uint64_t hi)
 	return v == 0 || (v >= lo && v <= hi);
 }
 
-/* Checks the keys of [source] against SPEC's table. */
+/* Checks the keys of [source] against pipecast.conf(5)'s table. */
 static void fuzz_check_source(const struct config_source *s)
 {
 	if (s->input > SRC_EXEC || s->framing > FRAMING_RAW ||
@@ -140,7 +140,7 @@ static void fuzz_check_source(const struct config_source *s)
 		fuzz_fail("[source] on_eof/on_idle does not suit the input");
 }
 
-/* Checks the keys of [clients] against SPEC's table. */
+/* Checks the keys of [clients] against pipecast.conf(5)'s table. */
 static void fuzz_check_clients(const struct config *c)
 {
 	const struct config_clients *k = &c->clients;
@@ -173,7 +173,7 @@ static void fuzz_check_clients(const struct config *c)
 		fuzz_fail("heartbeat with raw framing");
 }
 
-/* Checks [stats] and [daemon] against SPEC's tables. */
+/* Checks [stats] and [daemon] against pipecast.conf(5)'s tables. */
 static void fuzz_check_stats_daemon(const struct config *c)
 {
 	const struct config_stats *s = &c->stats;
@@ -195,7 +195,7 @@ static void fuzz_check_stats_daemon(const struct config *c)
 		fuzz_fail("[daemon] log_level has no name");
 }
 
-/* Every SPEC range and rule that a loaded configuration must satisfy. */
+/* Every documented range and rule that a loaded configuration must satisfy. */
 static void fuzz_check_config(const struct config *c)
 {
 	char buf[256];

@@ -1,4 +1,4 @@
-/* fuzz_framer.c: libFuzzer target for lib/framer.c (SPEC "Records").
+/* fuzz_framer.c: libFuzzer target for lib/framer.c (pipecast.conf(5) "RECORDS").
  *
  * Input: byte 0 picks the framing (bit 0: raw) and the buffer's spare room
  * beyond max_line (bits 1..7); byte 1 picks max_line (16..256); bytes 2..3
@@ -83,7 +83,7 @@ static void fuzz_emit(void *ctx, const char *data, size_t n, uint64_t records)
 	s->pieces++;
 }
 
-/* Line framing as SPEC words it, one byte at a time; returns the length
+/* Line framing as pipecast.conf(5) words it, one byte at a time; returns the length
  * of the expected output written to exp and the long lines in *longs. */
 static size_t fuzz_model(const uint8_t *in, size_t n, size_t max_line,
 			 char *exp, uint64_t *longs)

@@ -9,7 +9,10 @@
  * ring size (64..568 bytes); byte 1: max_line (16..size/4); byte 2: backlog
  * (0..size/2); bytes 3..6: each reader's speed per flush (0: stuck). Then
  * operations, one byte each, op = byte & 3, reader = (byte >> 2) % READERS:
- *   0: the next byte L and L bytes of stream, committed to the framer;
+ *   0: the next byte L and L bytes of stream, committed to the framer; with
+ *      bit 7 of the op byte set, those bytes are instead one record the
+ *      daemon writes itself (as a heartbeat is: straight to the ring, ended
+ *      with '\n'), which may be longer than max_line and than a stash;
  *   1: the reader sends up to the next byte's value;
  *   2: the reader (re)connects at the newest whole records within backlog;
  *   3: every reader sends all it has.
@@ -22,6 +25,8 @@
  *    framing, a gap only from a record end to a record start, so a skipped
  *    reader only ever sees whole records; the bytes skipped equal the
  *    missed counts cursor_make_room reported;
+ *  - a stash never holds more than max_line bytes; one cut from a longer
+ *    record ends with a '\n' of its own, after which the reader may jump;
  *  - a reader starts at a record start (line framing), not before the tail;
  *  - after make_room a kept or skipped reader is not overrun by the write;
  *  - nothing leaks through the counting allocator. */
@@ -49,6 +54,8 @@ struct reader {
 	uint64_t next;        /* stream position the next byte should come from */
 	uint64_t stash_base;  /* stream position of the stash's first byte */
 	uint64_t missed, gaps;
+	bool stash_cut;       /* the stash's last byte is a '\n' of the cut's own */
+	bool cut_ended;       /* that '\n' was just sent: the record has ended */
 	uint8_t speed;
 };
 
@@ -86,8 +93,10 @@ static void fuzz_gap(struct world *w, struct reader *rd, uint64_t pos)
 		return;
 	if (!w->pol.skip)
 		fuzz_fail("reader with drop policy lost bytes");
-	if (w->pol.lines && (!fuzz_record_start(w, rd->next) || !fuzz_record_start(w, pos)))
+	if (w->pol.lines && ((!rd->cut_ended && !fuzz_record_start(w, rd->next)) ||
+			     !fuzz_record_start(w, pos)))
 		fuzz_fail("skipped reader sees a partial record");
+	rd->cut_ended = false;
 	rd->gaps += pos - rd->next;
 	rd->next = pos;
 }
@@ -100,6 +109,22 @@ static void fuzz_received(struct world *w, struct reader *rd, uint64_t pos,
 	if (pos + n > w->r.head || memcmp(w->stream + pos, p, n) != 0)
 		fuzz_fail("reader sent bytes the stream does not have there");
 	rd->next = pos + n;
+	if (n)
+		rd->cut_ended = false;
+}
+
+/* n sent bytes of the stash from its offset off: the stream's bytes, but
+ * for the '\n' that ends a cut stash, which stands for no stream byte. */
+static void fuzz_received_stash(struct world *w, struct reader *rd, size_t off,
+				const char *p, size_t n)
+{
+	bool synthetic = rd->stash_cut && off + n == rd->c.stash_len;
+
+	fuzz_received(w, rd, rd->stash_base + off, p, n - synthetic);
+	if (synthetic && p[n - 1] != '\n')
+		fuzz_fail("a cut stash does not end with a newline");
+	if (synthetic)
+		rd->cut_ended = true;
 }
 
 /* The reader sends up to max bytes. */
@@ -121,7 +146,10 @@ static void fuzz_send(struct world *w, struct reader *rd, size_t max)
 
 		if (stash_left && i == 0 && iov[0].iov_len != stash_left)
 			fuzz_fail("first iovec is not the stash");
-		fuzz_received(w, rd, pos, iov[i].iov_base, n);
+		if (stash_left && i == 0)
+			fuzz_received_stash(w, rd, rd->c.stash_off, iov[0].iov_base, n);
+		else
+			fuzz_received(w, rd, pos, iov[i].iov_base, n);
 		left -= n;
 		pos = stash_left && i == 0 ? rd->c.pos : pos + n;
 	}
@@ -161,6 +189,18 @@ static void fuzz_flush(struct world *w)
 	w->unflushed = 0;
 }
 
+/* A skip stashed the rest of the record from old: bounded, and either the
+ * stream's bytes up to a '\n' or a cut ended by a '\n' of its own. */
+static void fuzz_new_stash(struct world *w, struct reader *rd, uint64_t old)
+{
+	size_t len = rd->c.stash_len;
+
+	if (len > w->pol.max_line)
+		fuzz_fail("stash longer than max_line");
+	rd->stash_base = old;
+	rd->stash_cut = old + len > w->r.head || w->stream[old + len - 1] != '\n';
+}
+
 /* Applies the overflow policy to one reader before n bytes are written. */
 static void fuzz_make_room(struct world *w, struct reader *rd, size_t n)
 {
@@ -180,7 +220,7 @@ static void fuzz_make_room(struct world *w, struct reader *rd, size_t n)
 		if (!w->pol.skip)
 			fuzz_fail("drop policy skipped");
 		if (!had_stash && rd->c.stash_off < rd->c.stash_len)
-			rd->stash_base = old;
+			fuzz_new_stash(w, rd, old);
 		rd->missed += missed;
 		break;
 	case CURSOR_KEEP:
@@ -213,6 +253,20 @@ static void fuzz_emit(void *ctx, const char *data, size_t n, uint64_t records)
 	memcpy(w->stream + w->r.head, data, n);
 	ring_write(&w->r, data, n);
 	w->unflushed += n;
+}
+
+/* A record the daemon writes itself (a heartbeat): n bytes without '\n',
+ * then one, straight to the ring, whatever max_line is. */
+static void fuzz_own_record(struct world *w, const uint8_t *p, size_t n)
+{
+	char rec[257];
+
+	if (n + 1 > w->r.size / 2)
+		n = w->r.size / 2 - 1;
+	for (size_t i = 0; i < n; i++)
+		rec[i] = p[i] == '\n' ? 'h' : (char)p[i];
+	rec[n] = '\n';
+	fuzz_emit(w, rec, n + 1, 1);
 }
 
 /* Commits n stream bytes to the framer, a room at a time. */
@@ -295,7 +349,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((op & 3) == 0) {
 			if (arg > size - i)
 				arg = size - i;
-			fuzz_feed(&w, data + i, arg);
+			if ((op & 0x80) && w.pol.lines)
+				fuzz_own_record(&w, data + i, arg);
+			else
+				fuzz_feed(&w, data + i, arg);
 			i += arg;
 		} else if ((op & 3) == 1) {
 			fuzz_send(&w, rd, arg);

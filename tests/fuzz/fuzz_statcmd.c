@@ -7,8 +7,8 @@
  *
  * Invariants checked (any failure aborts):
  *  - statcmd_parse returns 0 or -1;
- *  - on 0: kind < STATCMD_COUNT, admin exactly for kill and reload, json
- *    only for the show commands that take it;
+ *  - on 0: kind < STATCMD_COUNT, admin exactly for kill, reload and show
+ *    config, json only for the show commands that take it;
  *  - on -1: err is non-empty, NUL-terminated within STATCMD_ERR_MAX,
  *    printable ASCII, no newline; a second parse with a shorter err buffer
  *    (length from the input) gives the same result and a prefix of it;
@@ -53,8 +53,9 @@ static void fuzz_check_msg(const char *err, size_t errlen, bool may_be_empty)
 /* Checks a parsed command against the protocol's table. */
 static void fuzz_check_cmd(const struct statcmd *cmd)
 {
-	bool admin = cmd->kind == STATCMD_KILL_CLIENT || cmd->kind == STATCMD_RELOAD;
-	bool json_ok = cmd->kind <= STATCMD_SHOW_CLOSED;
+	bool admin = cmd->kind == STATCMD_KILL_CLIENT || cmd->kind == STATCMD_RELOAD ||
+		     cmd->kind == STATCMD_SHOW_CONFIG;
+	bool json_ok = cmd->kind <= STATCMD_SHOW_CLOSED || cmd->kind == STATCMD_SHOW_CONFIG;
 
 	if ((unsigned)cmd->kind >= STATCMD_COUNT)
 		fuzz_fail("command kind out of range");

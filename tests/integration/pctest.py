@@ -510,55 +510,19 @@ def unix_client(path, rcvbuf=None, timeout=5.0):
     return s
 
 
-def recv_exact(sock, n, timeout=5.0):
-    """Read until N bytes, EOF or TIMEOUT; returns what was read."""
+def recv_until(sock, done=None, timeout=5.0, limit=None):
+    """The one receive loop: reads until DONE(bytes so far) is true, EOF (or
+    a reset), or TIMEOUT; never more than LIMIT bytes. Returns
+    (bytes, eof_seen)."""
     deadline = time.monotonic() + timeout
     buf = bytearray()
-    while len(buf) < n:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(min(1 << 20, n - len(buf)))
-        except socket.timeout:
-            break
-        if not chunk:
-            break
-        buf += chunk
-    return bytes(buf)
-
-
-def recv_lines(sock, n, timeout=5.0):
-    """Read until N newlines were seen, EOF or TIMEOUT; returns bytes read."""
-    deadline = time.monotonic() + timeout
-    buf = bytearray()
-    while buf.count(b"\n") < n:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            break
-        if not chunk:
-            break
-        buf += chunk
-    return bytes(buf)
-
-
-def recv_for(sock, seconds):
-    """Read for SECONDS (or until EOF): (data, eof_seen)."""
-    deadline = time.monotonic() + seconds
-    buf = bytearray()
-    while True:
+    while not (done and done(buf)):
         left = deadline - time.monotonic()
         if left <= 0:
             return bytes(buf), False
         sock.settimeout(left)
         try:
-            chunk = sock.recv(65536)
+            chunk = sock.recv(65536 if limit is None else min(1 << 20, limit - len(buf)))
         except socket.timeout:
             return bytes(buf), False
         except ConnectionResetError:
@@ -566,24 +530,32 @@ def recv_for(sock, seconds):
         if not chunk:
             return bytes(buf), True
         buf += chunk
+    return bytes(buf), False
+
+
+def recv_exact(sock, n, timeout=5.0):
+    """Read until N bytes, EOF or TIMEOUT; returns what was read."""
+    return recv_until(sock, lambda b: len(b) >= n, timeout, limit=n)[0]
+
+
+def recv_lines(sock, n, timeout=5.0):
+    """Read until N newlines were seen, EOF or TIMEOUT; returns bytes read."""
+    return recv_until(sock, lambda b: b.count(b"\n") >= n, timeout)[0]
+
+
+def recv_for(sock, seconds):
+    """Read for SECONDS (or until EOF): (data, eof_seen)."""
+    return recv_until(sock, None, seconds)
 
 
 def wait_eof(sock, timeout):
     """Discard data until EOF (or a reset); return the monotonic time of EOF or None."""
     deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            return None
-        except ConnectionResetError:
+    while time.monotonic() < deadline:
+        _, eof = recv_until(sock, lambda b: len(b) >= 1 << 20, deadline - time.monotonic())
+        if eof:
             return time.monotonic()
-        if not chunk:
-            return time.monotonic()
+    return None
 
 
 def hard_close(sock):

@@ -190,12 +190,40 @@ class ConfigCheck(unittest.TestCase):
         path = self.write(VALID)
         rc, out, err = run_daemon(["-t", "-c", path])
         self.assertEqual((rc, err), (0, ""))
-        self.assertEqual(out.strip(), "pipecastd: configuration OK")
+        self.assertEqual(out.splitlines()[0], "pipecastd: configuration OK")
+        self.assertEqual(out.splitlines()[1:], ["listen tcp:127.0.0.1:7070",
+                                                "listen tcp:[::1]:7071",
+                                                "listen unix:/tmp/pipecast-test.sock"])
 
     def test_no_file_defaults_ok(self):
         rc, out, err = run_daemon(["-t"])
         self.assertEqual(rc, 0, err)
-        self.assertEqual(out.strip(), "pipecastd: configuration OK")
+        self.assertEqual(out, "pipecastd: configuration OK\nlisten tcp:127.0.0.1:7070\n")
+
+    def test_effective_listen_addresses_and_liveness_warning(self):
+        rc, out, err = run_daemon(["-t", "-o", "clients.listen=unix:/tmp/a.sock",
+                                   "-o", "clients.listen=tcp:127.0.0.1:9",
+                                   "-o", "clients.idle_timeout=30s"])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "pipecastd: configuration OK\nlisten unix:/tmp/a.sock\n"
+                              "listen tcp:127.0.0.1:9\n")
+        self.assertEqual(err, "pipecastd: warning: [clients] tcp_keepalive (1m) is not "
+                              "shorter than idle_timeout (30s): a TCP reader of a quiet "
+                              "stream may be closed\n")
+        rc, out, err = run_daemon(["-t", "-o", "clients.tcp_keepalive=10s",
+                                   "-o", "clients.idle_timeout=30s"])
+        self.assertEqual((rc, err), (0, ""))
+
+    def test_split_override_value_gets_a_quoting_hint(self):
+        rc, out, err = run_daemon(["-t", "-o", "source.input=exec:vmstat", "1"])
+        self.assertEqual(rc, 1)
+        self.assertIn("pipecastd: hint: a value with spaces must be quoted: "
+                      "-o 'source.input=exec:vmstat 1'", err)
+
+    def test_long_help(self):
+        rc, out, err = run_daemon(["--help"])
+        self.assertEqual((rc, err), (0, ""))
+        self.assertTrue(out.startswith("usage: pipecastd"), out)
 
     def test_missing_file(self):
         rc, out, err = run_daemon(["-t", "-c", os.path.join(self.dir, "nope.conf")])

@@ -8,9 +8,11 @@ build/pipecastctl. Run alone: python3 tests/integration/test_ctl.py
 import json
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -180,6 +182,113 @@ class Watch(Ctl):
                 self.assertRegex(f, r"clients  1 connected")
                 self.assertNotRegex(f, r" -/s")
             c.close()
+
+
+class AllocationsByOwner(Ctl):
+    """The headline property, checked with pipecastctl alone: each call
+    makes its own stats connection (counted for the stats), while streaming
+    records to connected clients allocates nothing."""
+
+    def test_streaming_allocates_nothing_seen_by_separate_calls(self):
+        with Daemon({"source": {"input": "stdin"}}) as d:
+            cs = [tcp_client(d.port) for _ in range(5)]
+            d.wait_opens(5)
+            rd = Reader()
+            for i, c in enumerate(cs):
+                rd.add(c, "c%d" % i)
+            rd.start()
+            prod = Producer(d.stdin.fileno(), batch=500, interval=0.01, close=False)
+            prod.start()
+            try:
+                seen = []
+                for _ in range(4):
+                    r = self.ctl("info", sock=d.path("stats.sock"))
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    seen.append({k: int(v) for k, v in parse_kv(r.stdout).items()
+                                 if v.isdigit()})
+                    time.sleep(0.3)
+            finally:
+                prod.finish()
+                rd.stop()
+            self.assertGreater(seen[-1]["source_records_total"],
+                               seen[0]["source_records_total"])
+            for i in seen:
+                self.assertEqual(i["allocations_total"], i["allocations_clients_total"] +
+                                 i["allocations_stats_total"] + i["allocations_other_total"])
+            self.assertEqual({i["allocations_clients_total"] for i in seen},
+                             {seen[0]["allocations_clients_total"]})
+            self.assertEqual({i["allocations_other_total"] for i in seen},
+                             {seen[0]["allocations_other_total"]})
+            self.assertGreater(seen[-1]["allocations_stats_total"],
+                               seen[0]["allocations_stats_total"])
+            for c in cs:
+                c.close()
+
+
+def in_pty(argv, env, key=None, key_after=b"", timeout=10.0):
+    """Runs ARGV on a pseudo-terminal; sends KEY once the output holds
+    KEY_AFTER. Returns (exit status or None on timeout, output)."""
+    master, slave = os.openpty()
+    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                         start_new_session=True)
+    os.close(slave)
+    out, sent = b"", False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([master], [], [], 0.1)
+            if r:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:          # EIO: the program closed the terminal
+                    chunk = b""
+                if not chunk and p.poll() is not None:
+                    break
+                out += chunk
+            if key and not sent and key_after in out:
+                os.write(master, key)
+                sent = True
+            if p.poll() is not None and not r:
+                break
+        return p.poll(), out.decode("utf-8", "replace")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
+        os.close(master)
+
+
+class Terminal(Ctl):
+    def test_clients_aligned_on_a_terminal_only(self):
+        conf = {"source": {"input": "stdin"},
+                "clients": {"listen": ["tcp:127.0.0.1:{port}", "unix:{dir}/c.sock"]}}
+        with Daemon(conf) as d:
+            c = tcp_client(d.port)
+            u = socket.socket(socket.AF_UNIX)
+            u.connect(d.path("c.sock"))
+            d.wait_opens(2)
+            rc, out = in_pty([self.exe, "-s", d.path("stats.sock"), "clients"], self.env)
+            self.assertEqual(rc, 0, out)
+            lines = [ln for ln in out.replace("\r", "").split("\n") if ln]
+            self.assertEqual(len(lines), 3, out)
+            col = lines[0].index("age_s")
+            self.assertGreater(col, len("id addr "))       # padded
+            for ln in lines[1:]:
+                self.assertEqual(ln[col - 1], " ", ln)
+                self.assertNotEqual(ln[col], " ", ln)
+            piped = self.ctl("clients", sock=d.path("stats.sock"))
+            self.assertRegex(piped.stdout, r"^id addr age_s idle_s ")
+            c.close()
+            u.close()
+
+    def test_watch_quits_on_q_and_says_so(self):
+        with Daemon({"source": {"input": "stdin"}}) as d:
+            t0 = time.monotonic()
+            rc, out = in_pty([self.exe, "-s", d.path("stats.sock"), "watch", "-i", "0.2"],
+                             self.env, key=b"q", key_after=b"q or Ctrl-C quits")
+            self.assertIn("q or Ctrl-C quits", out)
+            self.assertEqual(rc, 0, out)
+            self.assertLess(time.monotonic() - t0, 8)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pipecastctl against a fake stats server (no daemon needed).
 
-The fake speaks SPEC's stats socket protocol: command lines in, replies that
+The fake speaks the stats socket protocol of pipecastd(8): command lines in, replies that
 end with an empty line out. It checks what pipecastctl sends, how it prints
 replies and errors, its exit statuses, socket discovery and `watch`.
 Self-contained (stdlib only). The binary is $PIPECASTCTL, else the

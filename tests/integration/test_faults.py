@@ -23,7 +23,8 @@ import pctest  # noqa: E402
 from pcload import Workers  # noqa: E402
 from pctest import (Daemon, Producer, Reader, StatsConn, cpu_seconds,  # noqa: E402
                     hard_close, not_under_valgrind, open_fifo_writer, parse_table,
-                    recv_exact, recv_for, records, slow, tcp_client, wait_eof)
+                    recv_exact, recv_for, recv_until, records, slow, tcp_client,
+                    wait_eof)
 
 FAST = dict(batch=2000, interval=0.005)
 STEADY = dict(batch=200, interval=0.005)
@@ -95,15 +96,11 @@ class Emfile(unittest.TestCase):
                 self.assertLess(n_open, self.N)
                 keep = socks[-5:]
                 for s in socks[:-5]:
-                    s.close()
+                    hard_close(s)   # a plain close is a half-close until a write
                 # Accepting resumes: the waiting stats connection is answered
                 # and the kept clients are served.
-                late.settimeout(slow(5))
-                got = b""
-                while b"\n\n" not in got:
-                    chunk = late.recv(65536)
-                    self.assertTrue(chunk, "waiting stats connection closed unanswered")
-                    got += chunk
+                got, eof = recv_until(late, lambda b: b"\n\n" in b, slow(5))
+                self.assertIn(b"\n\n", got, "waiting stats connection closed unanswered")
                 self.assertTrue(got.startswith(b"kind live "), got[:80])
                 for s in keep:
                     s.setblocking(True)
@@ -383,23 +380,6 @@ class FifoEarlyWriter(unittest.TestCase):
                     os.close(fd)
 
 
-def read_replies(sock, timeout):
-    """Everything until EOF (or TIMEOUT): (bytes, eof_seen)."""
-    deadline = time.monotonic() + timeout
-    buf = b""
-    while time.monotonic() < deadline:
-        sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            return buf, False
-        except ConnectionResetError:
-            return buf, True
-        if not chunk:
-            return buf, True
-        buf += chunk
-    return buf, False
-
 
 class StatsGarbage(unittest.TestCase):
     """Garbage and floods on the stats socket: error replies or closes, and
@@ -422,7 +402,7 @@ class StatsGarbage(unittest.TestCase):
         except (BrokenPipeError, ConnectionResetError):
             pass
         try:
-            return read_replies(s, slow(10))
+            return recv_for(s, slow(10))
         finally:
             s.close()
 

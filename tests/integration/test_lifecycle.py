@@ -124,6 +124,8 @@ class StartupFailures(unittest.TestCase):
             with d:
                 self.assertExit2(d)
                 self.assertTrue(stat.S_ISSOCK(os.lstat(d.path("stats.sock")).st_mode))
+                self.assertIn("give this one its own socket, e.g. -o stats.socket=%s"
+                              % d.path("stats-2.sock"), d.log_text())
         finally:
             srv.close()
 

@@ -6,9 +6,11 @@ Run alone: python3 tests/integration/test_reload.py
 """
 
 import os
+import re
 import signal
 import socket
 import stat as st_mod
+import subprocess
 import sys
 import time
 import unittest
@@ -16,7 +18,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pctest  # noqa: E402
-from pctest import (Daemon, Producer, StatsConn, parse_seq, parse_table,  # noqa: E402
+from pctest import (Daemon, Producer, StatsConn, ctl_binary, parse_seq, parse_table,  # noqa: E402
                     recv_for, records, tcp_client, wait_eof)
 
 
@@ -134,6 +136,11 @@ class BrokenFile(unittest.TestCase):
                 self.assertGreater(due, 1.0, "idle_timeout from the broken file applied")
                 start = sighup(d, ok=False)
                 d.wait_log(r"\berror\b", 2, start=start)
+                # The cause is logged once, not again with "reload failed".
+                time.sleep(0.3)
+                cause = r"%s:%d:" % (re.escape(d.conf_path), line)
+                self.assertEqual(len([ln for ln in d.log_lines()[start:]
+                                      if re.search(cause, ln)]), 1, d.log_text())
                 flowing(self, c, prod, 0.8)
                 self.assertTrue(d.alive())
             finally:
@@ -208,8 +215,14 @@ class OtherKeys(unittest.TestCase):
             self.assertEqual(st.info()["ring_size_bytes"], 4 << 20)
             rewrite(d, base(buffer="8MiB", idle_timeout="300ms"))
             start = len(d.log_lines())
-            self.assertEqual(st.cmd("reload"), "ok\n")
+            self.assertEqual(st.cmd("reload"),
+                             "ok\nwarning: buffer needs a restart; kept 4MiB\n")
             d.wait_log(r"\[clients\] buffer\b.*restart", 2, start=start)
+            # pipecastctl prints the note and still succeeds.
+            p = subprocess.run([ctl_binary(), "-s", d.path("stats.sock"), "reload"],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual((p.returncode, p.stdout),
+                             (0, "ok\nwarning: buffer needs a restart; kept 4MiB\n"))
             self.assertEqual(st.info()["ring_size_bytes"], 4 << 20)
             # the rest of the file did apply
             c = tcp_client(d.port)
@@ -352,7 +365,8 @@ class MoreKeys(unittest.TestCase):
             conf["stats"]["socket"] = "{dir}/other.sock"
             rewrite(d, conf)
             start = len(d.log_lines())
-            self.assertEqual(st.cmd("reload"), "ok\n")
+            self.assertEqual(st.cmd("reload"), "ok\nwarning: socket needs a restart; "
+                             "kept %s\n" % d.path("stats.sock"))
             d.wait_log(r"\[stats\] socket\b.*restart", 2, start=start)
             self.assertFalse(os.path.lexists(d.path("other.sock")))
             with StatsConn(d.path("stats.sock")) as st2:

@@ -22,7 +22,8 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pctest import (Daemon, StatsConn, open_fifo_writer, parse_kv,  # noqa: E402
+from pctest import (Daemon, StatsConn, ctl_binary, hard_close, open_fifo_writer,  # noqa: E402
+                    parse_kv, recv_for,
                     parse_table, records, rss_bytes, tcp_client, unix_client,
                     wait_eof, write_all)
 
@@ -43,35 +44,17 @@ clients_closed_kill_total clients_closed_shutdown_total clients_skipped_bytes_to
 bytes_sent_total ring_size_bytes ring_used_bytes
 timers_live timers_client_live timer_allocations_total timer_rearms_total
 timer_expirations_total
-allocations_live allocations_total memory_rss_bytes loop_iterations_total""".split()
+allocations_live allocations_total memory_rss_bytes loop_iterations_total
+source_fifo_refused_total log_lines_dropped_total""".split()
 
 
 def check_reply_shape(tc, raw):
-    """SPEC: every reply ends with one empty line and has no other."""
+    """pipecastd(8): every reply ends with one empty line and has no other."""
     tc.assertTrue(raw.endswith("\n\n"), "reply does not end with an empty line: %r" % raw[-80:])
     body = raw[:-1]
     tc.assertFalse(body.startswith("\n"), "reply starts with an empty line: %r" % raw[:80])
     tc.assertNotIn("\n\n", body, "reply body contains an empty line")
 
-
-def read_all(sock, timeout):
-    """Everything until EOF: (data, eof_seen)."""
-    deadline = time.monotonic() + timeout
-    buf = b""
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return buf, False
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            return buf, False
-        except ConnectionResetError:
-            return buf, True
-        if not chunk:
-            return buf, True
-        buf += chunk
 
 
 class Sink:
@@ -410,7 +393,7 @@ class Commands(unittest.TestCase):
         s.connect(self.sp)
         s.sendall(b"help\nshow info")          # last line without '\n'
         s.shutdown(socket.SHUT_WR)
-        data, eof = read_all(s, 5)
+        data, eof = recv_for(s, 5)
         self.assertTrue(eof, "daemon did not close after the half-close")
         text = data.decode()
         self.assertTrue(text.endswith("\n\n"))
@@ -424,7 +407,7 @@ class Commands(unittest.TestCase):
         s2.connect(self.sp)
         s2.sendall(b"show timers\n")
         s2.shutdown(socket.SHUT_WR)
-        data, eof = read_all(s2, 5)
+        data, eof = recv_for(s2, 5)
         self.assertTrue(eof)
         self.assertTrue(data.startswith(b"kind live ") and data.endswith(b"\n\n"))
         self.assertEqual(data.count(b"\n\n"), 1)
@@ -469,7 +452,7 @@ class Pipelining(unittest.TestCase):
             th = threading.Thread(target=writer, daemon=True)
             th.start()
             time.sleep(0.3)                       # let the daemon's output pile up
-            data, eof = read_all(s, 60)
+            data, eof = recv_for(s, 60)
             th.join(5)
             s.close()
             self.assertEqual(err, [])
@@ -535,7 +518,7 @@ class ClosedLog(unittest.TestCase):
             self.assertEqual(d.closed_reason(ida), "kill")
             b = tcp_client(d.port)
             idb = d.client_id(b)
-            b.close()
+            hard_close(b)       # a plain close is a half-close until a write
             self.assertEqual(d.closed_reason(idb), "peer")
             c1 = tcp_client(d.port)
             idc1 = d.client_id(c1)
@@ -569,7 +552,7 @@ class ClosedLog(unittest.TestCase):
             for _ in range(105):
                 c = tcp_client(d.port)
                 cid = d.client_id(c)
-                c.close()
+                hard_close(c)
                 d.wait_log(r"\bclient %d closed " % cid)
                 ids.append(cid)
             head, rows = parse_table(st.cmd("show closed"))
@@ -618,7 +601,7 @@ class ConnectionRules(unittest.TestCase):
                 s3.sendall(b"help\n")
             except OSError:
                 pass
-            data, eof = read_all(s3, 2)
+            data, eof = recv_for(s3, 2)
             self.assertTrue(eof, "third stats connection not closed")
             self.assertLess(time.monotonic() - t0, 1.0)
             self.assertEqual(data, b"")
@@ -663,7 +646,8 @@ class SocketRules(unittest.TestCase):
                 "s=socket.socket(socket.AF_UNIX,socket.SOCK_STREAM)\n"
                 "s.settimeout(5)\n"
                 "s.connect(sys.argv[1])\n"
-                "s.sendall(b'show info\\nreload\\nkill client %d\\nshow timers\\n')\n"
+                "s.sendall(b'show info\\nreload\\nkill client %d\\nshow timers\\n"
+                "show config\\n')\n"
                 "s.shutdown(socket.SHUT_WR)\n"
                 "b=b''\n"
                 "while True:\n"
@@ -681,17 +665,56 @@ class SocketRules(unittest.TestCase):
                                capture_output=True, text=True, timeout=20, cwd="/")
             self.assertEqual(p.returncode, 0, p.stderr)
             parts = p.stdout.split("\n\n")
-            self.assertEqual(len(parts), 5, p.stdout[:300])   # 4 replies + ""
+            self.assertEqual(len(parts), 6, p.stdout[:300])   # 5 replies + ""
             self.assertTrue(parts[0].startswith("version: "), parts[0][:80])
             self.assertEqual(parts[1], "error: permission denied")
             self.assertEqual(parts[2], "error: permission denied")
             self.assertTrue(parts[3].startswith("kind live "))
+            self.assertEqual(parts[4], "error: permission denied")   # shows commands
             # nothing happened: the client is still there, no reload ran
-            data, eof = read_all(c, 0.3)
+            data, eof = recv_for(c, 0.3)
             self.assertFalse(eof, "client killed by a non-admin")
             self.assertEqual(st_info(d)["clients_connected"], 1)
             self.assertEqual(d.count_log(r"\breloaded\b"), 0)
             c.close()
+
+
+class ShowConfig(unittest.TestCase):
+    """show config: every key, where it was set (default, FILE:LINE, -o),
+    its value last."""
+
+    def test_text_and_json(self):
+        conf = ("[source]\ninput = exec:sleep 60 ; echo a b\n[clients]\n"
+                "listen = tcp:127.0.0.1:{port}\nbuffer = 8MiB\n"
+                "[stats]\nsocket = {dir}/stats.sock\n")
+        with Daemon(conf, args=["-o", "clients.max_clients=7"]) as d, \
+                StatsConn(d.path("stats.sock")) as st:
+            body = st.cmd("show config")
+            lines = body.splitlines()
+            rows = {ln.split(" ", 2)[0]: ln.split(" ", 2)[1:] for ln in lines}
+            self.assertEqual(len(lines), len(rows))
+            self.assertEqual(rows["source.input"],
+                             ["%s:2" % d.conf_path, "exec:sleep 60 ; echo a b"])
+            self.assertEqual(rows["clients.listen"],
+                             ["%s:4" % d.conf_path, "tcp:127.0.0.1:%d" % d.port])
+            self.assertEqual(rows["clients.buffer"], ["%s:5" % d.conf_path, "8MiB"])
+            self.assertEqual(rows["clients.max_clients"], ["-o", "7"])
+            self.assertEqual(rows["clients.idle_timeout"], ["default", "5m"])
+            self.assertEqual(rows["clients.tcp_keepalive"], ["default", "1m"])
+            self.assertEqual(rows["daemon.shutdown_timeout"], ["default", "5s"])
+            self.assertEqual(rows["clients.notice_prefix"], ["default", "# pipecast: "])
+            # Every key of pipecast.conf(5), each once.
+            self.assertIn("stats.max_connections", rows)
+            self.assertGreaterEqual(len(rows), 28)
+            j = json.loads(st.cmd("show config json"))
+            self.assertEqual([x["key"] for x in j], [ln.split(" ")[0] for ln in lines])
+            byk = {x["key"]: x for x in j}
+            self.assertEqual(byk["source.input"]["value"], "exec:sleep 60 ; echo a b")
+            self.assertEqual(byk["clients.max_clients"]["source"], "-o")
+            # pipecastctl config prints the same.
+            p = subprocess.run([ctl_binary(), "-s", d.path("stats.sock"), "config"],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual((p.returncode, p.stdout), (0, body))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Where the stats socket goes when [stats] socket is not set, and how its
-directory is made (SPEC "[stats]")."""
+directory is made (pipecast.conf(5) "[stats]")."""
 
 import os
 import pwd

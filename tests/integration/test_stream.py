@@ -8,7 +8,7 @@ import unittest
 
 from pctest import (Daemon, Producer, Reader, open_fifo_writer, parse_seq,
                     records, recv_exact, recv_for, recv_lines, tcp_client,
-                    unix_client, write_all, ipv6_available, free_port)
+                    unix_client, write_all, ipv6_available, free_port, hard_close)
 import socket
 
 
@@ -359,7 +359,7 @@ class IPv6(unittest.TestCase):
             d.write_stdin(records(0, 100))
             self.assertEqual(recv_exact(c6, 900, 5), records(0, 100))
             self.assertEqual(recv_exact(c4, 900, 5), records(0, 100))
-            c6.close()
+            hard_close(c6)      # a plain close is a half-close until a write
             self.assertEqual(d.closed_reason(cid), "peer")
             c4.close()
 

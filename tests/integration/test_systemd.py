@@ -250,7 +250,14 @@ class Units(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             unitdir = os.path.join(root, "usr/lib/systemd/system")
             units = sorted(os.path.join(unitdir, u) for u in os.listdir(unitdir))
-            self.assertEqual(len(units), 3)
+            self.assertEqual([os.path.basename(u) for u in units],
+                             ["pipecast-stats.socket", "pipecast.service", "pipecast.socket",
+                              "pipecast@.service", "pipecast@.socket"])
+            # An instance, as systemd would instantiate the templates.
+            for kind in ("service", "socket"):
+                inst = os.path.join(unitdir, "pipecast@web." + kind)
+                os.symlink("pipecast@." + kind, inst)
+                units.append(inst)
             v = subprocess.run(["systemd-analyze", "verify", "--man=no"] + units,
                                capture_output=True, timeout=60)
             self.assertEqual(v.returncode, 0, v.stderr)
@@ -259,14 +266,39 @@ class Units(unittest.TestCase):
             shutil.rmtree(root)
 
     def test_security_exposure_at_most_2(self):
-        unit = os.path.join(REPO, "systemd", "pipecast.service")
-        r = subprocess.run(["systemd-analyze", "security", "--offline=yes",
-                            "--threshold=20", unit], capture_output=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stdout[-2000:])
-        m = [ln for ln in r.stdout.decode().splitlines() if "Overall exposure level" in ln]
-        self.assertEqual(len(m), 1, r.stdout[-2000:])
-        level = float(m[0].split(":")[1].split()[0])
-        self.assertLessEqual(level, 2.0)
+        for name in ("pipecast.service", "pipecast@.service"):
+            with self.subTest(unit=name):
+                unit = os.path.join(REPO, "systemd", name)
+                r = subprocess.run(["systemd-analyze", "security", "--offline=yes",
+                                    "--threshold=20", unit], capture_output=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stdout[-2000:])
+                m = [ln for ln in r.stdout.decode().splitlines()
+                     if "Overall exposure level" in ln]
+                self.assertEqual(len(m), 1, r.stdout[-2000:])
+                level = float(m[0].split(":")[1].split()[0])
+                self.assertLessEqual(level, 2.0)
+
+    def test_template_runtime_directory_alone(self):
+        """One RuntimeDirectory= only: $RUNTIME_DIRECTORY is then the
+        instance's own directory, where the daemon looks first."""
+        text = open(os.path.join(REPO, "systemd", "pipecast@.service")).read()
+        lines = [ln for ln in text.splitlines() if ln.startswith("RuntimeDirectory=")]
+        self.assertEqual(lines, ["RuntimeDirectory=pipecast/%i"])
+        self.assertIn("\nExecStart=/usr/local/sbin/pipecastd -c /etc/pipecast/%i.conf\n", text)
+        sock = open(os.path.join(REPO, "systemd", "pipecast@.socket")).read()
+        self.assertIn("\nListenStream=/run/pipecast/%i/stats.sock\n", sock)
+        self.assertIn("\nFileDescriptorName=stats\n", sock)
+        for conf in ("weblog.conf", "sensors.conf"):
+            self.assertIn("\nsocket = systemd:stats\n",
+                          open(os.path.join(REPO, "conf", conf)).read())
+
+    def test_units_run_as_the_sysusers_user(self):
+        users = open(os.path.join(REPO, "systemd", "pipecast.sysusers")).read()
+        self.assertRegex(users, r"(?m)^u pipecast ")
+        for name in ("pipecast.service", "pipecast@.service"):
+            text = open(os.path.join(REPO, "systemd", name)).read()
+            self.assertIn("\nUser=pipecast\n", text)
+            self.assertNotIn("DynamicUser=", text.replace("not DynamicUser=", ""))
 
     def test_units_name_what_the_example_configuration_claims(self):
         conf = open(os.path.join(REPO, "conf", "pipecast.conf")).read()
@@ -276,6 +308,69 @@ class Units(unittest.TestCase):
             self.assertIn("systemd:%s" % name, conf)
 
 
+def unit_settings(path):
+    """KEY=VALUE lines of a unit file (later ones win)."""
+    out = {}
+    with open(path) as f:
+        for ln in f:
+            ln = ln.strip()
+            if "=" in ln and not ln.startswith(("#", ";", "[")):
+                k, v = ln.split("=", 1)
+                out[k] = v
+    return out
+
+
+def doc_exec_commands():
+    """The exec: commands the documentation shows: man pages, README and
+    the demo configuration."""
+    import re
+    cmds = set()
+    for rel in ("man/pipecast.conf.5", "man/pipecastd.8", "README.md", "conf/demo.conf"):
+        with open(os.path.join(REPO, rel)) as f:
+            for ln in f:
+                m = re.search(r"input\s*=\s*exec:([^'\n]+)", ln)
+                if m and not ln.startswith("."):       # not an mdoc macro line
+                    cmds.add(m.group(1).strip())
+    return sorted(cmds)
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare") and shutil.which("setpriv"),
+                     "needs root, unshare and setpriv")
+class SandboxExamples(unittest.TestCase):
+    """Every exec: example of the docs runs under the shipped unit's
+    sandbox, as far as it can be rebuilt here: a private /proc mounted as
+    ProtectProc= and ProcSubset= say, a read-only root (ProtectSystem=strict),
+    an unprivileged user without new privileges (DynamicUser=,
+    NoNewPrivileges=)."""
+
+    def sandboxed(self, cmd, seconds=2.5):
+        unit = unit_settings(os.path.join(REPO, "systemd", "pipecast.service"))
+        opts = []
+        if unit.get("ProtectProc") in ("invisible", "noaccess"):
+            opts.append("hidepid=" + unit["ProtectProc"])
+        if unit.get("ProcSubset") == "pid":
+            opts.append("subset=pid")
+        self.assertEqual(unit.get("ProtectSystem"), "strict")
+        self.assertEqual(unit.get("DynamicUser"), "yes")
+        script = ("mount -t proc %s proc /proc && mount -o remount,bind,ro / && "
+                  "exec setpriv --reuid=nobody --regid=nogroup --clear-groups "
+                  "--no-new-privs timeout %s /bin/sh -c \"$0\""
+                  % ("-o " + ",".join(opts) if opts else "", seconds))
+        return subprocess.run(["unshare", "-m", "-p", "-f", "--propagation", "private",
+                               "sh", "-c", script, cmd],
+                              capture_output=True, text=True, timeout=30, cwd="/")
+
+    def test_every_exec_example_runs(self):
+        cmds = doc_exec_commands()
+        self.assertIn("vmstat 1", cmds)
+        for cmd in cmds:
+            with self.subTest(cmd=cmd):
+                r = self.sandboxed(cmd)
+                # Done, or still running when the time was up (124), with output.
+                self.assertIn(r.returncode, (0, 124), r.stderr)
+                self.assertTrue(r.stdout.strip(), r.stderr)
+
+
 class Install(unittest.TestCase):
     def test_install_uninstall_and_keep_configuration(self):
         dest = tempfile.mkdtemp(prefix="pctest-dest-")
@@ -283,10 +378,15 @@ class Install(unittest.TestCase):
             r = make("install", "DESTDIR=" + dest)
             self.assertEqual(r.returncode, 0, r.stderr)
             want = ["etc/pipecast/pipecast.conf", "usr/local/bin/pipecastctl",
-                    "usr/local/bin/pipecastd",
+                    "usr/local/sbin/pipecastd",
                     "usr/local/lib/systemd/system/pipecast-stats.socket",
                     "usr/local/lib/systemd/system/pipecast.service",
-                    "usr/local/lib/systemd/system/pipecast.socket"]
+                    "usr/local/lib/systemd/system/pipecast.socket",
+                    "usr/local/lib/systemd/system/pipecast@.service",
+                    "usr/local/lib/systemd/system/pipecast@.socket",
+                    "usr/local/lib/sysusers.d/pipecast.conf",
+                    "usr/local/share/doc/pipecast/examples/weblog.conf",
+                    "usr/local/share/doc/pipecast/examples/sensors.conf"]
             for p in want:
                 self.assertTrue(os.path.isfile(os.path.join(dest, p)), p)
             mans = sorted(os.listdir(os.path.join(REPO, "man"))) if \
@@ -301,14 +401,16 @@ class Install(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertTrue(open(conf).read().endswith("# local change\n"))
             # The installed daemon accepts the installed configuration.
-            bin_ = os.path.join(dest, "usr/local/bin/pipecastd")
+            bin_ = os.path.join(dest, "usr/local/sbin/pipecastd")
             p = subprocess.run([bin_, "-t", "-c", conf], capture_output=True, timeout=10)
             self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertEqual(p.stdout, b"pipecastd: configuration OK\n")
+            self.assertTrue(p.stdout.startswith(b"pipecastd: configuration OK\n"), p.stdout)
             r = make("uninstall", "DESTDIR=" + dest)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertFalse(os.path.exists(bin_))
-            self.assertTrue(os.path.exists(conf))
+            left = sorted(os.path.relpath(os.path.join(d, f), dest)
+                          for d, _, files in os.walk(dest) for f in files)
+            self.assertEqual(left, ["etc/pipecast/pipecast.conf"])
         finally:
             shutil.rmtree(dest)
 
@@ -321,7 +423,7 @@ class Install(unittest.TestCase):
         dest = tempfile.mkdtemp(prefix="pctest-dest-")
         try:
             self.assertEqual(make("install", "DESTDIR=" + dest).returncode, 0)
-            bin_ = os.path.join(dest, "usr/local/bin/pipecastd")
+            bin_ = os.path.join(dest, "usr/local/sbin/pipecastd")
             conf = os.path.join(dest, "etc/pipecast/pipecast.conf")
             port = tcp_free_port()
             script = ("mount -t tmpfs none /run && mkdir -p /run/pipecast && "

@@ -1,5 +1,5 @@
 /* test_config.c: defaults, the ini file, -o overrides and every validation
- * rule of SPEC "Configuration file", with the exact error texts. Each test
+ * rule of pipecast.conf(5) "Value syntax", with the exact error texts. Each test
  * writes its file into a mkstemp file under /tmp that teardown removes;
  * teardown also checks that every counted allocation was freed. */
 #include <setjmp.h>
@@ -190,7 +190,7 @@ static const char *fill(char ch, size_t n)
 
 /* ---- defaults ---------------------------------------------------------- */
 
-/* Asserts every field holds SPEC's default. */
+/* Asserts every field holds the documented default. */
 static void assert_defaults(const struct config *c)
 {
 	assert_int_equal(c->source.input, SRC_STDIN);
@@ -221,7 +221,7 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->daemon.shutdown_timeout_ms, SEC(5));
 }
 
-/* Without a file or overrides every key has SPEC's default. */
+/* Without a file or overrides every key has the documented default. */
 static void defaults_without_file_match_spec(void **state)
 {
 	struct fx *f = *state;
@@ -365,21 +365,83 @@ static void on_eof_default_depends_on_input(void **state)
 	assert_int_equal(f->c.source.on_eof, ON_EOF_REOPEN);
 	fx_ok(f, "[source]\non_eof = exit\ninput = fifo:/x\n", NO_OV);
 	assert_int_equal(f->c.source.on_eof, ON_EOF_EXIT);
-	fx_ok(f, "[source]\ninput = exec:date\ninput = stdin\n", NO_OV);
+	fx_ok(f, "[source]\ninput = exec:date\n", OV("source.input=stdin"));
 	assert_null(f->c.source.input_arg);
 	assert_int_equal(f->c.source.on_eof, ON_EOF_EXIT);
 }
 
-/* A key given twice keeps the later value. */
-static void duplicate_key_later_one_wins(void **state)
+/* A key that is not repeatable given twice in the file is an error at the
+ * second place, naming the first (pipecast.conf(5): nothing is silently
+ * ignored); an override still replaces the file's value, and listen may
+ * repeat. */
+static void duplicate_key_is_an_error(void **state)
 {
 	struct fx *f = *state;
 
-	fx_ok(f, "[clients]\nmax_clients = 5\nmax_clients = 7\n"
-	      "[stats]\nsocket = /a\n[clients]\nmax_clients = 9\n"
-	      "[stats]\nsocket = /b\n", NO_OV);
+	fx_load(f, "[clients]\nmax_clients = 5\nmax_clients = 7\n"
+		"[stats]\nsocket = /a\n[clients]\nmax_clients = 9\n"
+		"[stats]\nsocket = /b\n", NO_OV);
+	fx_assert_errs(f, "@:3: [clients] max_clients: given twice (first at line 2)",
+		       "@:7: [clients] max_clients: given twice (first at line 2)",
+		       "@:9: [stats] socket: given twice (first at line 5)", NULL);
+	fx_ok(f, "[clients]\nmax_clients = 5\n", OV("clients.max_clients=6",
+						    "clients.max_clients=7"));
+	assert_int_equal(f->c.clients.max_clients, 7);
+	fx_ok(f, "[clients]\nmax_clients = 5\nlisten = tcp:127.0.0.1:1\n"
+	      "listen = tcp:127.0.0.1:2\n", OV("clients.max_clients=9"));
 	assert_int_equal(f->c.clients.max_clients, 9);
-	assert_string_equal(f->c.stats.socket, "/b");
+	assert_int_equal(f->c.clients.n_listen, 2);
+}
+
+/* A record the daemon writes itself (the heartbeat) must fit max_line with
+ * its newline, reported at whichever of the two keys was set last. */
+static void heartbeat_line_must_fit_max_line(void **state)
+{
+	struct fx *f = *state;
+	char text[200];
+
+	snprintf(text, sizeof(text), "[source]\nmax_line = 16\n[clients]\nheartbeat_line = %s\n",
+		 fill('h', 15));
+	fx_ok(f, text, NO_OV);
+	snprintf(text, sizeof(text), "[source]\nmax_line = 16\n[clients]\nheartbeat_line = %s\n",
+		 fill('h', 16));
+	fx_err1(f, text, "@:4: [clients] heartbeat_line: 16 bytes and a newline exceed "
+		"max_line (16B)");
+	snprintf(text, sizeof(text), "[clients]\nheartbeat_line = %s\n[source]\nmax_line = 16\n",
+		 fill('h', 20));
+	fx_err1(f, text, "@:4: [source] max_line: 16B leaves no room for heartbeat_line "
+		"(20 bytes and a newline)");
+	snprintf(text, sizeof(text), "[source]\nframing = raw\n[clients]\nheartbeat_line = %s\n",
+		 fill('h', 20));
+	fx_ok(f, text, OV("source.max_line=16"));
+}
+
+/* A bare number too large for 64 bits is out of range, not malformed. */
+static void huge_number_is_out_of_range(void **state)
+{
+	struct fx *f = *state;
+
+	fx_err1(f, "[daemon]\nshutdown_timeout = 9999999999999999999\n",
+		"@:2: [daemon] shutdown_timeout: 9999999999999999999 out of range (0..1h)");
+	fx_err1(f, "[clients]\nbuffer = 99999999999999999999999G\n",
+		"@:2: [clients] buffer: 99999999999999999999999G out of range (64KiB..1GiB)");
+	fx_err1(f, "[clients]\nmax_clients = 99999999999999999999999\n",
+		"@:2: [clients] max_clients: 99999999999999999999999 out of range (1..1000000)");
+}
+
+/* Listeners take numeric addresses and localhost only: no name lookup may
+ * stall the loop at start-up or on reload (pipecast.conf(5), listen). */
+static void listen_host_names_rejected(void **state)
+{
+	struct fx *f = *state;
+
+	fx_err1(f, "[clients]\nlisten = tcp:example.invalid:7070\n",
+		"@:2: [clients] listen: invalid address 'tcp:example.invalid:7070': host must "
+		"be a numeric address or localhost (names are not looked up)");
+	fx_err1(f, "[clients]\nlisten = tcp:127.1:7070\n",
+		"@:2: [clients] listen: invalid address 'tcp:127.1:7070': host must "
+		"be a numeric address or localhost (names are not looked up)");
+	fx_ok(f, "[clients]\nlisten = tcp:localhost:7070\nlisten = tcp:10.1.2.3:7\n", NO_OV);
 }
 
 /* heartbeat_line may be empty, keeps inner blanks, and 1 KiB fits. */
@@ -388,7 +450,7 @@ static void heartbeat_line_empty_inner_blanks_and_1kib(void **state)
 	struct fx *f = *state;
 	char text[1200];
 
-	fx_ok(f, "[clients]\nheartbeat_line = x\nheartbeat_line =\n", NO_OV);
+	fx_ok(f, "[clients]\nheartbeat_line = x\n", OV("clients.heartbeat_line="));
 	assert_string_equal(f->c.clients.heartbeat_line, "");
 	fx_ok(f, "[clients]\nheartbeat_line =   a  b   \n", NO_OV);
 	assert_string_equal(f->c.clients.heartbeat_line, "a  b");
@@ -411,7 +473,7 @@ static void stats_socket_path_or_systemd(void **state)
 
 /* ---- listen ------------------------------------------------------------ */
 
-/* Every listen form SPEC names is accepted, up to the length limits. */
+/* Every listen form pipecast.conf(5) names is accepted, up to the length limits. */
 static void listen_valid_forms_accepted(void **state)
 {
 	struct fx *f = *state;
@@ -513,19 +575,19 @@ static void listen_override_replaces_file_list_then_appends(void **state)
 {
 	struct fx *f = *state;
 
-	fx_ok(f, "[clients]\nlisten = tcp:h:1\nlisten = tcp:h:2\n",
+	fx_ok(f, "[clients]\nlisten = tcp:10.0.0.1:1\nlisten = tcp:10.0.0.1:2\n",
 	      OV("clients.listen=unix:/o1", "clients.max_clients=3",
 		 "clients.listen=unix:/o2"));
 	assert_int_equal(f->c.clients.n_listen, 2);
 	assert_string_equal(f->c.clients.listen[0], "unix:/o1");
 	assert_string_equal(f->c.clients.listen[1], "unix:/o2");
-	fx_ok(f, "[clients]\nlisten = tcp:h:1\n", NO_OV);
+	fx_ok(f, "[clients]\nlisten = tcp:10.0.0.1:1\n", NO_OV);
 	assert_int_equal(f->c.clients.n_listen, 1);
-	assert_string_equal(f->c.clients.listen[0], "tcp:h:1");
-	fx_ok(f, NULL, OV("clients.listen=tcp:h:5", "clients.listen=tcp:h:6"));
+	assert_string_equal(f->c.clients.listen[0], "tcp:10.0.0.1:1");
+	fx_ok(f, NULL, OV("clients.listen=tcp:10.0.0.1:5", "clients.listen=tcp:10.0.0.1:6"));
 	assert_int_equal(f->c.clients.n_listen, 2);
-	assert_string_equal(f->c.clients.listen[0], "tcp:h:5");
-	assert_string_equal(f->c.clients.listen[1], "tcp:h:6");
+	assert_string_equal(f->c.clients.listen[0], "tcp:10.0.0.1:5");
+	assert_string_equal(f->c.clients.listen[1], "tcp:10.0.0.1:6");
 }
 
 /* ---- syntax ------------------------------------------------------------ */
@@ -730,10 +792,10 @@ static void error_on_long_line_reports_its_line(void **state)
 	struct fx *f = *state;
 	char text[1000], want[1000];
 
-	snprintf(text, sizeof(text), "[clients]\n\n\nidle_timeout = %s\n",
+	snprintf(text, sizeof(text), "[clients]\n\n\nidle_timeout = %sx\n",
 		 fill('9', 250));
 	snprintf(want, sizeof(want),
-		 "@:4: [clients] idle_timeout: invalid duration '%s'", fill('9', 250));
+		 "@:4: [clients] idle_timeout: invalid duration '%sx'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)", fill('9', 250));
 	fx_err1(f, text, want);
 }
 
@@ -765,8 +827,8 @@ static void unknown_key_names_section_and_key(void **state)
 	struct fx *f = *state;
 
 	fx_err1(f, "[clients]\n\nidel_timeout = 5m\n",
-		"@:3: [clients] unknown key 'idel_timeout'");
-	fx_err1(f, "[stats]\nlisten = tcp:h:1\n", "@:2: [stats] unknown key 'listen'");
+		"@:3: [clients] unknown key 'idel_timeout'; did you mean idle_timeout?");
+	fx_err1(f, "[stats]\nlisten = tcp:h:1\n", "@:2: [stats] unknown key 'listen'; it belongs in [clients]");
 }
 
 /* Names are lower case: upper-case sections and keys are unknown. */
@@ -774,8 +836,8 @@ static void upper_case_names_unknown(void **state)
 {
 	struct fx *f = *state;
 
-	fx_err1(f, "[Source]\n", "@:1: unknown section [Source]");
-	fx_err1(f, "[source]\nInput = stdin\n", "@:2: [source] unknown key 'Input'");
+	fx_err1(f, "[Source]\n", "@:1: unknown section [Source]; did you mean [source]?");
+	fx_err1(f, "[source]\nInput = stdin\n", "@:2: [source] unknown key 'Input'; did you mean input?");
 }
 
 /* A key before any section header is an error. */
@@ -794,21 +856,20 @@ static void key_outside_section_rejected(void **state)
 static void malformed_values_name_key_and_value(void **state)
 {
 	static const struct { const char *text, *want; } t[] = {
-		{ "[clients]\nidle_timeout = 5x\n", "@:2: [clients] idle_timeout: invalid duration '5x'" },
-		{ "[clients]\nidle_timeout = 1.5s\n", "@:2: [clients] idle_timeout: invalid duration '1.5s'" },
-		{ "[clients]\nidle_timeout = 1m30s\n", "@:2: [clients] idle_timeout: invalid duration '1m30s'" },
-		{ "[clients]\nidle_timeout = -1s\n", "@:2: [clients] idle_timeout: invalid duration '-1s'" },
-		{ "[clients]\nidle_timeout = 5 s\n", "@:2: [clients] idle_timeout: invalid duration '5 s'" },
-		{ "[clients]\nidle_timeout =\n", "@:2: [clients] idle_timeout: invalid duration ''" },
-		{ "[daemon]\nshutdown_timeout = 99999999999999999999\n", "@:2: [daemon] shutdown_timeout: invalid duration '99999999999999999999'" },
-		{ "[clients]\nbuffer = 4MB\n", "@:2: [clients] buffer: invalid size '4MB'" },
-		{ "[source]\nmax_line = 1.5K\n", "@:2: [source] max_line: invalid size '1.5K'" },
-		{ "[clients]\nbacklog = 64k\n", "@:2: [clients] backlog: invalid size '64k'" },
+		{ "[clients]\nidle_timeout = 5x\n", "@:2: [clients] idle_timeout: invalid duration '5x'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = 1.5s\n", "@:2: [clients] idle_timeout: invalid duration '1.5s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = 1m30s\n", "@:2: [clients] idle_timeout: invalid duration '1m30s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = -1s\n", "@:2: [clients] idle_timeout: invalid duration '-1s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout = 5 s\n", "@:2: [clients] idle_timeout: invalid duration '5 s'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nidle_timeout =\n", "@:2: [clients] idle_timeout: invalid duration ''; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)" },
+		{ "[clients]\nbuffer = 4MB\n", "@:2: [clients] buffer: invalid size '4MB'; sizes look like 64KiB, 4MiB, 1GiB" },
+		{ "[source]\nmax_line = 1.5K\n", "@:2: [source] max_line: invalid size '1.5K'; sizes look like 64KiB, 4MiB, 1GiB" },
+		{ "[clients]\nbacklog = 64k\n", "@:2: [clients] backlog: invalid size '64k'; sizes look like 64KiB, 4MiB, 1GiB" },
 		{ "[source]\nfifo_mode = 660\n", "@:2: [source] fifo_mode: invalid octal mode '660'" },
 		{ "[clients]\nunix_mode = 0999\n", "@:2: [clients] unix_mode: invalid octal mode '0999'" },
 		{ "[stats]\nmode = 06600\n", "@:2: [stats] mode: invalid octal mode '06600'" },
-		{ "[clients]\nmax_clients = 10k\n", "@:2: [clients] max_clients: invalid integer '10k'" },
-		{ "[stats]\nmax_connections = -1\n", "@:2: [stats] max_connections: invalid integer '-1'" },
+		{ "[clients]\nmax_clients = 10k\n", "@:2: [clients] max_clients: invalid integer '10k'; a whole number such as 100" },
+		{ "[stats]\nmax_connections = -1\n", "@:2: [stats] max_connections: invalid integer '-1'; a whole number such as 100" },
 		{ "[source]\nframing = Line\n", "@:2: [source] framing: invalid value 'Line' (expected line, raw)" },
 		{ "[source]\non_idle = stop\n", "@:2: [source] on_idle: invalid value 'stop' (expected log, exit, restart)" },
 		{ "[source]\non_eof = close\n", "@:2: [source] on_eof: invalid value 'close' (expected exit, reopen, restart)" },
@@ -899,7 +960,7 @@ static const struct { const char *sec, *key, *v, *range; } range_cases[] = {
 	{ "daemon", "shutdown_timeout", "3601s", "0..1h" },
 };
 
-/* Every range bound of SPEC's tables, on both sides. */
+/* Every range bound of pipecast.conf(5)'s tables, on both sides. */
 static void every_range_bound_both_sides(void **state)
 {
 	struct fx *f = *state;
@@ -985,8 +1046,8 @@ static void backlog_over_half_buffer_reported_at_last_key(void **state)
 	fx_err1(f, "[clients]\nbuffer = 4MiB\nbacklog = 2049KiB\n",
 		"@:3: [clients] backlog: 2049KiB exceeds buffer/2 (2MiB)");
 	fx_err1(f, "[clients]\nbacklog = 3MiB\n[source]\nmax_line=16K\n"
-		"[clients]\nbuffer = 4MiB\nbuffer = 64KiB\n",
-		"@:7: [clients] buffer: leaves backlog (3MiB) above buffer/2 (32KiB)");
+		"[clients]\nbuffer = 64KiB\n",
+		"@:6: [clients] buffer: leaves backlog (3MiB) above buffer/2 (32KiB)");
 }
 
 /* heartbeat with framing = raw is reported at whichever key came last. */
@@ -1058,6 +1119,31 @@ static void overrides_apply_after_file_in_order(void **state)
 	assert_string_equal(f->c.clients.heartbeat_line, "");
 }
 
+/* Errors teach: the nearest section or key, the section a key belongs
+ * in, the accepted forms of a value, and no inline comments. */
+static void errors_give_hints(void **state)
+{
+	struct fx *f = *state;
+
+	fx_err1(f, "[client]\n", "@:1: unknown section [client]; did you mean [clients]?");
+	fx_err1(f, "[sources]\n", "@:1: unknown section [sources]; did you mean [source]?");
+	fx_err1(f, "[clients]\nmax_client = 3\n",
+		"@:2: [clients] unknown key 'max_client'; did you mean max_clients?");
+	fx_err1(f, "[source]\nbuffer = 4MiB\n",
+		"@:2: [source] unknown key 'buffer'; it belongs in [clients]");
+	fx_err1(f, "[clients]\nzzz = 1\n", "@:2: [clients] unknown key 'zzz'");
+	fx_err1(f, "[clients]\nbuffer = 4MiB ; the ring\n",
+		"@:2: [clients] buffer: invalid size '4MiB ; the ring'; sizes look like "
+		"64KiB, 4MiB, 1GiB; inline comments are not supported (put a comment "
+		"on a line of its own)");
+	fx_err1(f, "[daemon]\nlog_level = info # quiet\n",
+		"@:2: [daemon] log_level: invalid value 'info # quiet' (expected error, "
+		"warning, notice, info, debug); inline comments are not supported (put a "
+		"comment on a line of its own)");
+	/* a valid value with a ';' in it is no comment */
+	fx_ok(f, "[source]\ninput = exec:date ; sleep 1\n", NO_OV);
+}
+
 /* Override problems name the -o text; validation is the file's. */
 static void override_errors_name_the_option(void **state)
 {
@@ -1068,9 +1154,9 @@ static void override_errors_name_the_option(void **state)
 			    "clients.listen=tcp:h:0", "nodot=1", "clients.max_clients",
 			    ".x=1", "clients.=1", "", "Clients.max_clients=1"));
 	fx_assert_errs(f,
-		       "-o clients.idel_timeout=2s: unknown key 'idel_timeout'",
+		       "-o clients.idel_timeout=2s: unknown key 'idel_timeout'; did you mean idle_timeout?",
 		       "-o foo.bar=1: unknown section [foo]",
-		       "-o clients.idle_timeout=5x: invalid duration '5x'",
+		       "-o clients.idle_timeout=5x: invalid duration '5x'; durations look like 250ms, 30s, 5m, 2h (no fractions, no spaces)",
 		       "-o clients.idle_timeout=5ms: 5ms out of range (0 or 10ms..30d)",
 		       "-o clients.listen=tcp:h:0: invalid address 'tcp:h:0': "
 		       "port must be a number 1..65535",
@@ -1079,7 +1165,7 @@ static void override_errors_name_the_option(void **state)
 		       "-o .x=1: expected SECTION.KEY=VALUE",
 		       "-o clients.=1: expected SECTION.KEY=VALUE",
 		       "-o : expected SECTION.KEY=VALUE",
-		       "-o Clients.max_clients=1: unknown section [Clients]", NULL);
+		       "-o Clients.max_clients=1: unknown section [Clients]; did you mean [clients]?", NULL);
 }
 
 /* A key in a value's text ("a.b=c.d=e") splits at the first '=' and '.'. */
@@ -1107,7 +1193,7 @@ static void all_errors_collected_in_order(void **state)
 		       "@:2: unknown section [foo]",
 		       "@:5: [source] unknown key 'bogus'",
 		       "@:6: expected 'key = value', not 'key: value'",
-		       "@:8: [clients] buffer: invalid size '1x'",
+		       "@:8: [clients] buffer: invalid size '1x'; sizes look like 64KiB, 4MiB, 1GiB",
 		       "@:9: [clients] max_clients: 0 out of range (1..1000000)",
 		       "-o daemon.log_level=loud: invalid value 'loud' "
 		       "(expected error, warning, notice, info, debug)",
@@ -1197,7 +1283,7 @@ static void restart_flags_match_the_manual(void **state)
 {
 	static const char *const want[] = {
 		"source.input", "source.framing", "source.max_line",
-		"source.fifo_mode", "clients.buffer", "stats.socket",
+		"source.fifo_mode", "clients.buffer", "clients.preamble", "stats.socket",
 	};
 	size_t n = 0;
 
@@ -1244,6 +1330,44 @@ static void keep_restart_puts_back_old_values(void **state)
 	config_free(&old);
 }
 
+/* A reload that keeps the old input re-derives the defaults that follow the
+ * input (on_eof) from the input kept, for every pair of input kinds; an
+ * on_eof given in the file stays as given. */
+static void keep_restart_rederives_on_eof(void **state)
+{
+	static const char *const inputs[] = { "source.input=stdin", "source.input=fifo:/tmp/x",
+					      "source.input=exec:date" };
+	static const enum src_on_eof want[] = { ON_EOF_EXIT, ON_EOF_REOPEN, ON_EOF_RESTART };
+	struct fx *f = *state;
+	char why[200];
+	size_t kept[8];
+
+	for (size_t o = 0; o < N(inputs); o++) {
+		for (size_t n = 0; n < N(inputs); n++) {
+			struct config old;
+
+			fx_ok(f, NULL, &inputs[o], 1);
+			old = f->c;
+			f->c = (struct config){ 0 };
+			fx_ok(f, NULL, &inputs[n], 1);
+			config_keep_restart(&f->c, &old, kept, N(kept));
+			assert_int_equal(f->c.source.on_eof, want[o]);
+			assert_null(config_violation(&f->c, why, sizeof(why)));
+			config_free(&old);
+		}
+	}
+	fx_ok(f, NULL, OV("source.input=exec:date"));
+	{
+		struct config old = f->c;
+
+		f->c = (struct config){ 0 };
+		fx_ok(f, NULL, OV("source.input=stdin", "source.on_eof=exit"));
+		config_keep_restart(&f->c, &old, kept, N(kept));
+		assert_int_equal(f->c.source.on_eof, ON_EOF_EXIT);
+		config_free(&old);
+	}
+}
+
 /* Every key can be spelled as the file would, lists joined. */
 static void key_format_spells_every_kind(void **state)
 {
@@ -1280,7 +1404,10 @@ int main(void)
 		T(every_key_set_from_file),
 		T(every_enum_spelling_accepted),
 		T(on_eof_default_depends_on_input),
-		T(duplicate_key_later_one_wins),
+		T(duplicate_key_is_an_error),
+		T(heartbeat_line_must_fit_max_line),
+		T(huge_number_is_out_of_range),
+		T(listen_host_names_rejected),
 		T(heartbeat_line_empty_inner_blanks_and_1kib),
 		T(stats_socket_path_or_systemd),
 		T(listen_valid_forms_accepted),
@@ -1329,7 +1456,9 @@ int main(void)
 		T(each_load_gives_fresh_config),
 		T(log_level_names_match_file),
 		T(restart_flags_match_the_manual),
+		T(errors_give_hints),
 		T(keep_restart_puts_back_old_values),
+		T(keep_restart_rederives_on_eof),
 		T(key_format_spells_every_kind),
 	};
 

@@ -1,5 +1,4 @@
-/* test_ctlutil.c: pipecastctl's pure helpers: socket discovery list, reply
- * framing, the `show info` table, rates, intervals, human-readable figures. */
+/* test_ctlutil.c: pipecastctl's pure helpers: reply framing, the `show info` table, rates, intervals, human-readable figures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,59 +8,6 @@
 
 #include "alloc.h"
 #include "ctlutil.h"
-
-/* -s alone, whatever the environment says. */
-static void paths_option_alone(void **state)
-{
-	struct ctl_paths p;
-
-	(void)state;
-	assert_int_equal(ctl_socket_paths("/x.sock", "/env.sock", "/xdg", 0, &p), 0);
-	assert_int_equal(p.n, 1);
-	assert_string_equal(p.path[0], "/x.sock");
-}
-
-/* $PIPECAST_SOCKET alone when there is no -s; "" counts as unset. */
-static void paths_env_alone(void **state)
-{
-	struct ctl_paths p;
-
-	(void)state;
-	assert_int_equal(ctl_socket_paths(NULL, "/env.sock", "/xdg", 0, &p), 0);
-	assert_int_equal(p.n, 1);
-	assert_string_equal(p.path[0], "/env.sock");
-	assert_int_equal(ctl_socket_paths("", "/env.sock", NULL, 0, &p), 0);
-	assert_string_equal(p.path[0], "/env.sock");
-}
-
-/* SPEC's default order, with and without XDG_RUNTIME_DIR. */
-static void paths_default_list(void **state)
-{
-	struct ctl_paths p;
-
-	(void)state;
-	assert_int_equal(ctl_socket_paths(NULL, NULL, "/run/user/1000", 1000, &p), 0);
-	assert_int_equal(p.n, 3);
-	assert_string_equal(p.path[0], "/run/pipecast/stats.sock");
-	assert_string_equal(p.path[1], "/run/user/1000/pipecast/stats.sock");
-	assert_string_equal(p.path[2], "/tmp/pipecast-1000/stats.sock");
-	assert_int_equal(ctl_socket_paths("", "", "", 0, &p), 0);
-	assert_int_equal(p.n, 2);
-	assert_string_equal(p.path[1], "/tmp/pipecast-0/stats.sock");
-}
-
-/* A path that does not fit is refused, not truncated. */
-static void paths_too_long(void **state)
-{
-	static char huge[CTL_PATH_LEN + 10];
-	struct ctl_paths p;
-
-	(void)state;
-	memset(huge, 'a', sizeof(huge) - 1);
-	assert_int_equal(ctl_socket_paths(huge, NULL, NULL, 0, &p), -1);
-	huge[CTL_PATH_LEN - 10] = '\0';
-	assert_int_equal(ctl_socket_paths(NULL, NULL, huge, 0, &p), -1);
-}
 
 /* A reply ends at its first empty line; the body keeps its last newline. */
 static void reply_end_found(void **state)
@@ -245,13 +191,38 @@ static void human_count(void **state)
 	char b[32];
 
 	(void)state;
-	assert_string_equal(ctl_human_count(0, b, sizeof(b)), "0.0");
-	assert_string_equal(ctl_human_count(0.5, b, sizeof(b)), "0.5");
+	assert_string_equal(ctl_human_count(0, b, sizeof(b)), "0.00");
+	assert_string_equal(ctl_human_count(0.5, b, sizeof(b)), "0.50");
+	assert_string_equal(ctl_human_count(0.25, b, sizeof(b)), "0.25");
+	assert_string_equal(ctl_human_count(9.99, b, sizeof(b)), "9.99");
+	assert_string_equal(ctl_human_count(9.999, b, sizeof(b)), "10.0");
+	assert_string_equal(ctl_human_count(12.34, b, sizeof(b)), "12.3");
+	assert_string_equal(ctl_human_byte_rate(2.5, b, sizeof(b)), "2.5 B");
+	assert_string_equal(ctl_human_byte_rate(0, b, sizeof(b)), "0.0 B");
+	assert_string_equal(ctl_human_byte_rate(100, b, sizeof(b)), "100 B");
+	assert_string_equal(ctl_human_byte_rate(2048, b, sizeof(b)), "2.0 KiB");
 	assert_string_equal(ctl_human_count(999.9, b, sizeof(b)), "999.9");
 	assert_string_equal(ctl_human_count(999.96, b, sizeof(b)), "1.0k");
 	assert_string_equal(ctl_human_count(1234, b, sizeof(b)), "1.2k");
 	assert_string_equal(ctl_human_count(3.4e6, b, sizeof(b)), "3.4M");
 	assert_string_equal(ctl_human_count(5.6e9, b, sizeof(b)), "5.6G");
+}
+
+/* Columns line up on a terminal; the cells themselves are unchanged. */
+static void align_columns(void **state)
+{
+	const char *t = "id addr age_s\n7 127.0.0.1:5555 1.000\n12 unix 10.250\n";
+	char *a = ctl_align_columns(t, strlen(t));
+
+	(void)state;
+	assert_non_null(a);
+	assert_string_equal(a, "id addr           age_s\n"
+			       "7  127.0.0.1:5555 1.000\n"
+			       "12 unix           10.250\n");
+	pc_free(a);
+	a = ctl_align_columns("", 0);
+	assert_string_equal(a, "");
+	pc_free(a);
 }
 
 /* Two or three largest units of an uptime. */
@@ -277,14 +248,23 @@ static void human_truncates(void **state)
 	assert_string_equal(ctl_human_duration(3723, b, sizeof(b)), "1h0");
 }
 
+/* Control characters stop a safe run; UTF-8 text and newlines do not. */
+static void terminal_safety(void **state)
+{
+	char s[] = "ok \xc3\xa9\n\t\x1b[2J\x07\xc2\x9b" "1m\x7f\x85";
+
+	(void)state;
+	assert_int_equal(ctl_safe_span(s, strlen(s)), 7);
+	assert_int_equal(ctl_safe_span("plain\n", 6), 6);
+	assert_int_equal(ctl_safe_span("\r", 1), 0);
+	ctl_defang(s, strlen(s));
+	assert_string_equal(s, "ok \xc3\xa9\n\t?[2J???1m??");
+}
+
 /* Runs every test of this file; the exit status is the number of failures. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(paths_option_alone),
-		cmocka_unit_test(paths_env_alone),
-		cmocka_unit_test(paths_default_list),
-		cmocka_unit_test(paths_too_long),
 		cmocka_unit_test(reply_end_found),
 		cmocka_unit_test(reply_end_incomplete),
 		cmocka_unit_test(reply_error_prefix),
@@ -296,8 +276,10 @@ int main(void)
 		cmocka_unit_test(seconds_refused),
 		cmocka_unit_test(human_bytes),
 		cmocka_unit_test(human_count),
+		cmocka_unit_test(align_columns),
 		cmocka_unit_test(human_duration),
 		cmocka_unit_test(human_truncates),
+		cmocka_unit_test(terminal_safety),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

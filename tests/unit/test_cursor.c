@@ -103,26 +103,60 @@ static void skip_mid_record_finishes_the_record_first(void **state)
 	ring_free(&r);
 }
 
+/* A reader skipped mid-record, then again while "bb\n" of the kept
+ * record is still queued; the c record is lost whole. */
+static void skip_twice(struct ring *r, struct cursor *c)
+{
+	uint64_t missed;
+	char out[64];
+
+	ring_init(r, 16);
+	cursor_init(c, 0);
+	ring_write(r, "aaaa\nbbbbbb\n", 12);
+	drain(c, r, out, 7);
+	assert_int_equal(cursor_make_room(c, r, 12, &skip, &missed), CURSOR_SKIPPED);
+	ring_write(r, "ccccccccccc\n", 12);
+	drain(c, r, out, 2);                             /* "bb" of the stash */
+	assert_int_equal(cursor_make_room(c, r, 16, &skip, &missed), CURSOR_SKIPPED);
+	assert_int_equal(missed, 12);
+}
+
 static void skip_again_while_the_stash_drains(void **state)
 {
 	struct ring r;
 	struct cursor c;
-	uint64_t missed;
 	char out[64];
 
 	(void)state;
-	ring_init(&r, 16);
-	cursor_init(&c, 0);
-	ring_write(&r, "aaaa\nbbbbbb\n", 12);
-	drain(&c, &r, out, 7);
-	assert_int_equal(cursor_make_room(&c, &r, 12, &skip, &missed), CURSOR_SKIPPED);
-	ring_write(&r, "ccccccccccc\n", 12);
-	drain(&c, &r, out, 2);                           /* "bb" of the stash */
-	assert_int_equal(cursor_make_room(&c, &r, 16, &skip, &missed), CURSOR_SKIPPED);
-	assert_int_equal(missed, 12);                    /* the c record is lost whole */
+	skip_twice(&r, &c);
 	ring_write(&r, "ddddddddddddddd\n", 16);
 	drain(&c, &r, out, sizeof(out));
 	assert_string_equal(out, "bb\nddddddddddddddd\n");
+	cursor_free(&c);
+	ring_free(&r);
+}
+
+/* A notice comes after the kept rest of a record and before the ring;
+ * too long a notice is refused. */
+static void notice_after_the_kept_record(void **state)
+{
+	struct ring r;
+	struct cursor c;
+	char out[64], big[CURSOR_NOTE_MAX + 1];
+
+	(void)state;
+	skip_twice(&r, &c);
+	assert_int_equal(cursor_note(&c, "# skipped 12\n", 13, skip.max_line), 0);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(cursor_note(&c, big, sizeof(big), skip.max_line), -1);
+	ring_write(&r, "ddddddddddddddd\n", 16);
+	drain(&c, &r, out, sizeof(out));
+	assert_string_equal(out, "bb\n# skipped 12\nddddddddddddddd\n");
+	/* At a boundary the notice alone goes before the ring. */
+	assert_int_equal(cursor_note(&c, "# n\n", 4, skip.max_line), 0);
+	ring_write(&r, "e\n", 2);
+	drain(&c, &r, out, sizeof(out));
+	assert_string_equal(out, "# n\ne\n");
 	cursor_free(&c);
 	ring_free(&r);
 }
@@ -145,6 +179,38 @@ static void skip_raw_counts_every_byte_missed(void **state)
 	ring_free(&r);
 }
 
+/* A record longer than the stash (a heartbeat_line above max_line in an
+ * older configuration) is cut at max_line and ended with '\n', as the
+ * framer cuts a long line: the stash never holds more than max_line bytes
+ * (issue: a heap overflow in the skip stash). */
+static void skip_mid_record_longer_than_the_stash_is_cut(void **state)
+{
+	static const struct cursor_policy small = { .skip = true, .lines = true, .max_line = 8 };
+	struct ring r;
+	struct cursor c;
+	uint64_t missed;
+	char out[128], rec[41];
+
+	(void)state;
+	memset(rec, 'x', 40);
+	rec[40] = '\n';
+	ring_init(&r, 64);
+	cursor_init(&c, 0);
+	ring_write(&r, "ab\n", 3);
+	ring_write(&r, rec, sizeof(rec));
+	assert_int_equal(drain(&c, &r, out, 6), 6);          /* "ab\nxxx" */
+	assert_int_equal(cursor_make_room(&c, &r, 60, &small, &missed), CURSOR_SKIPPED);
+	assert_true(c.stash_len <= small.max_line);
+	assert_int_equal(drain(&c, &r, out, sizeof(out) - 1), 8);
+	assert_string_equal(out, "xxxxxxx\n");
+	assert_int_equal(missed, 44 - 13);                    /* the rest of the record */
+	ring_write(&r, "new\n", 4);
+	drain(&c, &r, out, sizeof(out) - 1);
+	assert_string_equal(out, "new\n");
+	cursor_free(&c);
+	ring_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +220,8 @@ int main(void)
 		cmocka_unit_test(skip_mid_record_finishes_the_record_first),
 		cmocka_unit_test(skip_again_while_the_stash_drains),
 		cmocka_unit_test(skip_raw_counts_every_byte_missed),
+		cmocka_unit_test(notice_after_the_kept_record),
+		cmocka_unit_test(skip_mid_record_longer_than_the_stash_is_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,7 +173,7 @@ static void raw_passes_bytes_unchanged_one_record_per_read(void **state)
 	framer_free(&f);
 }
 
-/* The rules of SPEC "Records", one byte at a time: the reference the
+/* The rules of pipecast.conf(5) "RECORDS", one byte at a time: the reference the
  * framer must agree with. Returns the output length. */
 static size_t reference_frame(const char *in, size_t n, size_t max_line, char *out,
 			      uint64_t *records, uint64_t *long_lines)

@@ -138,7 +138,7 @@ static void line_end_finds_the_end_of_the_current_record(void **state)
 	ring_write(&r, "gh\nij", 5);               /* "\n" at 8, index 0 */
 	assert_int_equal(ring_line_end(&r, 6, 16), 9);
 	assert_int_equal(ring_line_end(&r, 9, 16), 11); /* no '\n': head */
-	assert_int_equal(ring_line_end(&r, 4, 2), 11);  /* not within max: head */
+	assert_int_equal(ring_line_end(&r, 4, 2), 6);   /* not within max: pos + max */
 	ring_free(&r);
 }
 

@@ -158,7 +158,7 @@ static void bad_subcommand_lists_the_verb(void **state)
 {
 	static const char show_usage[] =
 		"usage: show info [json] | show clients [json] | show timers [json]"
-		" | show closed [json] | show metrics";
+		" | show closed [json] | show metrics | show config [json]";
 
 	(void)state;
 	expect_err("show", show_usage);
@@ -209,6 +209,7 @@ static void help_text(void **state)
 		"show timers [json] - live timers by kind\n"
 		"show closed [json] - the last 100 closed clients, oldest first\n"
 		"show metrics - Prometheus text format\n"
+		"show config [json] - every key, where it was set, its value (admin)\n"
 		"kill client ID - close one client (admin)\n"
 		"reload - reload the configuration (admin)\n"
 		"help - this list\n"

@@ -35,6 +35,9 @@ static const struct stats_info info = {
 	.timer_rearms_total = 100, .timer_expirations_total = 9,
 	.allocations_live = 30, .allocations_total = 300,
 	.memory_rss_bytes = 8388608, .loop_iterations_total = 5000,
+	.allocations_clients_total = 200, .allocations_stats_total = 60,
+	.allocations_other_total = 40,
+	.source_fifo_refused_total = 6, .log_lines_dropped_total = 7,
 	.clients_closed_denied_total = 6, .clients_closed_auth_timeout_total = 7,
 	.access_refused_address_total = 11, .access_refused_per_ip_total = 12,
 	.access_refused_token_total = 13, .access_refused_uid_total = 14,
@@ -156,7 +159,9 @@ static void info_names_follow_spec_order(void **state)
 		"timers_live", "timers_client_live", "timer_allocations_total",
 		"timer_rearms_total", "timer_expirations_total",
 		"allocations_live", "allocations_total", "memory_rss_bytes",
-		"loop_iterations_total",
+		"loop_iterations_total", "allocations_clients_total",
+		"allocations_stats_total", "allocations_other_total",
+		"source_fifo_refused_total", "log_lines_dropped_total",
 		"clients_closed_denied_total", "clients_closed_auth_timeout_total",
 		"access_refused_address_total", "access_refused_per_ip_total",
 		"access_refused_token_total", "access_refused_uid_total",
@@ -193,8 +198,9 @@ static void info_from_counters(void **state)
 		.source_restarts_total = 3, .source_long_lines_total = 4,
 		.heartbeats_total = 5, .clients_connected = 6,
 		.clients_accepted_total = 7, .clients_skipped_bytes_total = 8,
-		.bytes_sent_total = 9, .loop_iterations_total = 10 };
-	struct stats_info in = { .pid = 99 };
+		.bytes_sent_total = 9, .source_fifo_refused_total = 11,
+		.log_lines_dropped_total = 12 };
+	struct stats_info in = { .pid = 99, .loop_iterations_total = 10 };
 
 	(void)state;
 	for (int r = 0; r < CLOSE_REASON_COUNT; r++)
@@ -212,7 +218,9 @@ static void info_from_counters(void **state)
 	assert_int_equal(in.pid, 99);
 	assert_int_equal(in.source_records_total, 1);
 	assert_int_equal(in.heartbeats_total, 5);
-	assert_int_equal(in.loop_iterations_total, 10);
+	assert_int_equal(in.loop_iterations_total, 10);   /* not the registry's */
+	assert_int_equal(in.source_fifo_refused_total, 11);
+	assert_int_equal(in.log_lines_dropped_total, 12);
 	assert_int_equal(in.clients_closed_idle_total, 100 + CLOSE_IDLE);
 	assert_int_equal(in.clients_closed_send_timeout_total, 100 + CLOSE_SEND_TIMEOUT);
 	assert_int_equal(in.clients_dropped_overflow_total, 100 + CLOSE_OVERFLOW);
@@ -301,6 +309,11 @@ static void info_text(void **state)
 		"allocations_total: 300\n"
 		"memory_rss_bytes: 8388608\n"
 		"loop_iterations_total: 5000\n"
+		"allocations_clients_total: 200\n"
+		"allocations_stats_total: 60\n"
+		"allocations_other_total: 40\n"
+		"source_fifo_refused_total: 6\n"
+		"log_lines_dropped_total: 7\n"
 		"clients_closed_denied_total: 6\n"
 		"clients_closed_auth_timeout_total: 7\n"
 		"access_refused_address_total: 11\n"
@@ -336,7 +349,11 @@ static void info_json(void **state)
 		"\"timer_allocations_total\":14,\"timer_rearms_total\":100,"
 		"\"timer_expirations_total\":9,\"allocations_live\":30,"
 		"\"allocations_total\":300,\"memory_rss_bytes\":8388608,"
-		"\"loop_iterations_total\":5000,\"clients_closed_denied_total\":6,"
+		"\"loop_iterations_total\":5000,\"allocations_clients_total\":200,"
+		"\"allocations_stats_total\":60,\"allocations_other_total\":40,"
+		"\"source_fifo_refused_total\":6,\"log_lines_dropped_total\":7,"
+
+		"\"clients_closed_denied_total\":6,"
 		"\"clients_closed_auth_timeout_total\":7,\"access_refused_address_total\":11,"
 		"\"access_refused_per_ip_total\":12,\"access_refused_token_total\":13,"
 		"\"access_refused_uid_total\":14,\"access_refused_auth_timeout_total\":15}\n\n";

@@ -35,6 +35,17 @@ static void dur_bad(const char *s)
 	assert_int_equal(v, 42);
 }
 
+/* Asserts that s is a well-formed duration too large for 64 bits (out of
+ * range, not malformed) and that the output is untouched. */
+static void dur_range(const char *s)
+{
+	uint64_t v = 42;
+
+	if (units_parse_duration(s, &v) != UNITS_RANGE)
+		fail_msg("duration '%s' not reported out of range", s);
+	assert_int_equal(v, 42);
+}
+
 /* Asserts that s is a malformed size and that the output is untouched. */
 static void size_bad(const char *s)
 {
@@ -45,7 +56,7 @@ static void size_bad(const char *s)
 	assert_int_equal(v, 42);
 }
 
-/* Every duration suffix scales as SPEC says. */
+/* Every duration suffix scales as pipecast.conf(5) says. */
 static void duration_every_suffix(void **state)
 {
 	(void)state;
@@ -82,16 +93,23 @@ static void duration_rejects_garbage(void **state)
 		dur_bad(bad[i]);
 }
 
-/* Values that do not fit 64 bits after scaling are malformed. */
-static void duration_overflow_is_malformed(void **state)
+/* Well-formed values that do not fit 64 bits, before or after scaling, are
+ * out of range; a malformed tail stays malformed. */
+static void duration_overflow_is_out_of_range(void **state)
 {
+	uint64_t v;
+
 	(void)state;
 	assert_int_equal(dur("18446744073709551615ms"), UINT64_MAX);
-	dur_bad("18446744073709551616ms");
-	dur_bad("18446744073709551615s");
-	dur_bad("18446744073709551615");
-	dur_bad("213503982335d");
-	dur_bad("99999999999999999999999999");
+	dur_range("18446744073709551616ms");
+	dur_range("18446744073709551615s");
+	dur_range("18446744073709551615");
+	dur_range("9999999999999999999");
+	dur_range("213503982335d");
+	dur_range("99999999999999999999999999");
+	dur_bad("99999999999999999999999999x");
+	assert_int_equal(units_parse_size("99999999999999999999G", &v), UNITS_RANGE);
+	assert_int_equal(units_parse_uint("99999999999999999999", &v), UNITS_RANGE);
 }
 
 /* Every size suffix scales by powers of 1024; bare numbers are bytes. */
@@ -126,13 +144,16 @@ static void size_rejects_garbage(void **state)
 		size_bad(bad[i]);
 }
 
-/* Sizes that do not fit 64 bits after scaling are malformed. */
-static void size_overflow_is_malformed(void **state)
+/* Sizes that do not fit 64 bits after scaling are out of range. */
+static void size_overflow_is_out_of_range(void **state)
 {
+	uint64_t v = 42;
+
 	(void)state;
 	assert_int_equal(size("18446744073709551615"), UINT64_MAX);
-	size_bad("18446744073709551616");
-	size_bad("17179869184GiB");
+	assert_int_equal(units_parse_size("18446744073709551616", &v), UNITS_RANGE);
+	assert_int_equal(units_parse_size("17179869184GiB", &v), UNITS_RANGE);
+	assert_int_equal(v, 42);
 	assert_int_equal(size("17179869183GiB"), 17179869183ULL << 30);
 }
 
@@ -177,7 +198,7 @@ static void uint_digits_only(void **state)
 {
 	static const char *const bad[] = {
 		"", "-1", "+1", "1.0", "1k", " 1", "1 ", "1e3", "0x10",
-		"18446744073709551616", NULL,
+		NULL,
 	};
 	uint64_t v = 0;
 
@@ -286,10 +307,10 @@ int main(void)
 		cmocka_unit_test(duration_every_suffix),
 		cmocka_unit_test(duration_bare_is_seconds_and_zero),
 		cmocka_unit_test(duration_rejects_garbage),
-		cmocka_unit_test(duration_overflow_is_malformed),
+		cmocka_unit_test(duration_overflow_is_out_of_range),
 		cmocka_unit_test(size_every_suffix_and_bare),
 		cmocka_unit_test(size_rejects_garbage),
-		cmocka_unit_test(size_overflow_is_malformed),
+		cmocka_unit_test(size_overflow_is_out_of_range),
 		cmocka_unit_test(octal_accepts_zero_prefixed_up_to_three_digits),
 		cmocka_unit_test(octal_rejects_garbage),
 		cmocka_unit_test(uint_digits_only),
