@@ -442,7 +442,7 @@ int stats_open(void)
 	}
 	sock_path = pc_strdup(path);
 	stats_watch(listen_fd);
-	log_notice("stats socket %s", path);
+	log_info("stats socket %s", path);
 	return 0;
 }
 

@@ -132,7 +132,11 @@ class NoWritesOutside(unittest.TestCase):
             with open(d.conf_path, "w") as f:
                 f.write(pctest._render(moved, d.subst))
             start = len(d.log_lines())
-            self.assertEqual(st.cmd("reload"), "ok\n")
+            self.assertEqual(st.cmd("reload"), "ok\n"
+                             "warning: input needs a restart; kept fifo:%s\n"
+                             "warning: fifo_mode needs a restart; kept 0620\n"
+                             "warning: socket needs a restart; kept %s\n"
+                             % (d.path("in.fifo"), d.path("stats.sock")))
             d.wait_log(r"\[source\] input\b.*restart", slow(2), start=start)
             d.wait_log(r"\[stats\] socket\b.*restart", slow(2), start=start)
             d.wait_log(r"\[source\] fifo_mode\b.*restart", slow(2), start=start)

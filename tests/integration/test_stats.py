@@ -45,6 +45,7 @@ bytes_sent_total ring_size_bytes ring_used_bytes
 timers_live timers_client_live timer_allocations_total timer_rearms_total
 timer_expirations_total
 allocations_live allocations_total memory_rss_bytes loop_iterations_total
+allocations_clients_total allocations_stats_total allocations_other_total
 source_fifo_refused_total log_lines_dropped_total""".split()
 
 

@@ -47,6 +47,7 @@ static void every_command(void **state)
 	expect_cmd("show timers", STATCMD_SHOW_TIMERS, false, false);
 	expect_cmd("show closed", STATCMD_SHOW_CLOSED, false, false);
 	expect_cmd("show metrics", STATCMD_SHOW_METRICS, false, false);
+	expect_cmd("show config", STATCMD_SHOW_CONFIG, false, true);
 	expect_cmd("reload", STATCMD_RELOAD, false, true);
 	expect_cmd("help", STATCMD_HELP, false, false);
 	expect_cmd("quit", STATCMD_QUIT, false, false);
@@ -58,6 +59,7 @@ static void json_variants(void **state)
 	expect_cmd("show info json", STATCMD_SHOW_INFO, true, false);
 	expect_cmd("show clients json", STATCMD_SHOW_CLIENTS, true, false);
 	expect_cmd("show timers json", STATCMD_SHOW_TIMERS, true, false);
+	expect_cmd("show config json", STATCMD_SHOW_CONFIG, true, true);
 	expect_cmd("show closed json", STATCMD_SHOW_CLOSED, true, false);
 }
 
