@@ -411,6 +411,15 @@ static uint64_t client_start(void)
 	return ring_line_start(r, from);
 }
 
+/* Where the client starts reading, taken when it may stream: its cursor
+ * (with the backlog) and the preamble in force. */
+static void client_position(struct client *c)
+{
+	cursor_init(&c->cur, client_start());
+	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
+	c->pre_gen = fanout_preamble()->gen;
+}
+
 /* Refuses a connection beyond max_clients: it is counted, never served. */
 static void client_reject(int fd, const char *addr)
 {
@@ -449,13 +458,10 @@ static struct client *client_new(int fd, const char *addr, const struct access_c
 	c->id = next_id++;
 	c->created = mono_ns();
 	c->dl.last_activity = c->created;
-	if (c->stage == STAGE_STREAM) {
-		cursor_init(&c->cur, client_start());
-		c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
-		c->pre_gen = fanout_preamble()->gen;
-	} else {
+	if (c->stage == STAGE_STREAM)
+		client_position(c);
+	else
 		c->dl.auth_due = c->created + MS_TO_NS(conf->access.auth_timeout_ms);
-	}
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
 	timer_setup(TK_CLIENT, &c->timer, client_timer_cb);
@@ -552,9 +558,7 @@ static void client_stream_start(struct client *c)
 	c->gate_len = 0;
 	c->stage = STAGE_STREAM;
 	c->dl.auth_due = 0;
-	cursor_init(&c->cur, client_start());
-	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
-	c->pre_gen = fanout_preamble()->gen;
+	client_position(c);
 	client_move(c, &live);
 	client_timer_update(c, true);
 	client_flush(c);
