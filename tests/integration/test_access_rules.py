@@ -159,8 +159,8 @@ def write_tokens(d, text, mode=0o600):
 class TokenDaemon(Daemon):
     """A daemon whose tokens file is written before it starts."""
 
-    def __init__(self, tokens, access=None, **clients):
-        a = {"tokens_file": "{dir}/tokens", "auth_timeout": "700ms"}
+    def __init__(self, tokens, access=None, auth_timeout="700ms", **clients):
+        a = {"tokens_file": "{dir}/tokens", "auth_timeout": auth_timeout}
         a.update(access or {})
         super().__init__(conf(a, **clients))
         self.tokens = tokens
@@ -204,6 +204,25 @@ class Tokens(Streaming, unittest.TestCase):
             self.assertEqual(i["clients_closed_denied_total"], 6)
             self.assertNotIn("alpha-1", d.log_text())
             self.assertNotIn("alpha-2", d.log_text())
+
+    def test_a_client_not_let_in_gets_no_close_notice(self):
+        with TokenDaemon("alpha-1\n", auth_timeout="10s", notices="on") as d:
+            self.start_producer(d)
+            s = client(d.port)
+            cid = d.client_id(s)
+            self.assertEqual(stats_cmd(d, "kill client %d" % cid), "ok\n")
+            refused_gets_nothing(self, s)
+            self.assertEqual(d.closed_reason(cid), "kill")
+            # once let in, the same close does say why
+            t = client(d.port)
+            tid = d.client_id(t)
+            t.sendall(b"AUTH alpha-1\n")
+            self.assertTrue(recv_lines(t, 1).endswith(b"\n"))
+            self.assertEqual(stats_cmd(d, "kill client %d" % tid), "ok\n")
+            data, eof = recv_for(t, slow(3))
+            self.assertTrue(eof)
+            self.assertIn(b"closing (kill)", data)
+            t.close()
 
     def test_never_authenticating_client_closed_at_auth_timeout(self):
         with TokenDaemon("alpha-1\n") as d:
