@@ -227,17 +227,17 @@ class Tokens(Streaming, unittest.TestCase):
     def test_never_authenticating_client_closed_at_auth_timeout(self):
         with TokenDaemon("alpha-1\n") as d:
             self.start_producer(d)
+            t0 = time.monotonic()
             s = client(d.port)
             cid = d.client_id(s)
             head, rows = parse_table(stats_cmd(d, "show clients"))
             self.assertEqual(rows[0][head.index("state")], "auth")
             timers = parse_table(stats_cmd(d, "show timers"))[1]
             self.assertEqual([r[1] for r in timers if r[0] == "client"], ["1"])
-            t0 = time.monotonic()
             data, eof = recv_for(s, slow(5))
             self.assertEqual(data, b"")
             self.assertTrue(eof)
-            self.assertGreater(time.monotonic() - t0, 0.5)
+            self.assertGreater(time.monotonic() - t0, 0.65)   # not before 700 ms
             self.assertEqual(d.closed_reason(cid), "auth_timeout")
             i = info(d)
             self.assertEqual(i["access_refused_auth_timeout_total"], 1)
