@@ -14,7 +14,7 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-proto
 CPPFLAGS   += -D_GNU_SOURCE -DPIPECAST_VERSION='"$(VERSION)"' -Ilib
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS)
 SANFLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS       := -lev -linih
+LIBS       := -lev -linih -lcrypto
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c))
@@ -33,13 +33,25 @@ Q   := @
 say := @printf '  %-4s %s\n'
 endif
 
+# The live page that GET / serves, built into the daemon: web/index.html as
+# a C array with its Content-Security-Policy (hashes of its inline script
+# and style); both trees compile this one generated file.
+build/gen/page.c: web/index.html web/embed.py
+	@mkdir -p $(@D)
+	$(say) GEN $@
+	$(Q)python3 web/embed.py $< $@
+
 # Two build trees: build/ (plain) and build/san/ (sanitizers).
 define tree
 $(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h)
 	@mkdir -p $$(@D)
 	$$(say) CC $$@
 	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
-$(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
+$(1)/gen/page.o: build/gen/page.c daemon/page.h
+	@mkdir -p $$(@D)
+	$$(say) CC $$@
+	$$(Q)$$(CC) $$(CPPFLAGS) -Idaemon $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+$(1)/pipecastd: $$(DAEMON_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o) $(1)/gen/page.o
 	$$(say) LD $$@
 	$$(Q)$$(CC) $$(ALL_CFLAGS) $(2) $$(LDFLAGS) $$^ -o $$@ $$(LIBS)
 $(1)/pipecastctl: $$(CTL_SRC:%.c=$(1)/%.o) $$(LIB_SRC:%.c=$(1)/%.o)
@@ -126,7 +138,7 @@ install: all
 	if [ -e $(DESTDIR)$(CONFDIR)/pipecast.conf ]; then \
 	  echo "keeping the existing $(DESTDIR)$(CONFDIR)/pipecast.conf"; \
 	else install -m 0644 conf/pipecast.conf $(DESTDIR)$(CONFDIR)/pipecast.conf; fi
-	@echo "the units run as the system user pipecast: create it with" \
+	@[ -n "$(DESTDIR)" ] || echo "the units run as the system user pipecast: create it with" \
 	  "systemd-sysusers $(SYSUSERSDIR)/pipecast.conf (systemd also does at boot)"
 
 # Removes what install put in place, except a configuration file and the
@@ -144,13 +156,12 @@ clean:
 
 # ---- Debian package --------------------------------------------------------
 # `make deb` builds the package from the files git knows of (tracked, or new
-# and not ignored) in this tree, copied
-# to build/deb/src (dpkg-buildpackage writes next to the tree it builds),
-# leaves build/deb/pipecast_VERSION_ARCH.deb with its .changes, and fails
-# on any lintian error or warning. `make test` runs debian/tests/smoke
-# against that package's files when it exists. `make deb-test` INSTALLS it
-# on this machine (dpkg -i), checks it, and purges it again: for CI and
-# for when you ask for it.
+# and not ignored) in this tree, copied to build/deb/src (dpkg-buildpackage
+# writes next to the tree it builds), leaves build/deb/pipecast_VERSION_ARCH.deb
+# with its .changes, and fails on any lintian error or warning. `make test`
+# runs debian/tests/smoke against that package's files when it exists.
+# `make deb-test` INSTALLS it on this machine (dpkg -i), checks it, and
+# purges it again: for CI and for when you ask for it.
 DEB_DIR    := build/deb
 DEB_SRC    := $(DEB_DIR)/src/pipecast-$(VERSION)
 DEB_ARCH    = $(shell dpkg --print-architecture)
@@ -163,7 +174,8 @@ deb:
 	  { echo "debian/changelog is at $$v, the Makefile at $(VERSION)"; exit 1; }
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
 	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
-	  git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_SRC); \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(DEB_SRC); \
 	else tar --exclude=./build -cf - . | tar -xf - -C $(DEB_SRC); fi
 	cd $(DEB_SRC) && dpkg-buildpackage --build=full --no-sign -j2
 	mv $(DEB_DIR)/src/pipecast*_$(VERSION)* $(DEB_DIR)/
@@ -194,9 +206,16 @@ FUZZ_OPTS          := -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_TARGETS       := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 # max_len per target: config lines reach 4 KiB, so its inputs need room.
 FUZZ_MAXLEN_fuzz_config  := 16384
+FUZZ_MAXLEN_fuzz_ctlalign := 8192
 FUZZ_MAXLEN_fuzz_framer  := 8192
 FUZZ_MAXLEN_fuzz_statcmd := 2048
 FUZZ_MAXLEN_fuzz_ring    := 4096
+FUZZ_MAXLEN_fuzz_ws      := 8192
+FUZZ_MAXLEN_fuzz_resp    := 4096
+FUZZ_MAXLEN_fuzz_sseparse := 8192
+FUZZ_MAXLEN_fuzz_chunked := 4096
+FUZZ_MAXLEN_fuzz_httpresp := 8192
+FUZZ_MAXLEN_fuzz_upurl   := 2048
 FUZZ_MAXLEN_fuzz_cidr    := 256
 FUZZ_MAXLEN_fuzz_proxyproto := 1024
 FUZZ_MAXLEN_fuzz_tokens  := 8192

@@ -3,8 +3,9 @@
  *
  *   loadgen produce  [-m seed|ts] [-r RATE] [-n COUNT] [-t SECS] [-w FILE] [-R PORT]
  *   loadgen sub      -p PORT [-n CONNS] [-t SECS] [-F FRAME] [-O TSOFF] [-L full|sample]
- *                    [-x redis] [-w READYFILE] [-S PERSECFILE] [-H HISTFILE] [-I IDLE_SECS]
- *   loadgen idle     -p PORT [-n CONNS] [-t SECS] [-x redis] [-w READYFILE]
+ *                    [-x redis|ws] [-u PATH] [-w READYFILE] [-S PERSECFILE] [-H HISTFILE]
+ *                    [-I IDLE_SECS]
+ *   loadgen idle     -p PORT [-n CONNS] [-t SECS] [-x redis|ws] [-u PATH] [-w READYFILE]
  *   loadgen churn    -p PORT [-n CONNS] [-t SECS] [-e EXPECT_MS] [-w READYFILE] [-H HISTFILE]
  *   loadgen probe    -s SOCKET [-t SECS] [-i MS] [-H HISTFILE]
  *   loadgen stat     -s SOCKET NAME...
@@ -16,6 +17,13 @@
  * nanoseconds, a space, padding, '\n'. Receivers count bytes and parse the
  * timestamps at the known offsets (fixed frame size), so that no record is
  * scanned byte by byte and nothing is allocated per record.
+ *
+ * -x ws: each connection is a WebSocket (RFC 6455) client of PATH (default
+ * /ws): an upgrade request, the 101 response head skipped, then text frames
+ * of one record each without its '\n': a 2-byte header and 63 bytes, so the
+ * stream is again of fixed frames (65 bytes, the marker at offset 2). Both
+ * pipecastd's /ws and websocketd --binary=false serving a producer of such
+ * records send exactly that.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +50,12 @@
 #define REDIS_FRAME (REDIS_HDR + REC + 2)
 /* "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n" */
 #define REDIS_SUBREPLY 30
+/* A text frame of a record without its '\n': FIN + text, length 63. */
+#define WS_HDR 2
+#define WS_FRAME (WS_HDR + REC - 1)
+
+/* What a receiving connection speaks. */
+enum proto { PROTO_RAW, PROTO_REDIS, PROTO_WS };
 
 static volatile sig_atomic_t stop_flag;
 
@@ -391,21 +405,50 @@ struct conn {
 	uint64_t t_conn, t_close;
 };
 
-static struct conn *conns_open(int port, int n, int redis)
+/* The protocol named by -x. */
+static enum proto proto_of(const char *name)
+{
+	if (!strcmp(name, "redis"))
+		return PROTO_REDIS;
+	if (!strcmp(name, "ws"))
+		return PROTO_WS;
+	usage();
+	return PROTO_RAW;
+}
+
+/* Connects n clients and sends each its subscription or upgrade request. */
+static struct conn *conns_open(int port, int n, enum proto proto, const char *path)
 {
 	struct conn *c = calloc((size_t)n, sizeof(*c));
 	if (!c)
 		die("calloc");
 	static const char sub[] = "*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\n" REDIS_CH "\r\n";
+	char up[512];
+	int uplen = snprintf(up, sizeof(up), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+			     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+			     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+			     "Sec-WebSocket-Version: 13\r\n\r\n", path, port);
 	for (int i = 0; i < n && !stop_flag; i++) {
 		c[i].fd = tcp_connect(port);
 		c[i].t_conn = now_ns();
-		if (redis) {
+		if (proto == PROTO_REDIS) {
 			write_all(c[i].fd, sub, sizeof(sub) - 1);
 			c[i].skip = REDIS_SUBREPLY;
+		} else if (proto == PROTO_WS) {
+			write_all(c[i].fd, up, (size_t)uplen);
 		}
 	}
 	return c;
+}
+
+/* Waits (at most 60 s) until fd is readable; exits saying what for. */
+static void wait_readable(int fd, const char *what)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, 60000) <= 0) {
+		fprintf(stderr, "loadgen: no %s\n", what);
+		exit(1);
+	}
 }
 
 /* Blocks until every Redis subscription is confirmed (at most 60 s). */
@@ -413,18 +456,44 @@ static void redis_confirm(struct conn *c, int n)
 {
 	char b[REDIS_SUBREPLY];
 	for (int i = 0; i < n; i++) {
-		struct pollfd p = { .fd = c[i].fd, .events = POLLIN };
 		while (c[i].skip && !stop_flag) {
-			if (poll(&p, 1, 60000) <= 0) {
-				fprintf(stderr, "loadgen: no subscribe reply\n");
-				exit(1);
-			}
+			wait_readable(c[i].fd, "subscribe reply");
 			ssize_t r = read(c[i].fd, b, c[i].skip);
 			if (r <= 0)
 				die("subscribe reply");
 			c[i].skip -= (uint64_t)r;
 		}
 	}
+}
+
+/* Reads every upgrade's response head, a byte at a time so that no frame
+ * byte is taken with it; exits unless each is "HTTP/1.1 101". */
+static void ws_confirm(struct conn *c, int n)
+{
+	for (int i = 0; i < n && !stop_flag; i++) {
+		char head[4096];
+		size_t len = 0;
+		while (len < 4 || memcmp(head + len - 4, "\r\n\r\n", 4) != 0) {
+			wait_readable(c[i].fd, "WebSocket upgrade response");
+			if (len == sizeof(head) || read(c[i].fd, head + len, 1) != 1)
+				die("WebSocket upgrade response");
+			len++;
+		}
+		if (len < 12 || memcmp(head, "HTTP/1.1 101", 12) != 0) {
+			head[len - 1] = '\0';
+			fprintf(stderr, "loadgen: upgrade refused: %.*s\n", (int)strcspn(head, "\r"), head);
+			exit(1);
+		}
+	}
+}
+
+/* Finishes what conns_open() started: subscriptions or upgrades. */
+static void conns_confirm(struct conn *c, int n, enum proto proto)
+{
+	if (proto == PROTO_REDIS)
+		redis_confirm(c, n);
+	else if (proto == PROTO_WS)
+		ws_confirm(c, n);
 }
 
 /* Takes in one chunk of a connection's stream: counts it and parses the
@@ -474,11 +543,12 @@ static void chunk(struct conn *c, const char *p, size_t n, size_t frame, size_t 
 
 static int cmd_sub(int argc, char **argv)
 {
-	int port = 0, n = 1, redis = 0, full = 1, lat = 1, opt;
+	int port = 0, n = 1, full = 1, lat = 1, opt;
+	enum proto proto = PROTO_RAW;
 	double secs = 10, idle_secs = 0;
 	size_t frame = REC, tsoff = 0;
-	const char *readyf = NULL, *persec = NULL, *histf = NULL;
-	while ((opt = getopt(argc, argv, "p:n:t:F:O:L:x:w:S:H:I:")) != -1) {
+	const char *readyf = NULL, *persec = NULL, *histf = NULL, *path = "/ws";
+	while ((opt = getopt(argc, argv, "p:n:t:F:O:L:x:u:w:S:H:I:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'n': n = atoi(optarg); break;
@@ -486,7 +556,8 @@ static int cmd_sub(int argc, char **argv)
 		case 'F': frame = (size_t)atoi(optarg); break;
 		case 'O': tsoff = (size_t)atoi(optarg); break;
 		case 'L': full = !strcmp(optarg, "full"); lat = strcmp(optarg, "none") != 0; break;
-		case 'x': redis = !strcmp(optarg, "redis"); break;
+		case 'x': proto = proto_of(optarg); break;
+		case 'u': path = optarg; break;
 		case 'w': readyf = optarg; break;
 		case 'S': persec = optarg; break;
 		case 'H': histf = optarg; break;
@@ -496,15 +567,17 @@ static int cmd_sub(int argc, char **argv)
 	}
 	if (!port || n < 1)
 		usage();
-	if (redis) {
+	if (proto == PROTO_REDIS) {
 		frame = REDIS_FRAME;
 		tsoff = REDIS_HDR;
+	} else if (proto == PROTO_WS) {
+		frame = WS_FRAME;
+		tsoff = WS_HDR;
 	}
 	signals();
 	static struct hist h;
-	struct conn *c = conns_open(port, n, redis);
-	if (redis)
-		redis_confirm(c, n);
+	struct conn *c = conns_open(port, n, proto, path);
+	conns_confirm(c, n, proto);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die("epoll_create1");
@@ -591,15 +664,17 @@ static int cmd_sub(int argc, char **argv)
 
 static int cmd_idle(int argc, char **argv)
 {
-	int port = 0, n = 1, redis = 0, opt;
+	int port = 0, n = 1, opt;
+	enum proto proto = PROTO_RAW;
 	double secs = 60;
-	const char *readyf = NULL;
-	while ((opt = getopt(argc, argv, "p:n:t:x:w:")) != -1) {
+	const char *readyf = NULL, *path = "/ws";
+	while ((opt = getopt(argc, argv, "p:n:t:x:u:w:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'n': n = atoi(optarg); break;
 		case 't': secs = atof(optarg); break;
-		case 'x': redis = !strcmp(optarg, "redis"); break;
+		case 'x': proto = proto_of(optarg); break;
+		case 'u': path = optarg; break;
 		case 'w': readyf = optarg; break;
 		default: usage();
 		}
@@ -607,9 +682,8 @@ static int cmd_idle(int argc, char **argv)
 	if (!port)
 		usage();
 	signals();
-	struct conn *c = conns_open(port, n, redis);
-	if (redis)
-		redis_confirm(c, n);
+	struct conn *c = conns_open(port, n, proto, path);
+	conns_confirm(c, n, proto);
 	touch(readyf);
 	uint64_t end = now_ns() + (uint64_t)(secs * 1e9);
 	while (!stop_flag && now_ns() < end)
@@ -646,7 +720,7 @@ static int cmd_churn(int argc, char **argv)
 		usage();
 	signals();
 	static struct hist h;
-	struct conn *c = conns_open(port, n, 0);
+	struct conn *c = conns_open(port, n, PROTO_RAW, NULL);
 	touch(readyf);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	for (int i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
 
 #include "ctlutil.h"
 #include "statspath.h"
+#include "upurl.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -63,5 +64,11 @@ int watch_run(const struct statspath_list *paths, const struct watch_opts *o);
 
 /* list.c: every template instance under /run/pipecast that answers. */
 int list_run(int64_t timeout_ms);
+
+/* publish.c: standard input's lines to a Redis stream. target is the
+ * redis: value as given (for messages), url its parsed form; maxlen 0
+ * means no trimming. Returns the exit status. */
+int publish_run(const char *target, const struct upurl *url, uint64_t maxlen,
+		int64_t timeout_ms);
 
 #endif

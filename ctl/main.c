@@ -24,6 +24,7 @@ enum arg_kind {
 	ARG_ID,      /* a client id: digits */
 	ARG_WATCH,   /* no ARG; -i and -n apply */
 	ARG_LIST,    /* no ARG; every instance, so neither -s nor -n NAME */
+	ARG_PUBLISH, /* redis:HOST:PORT/KEY [MAXLEN]; no daemon involved */
 };
 
 /* One pipecastctl command and the daemon command it sends (pipecastctl(1)). */
@@ -53,6 +54,8 @@ static const struct command commands[] = {
 	{ "reload", "", "reload", ARG_NONE, false, "reload the daemon's configuration", false },
 	{ "list", "", "show info", ARG_LIST, false,
 	  "every template instance that answers: clients, records/s, source", false },
+	{ "publish", "", NULL, ARG_PUBLISH, false,
+	  "XADD standard input's lines to a Redis stream (usage above)", false },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -67,7 +70,10 @@ struct args {
 	struct watch_opts watch;
 	const struct command *cmd;
 	const char *arg;
+	const char *arg2;         /* publish: MAXLEN */
 	int nrest;                /* words after the command */
+	struct upurl url;         /* publish: the stream */
+	uint64_t maxlen;          /* publish: 0 = no trimming */
 	char line[64];            /* the daemon command line */
 };
 
@@ -75,6 +81,7 @@ static const char usage_head[] =
 	"usage: pipecastctl [-s SOCKET | -n NAME] [-t SECONDS] [--json] COMMAND [ARG]\n"
 	"       pipecastctl [-s SOCKET | -n NAME] [-t SECONDS] watch [-i SECONDS] [-n COUNT]\n"
 	"       pipecastctl [-t SECONDS] list\n"
+	"       pipecastctl [-t SECONDS] publish redis:HOST:PORT/KEY [MAXLEN]\n"
 	"       pipecastctl -h | -V\n"
 	"commands:\n";
 
@@ -88,15 +95,16 @@ static const char usage_tail[] =
 	"              /run/pipecast/NAME/stats.sock\n"
 	"  --json      JSON output for info, timers (an object), clients and closed\n"
 	"              (an array of objects); a usage error with other commands\n"
-	"  -t SECONDS  give up on a daemon that does not answer (default 10)\n"
+	"  -t SECONDS  give up on a daemon (publish: Redis) that does not answer\n"
+	"              (default 10)\n"
 	"  -i SECONDS  watch: refresh interval, 0.1 to 3600 (default 1)\n"
 	"  -n COUNT    (after watch) stop after COUNT frames (default: until Ctrl-C)\n"
 	"  -V          print the version and exit\n"
 	"  -h, --help  print this help and exit\n"
 	"SECONDS take up to three decimals (0.5). When standard output is not a\n"
 	"terminal, watch prints successive frames separated by an empty line.\n"
-	"Exit status: 0 success, 1 the daemon answered an error or could not be\n"
-	"reached, 2 usage error. See pipecastctl(1).\n";
+	"Exit status: 0 success, 1 the daemon (publish: Redis) answered an error or\n"
+	"could not be reached, 2 usage error. See pipecastctl(1).\n";
 
 /* Prints "pipecastctl: MESSAGE" on standard error. */
 void ctl_warn(const char *fmt, ...)
@@ -254,6 +262,8 @@ static int parse_options(int argc, char **argv, struct args *a, int *cmd)
 	a->nrest = argc - *cmd - optind;
 	if (rc < 0 && a->nrest > 0)   /* the arguments, moved after the options */
 		a->arg = argv[*cmd + optind];
+	if (rc < 0 && a->nrest > 1)
+		a->arg2 = argv[*cmd + optind + 1];
 	return rc;
 }
 
@@ -269,6 +279,28 @@ static int parse_target(const struct args *a)
 	return -1;
 }
 
+/* publish: the redis: target and the optional MAXLEN. */
+static int parse_publish(struct args *a)
+{
+	const char *why;
+
+	if (a->nrest > 2)
+		return usage_error("too many arguments for 'publish'");
+	if (a->json || a->watch_only || a->socket || a->instance)
+		return usage_error("--json, -s, -i and -n are not for 'publish'");
+	if (!a->arg)
+		return usage_error("'publish' needs redis:HOST:PORT/KEY");
+	if (strncmp(a->arg, "redis:", 6) != 0)
+		return usage_error("'%s': publish writes to redis:HOST:PORT/KEY", a->arg);
+	if (upurl_parse(a->arg, &a->url, &why) < 0)
+		return usage_error("'%s': %s", a->arg, why);
+	if (a->url.history)
+		return usage_error("'%s': ?history is for reading, not for publish", a->arg);
+	if (a->arg2 && (units_parse_uint(a->arg2, &a->maxlen) < 0 || a->maxlen == 0))
+		return usage_error("MAXLEN '%s': expected a positive integer", a->arg2);
+	return -1;
+}
+
 /* Checks the command, its ARG and the options that depend on it. */
 static int parse_command(int argc, char **argv, int cmd, struct args *a)
 {
@@ -277,6 +309,8 @@ static int parse_command(int argc, char **argv, int cmd, struct args *a)
 	a->cmd = command_find(argv[cmd]);
 	if (!a->cmd)
 		return usage_error("unknown command '%s'", argv[cmd]);
+	if (a->cmd->arg == ARG_PUBLISH)
+		return parse_publish(a);
 	if (a->nrest > (a->cmd->arg == ARG_ID))
 		return usage_error("too many arguments for '%s'", a->cmd->name);
 	if (a->json && !a->cmd->json)
@@ -291,6 +325,8 @@ static int build_line(struct args *a)
 {
 	uint64_t id;
 
+	if (a->cmd->arg == ARG_PUBLISH)
+		return -1;
 	if (a->cmd->arg != ARG_ID) {
 		snprintf(a->line, sizeof(a->line), "%s%s", a->cmd->sent,
 			 a->json ? " json" : "");
@@ -422,6 +458,8 @@ int main(int argc, char **argv)
 	    (rc = parse_command(argc, argv, cmd, &a)) >= 0 ||
 	    (rc = build_line(&a)) >= 0)
 		return finish_stdout(rc);
+	if (a.cmd->arg == ARG_PUBLISH)
+		return publish_run(a.arg, &a.url, a.maxlen, a.timeout_ms);
 	if (a.cmd->arg == ARG_LIST)
 		return finish_stdout(list_run(a.timeout_ms));
 	if (find_paths(&a, &paths) < 0)

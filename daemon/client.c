@@ -805,13 +805,22 @@ int client_kill(uint64_t id)
 	return -1;
 }
 
+/* The last sign of life known now: a byte from the client, or on TCP an
+ * acknowledgement (asked of the kernel here, per query, not per record). */
+static int64_t client_last_seen(const struct client *c, int64_t now)
+{
+	int64_t sign = c->tcp && !c->closed ? client_last_sign(c, now) : -1;
+
+	return sign > c->dl.last_activity ? sign : c->dl.last_activity;
+}
+
 /* One "show clients" row. */
 static void client_row(struct statfmt_rows *t, const struct client *c, int64_t now)
 {
 	struct stats_client_row r = {
 		.id = c->id, .addr = c->addr,
 		.age_s = NS_TO_S(now - c->created),
-		.idle_s = NS_TO_S(now - c->dl.last_activity),
+		.idle_s = NS_TO_S(now - client_last_seen(c, now)),
 		.lag_bytes = c->stage == STAGE_STREAM ? cursor_lag(&c->cur, fanout_ring()) : 0,
 		.sent_bytes = c->sent, .skipped_bytes = c->skipped,
 		.state = c->draining ? "closing" : c->list == &pending ? "pending" :

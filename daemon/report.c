@@ -15,6 +15,7 @@
 #include "timers.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Resident memory of this process, from /proc/self/statm. */
@@ -125,6 +126,8 @@ static void report_show_config(struct sbuf *out, bool json)
 		};
 
 		snprintf(key, sizeof(key), "%s.%s", config_key_section(i), config_key_name(i));
+		if (strcmp(key, "stats.socket") == 0 && !conf->stats.socket && stats_socket_path())
+			r.value = stats_socket_path();   /* the default path order's choice */
 		statfmt_config_row(&t, &r);
 	}
 	statfmt_rows_end(&t);

@@ -500,6 +500,12 @@ void stats_apply_config(void)
 		stats_timer_update(s);
 }
 
+/* The path the stats socket was bound at, or NULL. */
+const char *stats_socket_path(void)
+{
+	return sock_path;
+}
+
 /* For "show timers": the soonest stats-connection timer. */
 double stats_next_due(void)
 {

@@ -18,6 +18,9 @@ void stats_accepting(bool on);
 void stats_reap(void);
 /* Applies [stats] idle_timeout, mode and max_connections after a reload. */
 void stats_apply_config(void);
+/* The socket file this daemon bound (the default path order's choice
+ * included), or NULL for a socket-activated one; for show config. */
+const char *stats_socket_path(void);
 /* Seconds until the soonest stats-connection timer fires, or -1. */
 double stats_next_due(void);
 

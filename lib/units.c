@@ -123,18 +123,32 @@ int units_parse_uint(const char *s, uint64_t *v)
 	return 0;
 }
 
-/* A strict decimal field of outside input. */
-int units_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *v)
+/* Digits in a protocol field (Redis ids, event ids, lengths, ports). */
+int units_parse_uint_n(const char *p, size_t n, uint64_t *v)
 {
-	uint64_t x = 0;
+	uint64_t acc = 0;
 
-	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+	if (n == 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || x > (max - (uint64_t)(s[i] - '0')) / 10)
+		unsigned d = (unsigned char)p[i] - '0';
+
+		if (d > 9 || acc > (UINT64_MAX - d) / 10)
 			return -1;
-		x = x * 10 + (uint64_t)(s[i] - '0');
+		acc = acc * 10 + d;
 	}
+	*v = acc;
+	return 0;
+}
+
+/* A strict decimal field of outside input: units_parse_uint_n's digits,
+ * without a leading zero, at most max. */
+int units_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *v)
+{
+	uint64_t x;
+
+	if ((n > 1 && s[0] == '0') || units_parse_uint_n(s, n, &x) < 0 || x > max)
+		return -1;
 	*v = x;
 	return 0;
 }

@@ -20,6 +20,8 @@ int units_parse_size(const char *s, uint64_t *bytes);
 int units_parse_octal(const char *s, unsigned *mode);
 /* A non-negative decimal integer without sign or suffix. */
 int units_parse_uint(const char *s, uint64_t *v);
+/* The same for the n bytes at p (not NUL-terminated; protocol fields). */
+int units_parse_uint_n(const char *p, size_t n, uint64_t *v);
 
 /* Exactly the n characters at s as a decimal number: digits only, no
  * leading zero (except "0" itself), at most max. For fields of outside

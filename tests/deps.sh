@@ -6,15 +6,20 @@
 #   tests/deps.sh test    that, plus what `make test` needs
 #   tests/deps.sh deb     that, plus what `make deb` needs
 set -eu
-BUILD="gcc make libc6-dev libev-dev libinih-dev"
+BUILD="gcc make libc6-dev libev-dev libinih-dev libssl-dev"
 # cmocka: unit tests; python3: integration tests; socat, prometheus
 # (promtool), systemd (systemd-analyze, systemd-socket-activate), mandoc:
 # checks; clang-14, libclang-rt-14-dev: fuzzing; procps (vmstat, kill),
 # util-linux (setpriv, unshare, nsenter), iproute2 and nftables (a dead
-# peer in a network namespace): integration tests.
-TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables"
+# peer in a network namespace): integration tests; chromium and
+# python3-websockets: the live page's tests in a real browser;
+# redis-server: pipecastctl publish against a real Redis.
+TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables chromium python3-websockets redis-server"
 # debhelper, lintian and the rest: `make deb`.
 DEB="build-essential dpkg-dev debhelper lintian git"
+# Packages that ship a service: installing them must not start it (the
+# tests start their own servers on free loopback ports).
+SERVICES="redis-server"
 case "${1:-test}" in
 build) PKGS=$BUILD ;;
 test) PKGS="$BUILD $TEST" ;;
@@ -34,5 +39,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "pipecast: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# A policy-rc.d that exits 101 keeps invoke-rc.d from starting services;
+# one made here is removed again when this script ends.
+for p in $SERVICES; do
+	case " $missing " in *" $p "*) service=1 ;; esac
+done
+if [ -n "${service:-}" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 0755 /usr/sbin/policy-rc.d
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -513,14 +513,17 @@ def unix_client(path, rcvbuf=None, timeout=5.0):
 def recv_until(sock, done=None, timeout=5.0, limit=None):
     """The one receive loop: reads until DONE(bytes so far) is true, EOF (or
     a reset), or TIMEOUT; never more than LIMIT bytes. Returns
-    (bytes, eof_seen)."""
+    (bytes, eof_seen). It always reads once, however short TIMEOUT is (a
+    loaded machine may use it up before the first look)."""
     deadline = time.monotonic() + timeout
     buf = bytearray()
+    tried = False
     while not (done and done(buf)):
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 and tried:
             return bytes(buf), False
-        sock.settimeout(left)
+        tried = True
+        sock.settimeout(max(left, 0.001))
         try:
             chunk = sock.recv(65536 if limit is None else min(1 << 20, limit - len(buf)))
         except socket.timeout:
@@ -551,11 +554,12 @@ def recv_for(sock, seconds):
 def wait_eof(sock, timeout):
     """Discard data until EOF (or a reset); return the monotonic time of EOF or None."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         _, eof = recv_until(sock, lambda b: len(b) >= 1 << 20, deadline - time.monotonic())
         if eof:
             return time.monotonic()
-    return None
+        if time.monotonic() >= deadline:
+            return None
 
 
 def hard_close(sock):

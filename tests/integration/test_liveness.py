@@ -77,6 +77,12 @@ class QuietStream(unittest.TestCase):
             self.assertEqual((data, eof), (b"", False))
             self.assertEqual(st.info()["clients_connected"], 2)
             self.assertEqual(d.count_log(r"reason=idle"), 0)
+            # show clients counts idle_s from the last acknowledgement of a
+            # keepalive probe: under 3 s although nothing moved for 9 s.
+            rows = [r.split(" ") for r in st.cmd("show clients").splitlines()[1:]]
+            tcp_idle = [float(r[3]) for r in rows if r[1] != "unix"]
+            self.assertEqual(len(tcp_idle), 1)
+            self.assertLess(tcp_idle[0], 3.0)
             d.write_stdin(records(1, 2))
             self.assertEqual(recv_exact(t, 9), records(1, 2))
             self.assertEqual(recv_exact(u, 9), records(1, 2))

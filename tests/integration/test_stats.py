@@ -704,6 +704,7 @@ class ShowConfig(unittest.TestCase):
             self.assertEqual(rows["clients.tcp_keepalive"], ["default", "1m"])
             self.assertEqual(rows["daemon.shutdown_timeout"], ["default", "5s"])
             self.assertEqual(rows["clients.notice_prefix"], ["default", "# pipecast: "])
+            self.assertEqual(rows["stats.socket"], ["%s:7" % d.conf_path, d.path("stats.sock")])
             # Every key of pipecast.conf(5), each once.
             self.assertIn("stats.max_connections", rows)
             self.assertGreaterEqual(len(rows), 28)
@@ -716,6 +717,18 @@ class ShowConfig(unittest.TestCase):
             p = subprocess.run([ctl_binary(), "-s", d.path("stats.sock"), "config"],
                                capture_output=True, text=True, timeout=10)
             self.assertEqual((p.returncode, p.stdout), (0, body))
+
+    def test_default_stats_socket_is_shown_where_it_is(self):
+        d = Daemon("[source]\ninput = stdin\n[clients]\nlisten = tcp:127.0.0.1:{port}\n")
+        d.env = {k: v for k, v in os.environ.items()
+                 if k not in ("RUNTIME_DIRECTORY", "NOTIFY_SOCKET", "LISTEN_FDS",
+                              "LISTEN_PID", "LISTEN_FDNAMES", "PIPECAST_SOCKET")}
+        d.env["XDG_RUNTIME_DIR"] = d.path("xdg")
+        path = d.path("xdg/pipecast/stats.sock")
+        with d, StatsConn(path) as st:
+            rows = {ln.split(" ", 2)[0]: ln.split(" ", 2)[1:]
+                    for ln in st.cmd("show config").splitlines()}
+            self.assertEqual(rows["stats.socket"], ["default", path])
 
 
 if __name__ == "__main__":

@@ -8,25 +8,24 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "compat.h"
 #include "statspath.h"
 
 /* -s alone, whatever the environment says. */
-static void candidates_option_alone(void **state)
+static void candidates_option_alone(__unused void **state)
 {
 	struct statspath_list p;
 
-	(void)state;
 	assert_int_equal(statspath_candidates("/x.sock", "/env.sock", "/xdg", 0, &p), 0);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.path[0], "/x.sock");
 }
 
 /* $PIPECAST_SOCKET alone when there is no -s; "" counts as unset. */
-static void candidates_env_alone(void **state)
+static void candidates_env_alone(__unused void **state)
 {
 	struct statspath_list p;
 
-	(void)state;
 	assert_int_equal(statspath_candidates(NULL, "/env.sock", "/xdg", 0, &p), 0);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.path[0], "/env.sock");
@@ -35,11 +34,10 @@ static void candidates_env_alone(void **state)
 }
 
 /* The default order, with and without XDG_RUNTIME_DIR. */
-static void candidates_default_list(void **state)
+static void candidates_default_list(__unused void **state)
 {
 	struct statspath_list p;
 
-	(void)state;
 	assert_int_equal(statspath_candidates(NULL, NULL, "/run/user/1000", 1000, &p), 0);
 	assert_int_equal(p.n, 3);
 	assert_string_equal(p.path[0], "/run/pipecast/stats.sock");
@@ -51,12 +49,11 @@ static void candidates_default_list(void **state)
 }
 
 /* A path that does not fit is refused, not truncated. */
-static void candidates_too_long(void **state)
+static void candidates_too_long(__unused void **state)
 {
 	static char huge[STATSPATH_LEN + 10];
 	struct statspath_list p;
 
-	(void)state;
 	memset(huge, 'a', sizeof(huge) - 1);
 	assert_int_equal(statspath_candidates(huge, NULL, NULL, 0, &p), -1);
 	huge[STATSPATH_LEN - 10] = '\0';
@@ -65,11 +62,10 @@ static void candidates_too_long(void **state)
 
 /* The daemon's default: the first RuntimeDirectory=, then the user's
  * runtime directory, then the private directory; "" counts as unset. */
-static void default_order(void **state)
+static void default_order(__unused void **state)
 {
 	char buf[128];
 
-	(void)state;
 	assert_int_equal(statspath_default("/run/pipecast/web", "/run/user/5", 5,
 					   buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/run/pipecast/web/stats.sock");
@@ -82,23 +78,21 @@ static void default_order(void **state)
 }
 
 /* The daemon and pipecastctl agree on the last candidate. */
-static void default_matches_last_candidate(void **state)
+static void default_matches_last_candidate(__unused void **state)
 {
 	struct statspath_list p;
 	char buf[STATSPATH_LEN];
 
-	(void)state;
 	assert_int_equal(statspath_candidates(NULL, NULL, NULL, 77, &p), 0);
 	assert_int_equal(statspath_default(NULL, NULL, 77, buf, sizeof(buf)), 0);
 	assert_string_equal(p.path[p.n - 1], buf);
 }
 
 /* Too small a buffer fails instead of truncating. */
-static void default_too_small(void **state)
+static void default_too_small(__unused void **state)
 {
 	char buf[20], dir[20];
 
-	(void)state;
 	assert_int_equal(statspath_default("/run/pipecast/web", NULL, 0, buf, sizeof(buf)), -1);
 	assert_int_equal(statspath_default(NULL, NULL, 1000, buf, sizeof(buf)), -1);
 	assert_int_equal(statspath_private_dir(1000, dir, sizeof(dir)), 0);
@@ -108,7 +102,7 @@ static void default_too_small(void **state)
 
 /* Instance names: what systemd's escaping produces, nothing that leaves
  * the run directory. */
-static void instance_names(void **state)
+static void instance_names(__unused void **state)
 {
 	static const char *const good[] = { "web", "a", "log-1", "x_y", "a.b",
 					    "foo\\x2dbar", "a:b", "u@h" };
@@ -116,7 +110,6 @@ static void instance_names(void **state)
 					   "a b", "a\n", "é" };
 	char longest[STATSPATH_NAME_MAX + 2];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		assert_true(statspath_instance_ok(good[i]));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -130,11 +123,10 @@ static void instance_names(void **state)
 }
 
 /* An instance's socket sits in its own runtime directory. */
-static void instance_path(void **state)
+static void instance_path(__unused void **state)
 {
 	char buf[64];
 
-	(void)state;
 	assert_int_equal(statspath_instance(STATSPATH_RUNDIR, "web", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/run/pipecast/web/stats.sock");
 	assert_int_equal(statspath_instance("/r", "..", buf, sizeof(buf)), -1);

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "units.h"
 
 /* Parses s as a duration that must be accepted and returns milliseconds. */
@@ -211,10 +213,17 @@ static void uint_digits_only(void **state)
 	assert_int_equal(v, UINT64_MAX);
 	for (size_t i = 0; bad[i]; i++) {
 		v = 7;
-		if (units_parse_uint(bad[i], &v) != -1)
+		if (units_parse_uint(bad[i], &v) != -1 ||
+		    units_parse_uint_n(bad[i], strlen(bad[i]), &v) != -1)
 			fail_msg("integer '%s' accepted", bad[i]);
 		assert_int_equal(v, 7);
 	}
+	/* the counted form stops at n, whatever follows */
+	assert_int_equal(units_parse_uint_n("18446744073709551615x", 20, &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	assert_int_equal(units_parse_uint_n("123\r\n", 3, &v), 0);
+	assert_int_equal(v, 123);
+	assert_int_equal(units_parse_uint_n("123", 0, &v), -1);
 }
 
 /* Durations are written with the largest exact unit. */

@@ -1,0 +1,279 @@
+/* fuzz_ws.c: libFuzzer target for lib/ws.c: the client frame parser and
+ * the UTF-8 sanitiser and JSON escaper (pipecastd(8), GET /ws).
+ *
+ * Input: byte 0 picks the message limit (bits 0..3: 2^bits bytes) and
+ * bytes 1..2 seed the chunk sizes; the rest is what a client sends, and
+ * also the text a record could hold.
+ *
+ * Invariants checked (any failure aborts):
+ *  - parser: every call consumes at most what it was given, and all of it
+ *    when it reports nothing; after a close or an error it consumes
+ *    nothing; errors are 1002, 1007 or 1009; a close's code is valid or
+ *    1005 and its reason valid UTF-8 of at most 123 bytes; ping and pong
+ *    payloads are at most 125 bytes; a message is within the limit;
+ *  - the events are the same whether the bytes come in one piece or in
+ *    random chunks (the parser keeps no state it should not);
+ *  - sanitiser: the output is valid UTF-8, of ws_utf8_sanitized_len()
+ *    bytes, at most 3 per input byte, equal to the input when the input
+ *    is valid, and unchanged by a second pass;
+ *  - JSON: the escaped text holds no byte below 0x20 and no bare '"',
+ *    is valid UTF-8, at most 6 bytes per input byte, and unescapes to the
+ *    sanitised text;
+ *  - ws_encode_text(): a text frame whose header announces exactly the
+ *    payload that follows it;
+ *  - the handshake: the input cut at its first three '\n' gives Upgrade,
+ *    Connection, Sec-WebSocket-Version and Sec-WebSocket-Key; a request
+ *    found acceptable has a 24-byte key and version "13", and gets a 101
+ *    response with a 28-byte accept key. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define HEADER 3
+#define MAX_EVENTS 4096
+
+/* One event as reported, with a copy of its payload. */
+struct rec {
+	int type;
+	unsigned code;
+	uint64_t message_len;
+	size_t len;
+	uint8_t data[WS_CONTROL_MAX];
+};
+
+struct trace {
+	struct rec ev[MAX_EVENTS];
+	size_t n;
+};
+
+/* Stops the run with a message; libFuzzer saves the input as a crash. */
+static void fuzz_fail(const char *what)
+{
+	fprintf(stderr, "fuzz_ws: invariant broken: %s\n", what);
+	abort();
+}
+
+/* A small deterministic generator for the chunk sizes. */
+static uint32_t fuzz_next(uint32_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 17;
+	*st ^= *st << 5;
+	return *st;
+}
+
+/* Checks one event against the rules above and appends it to the trace. */
+static void fuzz_event(struct trace *t, const struct ws_event *ev, uint64_t limit)
+{
+	struct rec *r;
+
+	if (ev->type == WS_EV_ERROR && ev->code != 1002 && ev->code != 1007 && ev->code != 1009)
+		fuzz_fail("error with an unexpected close code");
+	if (ev->type == WS_EV_CLOSE && ev->code != 1005 && !ws_close_code_valid(ev->code))
+		fuzz_fail("close with an invalid code");
+	if (ev->type == WS_EV_CLOSE && (ev->len > 123 || !ws_utf8_valid(ev->data, ev->len)))
+		fuzz_fail("close reason too long or not UTF-8");
+	if ((ev->type == WS_EV_PING || ev->type == WS_EV_PONG) && ev->len > WS_CONTROL_MAX)
+		fuzz_fail("control payload over 125 bytes");
+	if (ev->type == WS_EV_MESSAGE && ev->message_len > limit)
+		fuzz_fail("message over the limit");
+	if (t->n == MAX_EVENTS)
+		return;
+	r = &t->ev[t->n++];
+	memset(r, 0, sizeof(*r));
+	r->type = ev->type;
+	r->code = ev->code;
+	r->message_len = ev->message_len;
+	r->len = ev->len;
+	if (ev->len)
+		memcpy(r->data, ev->data, ev->len);
+}
+
+/* Feeds the bytes in chunks (all at once when seed is 0); records events. */
+static void fuzz_parse(const uint8_t *in, size_t n, uint64_t limit, uint32_t seed,
+		       struct trace *t)
+{
+	struct ws_parser p;
+	struct ws_event ev;
+	size_t off = 0;
+	bool ended = false;
+
+	ws_parser_init(&p, limit);
+	t->n = 0;
+	while (off < n) {
+		size_t chunk = seed ? 1 + fuzz_next(&seed) % 64 : n - off;
+
+		if (chunk > n - off)
+			chunk = n - off;
+		while (chunk > 0) {
+			size_t used = ws_parse(&p, in + off, chunk, &ev);
+
+			if (used > chunk)
+				fuzz_fail("consumed more than given");
+			if (ended && (used || ev.type != WS_EV_NONE))
+				fuzz_fail("parsed after a close or an error");
+			if (ev.type == WS_EV_NONE && used != chunk && !ended)
+				fuzz_fail("stopped early without an event");
+			if (ev.type != WS_EV_NONE)
+				fuzz_event(t, &ev, limit);
+			if (ev.type == WS_EV_CLOSE || ev.type == WS_EV_ERROR)
+				ended = true;
+			if (ended && used == 0)
+				return;
+			off += used;
+			chunk -= used;
+		}
+	}
+}
+
+/* Compares two traces event by event. */
+static void fuzz_same(const struct trace *a, const struct trace *b)
+{
+	if (a->n != b->n)
+		fuzz_fail("chunking changed the number of events");
+	for (size_t i = 0; i < a->n; i++) {
+		const struct rec *x = &a->ev[i], *y = &b->ev[i];
+
+		if (x->type != y->type || x->code != y->code ||
+		    x->message_len != y->message_len || x->len != y->len ||
+		    memcmp(x->data, y->data, x->len) != 0)
+			fuzz_fail("chunking changed an event");
+	}
+}
+
+/* The value of a hex digit of the escaper's output. */
+static unsigned fuzz_hex(char c)
+{
+	return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
+}
+
+/* Undoes ws_json_escape(); returns the length, or fails on a bad escape. */
+static size_t fuzz_unescape(uint8_t *out, const char *in, size_t n)
+{
+	static const char from[] = "\"\\bfnrt", to[] = "\"\\\b\f\n\r\t";
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p;
+
+		if (in[i] != '\\') {
+			out[len++] = (uint8_t)in[i];
+			continue;
+		}
+		if (++i == n)
+			fuzz_fail("escape cut at the end");
+		if (in[i] == 'u') {
+			if (i + 4 >= n || in[i + 1] != '0' || in[i + 2] != '0')
+				fuzz_fail("bad \\u escape");
+			out[len++] = (uint8_t)(fuzz_hex(in[i + 3]) << 4 | fuzz_hex(in[i + 4]));
+			i += 4;
+			continue;
+		}
+		if ((p = memchr(from, in[i], sizeof(from) - 1)) == NULL)
+			fuzz_fail("unknown escape");
+		out[len++] = (uint8_t)to[p - from];
+	}
+	return len;
+}
+
+/* Checks the escaped text's bytes: no control byte, no bare quote. */
+static void fuzz_check_json(const char *j, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((uint8_t)j[i] < 0x20)
+			fuzz_fail("control byte left in JSON");
+		if (j[i] == '\\')
+			i++;
+		else if (j[i] == '"')
+			fuzz_fail("bare quote in JSON");
+	}
+	if (!ws_utf8_valid((const uint8_t *)j, n))
+		fuzz_fail("JSON text is not UTF-8");
+}
+
+/* The sanitiser's, the escaper's and the text encoder's invariants. */
+static void fuzz_text(const uint8_t *in, size_t n)
+{
+	uint8_t *s = malloc(3 * n + 1), *s2 = malloc(3 * n + 1), *u = malloc(3 * n + 1);
+	char *j = malloc(6 * n + 1);
+	uint8_t *f = malloc(ws_encode_text_max(n));
+	size_t sl, sl2, jl, ul, fl, body, hl;
+
+	if (!s || !s2 || !j || !u || !f)
+		abort();
+	sl = ws_utf8_sanitize(s, in, n);
+	if (sl != ws_utf8_sanitized_len(in, n) || sl > 3 * n || !ws_utf8_valid(s, sl))
+		fuzz_fail("sanitised text is not valid or not of the announced size");
+	if (ws_utf8_valid(in, n) && (sl != n || memcmp(s, in, n) != 0))
+		fuzz_fail("valid text changed by sanitising");
+	sl2 = ws_utf8_sanitize(s2, s, sl);
+	if (sl2 != sl || memcmp(s, s2, sl) != 0)
+		fuzz_fail("sanitising is not idempotent");
+	jl = ws_json_escape(j, in, n);
+	if (jl > 6 * n)
+		fuzz_fail("JSON text over 6 bytes per byte");
+	fuzz_check_json(j, jl);
+	ul = fuzz_unescape(u, j, jl);
+	if (ul != sl || memcmp(u, s, sl) != 0)
+		fuzz_fail("JSON text does not unescape to the sanitised text");
+	fl = ws_encode_text(f, in, n);
+	body = ws_utf8_sanitized_len(in, n && in[n - 1] == '\n' ? n - 1 : n);
+	hl = body < 126 ? 2 : body <= 0xFFFF ? 4 : 10;
+	if (fl != hl + body || f[0] != 0x81 || memcmp(f + hl, s, body) != 0)
+		fuzz_fail("text frame differs from header + sanitised line");
+	free(s);
+	free(s2);
+	free(j);
+	free(u);
+	free(f);
+}
+
+/* The handshake checks on four header values cut from the input. */
+static void fuzz_upgrade(const uint8_t *in, size_t n)
+{
+	const char *f[4] = { NULL, NULL, NULL, NULL };
+	size_t len[4] = { 0, 0, 0, 0 }, k = 0, start = 0;
+	char resp[WS_RESPONSE_MAX];
+
+	for (size_t i = 0; i <= n && k < 4; i++) {
+		if (i < n && (in[i] != '\n' || k == 3))
+			continue;
+		f[k] = (const char *)in + start;
+		len[k++] = i - start;
+		start = i + 1;
+	}
+	if (ws_upgrade_check(f[0], len[0], f[1], len[1], f[2], len[2], f[3], len[3]) != WS_UPGRADE_OK)
+		return;
+	if (len[3] != WS_KEY_LEN || len[2] != 2 || memcmp(f[2], "13", 2) != 0)
+		fuzz_fail("accepted a handshake with a bad key or version");
+	if (ws_upgrade_response(resp, sizeof(resp), f[3], len[3]) == 0 ||
+	    !strstr(resp, "\r\nSec-WebSocket-Accept: ") ||
+	    strlen(strstr(resp, "Accept: ") + 8) != WS_ACCEPT_LEN + 4)
+		fuzz_fail("no 101 response for an accepted handshake");
+}
+
+/* One input: see the top of this file. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct trace whole, chunked;
+	uint64_t limit;
+	uint32_t seed;
+
+	if (size < HEADER)
+		return 0;
+	limit = (uint64_t)1 << (data[0] & 15);
+	seed = ((uint32_t)data[1] << 8 | data[2]) + 1;
+	fuzz_parse(data + HEADER, size - HEADER, limit, 0, &whole);
+	fuzz_parse(data + HEADER, size - HEADER, limit, seed, &chunked);
+	fuzz_same(&whole, &chunked);
+	fuzz_text(data + HEADER, size - HEADER);
+	fuzz_upgrade(data + HEADER, size - HEADER);
+	return 0;
+}
