@@ -20,10 +20,12 @@ enum client_proto { CLIENT_RAW, CLIENT_SSE, CLIENT_PROTO_COUNT };
 struct client;
 struct sbuf;
 struct closedlog;
+struct access_conn;
 
-/* Takes a freshly accepted socket: serves it, or closes it when max_clients
- * are already connected. addr is "127.0.0.1:5555", "[::1]:5555" or "unix". */
-void client_accept(int fd, const char *addr, bool tcp);
+/* Takes a freshly accepted socket that access_accept() let in: serves it,
+ * or closes it when max_clients are already connected. addr is
+ * "127.0.0.1:5555", "[::1]:5555" or "unix". */
+void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac);
 /* Takes a freshly accepted socket of an HTTP listener: reads its request
  * head, within [http] request_timeout. */
 void client_http_accept(int fd, const char *addr, bool tcp);
