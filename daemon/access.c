@@ -192,9 +192,9 @@ static bool access_unix_allowed(int fd)
 	return unixallow_match(c->unix_allow_rules, c->n_unix_allow, &p);
 }
 
-/* The verdict at accept time (see access.h). */
-int access_accept(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
-		  const char *name, struct access_conn *ac)
+/* The verdict at accept time, nothing closed (see access.h). */
+enum refusal access_admit(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
+			  struct access_conn *ac)
 {
 	const struct config_access *c = &conf->access;
 	enum refusal why = REFUSED_UID;
@@ -203,9 +203,20 @@ int access_accept(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
 	ac->tcp = tcp && cidr_addr_from(sa, len, &ac->addr) == 0;
 	if (ac->tcp && cidr_match_any(c->trusted_proxies_rules, c->n_trusted_proxies, &ac->addr)) {
 		ac->proxied = true;
-		return 0;
+		return REFUSAL_COUNT;
 	}
 	if (ac->tcp ? access_check_tcp(ac, &why) == 0 : tcp || access_unix_allowed(fd))
+		return REFUSAL_COUNT;
+	return why;
+}
+
+/* The verdict at accept time for a raw client: a refused one is closed. */
+int access_accept(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
+		  const char *name, struct access_conn *ac)
+{
+	enum refusal why = access_admit(fd, sa, len, tcp, ac);
+
+	if (why == REFUSAL_COUNT)
 		return 0;
 	close(fd);
 	access_refused(why, name);
@@ -252,7 +263,7 @@ bool access_metrics_ok(const struct access_conn *ac)
 {
 	const struct config_access *c = &conf->access;
 
-	return ac->tcp && cidr_match_any(c->metrics_allow_rules, c->n_metrics_allow, &ac->addr);
+	return !ac->tcp || cidr_match_any(c->metrics_allow_rules, c->n_metrics_allow, &ac->addr);
 }
 
 /* The rules of a reloaded configuration against a connected client. */

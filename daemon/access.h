@@ -35,7 +35,13 @@ void access_free(void);
 /* Reload: the table follows a new max_clients. */
 void access_apply_config(void);
 
-/* A connection just accepted, before anything is allocated for it. On
+/* A connection just accepted, before anything is allocated for it:
+ * REFUSAL_COUNT when it may go on (*ac then describes it, as below), else
+ * why it is refused (nothing counted, fd left open: an HTTP peer gets its
+ * 403). */
+enum refusal access_admit(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
+			  struct access_conn *ac);
+/* A raw client just accepted, before anything is allocated for it. On
  * refusal the fd is closed, the refusal counted and logged, and -1 is
  * returned; otherwise 0 and *ac describes the connection (counted for
  * max_per_ip unless it came from a trusted proxy, whose header must be
@@ -63,7 +69,8 @@ bool access_tokens_required(void);
 /* Whether tok is one of the tokens (constant time); on success its
  * fingerprint is kept in ac for later reloads. */
 bool access_token_ok(struct access_conn *ac, const char *tok, size_t len);
-/* Whether a TCP peer may read /metrics and /healthz (metrics_allow). */
+/* Whether a peer may read /metrics and /healthz: metrics_allow for a TCP
+ * peer; a Unix one passed unix_allow. */
 bool access_metrics_ok(const struct access_conn *ac);
 /* Reload: whether a connected client is still allowed (address rules,
  * unix_allow through fd's credentials, and for a streaming one its token);

@@ -39,8 +39,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* Where a connection is in its life; every phase before PH_STREAM has a
- * hard deadline (dl.by). */
+/* Where a connection is in its life, in order; every phase before
+ * PH_STREAM has a hard deadline (dl.by). */
 enum client_phase {
 	PH_PROXY,     /* a trusted proxy's PROXY header (auth_timeout) */
 	PH_AUTH,      /* raw: the AUTH line (auth_timeout) */
@@ -633,9 +633,10 @@ static void client_set_by(struct client *c)
 
 /* Builds the connection's state, embedding its watchers and its one timer;
  * one that must first send something waits on the waiting list with its
- * hard deadline set and no cursor yet. */
+ * hard deadline set and no cursor yet. An HTTP peer refused at accept
+ * (why) goes straight to its answer, with no request buffer. */
 static struct client *client_new(int fd, const char *addr, bool tcp, bool http,
-				 const struct access_conn *ac)
+				 const struct access_conn *ac, enum refusal why)
 {
 	static const int one = 1;
 	struct client *c = pc_calloc(1, sizeof(*c));
@@ -645,9 +646,9 @@ static struct client *client_new(int fd, const char *addr, bool tcp, bool http,
 	c->ac = *ac;
 	c->http = http;
 	c->client = !http;
-	c->phase = client_first_phase(c);
+	c->phase = why == REFUSAL_COUNT ? client_first_phase(c) : PH_ANSWER;
 	c->head_max = http ? HTTP_HEAD_MAX : GATE_BUF;
-	if (c->phase != PH_STREAM && !(c->head = pc_malloc(c->head_max))) {
+	if (c->phase < PH_ANSWER && !(c->head = pc_malloc(c->head_max))) {
 		pc_free(c);
 		return NULL;
 	}
@@ -705,7 +706,7 @@ static void client_serve(int fd, const char *addr, bool tcp, struct access_conn 
 		client_count_reject(addr);
 		return;
 	}
-	c = client_new(fd, addr, tcp, false, ac);
+	c = client_new(fd, addr, tcp, false, ac, REFUSAL_COUNT);
 	if (!c) {
 		log_warning("client from %s: out of memory", addr);
 		access_release(ac);
@@ -720,11 +721,15 @@ static void client_serve(int fd, const char *addr, bool tcp, struct access_conn 
 
 /* ---- before streaming: PROXY header and AUTH line (pipecastd(8)) ---- */
 
-/* Access control refused what the peer sent: closed without a byte. */
+/* Access control refused what the peer sent: a raw client is closed
+ * without a byte, an HTTP one answered 403. */
 static void client_refuse(struct client *c, enum refusal why)
 {
 	access_refused(why, c->addr);
-	client_close(c, CLOSE_DENIED);
+	if (c->http)
+		httpd_refused(c, NULL, why);
+	else
+		client_close(c, CLOSE_DENIED);
 }
 
 /* Drops the first n bytes held. */
@@ -861,30 +866,36 @@ static void client_gate_read(struct client *c)
 		client_refuse(c, c->phase == PH_PROXY ? REFUSED_ADDRESS : REFUSED_TOKEN);
 }
 
-static void client_http_serve(int fd, const char *addr, bool tcp);
+static void client_http_serve(int fd, const char *addr, bool tcp, struct access_conn *ac,
+			      enum refusal why);
 
 /* An HTTP connection; what it allocates counts for the clients. */
-void client_http_accept(int fd, const char *addr, bool tcp)
+void client_http_accept(int fd, const char *addr, bool tcp, struct access_conn *ac,
+			enum refusal why)
 {
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
-	client_http_serve(fd, addr, tcp);
+	client_http_serve(fd, addr, tcp, ac, why);
 	alloc_owner_set(was);
 }
 
-/* Its request head must come within request_timeout. */
-static void client_http_serve(int fd, const char *addr, bool tcp)
+/* Its request head must come within request_timeout; a peer that access
+ * control refused is answered 403 at once (and its request never read). */
+static void client_http_serve(int fd, const char *addr, bool tcp, struct access_conn *ac,
+			      enum refusal why)
 {
-	static const struct access_conn none;
-	struct client *c = client_new(fd, addr, tcp, true, &none);
+	struct client *c = client_new(fd, addr, tcp, true, ac, why);
 
 	if (!c) {
 		log_warning("http from %s: out of memory", addr);
+		access_release(ac);
 		close(fd);
 		return;
 	}
 	ev_io_start(loop, &c->io);
 	client_timer_update(c, true);
+	if (why != REFUSAL_COUNT)
+		client_refuse(c, why);
 }
 
 /* The class an HTTP status counts in. */
@@ -936,6 +947,12 @@ int client_start_sse(struct client *c, const char *head, size_t len, uint64_t po
 const char *client_addr(const struct client *c)
 {
 	return c->addr;
+}
+
+/* For the HTTP layer's checks of tokens and metrics_allow. */
+struct access_conn *client_access(struct client *c)
+{
+	return &c->ac;
 }
 
 /* The overflow policy of the configuration. */
@@ -1055,7 +1072,7 @@ void clients_apply_config(void)
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH_SAFE(c, open_lists[i], entry, next)
-			if (c->client && !c->http)
+			if (c->client)
 				client_apply_access(c);
 	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH(c, open_lists[i], entry) {

@@ -106,10 +106,13 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 			return;
 		}
 		net_peer_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
-		if (l->http)
-			client_http_accept(fd, addr, l->tcp);
-		else if (access_accept(fd, (struct sockaddr *)&ss, len, l->tcp, addr, &ac) == 0)
+		if (l->http) {
+			enum refusal why = access_admit(fd, (struct sockaddr *)&ss, len, l->tcp, &ac);
+
+			client_http_accept(fd, addr, l->tcp, &ac, why);
+		} else if (access_accept(fd, (struct sockaddr *)&ss, len, l->tcp, addr, &ac) == 0) {
 			client_accept(fd, addr, l->tcp, &ac);
+		}
 	}
 }
 
