@@ -78,14 +78,14 @@ class Addresses(unittest.TestCase):
             feed(d, 1, 20)
             good = stream(d.port2, "/events")
             self.assertTrue(good.wait_events(20, slow(5)), good.raw[:300])
-            for path in ("/events", "/info.json", "/"):
+            for path in ("/events", "/info.json", "/", "/ws"):
                 st, hdrs, body = request(d.port2, path, src="127.0.0.2")
                 self.assertEqual(st, 403, path)
                 self.assertNotIn(b"data:", body)
                 self.assertNotIn(b"rec-", body)
             i = info(d)
-            want = {"access_refused_address_total": 3, "clients_rejected_total": 0,
-                    "clients_connected": 1, "http_requests_4xx_total": 3}
+            want = {"access_refused_address_total": 4, "clients_rejected_total": 0,
+                    "clients_connected": 1, "http_requests_4xx_total": 4}
             self.assertEqual({k: i[k] for k in want}, want)
             d.wait_log(r"access: refused 127\.0\.0\.2:\d+ reason=address")
             good.close()
@@ -144,7 +144,10 @@ class Tokens(unittest.TestCase):
             self.assert_refused(d, "/events", "Authorization: Basic YWxwaGEtMQ==\r\n")
             self.assert_refused(d, "/info.json")
             self.assert_refused(d, "/")
-            self.assertEqual(info(d)["access_refused_token_total"], 6)
+            self.assert_refused(d, "/ws", "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Version: 13\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
+            self.assertEqual(info(d)["access_refused_token_total"], 7)
             self.assertEqual(info(d)["clients_connected"], 0)
 
     def test_right_token_in_each_form_is_served(self):
