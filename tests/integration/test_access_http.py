@@ -119,6 +119,15 @@ class Addresses(unittest.TestCase):
                 self.assertEqual(parse_answer(data)[0], want, src)
             self.assertEqual(info(d)["access_refused_address_total"], 1)
             d.wait_log(r"access: refused 192\.0\.2\.7:4000 reason=address")
+            # The default metrics_allow is loopback only: a client the proxy
+            # names from another network may not read /metrics or /healthz.
+            for path in ("/metrics", "/healthz"):
+                s = connect(d.port2)
+                s.sendall(("PROXY TCP4 192.0.2.8 127.0.0.1 4001 80\r\n"
+                           "GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
+                data, _ = recv_for(s, slow(5))
+                s.close()
+                self.assertEqual(parse_answer(data)[0], 403, path)
 
 
 class Tokens(unittest.TestCase):
