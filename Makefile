@@ -222,6 +222,9 @@ FUZZ_MAXLEN_fuzz_sseparse := 8192
 FUZZ_MAXLEN_fuzz_chunked := 4096
 FUZZ_MAXLEN_fuzz_httpresp := 8192
 FUZZ_MAXLEN_fuzz_upurl   := 2048
+FUZZ_MAXLEN_fuzz_cidr    := 256
+FUZZ_MAXLEN_fuzz_proxyproto := 1024
+FUZZ_MAXLEN_fuzz_tokens  := 8192
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 
@@ -281,9 +284,13 @@ build/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
 # SSE against raw fan-out (bench/http.sh): records/s at N = 100 and 1,000.
-.PHONY: bench-http
+.PHONY: bench-http bench-relay
 bench-http: build/pipecastd build/tests/ssecheck
 	bench/http.sh
+
+# The latency each sse: relay hop adds (pipecastd(8), "Scaling out").
+bench-relay: build/pipecastd
+	python3 bench/relay_latency.py
 
 .PHONY: bench
 bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling build/bench/pipe_relay

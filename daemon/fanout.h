@@ -28,12 +28,19 @@ int fanout_sse_enable(void);
 struct ring *fanout_ring_writer(void);
 /* Before up to n bytes are written into the ring's reserve. */
 void fanout_prepare(size_t n);
-/* The one place where the source's records join the stream: after n bytes
- * of `records` whole records were committed at ring cursor pos. They are
- * numbered on from the last one (pipecastd(8), "Event ids and resume"),
- * encoded for SSE and WebSocket clients, and the first of each run are kept
- * as the preamble ([clients] preamble). */
+/* The framer's records join the stream: after n bytes of `records` whole
+ * records were committed at ring cursor pos. They, like an upstream's
+ * records (fanout_append_id), are numbered on from the last one
+ * (pipecastd(8), "Event ids and resume"), encoded for SSE and WebSocket
+ * clients, and the first of each run are kept as the preamble ([clients]
+ * preamble), all in one place. */
 void fanout_appended_source(uint64_t pos, size_t n, uint64_t records);
+/* A record with an upstream's id, or with one of this node's own epoch
+ * (pipecastd(8), "Event ids and resume"); false for a repeat, not appended. */
+bool fanout_append_id(const char *rec, size_t n, uint64_t epoch, uint64_t seq);
+void fanout_append_own(const char *rec, size_t n);
+/* Passes an upstream's gap notice on to the clients. */
+void fanout_gap(bool known, uint64_t missed);
 /* The source begins a new run: the next records are the preamble. */
 void fanout_new_run(void);
 const struct preamble *fanout_preamble(void);

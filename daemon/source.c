@@ -13,6 +13,7 @@
 #include "framer.h"
 #include "log.h"
 #include "timers.h"
+#include "upstream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +72,12 @@ static struct {
 } src = { .fd = -1, .err_fd = -1 };
 
 static void source_spawn(void);
+
+/* Whether the input is an upstream (sse:, redis:), which upstream.c runs. */
+static bool source_upstream(void)
+{
+	return conf->source.input == SRC_SSE || conf->source.input == SRC_REDIS;
+}
 
 /* Whole records joined the stream at ring cursor pos: records number
  * src.framer.seq - records + 1 to src.framer.seq, so that numbers stay
@@ -299,6 +306,8 @@ static void source_eof(void)
 		source_command_ended();
 		return;
 	case SRC_STDIN:
+	case SRC_SSE:
+	case SRC_REDIS:
 		break;
 	}
 	src.state = SS_CLOSED;
@@ -529,6 +538,8 @@ static int source_fifo_open(void)
  * input. */
 int source_open(void)
 {
+	if (source_upstream())
+		return upstream_open();
 	if (framer_init(&src.framer, fanout_ring_writer(), conf->source.framing == FRAMING_RAW,
 			conf->source.max_line, source_read_room(), source_emit, NULL) < 0) {
 		log_error("source: out of memory");
@@ -557,6 +568,9 @@ int source_open(void)
 	case SRC_EXEC:
 		source_spawn();
 		return 0;
+	case SRC_SSE:
+	case SRC_REDIS:
+		break;
 	}
 	source_idle_restart();
 	return 0;
@@ -568,6 +582,10 @@ void source_stop(void)
 	if (src.stopping)
 		return;
 	src.stopping = true;
+	if (source_upstream()) {
+		upstream_stop();
+		return;
+	}
 	if (framer_held(&src.framer))
 		log_notice("source: discarding %zu bytes of an unfinished line",
 			   framer_held(&src.framer));
@@ -594,6 +612,10 @@ bool source_finished(void)
 /* Takes a new idle_timeout or restart_delay into account. */
 void source_apply_config(void)
 {
+	if (source_upstream()) {
+		upstream_apply_config();
+		return;
+	}
 	if (src.stopping || src.state == SS_RESTARTING)
 		return;
 	src.silent = false;
@@ -609,6 +631,10 @@ void source_apply_config(void)
 /* Exit: release descriptors and memory; remove the FIFO we made. */
 void source_free(void)
 {
+	if (source_upstream()) {
+		upstream_free();
+		return;
+	}
 	source_close_fd();
 	source_close_stderr();
 	if (ev_is_active(&src.child))
@@ -624,11 +650,15 @@ void source_free(void)
 /* How long the source has been silent. */
 double source_idle_seconds(void)
 {
+	if (source_upstream())
+		return upstream_idle_seconds();
 	return NS_TO_S(mono_ns() - src.last_data);
 }
 
 /* source_state, as pipecastd(8) spells it. */
 const char *source_state_name(void)
 {
+	if (source_upstream())
+		return upstream_state_name();
 	return state_names[src.state];
 }

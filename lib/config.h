@@ -8,7 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum src_input { SRC_STDIN, SRC_FIFO, SRC_EXEC };
+#include "cidr.h"
+#include "tokens.h"
+#include "unixallow.h"
+
+enum src_input { SRC_STDIN, SRC_FIFO, SRC_EXEC, SRC_SSE, SRC_REDIS };
 enum src_framing { FRAMING_LINE, FRAMING_RAW };
 enum src_on_idle { ON_IDLE_LOG, ON_IDLE_EXIT, ON_IDLE_RESTART };
 enum src_on_eof { ON_EOF_EXIT, ON_EOF_REOPEN, ON_EOF_RESTART };
@@ -21,16 +25,21 @@ enum log_level { LL_ERROR, LL_WARNING, LL_NOTICE, LL_INFO, LL_DEBUG };
 #define HEARTBEAT_LINE_MAX 1024
 #define NOTICE_PREFIX_MAX 256
 #define PREAMBLE_MAX 64
+/* [source] idle_timeout's default for the upstreams (sse:, redis:). */
+#define UPSTREAM_IDLE_MS (60 * 1000)
 
 struct config_source {
 	enum src_input input;
-	char *input_arg;          /* FIFO path or command; NULL for stdin */
+	char *input_arg;          /* FIFO path or command; NULL for stdin; the
+				   * whole value for sse: and redis: */
 	enum src_framing framing;
 	uint64_t max_line;        /* bytes, newline included */
-	uint64_t idle_timeout_ms; /* 0 = off */
-	enum src_on_idle on_idle;
+	uint64_t idle_timeout_ms; /* 0 = off; resolved like on_eof */
+	enum src_on_idle on_idle; /* resolved like on_eof */
 	enum src_on_eof on_eof;   /* resolved: the input's default when not set */
 	bool on_eof_given;        /* set by the file or -o, else it follows input */
+	bool on_idle_given;       /* the same for on_idle */
+	bool idle_timeout_given;  /* the same for idle_timeout */
 	uint64_t restart_delay_ms;
 	unsigned fifo_mode;
 };
@@ -81,12 +90,36 @@ struct config_daemon {
 	uint64_t shutdown_timeout_ms;
 };
 
+/* [access]. Each list is kept as written (char **X; size_t n_X, the count
+ * right after its list) and parsed once the file and the overrides are
+ * read: X_rules[i] is the rule of X[i]. */
+struct config_access {
+	char **allow;             /* default: all */
+	size_t n_allow;
+	char **deny;
+	size_t n_deny;
+	char **unix_allow;        /* default: all */
+	size_t n_unix_allow;
+	char **metrics_allow;     /* default: 127.0.0.0/8, ::1/128 */
+	size_t n_metrics_allow;
+	char **trusted_proxies;
+	size_t n_trusted_proxies;
+	uint64_t max_per_ip;      /* 0 = off */
+	char *tokens_file;        /* NULL: no tokens needed */
+	uint64_t auth_timeout_ms;
+	/* Parsed when loaded; names resolved, the tokens file read. */
+	struct cidr *allow_rules, *deny_rules, *metrics_allow_rules, *trusted_proxies_rules;
+	struct unixallow *unix_allow_rules;
+	struct tokens tokens;     /* n == 0 when tokens_file is NULL */
+};
+
 struct config {
 	struct config_source source;
 	struct config_clients clients;
 	struct config_http http;
 	struct config_stats stats;
 	struct config_daemon daemon;
+	struct config_access access;
 	char **origin;            /* per key: "FILE:LINE" or "-o"; NULL: default */
 };
 

@@ -28,7 +28,8 @@ from pctest import (Daemon, StatsConn, ctl_binary, hard_close, open_fifo_writer,
                     wait_eof, write_all)
 
 TIMER_KINDS = ["client", "stats", "source_idle", "source_restart", "heartbeat",
-               "accept_pause", "shutdown", "watchdog", "status", "http"]
+               "accept_pause", "shutdown", "watchdog", "status", "http",
+               "upstream"]
 TIMERS_HEADER = ["kind", "live", "allocations_total", "rearms_total",
                  "expirations_total", "next_due_s"]
 CLIENTS_HEADER = ["id", "addr", "age_s", "idle_s", "lag_bytes", "sent_bytes",
@@ -47,6 +48,9 @@ timer_expirations_total
 allocations_live allocations_total memory_rss_bytes loop_iterations_total
 allocations_clients_total allocations_stats_total allocations_other_total
 source_fifo_refused_total log_lines_dropped_total
+clients_closed_denied_total clients_closed_auth_timeout_total
+access_refused_address_total access_refused_per_ip_total access_refused_token_total
+access_refused_uid_total access_refused_auth_timeout_total
 stream_epoch stream_first_seq stream_last_seq
 http_requests_2xx_total http_requests_3xx_total http_requests_4xx_total
 http_requests_5xx_total resumes_total resume_gaps_total""".split()
@@ -226,9 +230,12 @@ class Metrics(unittest.TestCase):
             # Every numeric name of show info is there; every family has HELP and TYPE.
             for name, v in info.items():
                 if isinstance(v, int) or re.match(r"^\d+\.\d+$", str(v)):
+                    m = re.match(r"^access_refused_(\w+)_total$", name)
                     if name in ("timers_live", "timer_allocations_total",
                                 "timer_rearms_total", "timer_expirations_total"):
                         pat = r'(?m)^pipecast_%s(\{kind="\w+"\})? ' % name
+                    elif m:     # one family, a sample per reason
+                        pat = r'(?m)^pipecast_access_refused_total\{reason="%s"\} ' % m.group(1)
                     elif re.match(r"^http_requests_\dxx_total$", name):
                         pat = r'(?m)^pipecast_http_requests_total\{class="%s"\} ' % name[14:17]
                     else:
