@@ -290,7 +290,7 @@ class Answers(unittest.TestCase):
         conf = http_conf({"request_timeout": "500ms"}, clients={"max_clients": "1"})
         with Daemon(conf) as d:
             self.assertEqual(get(d.port2, "/nope")[0], 404)
-            self.assertEqual(get(d.port2, "/")[0], 404)
+            self.assertEqual(get(d.port2, "/")[0], 200)
             status, hdrs, _ = get(d.port2, "/events", method="POST")
             self.assertEqual((status, hdrs.get("allow")), (405, "GET, HEAD"))
             self.assertEqual(get(d.port2, "/events", method="OPTIONS")[0], 405)
