@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from pctest import Daemon, binary, free_port
+from pctest import Daemon, binary, free_port, not_under_valgrind
 
 
 def env_without(*names, **extra):
@@ -69,6 +69,8 @@ class StatsDirectory(unittest.TestCase):
             self.assertEqual(d.stop(), 0)
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root")
+    @not_under_valgrind("runs a copy of the daemon as nobody; the valgrind wrapper "
+                        "finds the daemon relative to itself")
     def test_tmp_directory_of_another_user_is_refused(self):
         nobody = pwd.getpwnam("nobody")
         private = "/tmp/pipecast-%d" % nobody.pw_uid
@@ -88,6 +90,8 @@ class StatsDirectory(unittest.TestCase):
             os.rmdir(private)
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root")
+    @not_under_valgrind("runs a copy of the daemon as nobody; the valgrind wrapper "
+                        "finds the daemon relative to itself")
     def test_tmp_directory_is_made_private(self):
         nobody = pwd.getpwnam("nobody")
         private = "/tmp/pipecast-%d" % nobody.pw_uid
