@@ -290,7 +290,7 @@ class Answers(unittest.TestCase):
         conf = http_conf({"request_timeout": "500ms"}, clients={"max_clients": "1"})
         with Daemon(conf) as d:
             self.assertEqual(get(d.port2, "/nope")[0], 404)
-            self.assertEqual(get(d.port2, "/")[0], 200)
+            self.assertEqual(get(d.port2, "/events/")[0], 404)
             status, hdrs, _ = get(d.port2, "/events", method="POST")
             self.assertEqual((status, hdrs.get("allow")), (405, "GET, HEAD"))
             self.assertEqual(get(d.port2, "/events", method="OPTIONS")[0], 405)
@@ -368,8 +368,10 @@ class Answers(unittest.TestCase):
             self.assertEqual(get(d.port2, "/healthz")[::2], (503, b"restarting\n"))
 
     def test_metrics_off_and_cors(self):
-        conf = http_conf({"metrics": "off", "cors_origin": "https://app.example"})
+        conf = http_conf({"metrics": "off", "page": "off",
+                          "cors_origin": "https://app.example"})
         with Daemon(conf) as d:
+            self.assertEqual(get(d.port2, "/")[0], 404)
             self.assertEqual(get(d.port2, "/metrics")[0], 404)
             self.assertEqual(get(d.port2, "/healthz")[0], 404)
             status, hdrs, _ = get(d.port2, "/events", method="OPTIONS")
@@ -392,6 +394,33 @@ class Answers(unittest.TestCase):
             self.assertIn(b"raw", body)
             with self.assertRaises(ConnectionRefusedError):
                 tcp_client(d.port).close()
+
+
+class Reload(unittest.TestCase):
+
+    def test_http_listener_added_and_removed_by_reload(self):
+        from test_reload import rewrite, sighup
+        base = {"source": {"input": "stdin"}}
+        with Daemon(base) as d:
+            feed(d, 1, 3)
+            with self.assertRaises(ConnectionRefusedError):
+                tcp_client(d.port2).close()
+            rewrite(d, http_conf())
+            sighup(d)
+            c = SSE(d.port2, headers="Last-Event-ID: %s-0\r\n" % info(d)["stream_epoch"])
+            d.wait_opens(1)
+            feed(d, 4, 6)
+            self.assertTrue(c.wait_events(3))
+            # the SSE memory began at the reload: 1..3 were before it
+            self.assertTrue(c.body.startswith(b"retry: 2000\n\nevent: gap\ndata: {\"missed\":3}\n\n"),
+                            c.body[:80])
+            self.assertEqual([e[1] for e in c.events()], [4, 5, 6])
+            rewrite(d, base)
+            sighup(d)
+            with self.assertRaises(ConnectionRefusedError):
+                tcp_client(d.port2).close()
+            feed(d, 7, 7)
+            self.assertTrue(c.wait_events(4), "a stream of a removed listener stays")
 
 
 class SlowHeads(unittest.TestCase):

@@ -216,6 +216,7 @@ static int conn_read(struct conn *c)
 	return 1;
 }
 
+/* Connects every client, then checks what each receives. */
 int main(int argc, char **argv)
 {
 	int rawport = 0, httpport = 0, nraw = 0, nsse = 0, nws = 0, opt, ep, open_n, all;
