@@ -318,6 +318,30 @@ class InChromium(unittest.TestCase):
             self.assertEqual(sorted(b.evaluate("wsclose")), [["", 1000], ["?envelope=json", 1009]])
             self.assertEqual(b.errors, [])
 
+    @browser.in_debian_python(timeout=slow(180))
+    def test_page_over_websocket_resumes_after_kill(self):
+        with Daemon(ws_conf()) as d, browser.Chromium() as b:
+            b.navigate("http://127.0.0.1:%d/?transport=ws" % d.port2)
+            b.wait_for("pipecast.state() === 'connected'", timeout=slow(10))
+            feed_lines(d, [b"\x1b[32mgreen %d\x1b[0m" % i for i in range(1, 6)])
+            b.wait_for("pipecast.lines() >= 5", timeout=slow(10))
+            with StatsConn(d.path("stats.sock")) as st:
+                rows = parse_table(st.cmd("show clients"))[1]
+                self.assertEqual([r[-1] for r in rows], ["ws"])
+                st.cmd("kill client %s" % rows[0][0])
+            self.assertIsNotNone(d.wait_log(r"closed .*reason=kill", timeout=slow(5)))
+            feed_lines(d, [b"\x1b[32mgreen %d\x1b[0m" % i for i in range(6, 11)])
+            b.wait_for("pipecast.lines() >= 10", timeout=slow(20))
+            d.wait_opens(2)
+            time.sleep(0.5)
+            rows = b.evaluate("[...document.querySelectorAll('#log > div')]"
+                              ".filter((e) => e.dataset.id).map((e) => [e.dataset.id, e.textContent,"
+                              " e.querySelector('span') ? e.querySelector('span').className : ''])")
+            self.assertEqual([int(r[0].split("-")[1]) for r in rows], list(range(1, 11)))
+            self.assertEqual([r[1] for r in rows], ["green %d" % i for i in range(1, 11)])
+            self.assertTrue(all(r[2] for r in rows), rows)
+            self.assertEqual(b.errors, [])
+
 
 if __name__ == "__main__":
     unittest.main()
