@@ -780,7 +780,8 @@ int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void
 {
 	if (client_stream_admit(c) < 0)
 		return -1;
-	websocket_conn_init(&c->ws, r, pos, head, len);
+	/* the request head's buffer becomes the stash of a skip's frame rest */
+	websocket_conn_init(&c->ws, r, pos, head, len, (uint8_t *)c->head, HTTP_HEAD_MAX);
 	client_stream_begin(c, CLIENT_WS);
 	return 0;
 }
@@ -842,12 +843,16 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 {
 	struct cursor_policy p = client_policy();
 	struct client *c, *next;
+	enum cursor_verdict v;
 	uint64_t missed;
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
-	TAILQ_FOREACH_SAFE(c, &pending, entry, next)
-		if (c->proto == proto)
-			client_room_verdict(c, client_make_room(c, n, &p, &missed), missed);
+	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+		if (c->proto != proto)
+			continue;
+		v = client_make_room(c, n, &p, &missed);   /* before missed is read */
+		client_room_verdict(c, v, missed);
+	}
 	alloc_owner_set(was);
 }
 
@@ -859,12 +864,15 @@ void clients_before_ws_append(const struct wsring *r, uint64_t n)
 {
 	bool skip = conf->clients.overflow == OVERFLOW_SKIP;
 	struct client *c, *next;
+	enum cursor_verdict v;
 	uint64_t missed;
 
-	TAILQ_FOREACH_SAFE(c, &pending, entry, next)
-		if (c->proto == CLIENT_WS)
-			client_room_verdict(c, (enum cursor_verdict)websocket_conn_make_room(
-						    &c->ws, r, n, skip, &missed), missed);
+	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+		if (c->proto != CLIENT_WS)
+			continue;
+		v = (enum cursor_verdict)websocket_conn_make_room(&c->ws, r, n, skip, &missed);
+		client_room_verdict(c, v, missed);
+	}
 }
 
 /* Writes to every caught-up client. */

@@ -29,8 +29,8 @@ KEY = base64.b64encode(b"0123456789abcdef").decode()
 class RawWs(SSE):
     """A WebSocket client over a plain socket, for the protocol's edges."""
 
-    def __init__(self, port, path="/ws"):
-        super().__init__(port, path, headers="Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    def __init__(self, port, path="/ws", rcvbuf=None):
+        super().__init__(port, path, rcvbuf=rcvbuf, headers="Upgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % KEY)
         super().read_until(lambda s: b"\r\n\r\n" in s.raw)
         self.status = self.head[0]
@@ -166,6 +166,31 @@ class Protocol(unittest.TestCase):
                 self.assertEqual(c.close_code(), code, name)
                 self.assertTrue(c.read_until(lambda: c.eof, 10), name)
                 c.close()
+
+    def test_skipped_client_finishes_its_frame_then_a_gap(self):
+        conf = ws_conf(clients={"buffer": "64KiB", "overflow": "skip", "send_timeout": "0"})
+        with Daemon(conf) as d:
+            c = RawWs(d.port2, "/ws?envelope=json", rcvbuf=4096)
+            d.wait_opens(1)
+            line = b"x" * 90
+            d.write_stdin(b"".join(b"%d %s\n" % (i, line) for i in range(1, 30001)))
+            want = b'"data":"30000 %s"}' % line
+            self.assertTrue(c.read_until(lambda: c.body.endswith(want), 60))
+            last, gaps = 0, 0
+            for op, p in c.frames():
+                self.assertEqual(op, 1)
+                m = json.loads(p)
+                if "gap" in m:
+                    gaps, missed = gaps + 1, m["gap"]
+                    continue
+                seq = int(m["id"].split("-")[1])
+                self.assertEqual(m["data"], "%d %s" % (seq, line.decode()))
+                if last and seq != last + 1:
+                    self.assertEqual(seq, last + missed + 1, "gap count")
+                last = seq
+            self.assertEqual(last, 30000)
+            self.assertGreaterEqual(gaps, 1)
+            self.assertGreater(stats(d)["clients_skipped_bytes_total"], 0)
 
     def test_keepalive_is_a_ping(self):
         with Daemon(ws_conf({"keepalive": "1s"})) as d:

@@ -86,7 +86,7 @@ static void text_frames_and_resume(void **state)
 	put(&r, 1, 100);
 	wsring_resume(&r, 97, &st);
 	assert_false(st.gap);
-	wsring_cursor_init(&c, &r, st.pos, "HEAD", 4);
+	wsring_cursor_init(&c, &r, st.pos, "HEAD", 4, NULL, 0);
 	assert_int_equal(drain(&c, &r, buf, sizeof(buf), 3), 4 + 46 + 46 + 48);
 	frames(buf + 4, 140, txt, sizeof(txt));
 	assert_string_equal(txt, "{\"id\":\"00c0ffee12345678-98\",\"data\":\"rec-98\"}|"
@@ -100,7 +100,7 @@ static void text_frames_and_resume(void **state)
 	wsring_resume(&r, 5, &st);
 	assert_true(st.gap && st.known);
 	assert_true(st.missed > 0 && st.missed < 2990);
-	wsring_cursor_init(&c, &r, st.pos, NULL, 0);
+	wsring_cursor_init(&c, &r, st.pos, NULL, 0, NULL, 0);
 	assert_true(drain(&c, &r, buf, sizeof(buf), 48) > 48);
 	snprintf(txt, sizeof(txt), "{\"id\":\"00c0ffee12345678-%llu\",\"data\":\"rec-%llu\"}",
 		 (unsigned long long)(5 + st.missed + 1), (unsigned long long)(5 + st.missed + 1));
@@ -118,7 +118,7 @@ static void control_frames_between_whole_frames(void **state)
 
 	(void)state;
 	assert_int_equal(wsring_init(&r, WSRING_TEXT, 65536, 64, EPOCH, 0, 0), 0);
-	wsring_cursor_init(&c, &r, r.ring.head, NULL, 0);
+	wsring_cursor_init(&c, &r, r.ring.head, NULL, 0, NULL, 0);
 	put(&r, 1, 3);
 	wsring_cursor_advance(&c, 3);     /* in the middle of the first frame */
 	n = ws_control_frame(ping, WS_OP_PONG, NULL, 0);
@@ -143,8 +143,8 @@ static void drop_and_skip(void **state)
 
 	(void)state;
 	assert_int_equal(wsring_init(&r, WSRING_JSON, 65536, 64, EPOCH, 0, 0), 0);
-	wsring_cursor_init(&a, &r, r.ring.head, NULL, 0);
-	wsring_cursor_init(&b, &r, r.ring.head, NULL, 0);
+	wsring_cursor_init(&a, &r, r.ring.head, NULL, 0, NULL, 0);
+	wsring_cursor_init(&b, &r, r.ring.head, NULL, 0, NULL, 0);
 	put(&r, 1, 10);
 	memcpy(buf, r.ring.buf, 5);
 	wsring_cursor_advance(&b, 5);     /* b is inside record 1's frame */
@@ -157,6 +157,38 @@ static void drop_and_skip(void **state)
 	frames(buf, n, txt, sizeof(txt));
 	/* the rest of record 1's frame, the gap, then record 11 */
 	assert_non_null(strstr(txt, "|{\"gap\":9}|{\"id\":\"00c0ffee12345678-11\""));
+	wsring_free(&r);
+}
+
+static void skip_keeps_the_frame_rest_in_the_stash(void **state)
+{
+	struct wsring r;
+	struct wsring_cursor a, b;
+	uint8_t stash[64], first[64];
+	struct iovec iov[5];
+	uint64_t missed;
+	size_t flen;
+
+	(void)state;
+	assert_int_equal(wsring_init(&r, WSRING_TEXT, 65536, 64, EPOCH, 0, 0), 0);
+	wsring_cursor_init(&a, &r, r.ring.head, NULL, 0, NULL, 0);
+	wsring_cursor_init(&b, &r, r.ring.head, NULL, 0, stash, sizeof(stash));
+	put(&r, 1, 2);
+	flen = 2 + 5;                     /* "rec-1" */
+	memcpy(first, r.ring.buf, flen);
+	wsring_cursor_advance(&a, 3);
+	wsring_cursor_advance(&b, 3);
+	/* an append that would overwrite the rest of record 1's frame */
+	assert_int_equal(wsring_cursor_make_room(&a, &r, r.ring.size, true, &missed), WSRING_DROP);
+	assert_int_equal(wsring_cursor_make_room(&b, &r, r.ring.size, true, &missed), WSRING_SKIPPED);
+	assert_true(b.stashed);
+	memset(r.ring.buf, '#', (size_t)r.ring.size);   /* the ring moved on */
+	assert_true(wsring_cursor_iov(&b, &r, iov) >= 1);
+	assert_int_equal(iov[0].iov_len, flen - 3);
+	assert_memory_equal(iov[0].iov_base, first + 3, flen - 3);
+	wsring_cursor_advance(&b, flen - 3);
+	assert_false(b.stashed);
+	assert_true(b.pos == b.jump);
 	wsring_free(&r);
 }
 
@@ -180,6 +212,7 @@ int main(void)
 		cmocka_unit_test(text_frames_and_resume),
 		cmocka_unit_test(control_frames_between_whole_frames),
 		cmocka_unit_test(drop_and_skip),
+		cmocka_unit_test(skip_keeps_the_frame_rest_in_the_stash),
 		cmocka_unit_test(backlog_within_bytes),
 	};
 
