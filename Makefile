@@ -288,6 +288,11 @@ build/bench/%: bench/%.c
 bench-http: build/pipecastd build/tests/ssecheck
 	bench/http.sh
 
+# WebSocket against SSE and raw fan-out, and websocketd (bench/ws.sh).
+.PHONY: bench-ws
+bench-ws: build/pipecastd build/tests/ssecheck
+	bench/ws.sh
+
 .PHONY: bench
 bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling
 	QUICK=$(QUICK) bench/run.sh
