@@ -64,9 +64,9 @@ endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
 
-# The C checkers of the HTTP load tests (many raw and SSE clients at once;
-# many WebSocket clients).
-build/tests/ssecheck build/tests/wscheck: build/tests/%: tests/load/%.c
+# The C checker of the HTTP load test (many raw, SSE and WebSocket clients
+# at once).
+build/tests/ssecheck: tests/load/ssecheck.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@
 
@@ -87,7 +87,7 @@ deps:
 # Unit tests, then integration tests, each against the plain and the
 # sanitizer build; prints one "N passed, N failed" line at the end.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNITS:%=build/tests/%) build/tests/ssecheck build/tests/wscheck \
+	@$(MAKE) --no-print-directory all $(UNITS:%=build/tests/%) build/tests/ssecheck \
 	   build/san/pipecastd $(UNITS:%=build/san/tests/%) $(if $(CTL_SRC),build/san/pipecastctl)
 	@tests/run-all.sh $(UNITS)
 
@@ -267,12 +267,10 @@ $(FUZZ_TARGETS:%=fuzz-smoke-%): fuzz-smoke-%: build/fuzz/%
 .PHONY: stress valgrind
 PCTEST_STRESS_CLIENTS ?= 5000
 PCTEST_STRESS_RECORDS ?= 1000000
-stress: deps all build/tests/ssecheck build/tests/wscheck
+stress: deps all build/tests/ssecheck
 	PCTEST_STRESS_CLIENTS=$(PCTEST_STRESS_CLIENTS) PCTEST_STRESS_RECORDS=$(PCTEST_STRESS_RECORDS) \
 	  PIPECASTD=build/pipecastd python3 tests/integration/run.py test_load
 	PCTEST_HTTP_RECORDS=100000 PIPECASTD=build/pipecastd python3 tests/integration/run.py test_http_load
-	PCTEST_WS_CLIENTS=5000 PCTEST_WS_RECORDS=100000 PIPECASTD=build/pipecastd \
-	  python3 tests/integration/run.py test_ws_load
 
 valgrind: deps all
 	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
