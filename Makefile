@@ -282,14 +282,17 @@ build/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
 # SSE against raw fan-out (bench/http.sh): records/s at N = 100 and 1,000.
-.PHONY: bench-http
+.PHONY: bench-http bench-relay bench-ws
 bench-http: build/pipecastd build/tests/ssecheck
 	bench/http.sh
 
 # WebSocket against SSE and raw fan-out, and websocketd (bench/ws.sh).
-.PHONY: bench-ws
 bench-ws: build/pipecastd build/tests/ssecheck
 	bench/ws.sh
+
+# The latency each sse: relay hop adds (pipecastd(8), "Scaling out").
+bench-relay: build/pipecastd
+	python3 bench/relay_latency.py
 
 .PHONY: bench
 bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling

@@ -850,7 +850,8 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
 		if (c->proto != proto)
 			continue;
-		v = client_make_room(c, n, &p, &missed);   /* before missed is read */
+		/* The verdict first: it sets missed (argument order is unspecified). */
+		v = client_make_room(c, n, &p, &missed);
 		client_room_verdict(c, v, missed);
 	}
 	alloc_owner_set(was);

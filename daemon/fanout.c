@@ -10,6 +10,7 @@
 #include "seqidx.h"
 #include "timers.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -27,6 +28,10 @@ static struct seqidx raw_index;
 static uint64_t raw_indexed_at;  /* ring head at the last raw index entry */
 static uint64_t epoch;
 static uint64_t seq;             /* records appended (line framing) */
+static uint64_t own_epoch;       /* chosen at start; epoch follows an upstream's */
+static uint64_t own_seq;         /* the last seq given in own_epoch */
+static uint64_t raw_since;       /* where the current epoch's records start */
+static bool raw_index_due;       /* index the next record (a new epoch's first) */
 static struct preamble preamble;   /* [clients] preamble: allocated here, once */
 static ev_timer heartbeat_timer;
 static int64_t last_out;         /* when a record or heartbeat was last appended */
@@ -59,7 +64,7 @@ int fanout_init(void)
 	}
 	if (seqidx_init(&raw_index, RAW_INDEX_SPAN + 2) < 0)
 		return -1;
-	epoch = fanout_new_epoch();
+	epoch = own_epoch = fanout_new_epoch();
 	timer_setup(TK_HEARTBEAT, &heartbeat_timer, fanout_heartbeat_cb);
 	last_out = mono_ns();
 	fanout_apply_config();
@@ -147,9 +152,11 @@ void fanout_append(const char *data, size_t n, uint64_t records)
 {
 	bool lines = conf->source.framing == FRAMING_LINE;
 
-	if (lines && (raw_index.added == 0 || ring.head - raw_indexed_at >= ring.size / RAW_INDEX_SPAN)) {
+	if (lines && (raw_index.added == 0 || raw_index_due ||
+		      ring.head - raw_indexed_at >= ring.size / RAW_INDEX_SPAN)) {
 		seqidx_add(&raw_index, seq + 1, ring.head, 0);
 		raw_indexed_at = ring.head;
+		raw_index_due = false;
 	}
 	fanout_write_raw(data, n);
 	if (sse_on)
@@ -165,6 +172,66 @@ void fanout_append_source(const char *data, size_t n, uint64_t records)
 {
 	preamble_offer(&preamble, data, n, ring.head);
 	fanout_append(data, n, records);
+}
+
+/* The epoch of the next record changes (a relay takes on its upstream's):
+ * lookups by seq only look at the records from here on (the raw index is
+ * only searched by offset, from raw_since on). */
+static void fanout_switch_epoch(uint64_t e)
+{
+	if (epoch == own_epoch)
+		own_seq = seq;
+	epoch = e;
+	seq = e == own_epoch ? own_seq : 0;
+	raw_since = ring.head;
+	raw_index_due = true;
+}
+
+/* One whole record that comes with its id (an upstream's): the node takes
+ * on the id's epoch and the record its seq (pipecastd(8), "Event ids and
+ * resume"). A record whose seq is not after the last one of the same epoch
+ * is a repeat and is not appended: returns false. */
+bool fanout_append_id(const char *rec, size_t n, uint64_t e, uint64_t s)
+{
+	if (conf->source.framing != FRAMING_LINE || (e == epoch && s <= seq) || s == 0)
+		return false;
+	if (e != epoch)
+		fanout_switch_epoch(e);
+	if (sse_on)
+		sse_number_next(&sse, e, s);
+	seq = s - 1;
+	fanout_append_source(rec, n, 1);
+	return true;
+}
+
+/* One whole record whose upstream id is not of the form EPOCH-SEQ: it
+ * gets an id of this node's own epoch. */
+void fanout_append_own(const char *rec, size_t n)
+{
+	fanout_append_id(rec, n, own_epoch, (epoch == own_epoch ? seq : own_seq) + 1);
+}
+
+/* An upstream's gap notice, passed on: an event in the SSE form, and a
+ * notice line for raw clients when [clients] notices is on. */
+void fanout_gap(bool known, uint64_t missed)
+{
+	char line[NOTICE_PREFIX_MAX + 64];
+	int n;
+
+	if (sse_on) {
+		fanout_sse_room(sse_gap_len(known, missed));
+		sse_gap(&sse, known, missed);
+	}
+	if (!conf->clients.notices)
+		return;
+	if (known)
+		n = snprintf(line, sizeof(line), "%sgap (missed %llu)\n",
+			     conf->clients.notice_prefix, (unsigned long long)missed);
+	else
+		n = snprintf(line, sizeof(line), "%sgap (missed unknown)\n",
+			     conf->clients.notice_prefix);
+	if (n > 0 && (size_t)n < sizeof(line))
+		fanout_write_raw(line, (size_t)n);
 }
 
 /* A new run of the source (a command started again, a new FIFO writer):
@@ -260,7 +327,8 @@ uint64_t fanout_last_seq(void)
  * oldest event. */
 uint64_t fanout_first_seq(void)
 {
-	const struct seqidx_entry *e = seqidx_oldest(&raw_index, ring_tail(&ring));
+	uint64_t tail = ring_tail(&ring);
+	const struct seqidx_entry *e = seqidx_oldest(&raw_index, raw_since > tail ? raw_since : tail);
 	uint64_t first = e ? e->seq : 0, off, s;
 
 	if (seq == 0 || first == 0 || first > seq)

@@ -30,6 +30,12 @@ void fanout_append(const char *data, size_t n, uint64_t records);
 /* Appends records of the source, keeping the first of each run as the
  * preamble ([clients] preamble). */
 void fanout_append_source(const char *data, size_t n, uint64_t records);
+/* A record with an upstream's id, or with one of this node's own epoch
+ * (pipecastd(8), "Event ids and resume"); false for a repeat, not appended. */
+bool fanout_append_id(const char *rec, size_t n, uint64_t epoch, uint64_t seq);
+void fanout_append_own(const char *rec, size_t n);
+/* Passes an upstream's gap notice on to the clients. */
+void fanout_gap(bool known, uint64_t missed);
 /* The source begins a new run: the next records are the preamble. */
 void fanout_new_run(void);
 const struct preamble *fanout_preamble(void);

@@ -12,6 +12,7 @@
 #include "framer.h"
 #include "log.h"
 #include "timers.h"
+#include "upstream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,12 @@ static struct {
 } src = { .fd = -1, .err_fd = -1 };
 
 static void source_spawn(void);
+
+/* Whether the input is an upstream (sse:, redis:), which upstream.c runs. */
+static bool source_upstream(void)
+{
+	return conf->source.input == SRC_SSE || conf->source.input == SRC_REDIS;
+}
 
 /* Framed records go to the ring. */
 static void source_emit(__unused void *ctx, const char *data, size_t n, uint64_t records)
@@ -248,6 +255,8 @@ static void source_eof(void)
 		source_command_ended();
 		return;
 	case SRC_STDIN:
+	case SRC_SSE:
+	case SRC_REDIS:
 		break;
 	}
 	src.state = SS_CLOSED;
@@ -472,6 +481,8 @@ int source_open(void)
 {
 	size_t cap = conf->source.max_line + READ_EXTRA;
 
+	if (source_upstream())
+		return upstream_open();
 	if (cap > conf->clients.buffer / 2)
 		cap = conf->clients.buffer / 2;
 	if (framer_init(&src.framer, conf->source.framing == FRAMING_RAW,
@@ -501,6 +512,9 @@ int source_open(void)
 	case SRC_EXEC:
 		source_spawn();
 		return 0;
+	case SRC_SSE:
+	case SRC_REDIS:
+		break;
 	}
 	source_idle_restart();
 	return 0;
@@ -512,6 +526,10 @@ void source_stop(void)
 	if (src.stopping)
 		return;
 	src.stopping = true;
+	if (source_upstream()) {
+		upstream_stop();
+		return;
+	}
 	if (src.framer.len)
 		log_notice("source: discarding %zu bytes of an unfinished line", src.framer.len);
 	timer_disarm(TK_SOURCE_IDLE, &src.idle_timer);
@@ -537,6 +555,10 @@ bool source_finished(void)
 /* Takes a new idle_timeout or restart_delay into account. */
 void source_apply_config(void)
 {
+	if (source_upstream()) {
+		upstream_apply_config();
+		return;
+	}
 	if (src.stopping || src.state == SS_RESTARTING)
 		return;
 	src.silent = false;
@@ -552,6 +574,10 @@ void source_apply_config(void)
 /* Exit: release descriptors and memory; remove the FIFO we made. */
 void source_free(void)
 {
+	if (source_upstream()) {
+		upstream_free();
+		return;
+	}
 	source_close_fd();
 	source_close_stderr();
 	if (ev_is_active(&src.child))
@@ -567,11 +593,15 @@ void source_free(void)
 /* How long the source has been silent. */
 double source_idle_seconds(void)
 {
+	if (source_upstream())
+		return upstream_idle_seconds();
 	return NS_TO_S(mono_ns() - src.last_data);
 }
 
 /* source_state, as pipecastd(8) spells it. */
 const char *source_state_name(void)
 {
+	if (source_upstream())
+		return upstream_state_name();
 	return state_names[src.state];
 }

@@ -16,6 +16,7 @@ static const char *const kind_names[TK_COUNT] = {
 	[TK_WATCHDOG] = "watchdog",
 	[TK_STATUS] = "status",
 	[TK_HTTP] = "http",
+	[TK_UPSTREAM] = "upstream",
 };
 
 /* Creates the one timer object of its owner. */

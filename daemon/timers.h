@@ -11,6 +11,7 @@ enum timer_kind {
 	TK_CLIENT, TK_STATS, TK_SOURCE_IDLE, TK_SOURCE_RESTART, TK_HEARTBEAT,
 	TK_ACCEPT_PAUSE, TK_SHUTDOWN, TK_WATCHDOG, TK_STATUS,
 	TK_HTTP,         /* HTTP connections until they stream (request head, answer) */
+	TK_UPSTREAM,     /* an upstream source's connection (sse:, redis:): listed last */
 	TK_COUNT
 };
 

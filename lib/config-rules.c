@@ -125,7 +125,8 @@ static void rule_heartbeat_line_explain(const struct config *c, __unused const v
 			 m, strlen(c->clients.heartbeat_line));
 }
 
-/* What input a value of on_eof/on_idle needs; SRC_STDIN: any. */
+/* What input a value of on_eof/on_idle needs; SRC_STDIN: any. Restart
+ * suits a command and the upstreams (sse:, redis:), named by SRC_EXEC. */
 static enum src_input rule_needed_input(bool is_eof, unsigned v)
 {
 	if (is_eof)
@@ -134,27 +135,34 @@ static enum src_input rule_needed_input(bool is_eof, unsigned v)
 	return v == ON_IDLE_RESTART ? SRC_EXEC : SRC_STDIN;
 }
 
+/* Whether the configured input is of the kind a value needs. */
+static bool rule_input_fits(enum src_input need, enum src_input in)
+{
+	static const enum src_input kind[] = {
+		[SRC_STDIN] = SRC_STDIN, [SRC_FIFO] = SRC_FIFO, [SRC_EXEC] = SRC_EXEC,
+		[SRC_SSE] = SRC_EXEC, [SRC_REDIS] = SRC_EXEC,
+	};
+
+	return need == SRC_STDIN || need == kind[in];
+}
+
 /* on_eof must suit the input (an unset one is "exit" until it is resolved
  * to the input's default, so only an explicit one can break this). */
 static bool rule_on_eof_broken(const struct config *c, __unused const void *arg)
 {
-	enum src_input need = rule_needed_input(true, c->source.on_eof);
-
-	return need != SRC_STDIN && need != c->source.input;
+	return !rule_input_fits(rule_needed_input(true, c->source.on_eof), c->source.input);
 }
 
-/* on_idle = restart only makes sense for a command. */
+/* on_idle = restart only makes sense for a command or an upstream. */
 static bool rule_on_idle_broken(const struct config *c, __unused const void *arg)
 {
-	enum src_input need = rule_needed_input(false, c->source.on_idle);
-
-	return need != SRC_STDIN && need != c->source.input;
+	return !rule_input_fits(rule_needed_input(false, c->source.on_idle), c->source.input);
 }
 
 /* Spelling of the input form a value needs. */
 static const char *rule_input_form(enum src_input in)
 {
-	return in == SRC_FIFO ? "fifo:PATH" : "exec:COMMAND";
+	return in == SRC_FIFO ? "fifo:PATH" : "exec:COMMAND, sse:URL or redis:URL";
 }
 
 /* Words for an on_eof/input conflict. */
@@ -175,6 +183,21 @@ static void rule_on_idle_explain(const struct config *c, __unused const void *ar
 
 	snprintf(buf, len, "%s%s needs input = %s", last_a ? "" : "on_idle = ",
 		 v, rule_input_form(rule_needed_input(false, c->source.on_idle)));
+}
+
+/* An upstream hands out records, which raw framing does not have. */
+static bool rule_upstream_raw_broken(const struct config *c, __unused const void *arg)
+{
+	return (c->source.input == SRC_SSE || c->source.input == SRC_REDIS) &&
+	       c->source.framing == FRAMING_RAW;
+}
+
+/* Words for an upstream with raw framing. */
+static void rule_upstream_raw_explain(__unused const struct config *c, __unused const void *arg,
+				      bool last_a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", last_a ? "raw needs input = stdin, fifo:PATH or exec:COMMAND"
+		 : "an upstream (sse:, redis:) needs framing = line");
 }
 
 /* clients.listen = none leaves only HTTP listeners: there must be one. */
@@ -202,6 +225,7 @@ static const struct rule config_rules[] = {
 	{ K_ON_EOF, K_INPUT, rule_on_eof_broken, rule_on_eof_explain, NULL },
 	{ K_ON_IDLE, K_INPUT, rule_on_idle_broken, rule_on_idle_explain, NULL },
 	{ K_LISTEN, K_HTTP_LISTEN, rule_listen_broken, rule_listen_explain, NULL },
+	{ K_FRAMING, K_INPUT, rule_upstream_raw_broken, rule_upstream_raw_explain, NULL },
 };
 
 /* Checks every rule, reporting at the place of the key set last. */
@@ -247,17 +271,25 @@ void config_derive_defaults(struct config *c)
 {
 	static const enum src_on_eof by_input[] = {
 		[SRC_STDIN] = ON_EOF_EXIT, [SRC_FIFO] = ON_EOF_REOPEN,
-		[SRC_EXEC] = ON_EOF_RESTART,
+		[SRC_EXEC] = ON_EOF_RESTART, [SRC_SSE] = ON_EOF_RESTART,
+		[SRC_REDIS] = ON_EOF_RESTART,
 	};
+	bool upstream = c->source.input == SRC_SSE || c->source.input == SRC_REDIS;
 
 	if (!c->source.on_eof_given)
 		c->source.on_eof = by_input[c->source.input];
+	if (!c->source.on_idle_given)
+		c->source.on_idle = upstream ? ON_IDLE_RESTART : ON_IDLE_LOG;
+	if (!c->source.idle_timeout_given)
+		c->source.idle_timeout_ms = upstream ? UPSTREAM_IDLE_MS : 0;
 }
 
 /* Resolves on_eof after the file and the overrides. */
 void config_resolve_on_eof(struct loader *l)
 {
 	l->cfg.source.on_eof_given = l->set_at[K_ON_EOF].seq != 0;
+	l->cfg.source.on_idle_given = l->set_at[K_ON_IDLE].seq != 0;
+	l->cfg.source.idle_timeout_given = l->set_at[K_SRC_IDLE].seq != 0;
 	config_derive_defaults(&l->cfg);
 }
 

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "listen.h"
 #include "units.h"
+#include "upurl.h"
 
 _Static_assert(sizeof(enum src_framing) == sizeof(unsigned),
 	       "enum fields are stored through unsigned *");
@@ -128,6 +129,22 @@ static int config_replace_str(struct loader *l, char **field, const char *v)
 	return 0;
 }
 
+/* source.input = sse:... or redis:...: the whole value is kept, checked by
+ * the parser the daemon uses (pipecast.conf(5), "Upstream sources"). */
+static int config_set_upstream(struct loader *l, const struct key_def *k,
+			       const char *v, const struct place *p)
+{
+	struct upurl u;
+	const char *why;
+
+	if (upurl_parse(v, &u, &why) < 0)
+		return config_bad(l, p, k, "invalid input '%s': %s", v, why);
+	if (config_replace_str(l, &l->cfg.source.input_arg, v) < 0)
+		return -1;
+	l->cfg.source.input = u.kind == UPURL_SSE ? SRC_SSE : SRC_REDIS;
+	return 0;
+}
+
 /* source.input: stdin, fifo:PATH or exec:COMMAND. */
 static int config_set_input(struct loader *l, const struct key_def *k,
 			    const char *v, const struct place *p)
@@ -140,6 +157,8 @@ static int config_set_input(struct loader *l, const struct key_def *k,
 		l->cfg.source.input = SRC_STDIN;
 		return config_replace_str(l, &l->cfg.source.input_arg, NULL);
 	}
+	if (upurl_is(v))
+		return config_set_upstream(l, k, v, p);
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		size_t n = strlen(forms[i].prefix);
 
@@ -151,7 +170,8 @@ static int config_set_input(struct loader *l, const struct key_def *k,
 		return 0;
 	}
 	return config_bad(l, p, k, "invalid input '%s' (expected stdin, "
-			  "fifo:PATH or exec:COMMAND)", v);
+			  "fifo:PATH, exec:COMMAND, sse:http://HOST:PORT/PATH or "
+			  "redis:HOST:PORT/KEY)", v);
 }
 
 /* Checks one clients.listen value; returns why it is bad, or NULL. */
@@ -290,12 +310,18 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define RESTART .restart = true
 #define APPLIED .restart = false
 
+/* How show config spells an input before its argument (an upstream's
+ * argument is the whole value). */
+static const char *const input_prefixes[] = {
+	[SRC_STDIN] = "stdin", [SRC_FIFO] = "fifo:", [SRC_EXEC] = "exec:",
+	[SRC_SSE] = "", [SRC_REDIS] = "",
+};
 static const char *const framing_names[] = { "line", "raw", NULL };
 const char *const config_on_idle_names[] = { "log", "exit", "restart", NULL };
 const char *const config_on_eof_names[] = { "exit", "reopen", "restart", NULL };
 static const char *const overflow_names[] = { "drop", "skip", NULL };
-static const char *const onoff_names[] = { "on", "off", NULL };
 static const char *const off_on_names[] = { "off", "on", NULL };
+static const char *const onoff_names[] = { "on", "off", NULL };
 static const char *const log_level_names[] = {
 	"error", "warning", "notice", "info", "debug", NULL };
 
@@ -479,9 +505,7 @@ const char *config_key_format(const struct config *c, size_t i, char *buf, size_
 		config_buf_add(buf, len, "", *(char *const *)f);
 		break;
 	case FT_INPUT:
-		config_buf_add(buf, len, c->source.input == SRC_FIFO ? "fifo:" :
-			       c->source.input == SRC_EXEC ? "exec:" : "stdin",
-			       c->source.input_arg);
+		config_buf_add(buf, len, input_prefixes[c->source.input], c->source.input_arg);
 		break;
 	case FT_LIST:
 		for (size_t j = 0; j < *config_list_n(c, k); j++)

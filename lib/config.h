@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum src_input { SRC_STDIN, SRC_FIFO, SRC_EXEC };
+enum src_input { SRC_STDIN, SRC_FIFO, SRC_EXEC, SRC_SSE, SRC_REDIS };
 enum src_framing { FRAMING_LINE, FRAMING_RAW };
 enum src_on_idle { ON_IDLE_LOG, ON_IDLE_EXIT, ON_IDLE_RESTART };
 enum src_on_eof { ON_EOF_EXIT, ON_EOF_REOPEN, ON_EOF_RESTART };
@@ -21,16 +21,21 @@ enum log_level { LL_ERROR, LL_WARNING, LL_NOTICE, LL_INFO, LL_DEBUG };
 #define HEARTBEAT_LINE_MAX 1024
 #define NOTICE_PREFIX_MAX 256
 #define PREAMBLE_MAX 64
+/* [source] idle_timeout's default for the upstreams (sse:, redis:). */
+#define UPSTREAM_IDLE_MS (60 * 1000)
 
 struct config_source {
 	enum src_input input;
-	char *input_arg;          /* FIFO path or command; NULL for stdin */
+	char *input_arg;          /* FIFO path or command; NULL for stdin; the
+				   * whole value for sse: and redis: */
 	enum src_framing framing;
 	uint64_t max_line;        /* bytes, newline included */
-	uint64_t idle_timeout_ms; /* 0 = off */
-	enum src_on_idle on_idle;
+	uint64_t idle_timeout_ms; /* 0 = off; resolved like on_eof */
+	enum src_on_idle on_idle; /* resolved like on_eof */
 	enum src_on_eof on_eof;   /* resolved: the input's default when not set */
 	bool on_eof_given;        /* set by the file or -o, else it follows input */
+	bool on_idle_given;       /* the same for on_idle */
+	bool idle_timeout_given;  /* the same for idle_timeout */
 	uint64_t restart_delay_ms;
 	unsigned fifo_mode;
 };

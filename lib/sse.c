@@ -112,7 +112,7 @@ static void sse_record(struct sse *s, const char *rec, size_t body)
 	size_t idn;
 
 	s->seq++;
-	if ((s->seq - 1) % SSE_STRIDE == 0)
+	if (s->events++ % SSE_STRIDE == 0)
 		seqidx_add(&s->idx, s->seq, s->ring.head, s->src);
 	memcpy(id, "id: ", 4);
 	idn = 4 + eventid_format(id + 4, s->epoch, s->seq);
@@ -132,6 +132,44 @@ void sse_records(struct sse *s, const char *data, size_t n)
 		sse_record(s, p, (size_t)(nl - p));
 		p = nl + 1;
 	}
+}
+
+/* Numbers the next record from outside: see sse.h. */
+void sse_number_next(struct sse *s, uint64_t epoch, uint64_t seq)
+{
+	if (epoch != s->epoch) {
+		s->epoch = epoch;
+		s->since = s->ring.head;
+		s->sparse = s->sparse || s->seq != 0;
+	} else if (seq != s->seq + 1) {
+		s->sparse = true;
+	}
+	s->seq = seq - 1;
+}
+
+/* The gap notice's length. */
+uint64_t sse_gap_len(bool known, uint64_t missed)
+{
+	char note[SSE_NOTE_MAX];
+
+	return sse_gap_note(note, known, missed);
+}
+
+/* An upstream's gap notice, written once for every reader. */
+void sse_gap(struct sse *s, bool known, uint64_t missed)
+{
+	char note[SSE_NOTE_MAX];
+	size_t n = sse_gap_note(note, known, missed);
+
+	ring_write(&s->ring, note, n);
+}
+
+/* Where the events of the current epoch begin to be held. */
+static uint64_t sse_epoch_tail(const struct sse *s)
+{
+	uint64_t tail = ring_tail(&s->ring);
+
+	return s->since > tail ? s->since : tail;
 }
 
 /* ": " and "\n" around each piece. */
@@ -184,7 +222,9 @@ static uint64_t sse_next_event(const struct sse *s, uint64_t pos)
 /* Found by walking from the first line boundary after the ring's tail. */
 uint64_t sse_first_seq(const struct sse *s, uint64_t *off)
 {
-	uint64_t p = sse_next_event(s, ring_line_start(&s->ring, ring_tail(&s->ring)));
+	uint64_t tail = ring_tail(&s->ring);
+	uint64_t p = sse_next_event(s, s->since > tail ? s->since
+					: ring_line_start(&s->ring, tail));
 
 	*off = p;
 	return p < s->ring.head ? sse_line_seq(s, p) : 0;
@@ -222,14 +262,14 @@ void sse_resume(const struct sse *s, uint64_t after, struct sse_start *st)
 	}
 	first = sse_first_seq(s, &foff);
 	if (first == 0) {
-		sse_start_at(st, s->ring.head, true, true, s->seq - after);
+		sse_start_at(st, s->ring.head, true, !s->sparse, s->seq - after);
 		return;
 	}
 	if (first > after + 1) {
-		sse_start_at(st, foff, true, true, first - after - 1);
+		sse_start_at(st, foff, true, !s->sparse, first - after - 1);
 		return;
 	}
-	e = seqidx_floor(&s->idx, SEQIDX_SEQ, after + 1, ring_tail(&s->ring));
+	e = seqidx_floor(&s->idx, SEQIDX_SEQ, after + 1, sse_epoch_tail(s));
 	sse_start_at(st, sse_walk_seq(s, e && e->off > foff ? e->off : foff, after + 1),
 		     false, false, 0);
 }
@@ -374,7 +414,7 @@ static bool sse_at_boundary(const struct sse *s, uint64_t pos)
 	if (pos == s->ring.head)
 		return true;
 	b = sse_byte(s, pos);
-	return (pos == 0 || sse_byte(s, pos - 1) == '\n') && (b == 'i' || b == ':');
+	return (pos == 0 || sse_byte(s, pos - 1) == '\n') && (b == 'i' || b == ':' || b == 'e');
 }
 
 /* A line boundary at or before pos: the indexed event before it, else the
@@ -413,7 +453,7 @@ static uint64_t sse_piece_end(const struct sse *s, uint64_t pos)
 static void sse_cursor_gap(struct sse_cursor *c, const struct sse *s)
 {
 	char note[SSE_NOTE_MAX];
-	size_t n = sse_gap_note(note, true, s->seq - c->gap_after);
+	size_t n = sse_gap_note(note, !s->sparse, s->seq - c->gap_after);
 
 	memcpy(c->inline_note + c->note_fixed, note, n);
 	c->note = c->inline_note;

@@ -6,9 +6,10 @@
  * piece of the record (its '\n' removed) and an empty line; a heartbeat
  * record becomes a comment line ": TEXT\n". Every SSE client is an absolute
  * cursor into this ring, exactly as raw clients are into the raw ring, so
- * writing to N clients stays one writev each. Only three kinds of line exist
- * in the ring (starting "id: ", "data: ", ": ", or empty), so an event start
- * is any line that starts with 'i', and its sequence number is written in it.
+ * writing to N clients stays one writev each. Only four kinds of line exist
+ * in the ring (starting "id: ", "data: ", ": ", or empty; and "event: gap"
+ * where a relay passes an upstream's gap notice on), so an event start is
+ * any line that starts with 'i', and its sequence number is written in it.
  *
  * A client is overrun when it is more than `buffer` bytes behind (as raw
  * clients are). With overflow = skip it first finishes the event it is in
@@ -44,6 +45,9 @@ struct sse {
 	uint64_t epoch;
 	uint64_t seq;     /* the newest record's sequence number, 0 before any */
 	uint64_t src;     /* source bytes of every record encoded so far */
+	uint64_t events;  /* records encoded so far (every SSE_STRIDE-th indexed) */
+	uint64_t since;   /* where this epoch's events start in the ring */
+	bool sparse;      /* ids came from outside and jumped: gap counts null */
 };
 
 /* The ring's size for a given buffer and max_line: buffer plus the longest
@@ -58,6 +62,17 @@ void sse_free(struct sse *s);
 uint64_t sse_records_len(const struct sse *s, const char *data, size_t n);
 /* Encodes whole records, numbering them from seq + 1. */
 void sse_records(struct sse *s, const char *data, size_t n);
+/* The next record's id comes from outside (a relay's upstream): epoch and
+ * seq, seq greater than the last one's when the epoch is the same. A new
+ * epoch starts a new run of ids: resumes look at its events only. Once
+ * an id skips numbers, gap counts are null (pipecast.conf(5), "EVENT
+ * IDS"). */
+void sse_number_next(struct sse *s, uint64_t epoch, uint64_t seq);
+/* Bytes that sse_gap() will write. */
+uint64_t sse_gap_len(bool known, uint64_t missed);
+/* Passes a gap notice on to every reader (an upstream's): an event with
+ * no id, "event: gap" and its count. */
+void sse_gap(struct sse *s, bool known, uint64_t missed);
 /* Bytes that sse_comment() will write. */
 uint64_t sse_comment_len(const char *text, size_t n);
 /* Appends a heartbeat as a comment line (one per '\r'-separated piece). */

@@ -28,6 +28,7 @@
 #include "alloc.h"
 #include "config.h"
 #include "listen.h"
+#include "upurl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -120,7 +121,9 @@ static bool fuzz_off_or(uint64_t v, uint64_t lo, uint64_t hi)
 /* Checks the keys of [source] against pipecast.conf(5)'s table. */
 static void fuzz_check_source(const struct config_source *s)
 {
-	if (s->input > SRC_EXEC || s->framing > FRAMING_RAW ||
+	bool restartable = s->input == SRC_EXEC || s->input == SRC_SSE || s->input == SRC_REDIS;
+
+	if (s->input > SRC_REDIS || s->framing > FRAMING_RAW ||
 	    s->on_idle > ON_IDLE_RESTART || s->on_eof > ON_EOF_RESTART)
 		fuzz_fail("[source] enum out of range");
 	if ((s->input == SRC_STDIN) != (s->input_arg == NULL) ||
@@ -135,9 +138,14 @@ static void fuzz_check_source(const struct config_source *s)
 	if (s->fifo_mode > 0777)
 		fuzz_fail("[source] fifo_mode out of range");
 	if ((s->on_eof == ON_EOF_REOPEN && s->input != SRC_FIFO) ||
-	    (s->on_eof == ON_EOF_RESTART && s->input != SRC_EXEC) ||
-	    (s->on_idle == ON_IDLE_RESTART && s->input != SRC_EXEC))
+	    (s->on_eof == ON_EOF_RESTART && !restartable) ||
+	    (s->on_idle == ON_IDLE_RESTART && !restartable))
 		fuzz_fail("[source] on_eof/on_idle does not suit the input");
+	if (!restartable && s->input != SRC_STDIN && s->input != SRC_FIFO)
+		fuzz_fail("[source] unknown input");
+	if ((s->input == SRC_SSE || s->input == SRC_REDIS) &&
+	    (!upurl_is(s->input_arg) || s->framing != FRAMING_LINE))
+		fuzz_fail("[source] an upstream input that is not sse:/redis: with line framing");
 }
 
 /* Checks the keys of [clients] against pipecast.conf(5)'s table. */

@@ -22,7 +22,8 @@ from pctest import (Daemon, Producer, Reader, StatsConn, ctl_binary, parse_kv,  
 
 TIMEOUT = 20
 TIMER_KINDS = ["client", "stats", "source_idle", "source_restart", "heartbeat",
-               "accept_pause", "shutdown", "watchdog", "status", "http"]
+               "accept_pause", "shutdown", "watchdog", "status", "http",
+               "upstream"]
 
 
 class Ctl(unittest.TestCase):

@@ -290,6 +290,7 @@ class Answers(unittest.TestCase):
         conf = http_conf({"request_timeout": "500ms"}, clients={"max_clients": "1"})
         with Daemon(conf) as d:
             self.assertEqual(get(d.port2, "/nope")[0], 404)
+            self.assertEqual(get(d.port2, "/")[0], 200)     # the live page
             self.assertEqual(get(d.port2, "/events/")[0], 404)
             status, hdrs, _ = get(d.port2, "/events", method="POST")
             self.assertEqual((status, hdrs.get("allow")), (405, "GET, HEAD"))
@@ -320,7 +321,7 @@ class Answers(unittest.TestCase):
             self.assertEqual(i["clients_rejected_total"], 2)
             self.assertEqual(i["http_requests_4xx_total"], 10)
             self.assertEqual(i["http_requests_5xx_total"], 1)
-            self.assertEqual(i["http_requests_2xx_total"], 1)
+            self.assertEqual(i["http_requests_2xx_total"], 2)   # / and /events
 
     def test_metrics_info_healthz_and_head(self):
         with Daemon(http_conf()) as d:

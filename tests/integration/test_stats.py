@@ -28,7 +28,8 @@ from pctest import (Daemon, StatsConn, ctl_binary, hard_close, open_fifo_writer,
                     wait_eof, write_all)
 
 TIMER_KINDS = ["client", "stats", "source_idle", "source_restart", "heartbeat",
-               "accept_pause", "shutdown", "watchdog", "status", "http"]
+               "accept_pause", "shutdown", "watchdog", "status", "http",
+               "upstream"]
 TIMERS_HEADER = ["kind", "live", "allocations_total", "rearms_total",
                  "expirations_total", "next_due_s"]
 CLIENTS_HEADER = ["id", "addr", "age_s", "idle_s", "lag_bytes", "sent_bytes",

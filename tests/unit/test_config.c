@@ -926,10 +926,10 @@ static void malformed_values_name_key_and_value(void **state)
 		{ "[source]\non_eof = close\n", "@:2: [source] on_eof: invalid value 'close' (expected exit, reopen, restart)" },
 		{ "[clients]\noverflow = block\n", "@:2: [clients] overflow: invalid value 'block' (expected drop, skip)" },
 		{ "[daemon]\nlog_level = warn\n", "@:2: [daemon] log_level: invalid value 'warn' (expected error, warning, notice, info, debug)" },
-		{ "[source]\ninput = file:/x\n", "@:2: [source] input: invalid input 'file:/x' (expected stdin, fifo:PATH or exec:COMMAND)" },
-		{ "[source]\ninput = fifo:\n", "@:2: [source] input: invalid input 'fifo:' (expected stdin, fifo:PATH or exec:COMMAND)" },
-		{ "[source]\ninput = exec:\n", "@:2: [source] input: invalid input 'exec:' (expected stdin, fifo:PATH or exec:COMMAND)" },
-		{ "[source]\ninput =\n", "@:2: [source] input: invalid input '' (expected stdin, fifo:PATH or exec:COMMAND)" },
+		{ "[source]\ninput = file:/x\n", "@:2: [source] input: invalid input 'file:/x' (expected stdin, fifo:PATH, exec:COMMAND, sse:http://HOST:PORT/PATH or redis:HOST:PORT/KEY)" },
+		{ "[source]\ninput = fifo:\n", "@:2: [source] input: invalid input 'fifo:' (expected stdin, fifo:PATH, exec:COMMAND, sse:http://HOST:PORT/PATH or redis:HOST:PORT/KEY)" },
+		{ "[source]\ninput = exec:\n", "@:2: [source] input: invalid input 'exec:' (expected stdin, fifo:PATH, exec:COMMAND, sse:http://HOST:PORT/PATH or redis:HOST:PORT/KEY)" },
+		{ "[source]\ninput =\n", "@:2: [source] input: invalid input '' (expected stdin, fifo:PATH, exec:COMMAND, sse:http://HOST:PORT/PATH or redis:HOST:PORT/KEY)" },
 		{ "[stats]\nsocket =\n", "@:2: [stats] socket: invalid socket '': empty path" },
 		{ "[stats]\nsocket = systemd:\n", "@:2: [stats] socket: invalid socket 'systemd:': empty systemd name" },
 		{ "[stats]\nsocket = systemd:a:b\n", "@:2: [stats] socket: invalid socket 'systemd:a:b': systemd name must be printable ASCII without ':'" },
@@ -1081,7 +1081,7 @@ static void violation_checks_a_finished_configuration(void **state)
 	assert_null(config_violation(&f->c, buf, sizeof(buf)));
 	f->c.source.on_eof = ON_EOF_RESTART;
 	assert_string_equal(config_violation(&f->c, buf, sizeof(buf)),
-			    "[source] on_eof: restart needs input = exec:COMMAND");
+			    "[source] on_eof: restart needs input = exec:COMMAND, sse:URL or redis:URL");
 	f->c.source.on_eof = ON_EOF_REOPEN;
 	f->c.clients.backlog = f->c.clients.buffer;
 	assert_non_null(strstr(config_violation(&f->c, buf, sizeof(buf)),
@@ -1125,16 +1125,53 @@ static void on_eof_and_on_idle_need_matching_input(void **state)
 	fx_err1(f, "[source]\non_eof = reopen\n",
 		"@:2: [source] on_eof: reopen needs input = fifo:PATH");
 	fx_err1(f, "[source]\ninput = fifo:/x\non_eof = restart\n",
-		"@:3: [source] on_eof: restart needs input = exec:COMMAND");
+		"@:3: [source] on_eof: restart needs input = exec:COMMAND, sse:URL or redis:URL");
 	fx_err1(f, "[source]\non_eof = reopen\ninput = exec:a\n",
 		"@:3: [source] input: on_eof = reopen needs input = fifo:PATH");
 	fx_err1(f, "[source]\non_idle = restart\n",
-		"@:2: [source] on_idle: restart needs input = exec:COMMAND");
+		"@:2: [source] on_idle: restart needs input = exec:COMMAND, sse:URL or redis:URL");
 	fx_err1(f, "[source]\non_idle = restart\ninput = fifo:/f\n",
-		"@:3: [source] input: on_idle = restart needs input = exec:COMMAND");
+		"@:3: [source] input: on_idle = restart needs input = exec:COMMAND, sse:URL or redis:URL");
 	fx_ok(f, "[source]\ninput = fifo:/x\non_eof = reopen\non_idle = exit\n", NO_OV);
 	fx_ok(f, "[source]\non_idle = restart\non_eof = restart\ninput = exec:a\n", NO_OV);
 	fx_ok(f, "[source]\non_eof = exit\ninput = exec:a\n", NO_OV);
+}
+
+/* sse: and redis: inputs keep their whole value; restart is their default
+ * for on_eof and on_idle, 60 s for idle_timeout, unless given; https: is
+ * refused with a pointer to the TLS recipe. */
+static void upstream_inputs_and_their_defaults(void **state)
+{
+	struct fx *f = *state;
+
+	fx_ok(f, "[source]\ninput = sse:http://127.0.0.1:8080/events\n", NO_OV);
+	assert_int_equal(f->c.source.input, SRC_SSE);
+	assert_string_equal(f->c.source.input_arg, "sse:http://127.0.0.1:8080/events");
+	assert_int_equal(f->c.source.on_eof, ON_EOF_RESTART);
+	assert_int_equal(f->c.source.on_idle, ON_IDLE_RESTART);
+	assert_int_equal(f->c.source.idle_timeout_ms, 60000);
+	fx_ok(f, "[source]\ninput = redis:localhost:6379/app\nidle_timeout = 0\n"
+	      "on_idle = log\non_eof = exit\n", NO_OV);
+	assert_int_equal(f->c.source.input, SRC_REDIS);
+	assert_int_equal(f->c.source.idle_timeout_ms, 0);
+	assert_int_equal(f->c.source.on_idle, ON_IDLE_LOG);
+	assert_int_equal(f->c.source.on_eof, ON_EOF_EXIT);
+	fx_ok(f, "[source]\ninput = exec:date\n", NO_OV);
+	assert_int_equal(f->c.source.on_idle, ON_IDLE_LOG);
+	assert_int_equal(f->c.source.idle_timeout_ms, 0);
+	fx_err1(f, "[source]\ninput = sse:http://127.0.0.1:8080/events\non_eof = reopen\n",
+		"@:3: [source] on_eof: reopen needs input = fifo:PATH");
+	fx_err1(f, "[source]\ninput = sse:http://example.org/events\n",
+		"@:2: [source] input: invalid input 'sse:http://example.org/events': "
+		"HOST must be a numeric IPv4 address, [IPv6] or localhost (no name is looked up)");
+	fx_err1(f, "[source]\ninput = sse:http://127.0.0.1:1/e\nframing = raw\n",
+		"@:3: [source] framing: raw needs input = stdin, fifo:PATH or exec:COMMAND");
+	fx_err1(f, "[source]\nframing = raw\ninput = sse:http://127.0.0.1:1/e\n",
+		"@:3: [source] input: an upstream (sse:, redis:) needs framing = line");
+	fx_load(f, "[source]\ninput = sse:https://127.0.0.1/events\n", NO_OV);
+	assert_int_equal(f->e.n, 1);
+	assert_non_null(strstr(f->e.msg[0], "https: is not supported"));
+	assert_non_null(strstr(f->e.msg[0], "pipecastd(8), TLS"));
 }
 
 /* An override that completes a bad combination is the place reported. */
@@ -1441,6 +1478,12 @@ static void key_format_spells_every_kind(void **state)
 					      sizeof(v)), "64");
 	for (size_t i = 0; i < config_key_count(); i++)
 		assert_non_null(config_key_format(&f->c, i, v, 4));
+	fx_ok(f, NULL, OV("source.input=sse:http://[::1]:8080/events"));
+	assert_string_equal(config_key_format(&f->c, key_index("source", "input"), v,
+					      sizeof(v)), "sse:http://[::1]:8080/events");
+	fx_ok(f, NULL, NO_OV);
+	assert_string_equal(config_key_format(&f->c, key_index("source", "input"), v,
+					      sizeof(v)), "stdin");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
@@ -1499,6 +1542,7 @@ int main(void)
 		T(backlog_over_half_buffer_reported_at_last_key),
 		T(heartbeat_with_raw_framing_reported_at_last_key),
 		T(on_eof_and_on_idle_need_matching_input),
+		T(upstream_inputs_and_their_defaults),
 		T(override_completing_combination_is_reported),
 		T(overrides_apply_after_file_in_order),
 		T(override_errors_name_the_option),

@@ -168,6 +168,51 @@ static void resume_table(void **state)
 	sse_free(&s);
 }
 
+/* A relay numbers records from outside: ids that jump make gap counts
+ * null, a new epoch starts a new run that resumes search alone, and an
+ * upstream's gap notice sits between events without being one. */
+static void ids_from_outside(void **state)
+{
+	struct sse s;
+	struct sse_start st;
+	uint64_t off, mark;
+	char *t;
+
+	(void)state;
+	assert_int_equal(sse_init(&s, 65536, 64, EPOCH), 0);
+	for (uint64_t i = 1; i <= 200; i++) {
+		sse_number_next(&s, EPOCH, 10 * i);
+		sse_records(&s, "r\n", 2);
+	}
+	assert_true(s.seq == 2000 && s.sparse);
+	sse_resume(&s, 1234, &st);
+	t = dump(&s, st.pos);
+	assert_false(st.gap);
+	assert_int_equal(first_id(t), 1240);
+	free(t);
+	assert_true(sse_first_seq(&s, &off) == 10 && off == 0);
+	sse_resume(&s, 3, &st);
+	assert_true(st.gap && !st.known && st.pos == 0);
+	mark = s.ring.head;
+	assert_int_equal(sse_gap_len(false, 0), strlen("event: gap\ndata: {\"missed\":null}\n\n"));
+	sse_gap(&s, false, 0);
+	sse_number_next(&s, EPOCH + 1, 5);
+	sse_records(&s, "n\nm\n", 4);
+	t = dump(&s, mark);
+	assert_string_equal(t, "event: gap\ndata: {\"missed\":null}\n\n"
+			       "id: 00c0ffee12345679-5\ndata: n\n\nid: 00c0ffee12345679-6\ndata: m\n\n");
+	free(t);
+	/* the new epoch's records alone answer its resumes */
+	assert_true(sse_first_seq(&s, &off) == 5 && off > mark);
+	sse_resume(&s, 5, &st);
+	t = dump(&s, st.pos);
+	assert_int_equal(first_id(t), 6);
+	free(t);
+	sse_resume(&s, 1, &st);
+	assert_true(st.gap && !st.known && st.pos == off);
+	sse_free(&s);
+}
+
 static void backlog_in_source_bytes(void **state)
 {
 	struct sse s;
@@ -370,6 +415,7 @@ int main(void)
 		cmocka_unit_test(index_floor_and_oldest),
 		cmocka_unit_test(encoding),
 		cmocka_unit_test(resume_table),
+		cmocka_unit_test(ids_from_outside),
 		cmocka_unit_test(backlog_in_source_bytes),
 		cmocka_unit_test(reader_drop_and_skip),
 		cmocka_unit_test(reader_skips_twice_in_one_cut),
