@@ -223,6 +223,9 @@ FUZZ_MAXLEN_fuzz_sseparse := 8192
 FUZZ_MAXLEN_fuzz_chunked := 4096
 FUZZ_MAXLEN_fuzz_httpresp := 8192
 FUZZ_MAXLEN_fuzz_upurl   := 2048
+FUZZ_MAXLEN_fuzz_cidr    := 256
+FUZZ_MAXLEN_fuzz_proxyproto := 1024
+FUZZ_MAXLEN_fuzz_tokens  := 8192
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 

@@ -1,9 +1,14 @@
-/* client.c: client connections. A client is on one of three lists: live
- * (caught up with its ring's head), pending (output waiting for its socket,
- * write watcher running) or dead (closed, freed at the next safe point). An
- * HTTP connection that is not (yet) a stream is on a fourth list, requests:
- * it reads its request head, then writes its answer and closes. */
+/* client.c: connections, from accept to close (pipecastd(8)): accepted ->
+ * (PROXY header) -> (AUTH line, or HTTP request head) -> streaming ->
+ * closing, each stage one more deadline of the connection's one timer. A
+ * connection is on one of four lists: waiting (not streaming yet: a PROXY
+ * header, an AUTH line or a request head to read, an HTTP answer to write),
+ * live (caught up with its ring's head), pending (output waiting for its
+ * socket, write watcher running) or dead (closed, freed at the next safe
+ * point). Raw connections are clients from their accept; HTTP ones only
+ * once they stream. */
 #include "client.h"
+#include "access.h"
 #include "compat.h"
 #include "alloc.h"
 #include "closedlog.h"
@@ -15,11 +20,14 @@
 #include "httpd.h"
 #include "list.h"
 #include "log.h"
+#include "net.h"
+#include "proxyproto.h"
 #include "sbuf.h"
 #include "sse.h"
 #include "statfmt.h"
 #include "timers.h"
 #include "websocket.h"
+#include "tokens.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -32,12 +40,17 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* Where a connection is in its life. */
+/* Where a connection is in its life, in order; every phase before
+ * PH_STREAM has a hard deadline (dl.by). */
 enum client_phase {
+	PH_PROXY,     /* a trusted proxy's PROXY header (auth_timeout) */
+	PH_AUTH,      /* raw: the AUTH line (auth_timeout) */
 	PH_HEAD,      /* HTTP: reading the request head (request_timeout) */
 	PH_ANSWER,    /* HTTP: writing an answer, then closing */
 	PH_STREAM,    /* a client: raw, or an event stream */
 };
+
+#define GATE_BUF 1024   /* raw: a PROXY header's needed part, or an AUTH line */
 
 struct client {
 	TAILQ_ENTRY(client) entry;
@@ -49,6 +62,10 @@ struct client {
 	uint64_t id;
 	enum client_proto proto;
 	enum client_phase phase;
+	bool http;               /* from an HTTP listener */
+	bool client;             /* counted in clients_connected, listed, closed
+				  * with a reason: raw from its accept, HTTP
+				  * once it streams */
 	struct cursor cur;       /* raw: where this client is in the ring */
 	size_t pre_len, pre_sent; /* raw: the preamble it gets before the ring */
 	uint64_t pre_gen;        /* of the preamble in force at its start */
@@ -57,9 +74,11 @@ struct client {
 				    * (allocated at the upgrade: other clients
 				    * do not carry its size) */
 	bool ws_shut;            /* ws: our close frame is out, write side shut */
-	char *head;              /* HTTP: the request head, then the response
-				  * head of a stream, until it is sent */
-	size_t head_len;
+	char *head;              /* what is read before streaming (PROXY header,
+				  * AUTH line, request head); then an event
+				  * stream's response head and stash */
+	size_t head_len, head_max;
+	size_t skip;             /* PROXY v2 bytes (TLVs) still to discard */
 	struct sbuf answer;      /* HTTP: an answer that is not a stream */
 	bool answered;           /* the answer is out; waiting for the peer's end */
 	uint64_t sent;
@@ -72,15 +91,17 @@ struct client {
 				  * but still receives (pipecast.conf(5)) */
 	struct client_list *list;
 	char addr[56];            /* "[v4-mapped v6 address]:65535" fits */
+	struct access_conn ac;
 };
 
 TAILQ_HEAD(client_list, client);
 static struct client_list live = TAILQ_HEAD_INITIALIZER(live);
 static struct client_list pending = TAILQ_HEAD_INITIALIZER(pending);
 static struct client_list dead = TAILQ_HEAD_INITIALIZER(dead);
-static struct client_list requests = TAILQ_HEAD_INITIALIZER(requests);
-/* The lists of connected clients, for whoever visits them all. */
-static struct client_list *const open_lists[] = { &live, &pending };
+static struct client_list waiting = TAILQ_HEAD_INITIALIZER(waiting);
+/* The lists of open connections, for whoever visits them all (clients are
+ * those with `client` set). */
+static struct client_list *const open_lists[] = { &waiting, &live, &pending };
 #define OPEN_LISTS (sizeof(open_lists) / sizeof(open_lists[0]))
 static uint64_t next_id = 1;
 static struct closedlog closed_log;   /* the last 100 closes, for show closed */
@@ -105,7 +126,7 @@ static void client_move(struct client *c, struct client_list *to)
 /* The timer kind of a connection: clients' timers are "client" ones. */
 static enum timer_kind client_tk(const struct client *c)
 {
-	return c->phase == PH_STREAM ? TK_CLIENT : TK_HTTP;
+	return c->client ? TK_CLIENT : TK_HTTP;
 }
 
 /* The configured deadlines, in nanoseconds; HTTP requests have only their
@@ -114,7 +135,7 @@ static struct deadline_limits client_limits(const struct client *c)
 {
 	struct deadline_limits l = { 0, 0, 0 };
 
-	if (c->phase != PH_STREAM)
+	if (!c->client)
 		return l;
 	l.idle_ns = MS_TO_NS(conf->clients.idle_timeout_ms);
 	l.send_ns = MS_TO_NS(conf->clients.send_timeout_ms);
@@ -150,6 +171,7 @@ static void client_shut(struct client *c)
 	timer_disarm(client_tk(c), &c->timer);
 	close(c->fd);
 	c->fd = -1;
+	access_release(&c->ac);
 	client_move(c, &dead);
 }
 
@@ -173,8 +195,9 @@ static void client_close_notice(struct client *c, enum close_reason why)
 	char line[NOTICE_PREFIX_MAX + 64];
 	int n;
 
-	if (!conf->clients.notices || !told[why] || c->proto != CLIENT_RAW)
-		return;
+	if (!conf->clients.notices || !told[why] || c->proto != CLIENT_RAW ||
+	    c->phase != PH_STREAM)
+		return;                 /* nothing to a client not let in yet */
 	n = snprintf(line, sizeof(line), "%s%sclosing (%s)\n", cut ? "\n" : "",
 		     conf->clients.notice_prefix, close_reason_name(why));
 	if (n > 0 && send(c->fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
@@ -202,7 +225,7 @@ static void client_close(struct client *c, enum close_reason why)
 {
 	if (c->closed)
 		return;
-	if (c->phase != PH_STREAM) {
+	if (!c->client) {
 		client_drop(c);
 		return;
 	}
@@ -233,6 +256,27 @@ static void client_stream_keepalive(struct client *c)
 	client_flush(c);
 }
 
+/* The hard deadline passed: what it means in each phase. */
+static void client_by_passed(struct client *c)
+{
+	switch (c->phase) {
+	case PH_PROXY:
+	case PH_AUTH:
+		access_refused(REFUSED_AUTH_TIMEOUT, c->addr);
+		client_close(c, CLOSE_AUTH_TIMEOUT);
+		break;
+	case PH_HEAD:
+		httpd_timeout(c);
+		break;
+	case PH_ANSWER:
+		client_drop(c);
+		break;
+	case PH_STREAM:       /* a WebSocket's close handshake ran out */
+		client_close(c, c->proto == CLIENT_WS && c->ws ? c->ws->reason : CLOSE_ERROR);
+		break;
+	}
+}
+
 /* A deadline passed: what it means in each phase. */
 static void client_deadline(struct client *c, enum deadline_kind k)
 {
@@ -244,12 +288,7 @@ static void client_deadline(struct client *c, enum deadline_kind k)
 		client_close(c, CLOSE_SEND_TIMEOUT);
 		break;
 	case DEADLINE_BY:
-		if (c->phase == PH_HEAD)
-			httpd_timeout(c);
-		else if (c->phase == PH_STREAM)   /* a WebSocket's close handshake */
-			client_close(c, c->ws ? c->ws->reason : CLOSE_PEER);
-		else
-			client_drop(c);
+		client_by_passed(c);
 		break;
 	case DEADLINE_KEEPALIVE:
 		client_stream_keepalive(c);
@@ -318,20 +357,6 @@ static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused in
 		timer_arm(client_tk(c), w, NS_TO_S(wait));
 }
 
-/* HTTP: more of the request head; the HTTP layer decides once it is whole. */
-static void client_read_head(struct client *c)
-{
-	ssize_t n = read(c->fd, c->head + c->head_len, HTTP_HEAD_MAX - c->head_len);
-
-	if (n > 0) {
-		c->head_len += (size_t)n;
-		httpd_head(c, c->head, c->head_len);
-		return;
-	}
-	if (n == 0 || (errno != EAGAIN && errno != EINTR))
-		client_drop(c);
-}
-
 static void client_watch(struct client *c);
 
 /* End of input from the peer: it will send nothing more, which is not a
@@ -339,7 +364,7 @@ static void client_watch(struct client *c);
  * both ways is gone; an answered HTTP request ends there. */
 static void client_read_eof(struct client *c)
 {
-	if (c->phase != PH_STREAM) {
+	if (!c->client) {
 		client_drop(c);
 		return;
 	}
@@ -365,22 +390,16 @@ static void client_read_ws(struct client *c, const uint8_t *buf, size_t n)
 	client_flush(c);
 }
 
-/* Reads and discards what the client sends; it counts as a sign of life. */
-static void client_read(struct client *c)
+/* Reads up to len bytes into buf; it counts as a sign of life. Returns the
+ * count, or 0 when there was nothing (or the peer half-closed, or the
+ * connection was closed). */
+static size_t client_recv(struct client *c, char *buf, size_t len)
 {
-	static char sink[16384];
-	ssize_t n;
+	ssize_t n = read(c->fd, buf, len);
 
-	if (c->phase == PH_HEAD) {
-		client_read_head(c);
-		return;
-	}
-	n = read(c->fd, sink, sizeof(sink));
 	if (n > 0) {
 		c->dl.last_activity = mono_ns();
-		if (c->proto == CLIENT_WS)
-			client_read_ws(c, (const uint8_t *)sink, (size_t)n);
-		return;
+		return (size_t)n;
 	}
 	if (n == 0 && c->ws_shut)
 		client_close(c, c->ws->reason);
@@ -388,6 +407,24 @@ static void client_read(struct client *c)
 		client_read_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
 		client_close(c, errno == ECONNRESET ? CLOSE_PEER : CLOSE_ERROR);
+	return 0;
+}
+
+static char sink[16384];
+static void client_gate_read(struct client *c);
+
+/* Reads what the peer sends: before streaming what its phase waits for;
+ * then only to discard. */
+static void client_read(struct client *c)
+{
+	size_t n;
+
+	if (c->phase == PH_STREAM || c->phase == PH_ANSWER) {
+		n = client_recv(c, sink, sizeof(sink));
+		if (n > 0 && c->proto == CLIENT_WS && !c->closed)
+			client_read_ws(c, (const uint8_t *)sink, n);
+	} else
+		client_gate_read(c);
 }
 
 /* The one I/O watcher: bytes to read, or room to write what is pending. */
@@ -614,15 +651,52 @@ static void client_keepalive(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
-/* Builds the connection's state, embedding its watchers and its one timer. */
-static struct client *client_new(int fd, const char *addr, bool tcp, enum client_phase ph)
+/* Where a new client starts reading, taken when it may stream: its cursor
+ * (with the backlog) and the preamble in force. */
+static void client_position(struct client *c)
+{
+	cursor_init(&c->cur, client_start());
+	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
+	c->pre_gen = fanout_preamble()->gen;
+}
+
+/* The first phase of a new connection: a trusted proxy's header, then an
+ * HTTP request head, a raw client's AUTH line, or straight to the stream. */
+static enum client_phase client_first_phase(const struct client *c)
+{
+	if (c->ac.proxied)
+		return PH_PROXY;
+	return c->http ? PH_HEAD : access_tokens_required() ? PH_AUTH : PH_STREAM;
+}
+
+/* The hard deadline of a phase before streaming, counted from the connect
+ * (pipecast.conf(5): auth_timeout, request_timeout). */
+static void client_set_by(struct client *c)
+{
+	if (c->phase == PH_PROXY || c->phase == PH_AUTH)
+		c->dl.by = c->created + MS_TO_NS(conf->access.auth_timeout_ms);
+	else if (c->phase == PH_HEAD)
+		c->dl.by = c->created + MS_TO_NS(conf->http.request_timeout_ms);
+}
+
+/* Builds the connection's state, embedding its watchers and its one timer;
+ * one that must first send something waits on the waiting list with its
+ * hard deadline set and no cursor yet. An HTTP peer refused at accept
+ * (why) goes straight to its answer, with no request buffer. */
+static struct client *client_new(int fd, const char *addr, bool tcp, bool http,
+				 const struct access_conn *ac, enum refusal why)
 {
 	static const int one = 1;
 	struct client *c = pc_calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
-	if (ph == PH_HEAD && !(c->head = pc_malloc(HTTP_HEAD_MAX))) {
+	c->ac = *ac;
+	c->http = http;
+	c->client = !http;
+	c->phase = why == REFUSAL_COUNT ? client_first_phase(c) : PH_ANSWER;
+	c->head_max = http ? HTTP_HEAD_MAX : GATE_BUF;
+	if (c->phase < PH_ANSWER && !(c->head = pc_malloc(c->head_max))) {
 		pc_free(c);
 		return NULL;
 	}
@@ -632,13 +706,13 @@ static struct client *client_new(int fd, const char *addr, bool tcp, enum client
 	}
 	c->fd = fd;
 	c->tcp = tcp;
-	c->phase = ph;
 	c->created = mono_ns();
 	c->dl.last_activity = c->dl.last_sent = c->created;
+	client_set_by(c);
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
-	timer_setup(ph == PH_STREAM ? TK_CLIENT : TK_HTTP, &c->timer, client_timer_cb);
-	c->list = ph == PH_STREAM ? &live : &requests;
+	timer_setup(client_tk(c), &c->timer, client_timer_cb);
+	c->list = c->phase == PH_STREAM ? &live : &waiting;
 	TAILQ_INSERT_TAIL(c->list, c, entry);
 	return c;
 }
@@ -646,6 +720,7 @@ static struct client *client_new(int fd, const char *addr, bool tcp, enum client
 /* A connection becomes a client: counted, listed, logged, timed. */
 static void client_begin(struct client *c)
 {
+	c->client = true;
 	c->id = next_id++;
 	counters.clients_connected++;
 	counters.clients_accepted_total++;
@@ -655,65 +730,220 @@ static void client_begin(struct client *c)
 	client_flush(c);
 }
 
-static void client_serve(int fd, const char *addr, bool tcp);
+static void client_serve(int fd, const char *addr, bool tcp, struct access_conn *ac);
 
-/* Serves or rejects a freshly accepted connection; what it allocates
- * counts for the clients. */
-void client_accept(int fd, const char *addr, bool tcp)
+/* Serves or rejects a freshly accepted connection that access control let
+ * in (ac; its per-address count is released when it goes no further); what
+ * it allocates counts for the clients. */
+void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac)
 {
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
-	client_serve(fd, addr, tcp);
+	client_serve(fd, addr, tcp, ac);
 	alloc_owner_set(was);
 }
 
 /* Builds and starts one client, or refuses it. */
-static void client_serve(int fd, const char *addr, bool tcp)
+static void client_serve(int fd, const char *addr, bool tcp, struct access_conn *ac)
 {
 	struct client *c;
 
 	if (counters.clients_connected >= conf->clients.max_clients) {
+		access_release(ac);
 		close(fd);
 		client_count_reject(addr);
 		return;
 	}
-	c = client_new(fd, addr, tcp, PH_STREAM);
+	c = client_new(fd, addr, tcp, false, ac, REFUSAL_COUNT);
 	if (!c) {
 		log_warning("client from %s: out of memory", addr);
+		access_release(ac);
 		close(fd);
 		return;
 	}
-	cursor_init(&c->cur, client_start());
-	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
-	c->pre_gen = fanout_preamble()->gen;
+	if (c->phase == PH_STREAM)
+		client_position(c);
 	ev_io_start(loop, &c->io);
 	client_begin(c);
 }
 
-static void client_http_serve(int fd, const char *addr, bool tcp);
+/* ---- before streaming: PROXY header and AUTH line (pipecastd(8)) ---- */
+
+/* Access control refused what the peer sent: a raw client is closed
+ * without a byte, an HTTP one answered 403. */
+static void client_refuse(struct client *c, enum refusal why)
+{
+	access_refused(why, c->addr);
+	if (c->http)
+		httpd_refused(c, NULL, why);
+	else
+		client_close(c, CLOSE_DENIED);
+}
+
+/* Drops the first n bytes held. */
+static void client_head_consume(struct client *c, size_t n)
+{
+	memmove(c->head, c->head + n, c->head_len - n);
+	c->head_len -= n;
+}
+
+/* A raw client through the gate: the backlog is taken now, then the
+ * stream flows. */
+static void client_stream_start(struct client *c)
+{
+	pc_free(c->head);
+	c->head = NULL;
+	c->head_len = 0;
+	c->phase = PH_STREAM;
+	c->dl.by = 0;
+	client_position(c);
+	client_move(c, &live);
+	client_timer_update(c, true);
+	client_flush(c);
+}
+
+/* The phase after the PROXY header (its deadline stays: it counts from the
+ * connect). */
+static void client_after_proxy(struct client *c)
+{
+	if (c->http)
+		c->phase = PH_HEAD;
+	else if (access_tokens_required())
+		c->phase = PH_AUTH;
+	else
+		client_stream_start(c);
+}
+
+/* A trusted proxy's header: its client's address replaces the proxy's.
+ * Returns 1 when the next phase may run, 0 for more bytes, -1 closed. */
+static int client_gate_proxy(struct client *c)
+{
+	struct proxyproto_result r;
+	const char *why = NULL;
+	enum refusal refused;
+	size_t used;
+
+	switch (proxyproto_parse(c->head, c->head_len, &r, &why)) {
+	case PROXYPROTO_MORE:
+		return 0;
+	case PROXYPROTO_ERROR:
+		log_debug("client %llu %s: %s", (unsigned long long)c->id, c->addr, why);
+		client_refuse(c, REFUSED_ADDRESS);
+		return -1;
+	case PROXYPROTO_DONE:
+		break;
+	}
+	if (!r.local)
+		net_peer_name((struct sockaddr *)&r.src, r.src_len, c->addr, sizeof(c->addr));
+	if (access_proxied(&c->ac, r.local ? NULL : (struct sockaddr *)&r.src, r.src_len,
+			   &refused) < 0) {
+		client_refuse(c, refused);
+		return -1;
+	}
+	log_info("client %llu is %s (PROXY v%d)", (unsigned long long)c->id, c->addr, r.version);
+	used = r.length < c->head_len ? r.length : c->head_len;
+	c->skip = r.length - used;
+	client_head_consume(c, used);
+	client_after_proxy(c);
+	return 1;
+}
+
+/* The AUTH line: a known token lets the client stream; anything else
+ * closes it without a byte. */
+static int client_gate_auth(struct client *c)
+{
+	const char *tok;
+	size_t len, used;
+
+	switch (tokens_auth_line(c->head, c->head_len, &tok, &len, &used)) {
+	case TOKENS_AUTH_MORE:
+		return 0;
+	case TOKENS_AUTH_BAD:
+		client_refuse(c, REFUSED_TOKEN);
+		return -1;
+	case TOKENS_AUTH_LINE:
+		break;
+	}
+	if (!access_token_ok(&c->ac, tok, len)) {
+		client_refuse(c, REFUSED_TOKEN);
+		return -1;
+	}
+	log_info("client %llu authenticated", (unsigned long long)c->id);
+	client_stream_start(c);
+	return 1;
+}
+
+/* One phase on the bytes held: 1 when the next one may run on what is
+ * left, 0 when more bytes are needed (or the phase is over), -1 closed. The
+ * HTTP layer decides on a request head once it is whole. */
+static int client_gate_step(struct client *c)
+{
+	switch (c->phase) {
+	case PH_PROXY:
+		return client_gate_proxy(c);
+	case PH_AUTH:
+		return client_gate_auth(c);
+	case PH_HEAD:
+		httpd_head(c, c->head, c->head_len);
+		return 0;
+	case PH_ANSWER:
+	case PH_STREAM:
+		break;
+	}
+	return 0;
+}
+
+/* Reads before streaming: TLV bytes to skip first, else into the head
+ * buffer; then runs the phases on what is held. A raw peer that fills the
+ * buffer without a whole header or AUTH line is refused. */
+static void client_gate_read(struct client *c)
+{
+	size_t n;
+
+	if (c->skip) {
+		n = client_recv(c, sink, c->skip < sizeof(sink) ? c->skip : sizeof(sink));
+		c->skip -= n;
+		return;
+	}
+	n = client_recv(c, c->head + c->head_len, c->head_max - c->head_len);
+	c->head_len += n;
+	while (n && c->head_len && !c->closed && !c->skip && client_gate_step(c) > 0)
+		;
+	if (!c->closed && (c->phase == PH_PROXY || c->phase == PH_AUTH) &&
+	    c->head_len == c->head_max)
+		client_refuse(c, c->phase == PH_PROXY ? REFUSED_ADDRESS : REFUSED_TOKEN);
+}
+
+static void client_http_serve(int fd, const char *addr, bool tcp, struct access_conn *ac,
+			      enum refusal why);
 
 /* An HTTP connection; what it allocates counts for the clients. */
-void client_http_accept(int fd, const char *addr, bool tcp)
+void client_http_accept(int fd, const char *addr, bool tcp, struct access_conn *ac,
+			enum refusal why)
 {
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
-	client_http_serve(fd, addr, tcp);
+	client_http_serve(fd, addr, tcp, ac, why);
 	alloc_owner_set(was);
 }
 
-/* Its request head must come within request_timeout. */
-static void client_http_serve(int fd, const char *addr, bool tcp)
+/* Its request head must come within request_timeout; a peer that access
+ * control refused is answered 403 at once (and its request never read). */
+static void client_http_serve(int fd, const char *addr, bool tcp, struct access_conn *ac,
+			      enum refusal why)
 {
-	struct client *c = client_new(fd, addr, tcp, PH_HEAD);
+	struct client *c = client_new(fd, addr, tcp, true, ac, why);
 
 	if (!c) {
 		log_warning("http from %s: out of memory", addr);
+		access_release(ac);
 		close(fd);
 		return;
 	}
-	c->dl.by = c->created + MS_TO_NS(conf->http.request_timeout_ms);
 	ev_io_start(loop, &c->io);
 	client_timer_update(c, true);
+	if (why != REFUSAL_COUNT)
+		client_refuse(c, why);
 }
 
 /* The class an HTTP status counts in. */
@@ -755,6 +985,7 @@ static void client_stream_begin(struct client *c, enum client_proto proto)
 {
 	c->proto = proto;
 	c->phase = PH_STREAM;
+	c->client = true;
 	c->dl.by = 0;
 	c->dl.last_activity = c->dl.last_sent = mono_ns();
 	client_move(c, &live);
@@ -799,6 +1030,12 @@ int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void
 const char *client_addr(const struct client *c)
 {
 	return c->addr;
+}
+
+/* For the HTTP layer's checks of tokens and metrics_allow. */
+struct access_conn *client_access(struct client *c)
+{
+	return &c->ac;
 }
 
 /* The overflow policy of the configuration. */
@@ -903,8 +1140,8 @@ void clients_shutdown(void)
 		client_close(c, CLOSE_SHUTDOWN);
 	TAILQ_FOREACH(c, &pending, entry)
 		c->draining = true;
-	while ((c = TAILQ_FIRST(&requests)) != NULL)
-		client_drop(c);
+	while ((c = TAILQ_FIRST(&waiting)) != NULL)
+		client_close(c, CLOSE_SHUTDOWN);
 }
 
 /* Closes every open client and request. */
@@ -912,22 +1149,46 @@ void clients_close_all(enum close_reason why)
 {
 	struct client *c;
 
-	while ((c = TAILQ_FIRST(&live)) != NULL)
-		client_close(c, why);
-	while ((c = TAILQ_FIRST(&pending)) != NULL)
-		client_close(c, why);
-	while ((c = TAILQ_FIRST(&requests)) != NULL)
-		client_drop(c);
+	for (size_t i = 0; i < OPEN_LISTS; i++)
+		while ((c = TAILQ_FIRST(open_lists[i])) != NULL)
+			client_close(c, why);
 }
 
-/* New timeouts and keepalive apply to connected clients: their one timer
- * is re-armed, their sockets' keepalive set again. */
+/* Reload, for one raw client: closed when access rules no longer let it
+ * in; before streaming, the new auth_timeout counts from its connect, and
+ * without tokens an AUTH line is no longer awaited. */
+static void client_apply_access(struct client *c)
+{
+	enum refusal why = access_recheck(&c->ac, c->fd, c->phase == PH_STREAM);
+
+	if (why != REFUSAL_COUNT) {
+		log_info("client %llu %s: no longer allowed (%s)", (unsigned long long)c->id,
+			 c->addr, refusal_name(why));
+		client_close(c, CLOSE_DENIED);
+		return;
+	}
+	if (c->phase == PH_STREAM)
+		return;
+	client_set_by(c);
+	if (c->phase == PH_AUTH && !access_tokens_required())
+		client_stream_start(c);
+}
+
+/* New rules, timeouts and keepalive apply to connected clients: the ones
+ * no longer allowed are closed, the others' one timer is re-armed and
+ * their sockets' keepalive set again. */
 void clients_apply_config(void)
 {
-	struct client *c;
+	struct client *c, *next;
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
+		TAILQ_FOREACH_SAFE(c, open_lists[i], entry, next)
+			if (c->client)
+				client_apply_access(c);
+	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH(c, open_lists[i], entry) {
+			if (!c->client)
+				continue;
 			if (c->tcp)
 				client_keepalive(c->fd);
 			client_timer_update(c, true);
@@ -978,7 +1239,7 @@ int client_kill(uint64_t id)
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH(c, open_lists[i], entry)
-			if (c->id == id) {
+			if (c->client && c->id == id) {
 				client_close(c, CLOSE_KILL);
 				return 0;
 			}
@@ -1001,9 +1262,10 @@ static void client_row(struct statfmt_rows *t, const struct client *c, int64_t n
 		.id = c->id, .addr = c->addr,
 		.age_s = NS_TO_S(now - c->created),
 		.idle_s = NS_TO_S(now - client_last_seen(c, now)),
-		.lag_bytes = client_lag(c),
+		.lag_bytes = c->phase == PH_STREAM ? client_lag(c) : 0,
 		.sent_bytes = c->sent, .skipped_bytes = c->skipped,
-		.state = c->draining ? "closing" : c->list == &pending ? "pending" : "live",
+		.state = c->draining ? "closing" : c->list == &pending ? "pending" :
+			 c->list == &waiting ? "auth" : "live",
 		.proto = proto_names[c->proto],
 	};
 
@@ -1021,7 +1283,8 @@ static void clients_pick(uint64_t after, struct client **pick, size_t n, size_t 
 		TAILQ_FOREACH(c, open_lists[l], entry) {
 			size_t i;
 
-			if (c->id <= after || (*got == n && c->id > pick[n - 1]->id))
+			if (!c->client || c->id <= after ||
+			    (*got == n && c->id > pick[n - 1]->id))
 				continue;
 			i = *got < n ? (*got)++ : n - 1;
 			for (; i > 0 && pick[i - 1]->id > c->id; i--)
@@ -1083,7 +1346,8 @@ double clients_next_due(void)
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
 		TAILQ_FOREACH(c, open_lists[i], entry)
-			best = timer_sooner(best, &c->timer);
+			if (c->client)
+				best = timer_sooner(best, &c->timer);
 	return best;
 }
 
@@ -1093,7 +1357,8 @@ double clients_http_next_due(void)
 	struct client *c;
 	double best = -1;
 
-	TAILQ_FOREACH(c, &requests, entry)
-		best = timer_sooner(best, &c->timer);
+	TAILQ_FOREACH(c, &waiting, entry)
+		if (!c->client)
+			best = timer_sooner(best, &c->timer);
 	return best;
 }

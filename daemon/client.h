@@ -21,13 +21,17 @@ struct client;
 struct sbuf;
 struct closedlog;
 struct wsring;
+struct access_conn;
 
-/* Takes a freshly accepted socket: serves it, or closes it when max_clients
- * are already connected. addr is "127.0.0.1:5555", "[::1]:5555" or "unix". */
-void client_accept(int fd, const char *addr, bool tcp);
-/* Takes a freshly accepted socket of an HTTP listener: reads its request
- * head, within [http] request_timeout. */
-void client_http_accept(int fd, const char *addr, bool tcp);
+/* Takes a freshly accepted socket that access_accept() let in: serves it,
+ * or closes it when max_clients are already connected. addr is
+ * "127.0.0.1:5555", "[::1]:5555" or "unix". */
+void client_accept(int fd, const char *addr, bool tcp, struct access_conn *ac);
+/* Takes a freshly accepted socket of an HTTP listener with access
+ * control's verdict (ac, and why it is refused or REFUSAL_COUNT): reads its
+ * request head, within [http] request_timeout; a refused one gets 403. */
+void client_http_accept(int fd, const char *addr, bool tcp, struct access_conn *ac,
+			enum refusal why);
 
 /* For the HTTP layer (http.c), on a connection still reading its head: */
 /* Sends a complete answer (it takes resp's memory), counted by class, then
@@ -44,6 +48,8 @@ int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void
 		    size_t len);
 /* The peer's address, for logs. */
 const char *client_addr(const struct client *c);
+/* What access control knows of the connection (its token is kept there). */
+struct access_conn *client_access(struct client *c);
 
 /* Before n bytes are appended to the ring of proto: applies the overflow
  * policy to every client of that ring those bytes would overrun. */

@@ -2,6 +2,7 @@
  * status codes are listed in pipecastd(8), "HTTP"). Every answer closes the
  * connection; /events becomes a client of the SSE ring. */
 #include "httpd.h"
+#include "access.h"
 #include "client.h"
 #include "counters.h"
 #include "daemon.h"
@@ -15,6 +16,7 @@
 #include "sbuf.h"
 #include "source.h"
 #include "sse.h"
+#include "tokens.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -52,8 +54,9 @@ static const struct {
 	const char *reason;
 } httpd_reasons[] = {
 	{ 200, "OK" }, { 204, "No Content" }, { 400, "Bad Request" },
-	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" },
-	{ 426, "Upgrade Required" }, { 431, "Request Header Fields Too Large" }, { 503, "Service Unavailable" },
+	{ 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+	{ 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 426, "Upgrade Required" },
+	{ 431, "Request Header Fields Too Large" }, { 503, "Service Unavailable" },
 };
 
 /* The reason phrase of a status. */
@@ -259,9 +262,9 @@ static size_t httpd_ws_head(uint8_t *out, const struct http_request *r,
 }
 
 /* GET /ws: the WebSocket handshake (RFC 6455), then a stream client of
- * the ring of its encoding, from its resume point or backlog. Upgrades
- * are not authenticated yet; once tokens exist, one authenticated by a
- * cookie must carry an allowed Origin (pipecastd(8)). */
+ * the ring of its encoding, from its resume point or backlog. Access
+ * control (a token; a cookie only with an allowed Origin) was applied
+ * before, as for every stream path (pipecastd(8)). */
 static void httpd_ws(struct client *c, const struct http_request *r)
 {
 	enum ws_upgrade u = ws_upgrade_check(r->upgrade.p, r->upgrade.n, r->connection.p,
@@ -390,7 +393,45 @@ static const struct httpd_route *httpd_find(const struct http_request *r)
 	return NULL;
 }
 
-/* Path first (404), then method (405). */
+/* Access control refused the request: 401 for a token, else 403. */
+void httpd_refused(struct client *c, const struct http_request *r, enum refusal why)
+{
+	if (why == REFUSED_TOKEN)
+		httpd_error(c, r, 401, "WWW-Authenticate: Bearer\r\n", "a valid token is needed");
+	else
+		httpd_error(c, r, 403, NULL, "forbidden");
+}
+
+/* [access] for a path (pipecast.conf(5)): metrics_allow for /metrics and
+ * /healthz, a token (when tokens_file is set) for the others. Returns
+ * false after answering a refusal. The token is never logged. */
+static bool httpd_allowed(struct client *c, const struct http_request *r,
+			  const struct httpd_route *rt)
+{
+	struct access_conn *ac = client_access(c);
+	char tok[TOKENS_LEN_MAX + 1];
+	enum refusal why = REFUSED_ADDRESS;
+	bool ok;
+	int n;
+
+	if (rt->metrics) {
+		ok = access_metrics_ok(ac);
+	} else if (!access_tokens_required()) {
+		ok = true;
+	} else {
+		n = http_token(r, conf->http.cors_origin, tok, sizeof(tok));
+		ok = n > 0 && access_token_ok(ac, tok, (size_t)n);
+		explicit_bzero(tok, sizeof(tok));
+		why = REFUSED_TOKEN;
+	}
+	if (!ok) {
+		access_refused(why, client_addr(c));
+		httpd_refused(c, r, why);
+	}
+	return ok;
+}
+
+/* Path first (404), then method (405), then access (403, 401). */
 static void httpd_route(struct client *c, const struct http_request *r)
 {
 	const struct httpd_route *rt = httpd_find(r);
@@ -403,7 +444,8 @@ static void httpd_route(struct client *c, const struct http_request *r)
 	switch (r->method) {
 	case HTTP_GET:
 	case HTTP_HEAD:
-		rt->get(c, r);
+		if (httpd_allowed(c, r, rt))
+			rt->get(c, r);
 		return;
 	case HTTP_OPTIONS:
 		if (cors) {

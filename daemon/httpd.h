@@ -7,11 +7,17 @@
 
 #include <stddef.h>
 
+#include "counters.h"
+
 struct client;
+struct http_request;
 
 /* The request head so far (len bytes): waits for more, or answers. */
 void httpd_head(struct client *c, const char *buf, size_t len);
 /* The head did not arrive within request_timeout: 408. */
 void httpd_timeout(struct client *c);
+/* Access control refused the request (r, or NULL before its head was
+ * read): 401 with WWW-Authenticate: Bearer for a token, 403 otherwise. */
+void httpd_refused(struct client *c, const struct http_request *r, enum refusal why);
 
 #endif

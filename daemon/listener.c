@@ -4,6 +4,7 @@
  * table never spins the CPU. */
 #include "listener.h"
 #include "compat.h"
+#include "access.h"
 #include "activation.h"
 #include "alloc.h"
 #include "client.h"
@@ -90,6 +91,7 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
+		struct access_conn ac;
 		char addr[64];
 		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -104,10 +106,13 @@ static void listener_accept_cb(__unused struct ev_loop *lp, ev_io *w, __unused i
 			return;
 		}
 		net_peer_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
-		if (l->http)
-			client_http_accept(fd, addr, l->tcp);
-		else
-			client_accept(fd, addr, l->tcp);
+		if (l->http) {
+			enum refusal why = access_admit(fd, (struct sockaddr *)&ss, len, l->tcp, &ac);
+
+			client_http_accept(fd, addr, l->tcp, &ac, why);
+		} else if (access_accept(fd, (struct sockaddr *)&ss, len, l->tcp, addr, &ac) == 0) {
+			client_accept(fd, addr, l->tcp, &ac);
+		}
 	}
 }
 

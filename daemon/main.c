@@ -1,5 +1,6 @@
 /* main.c: pipecastd's command line, start-up, signals and the stop sequence. */
 #include "compat.h"
+#include "access.h"
 #include "activation.h"
 #include "alloc.h"
 #include "client.h"
@@ -133,6 +134,7 @@ static void safe_point_cb(struct ev_loop *l, __unused ev_prepare *w, __unused in
 {
 	clients_reap();
 	stats_reap();
+	access_safe_point();
 	if (stopping && counters.clients_connected == 0 && source_finished())
 		ev_break(l, EVBREAK_ALL);
 }
@@ -221,6 +223,8 @@ static int start(void)
 	timer_setup(TK_SHUTDOWN, &shutdown_timer, shutdown_cb);
 	ev_prepare_init(&safe_point, safe_point_cb);
 	ev_prepare_start(loop, &safe_point);
+	if (access_init() < 0)
+		return EXIT_STARTUP;
 	if (fanout_init() < 0) {
 		log_syserr("cannot allocate the %llu-byte buffer",
 			   (unsigned long long)conf->clients.buffer);
@@ -251,6 +255,7 @@ static void finish(void)
 	clients_reap();
 	source_free();
 	fanout_free();
+	access_free();
 	timer_disarm(TK_SHUTDOWN, &shutdown_timer);
 	notify_free();
 	ev_prepare_stop(loop, &safe_point);

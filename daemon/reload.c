@@ -1,6 +1,7 @@
 /* reload.c: builds the next configuration, keeps the values that need a
  * restart, binds new listeners before anything changes, then swaps. */
 #include "reload.h"
+#include "access.h"
 #include "alloc.h"
 #include "client.h"
 #include "daemon.h"
@@ -75,6 +76,7 @@ static void reload_apply(void)
 {
 	log_set_level(conf->daemon.log_level);
 	listeners_commit();
+	access_apply_config();
 	clients_apply_config();
 	fanout_apply_config();
 	if (fanout_sse_enable() < 0)

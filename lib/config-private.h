@@ -9,7 +9,8 @@
 
 #include "config.h"
 
-enum section_id { SEC_SOURCE, SEC_CLIENTS, SEC_STATS, SEC_DAEMON, SEC_HTTP, N_SECTIONS,
+enum section_id { SEC_SOURCE, SEC_CLIENTS, SEC_STATS, SEC_DAEMON, SEC_ACCESS, SEC_HTTP,
+		  N_SECTIONS,
 		  SEC_NONE = -1, SEC_UNKNOWN = -2 };
 
 enum key_id {
@@ -20,6 +21,8 @@ enum key_id {
 	K_TCP_KEEPALIVE, K_PREAMBLE, K_NOTICES, K_NOTICE_PREFIX,
 	K_SOCKET, K_STATS_MODE, K_STATS_IDLE, K_MAX_CONNECTIONS,
 	K_LOG_LEVEL, K_SHUTDOWN,
+	K_ALLOW, K_DENY, K_MAX_PER_IP, K_UNIX_ALLOW, K_TOKENS_FILE, K_AUTH_TIMEOUT,
+	K_METRICS_ALLOW, K_TRUSTED_PROXIES,
 	K_HTTP_LISTEN, K_PAGE, K_METRICS, K_KEEPALIVE, K_RETRY, K_CORS_ORIGIN,
 	K_REQUEST_TIMEOUT,
 	N_KEYS
@@ -43,7 +46,7 @@ struct loader {
 	unsigned lineno;
 	int section;               /* enum section_id */
 	int read_errno;
-	bool list_replace[N_KEYS]; /* the next value of a list key replaces it */
+	bool list_fresh[N_KEYS];   /* the next value of a list key replaces the list */
 	struct place set_at[N_KEYS];
 	char buf[CONFIG_LINE_MAX + 2];
 };
@@ -69,7 +72,7 @@ enum field_type {
 	FT_OCTAL,                  /* unsigned mode */
 	FT_STRING,                 /* char *, NULL allowed */
 	FT_INPUT,                  /* source.input and source.input_arg */
-	FT_LIST,                   /* char ** at off, then its size_t count */
+	FT_LIST,                   /* char **X, then size_t n_X right after it */
 };
 
 struct key_def {
@@ -98,10 +101,27 @@ int config_bad(struct loader *l, const struct place *p,
 	       const struct key_def *k, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* config-table.c: list keys (a char ** and its count right after it),
- * shared with the defaults and config_free. */
+/* config-table.c: lists of strings (FT_LIST fields), shared with the
+ * defaults, config-access.c and config_free. */
 void config_list_clear(char ***v, size_t *n);
 int config_list_append(char ***v, size_t *n, const char *s);
+/* Appends v to k's list, replacing the list first when this is the first
+ * value of the file (or of the overrides). */
+int config_list_add(struct loader *l, const struct key_def *k, const char *v);
+/* The next value of every list key replaces its list. */
+void config_lists_fresh(struct loader *l);
+
+/* config-access.c: [access] setters, defaults, and what is built once all
+ * values are known (rules parsed, the tokens file read and checked). */
+int config_set_cidr(struct loader *l, const struct key_def *k, const char *v,
+		    const struct place *p);
+int config_set_unix_allow(struct loader *l, const struct key_def *k, const char *v,
+			  const struct place *p);
+int config_set_tokens_file(struct loader *l, const struct key_def *k, const char *v,
+			   const struct place *p);
+int config_access_defaults(struct config_access *a);
+void config_resolve_access(struct loader *l);
+void config_access_free(struct config_access *a);
 
 /* config-rules.c: defaults that depend on other keys, and the rules. */
 void config_resolve_max_line(struct loader *l);

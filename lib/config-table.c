@@ -17,14 +17,8 @@ _Static_assert(sizeof(enum src_framing) == sizeof(unsigned),
 	       "enum fields are stored through unsigned *");
 
 const char *const config_section_names[N_SECTIONS] = {
-	"source", "clients", "stats", "daemon", "http",
+	"source", "clients", "stats", "daemon", "access", "http",
 };
-
-/* List keys keep their count right after the array, in every section. */
-#define LIST_N_OFF (offsetof(struct config_clients, n_listen) - \
-		    offsetof(struct config_clients, listen))
-_Static_assert(offsetof(struct config_http, n_listen) - offsetof(struct config_http, listen) ==
-	       LIST_N_OFF, "list keys: count right after the array");
 
 /* The struct config field a key describes. */
 static void *config_field(struct loader *l, const struct key_def *k)
@@ -183,7 +177,7 @@ static const char *config_check_listen(const char *v)
 	return listen_parse(v, &spec, &why) < 0 ? why : NULL;
 }
 
-/* Empties a list. */
+/* Empties a list of strings. */
 void config_list_clear(char ***v, size_t *n)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -193,7 +187,7 @@ void config_list_clear(char ***v, size_t *n)
 	*n = 0;
 }
 
-/* Appends one entry to a list. */
+/* Appends a copy of s to a list of strings. */
 int config_list_append(char ***v, size_t *n, const char *s)
 {
 	char *copy = pc_strdup(s);
@@ -208,16 +202,39 @@ int config_list_append(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-/* A list key's array in a configuration. */
-static char ***config_list_v(const struct config *c, const struct key_def *k)
+/* The list and count fields of an FT_LIST key (the count follows the list). */
+static void config_list_fields(const struct config *c, const struct key_def *k,
+			       char ****v, size_t **n)
 {
-	return (char ***)((char *)c + k->off);
+	char *base = (char *)c + k->off;
+
+	*v = (char ***)(void *)base;
+	*n = (size_t *)(void *)(base + sizeof(char **));
 }
 
-/* A list key's count in a configuration. */
-static size_t *config_list_n(const struct config *c, const struct key_def *k)
+/* Repeatable keys: the first value of the file replaces the default, the
+ * first override replaces the file's list. */
+int config_list_add(struct loader *l, const struct key_def *k, const char *v)
 {
-	return (size_t *)((char *)c + k->off + LIST_N_OFF);
+	char ***list;
+	size_t *n;
+
+	config_list_fields(&l->cfg, k, &list, &n);
+	if (l->list_fresh[k - config_keys])
+		config_list_clear(list, n);
+	l->list_fresh[k - config_keys] = false;
+	if (config_list_append(list, n, v) < 0) {
+		l->oom = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Before the file, and again before the overrides. */
+void config_lists_fresh(struct loader *l)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		l->list_fresh[i] = true;
 }
 
 /* clients.listen and http.listen: repeatable; the first one of the file
@@ -228,20 +245,19 @@ static int config_set_listen(struct loader *l, const struct key_def *k,
 {
 	bool none = strcmp(v, "none") == 0 && k == &config_keys[K_LISTEN];
 	const char *why = none ? NULL : config_check_listen(v);
-	enum key_id id = (enum key_id)(k - config_keys);
 
 	if (why)
 		return config_bad(l, p, k, "invalid address '%s': %s", v, why);
-	if (l->list_replace[id] || none)
-		config_list_clear(config_list_v(&l->cfg, k), config_list_n(&l->cfg, k));
-	l->list_replace[id] = false;
-	if (none)
+	if (none) {
+		char ***list;
+		size_t *n;
+
+		config_list_fields(&l->cfg, k, &list, &n);
+		config_list_clear(list, n);
+		l->list_fresh[k - config_keys] = false;
 		return 0;
-	if (config_list_append(config_list_v(&l->cfg, k), config_list_n(&l->cfg, k), v) < 0) {
-		l->oom = true;
-		return -1;
 	}
-	return 0;
+	return config_list_add(l, k, v);
 }
 
 /* http.cors_origin: free text on one line, at most 256 bytes. */
@@ -306,6 +322,7 @@ static int config_set_socket(struct loader *l, const struct key_def *k,
 #define ENUM(field, names) config_set_enum, F(field), FT_ENUM, NULL, 0, 0, false, names
 #define OCTAL(field) config_set_octal, F(field), FT_OCTAL, NULL, 0, 0, false, NULL
 #define CUSTOM(setter, field, type) setter, F(field), type, NULL, 0, 0, false, NULL
+#define LIST(setter, field) setter, F(field), FT_LIST, NULL, 0, 0, false, NULL
 #define TEXT(field, most) config_set_text, F(field), FT_STRING, NULL, 0, most, false, NULL
 #define RESTART .restart = true
 #define APPLIED .restart = false
@@ -345,7 +362,7 @@ const struct key_def config_keys[N_KEYS] = {
 	[K_FIFO_MODE] = { SEC_SOURCE, "fifo_mode",
 		OCTAL(source.fifo_mode), RESTART },
 	[K_LISTEN] = { SEC_CLIENTS, "listen",
-		CUSTOM(config_set_listen, clients.listen, FT_LIST), APPLIED },
+		LIST(config_set_listen, clients.listen), APPLIED },
 	[K_UNIX_MODE] = { SEC_CLIENTS, "unix_mode", OCTAL(clients.unix_mode), APPLIED },
 	[K_MAX_CLIENTS] = { SEC_CLIENTS, "max_clients",
 		NUM(clients.max_clients, kind_uint, 1, 1000000, false), APPLIED },
@@ -382,8 +399,21 @@ const struct key_def config_keys[N_KEYS] = {
 		ENUM(daemon.log_level, log_level_names), APPLIED },
 	[K_SHUTDOWN] = { SEC_DAEMON, "shutdown_timeout",
 		NUM(daemon.shutdown_timeout_ms, kind_duration, 0, SEC(3600), false), APPLIED },
-	[K_HTTP_LISTEN] = { SEC_HTTP, "listen",
-		CUSTOM(config_set_listen, http.listen, FT_LIST), APPLIED },
+	[K_ALLOW] = { SEC_ACCESS, "allow", LIST(config_set_cidr, access.allow), APPLIED },
+	[K_DENY] = { SEC_ACCESS, "deny", LIST(config_set_cidr, access.deny), APPLIED },
+	[K_MAX_PER_IP] = { SEC_ACCESS, "max_per_ip",
+		NUM(access.max_per_ip, kind_uint, 1, 100000, true), APPLIED },
+	[K_UNIX_ALLOW] = { SEC_ACCESS, "unix_allow",
+		LIST(config_set_unix_allow, access.unix_allow), APPLIED },
+	[K_TOKENS_FILE] = { SEC_ACCESS, "tokens_file",
+		CUSTOM(config_set_tokens_file, access.tokens_file, FT_STRING), APPLIED },
+	[K_AUTH_TIMEOUT] = { SEC_ACCESS, "auth_timeout",
+		NUM(access.auth_timeout_ms, kind_duration, MS(100), SEC(60), false), APPLIED },
+	[K_METRICS_ALLOW] = { SEC_ACCESS, "metrics_allow",
+		LIST(config_set_cidr, access.metrics_allow), APPLIED },
+	[K_TRUSTED_PROXIES] = { SEC_ACCESS, "trusted_proxies",
+		LIST(config_set_cidr, access.trusted_proxies), APPLIED },
+	[K_HTTP_LISTEN] = { SEC_HTTP, "listen", LIST(config_set_listen, http.listen), APPLIED },
 	[K_PAGE] = { SEC_HTTP, "page", ENUM(http.page, onoff_names), APPLIED },
 	[K_METRICS] = { SEC_HTTP, "metrics", ENUM(http.metrics, onoff_names), APPLIED },
 	[K_KEEPALIVE] = { SEC_HTTP, "keepalive",
@@ -395,6 +425,17 @@ const struct key_def config_keys[N_KEYS] = {
 	[K_REQUEST_TIMEOUT] = { SEC_HTTP, "request_timeout",
 		NUM(http.request_timeout_ms, kind_duration, MS(100), SEC(300), false), APPLIED },
 };
+
+/* Every list's count follows the list (config_list_fields relies on it). */
+#define LIST_PAIR(list, count) _Static_assert(offsetof(struct config, count) == \
+	offsetof(struct config, list) + sizeof(char **), #count " must follow " #list)
+LIST_PAIR(clients.listen, clients.n_listen);
+LIST_PAIR(access.allow, access.n_allow);
+LIST_PAIR(access.deny, access.n_deny);
+LIST_PAIR(access.unix_allow, access.n_unix_allow);
+LIST_PAIR(access.metrics_allow, access.n_metrics_allow);
+LIST_PAIR(access.trusted_proxies, access.n_trusted_proxies);
+LIST_PAIR(http.listen, http.n_listen);
 
 /* The built-in defaults of pipecast.conf(5). */
 int config_defaults(struct config *c)
@@ -423,8 +464,11 @@ int config_defaults(struct config *c)
 	c->daemon = (struct config_daemon){
 		.log_level = LL_INFO, .shutdown_timeout_ms = SEC(5),
 	};
+	c->access.auth_timeout_ms = SEC(5);
 	if (c->clients.heartbeat_line && c->clients.notice_prefix && c->http.cors_origin &&
-	    config_list_append(&c->clients.listen, &c->clients.n_listen, "tcp:127.0.0.1:7070") == 0)
+	    config_list_append(&c->clients.listen, &c->clients.n_listen,
+			       "tcp:127.0.0.1:7070") == 0 &&
+	    config_access_defaults(&c->access) == 0)
 		return 0;
 	config_free(c);
 	return -1;
@@ -507,10 +551,15 @@ const char *config_key_format(const struct config *c, size_t i, char *buf, size_
 	case FT_INPUT:
 		config_buf_add(buf, len, input_prefixes[c->source.input], c->source.input_arg);
 		break;
-	case FT_LIST:
-		for (size_t j = 0; j < *config_list_n(c, k); j++)
-			config_buf_add(buf, len, j ? ", " : "", (*config_list_v(c, k))[j]);
+	case FT_LIST: {
+		char ***v;
+		size_t *n;
+
+		config_list_fields(c, k, &v, &n);
+		for (size_t j = 0; j < *n; j++)
+			config_buf_add(buf, len, j ? ", " : "", (*v)[j]);
 		break;
+	}
 	}
 	return buf;
 }
@@ -538,13 +587,19 @@ static bool config_key_differs(const struct config *a, const struct config *b,
 	case FT_INPUT:
 		return a->source.input != b->source.input ||
 		       config_str_differs(a->source.input_arg, b->source.input_arg);
-	case FT_LIST:
-		if (*config_list_n(a, k) != *config_list_n(b, k))
+	case FT_LIST: {
+		char ***va, ***vb;
+		size_t *na, *nb;
+
+		config_list_fields(a, k, &va, &na);
+		config_list_fields(b, k, &vb, &nb);
+		if (*na != *nb)
 			return true;
-		for (size_t j = 0; j < *config_list_n(a, k); j++)
-			if (strcmp((*config_list_v(a, k))[j], (*config_list_v(b, k))[j]) != 0)
+		for (size_t j = 0; j < *na; j++)
+			if (strcmp((*va)[j], (*vb)[j]) != 0)
 				return true;
 		return false;
+	}
 	}
 	return false;
 }
@@ -575,8 +630,8 @@ static void config_key_swap(struct config *a, struct config *b, const struct key
 		config_swap_bytes(&a->source.input_arg, &b->source.input_arg, sizeof(char *));
 		break;
 	case FT_LIST:
-		config_swap_bytes(config_list_v(a, k), config_list_v(b, k), sizeof(char **));
-		config_swap_bytes(config_list_n(a, k), config_list_n(b, k), sizeof(size_t));
+		config_swap_bytes((char *)a + k->off, (char *)b + k->off,
+				  sizeof(char **) + sizeof(size_t));
 		break;
 	default:
 		config_swap_bytes((char *)a + k->off, (char *)b + k->off, size[k->type]);

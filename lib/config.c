@@ -546,14 +546,6 @@ static void config_errors_hand_over(struct loader *l, struct config_errors *errs
 		config_errors_free(&l->errs);
 }
 
-/* The next value of every list key replaces the list (the file's first one
- * replaces the default, the first override the file's). */
-static void config_lists_fresh(struct loader *l)
-{
-	for (size_t i = 0; i < N_KEYS; i++)
-		l->list_replace[i] = true;
-}
-
 /* Keeps where each key was set last, for show config. */
 static int config_record_origins(struct loader *l)
 {
@@ -602,6 +594,8 @@ int config_load(struct config *out, const char *file,
 		config_resolve_max_line(l);
 		config_check_rules(l);
 		config_resolve_on_eof(l);
+		if (l->errs.n == 0 && !l->oom)
+			config_resolve_access(l);
 	}
 	if (!l->oom && config_record_origins(l) < 0)
 		l->oom = true;
@@ -626,6 +620,7 @@ void config_free(struct config *c)
 	config_list_clear(&c->clients.listen, &c->clients.n_listen);
 	config_list_clear(&c->http.listen, &c->http.n_listen);
 	pc_free(c->http.cors_origin);
+	config_access_free(&c->access);
 	pc_free(c->source.input_arg);
 	pc_free(c->clients.heartbeat_line);
 	pc_free(c->clients.notice_prefix);

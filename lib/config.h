@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
+#include "tokens.h"
+#include "unixallow.h"
+
 enum src_input { SRC_STDIN, SRC_FIFO, SRC_EXEC, SRC_SSE, SRC_REDIS };
 enum src_framing { FRAMING_LINE, FRAMING_RAW };
 enum src_on_idle { ON_IDLE_LOG, ON_IDLE_EXIT, ON_IDLE_RESTART };
@@ -86,12 +90,36 @@ struct config_daemon {
 	uint64_t shutdown_timeout_ms;
 };
 
+/* [access]. Each list is kept as written (char **X; size_t n_X, the count
+ * right after its list) and parsed once the file and the overrides are
+ * read: X_rules[i] is the rule of X[i]. */
+struct config_access {
+	char **allow;             /* default: all */
+	size_t n_allow;
+	char **deny;
+	size_t n_deny;
+	char **unix_allow;        /* default: all */
+	size_t n_unix_allow;
+	char **metrics_allow;     /* default: 127.0.0.0/8, ::1/128 */
+	size_t n_metrics_allow;
+	char **trusted_proxies;
+	size_t n_trusted_proxies;
+	uint64_t max_per_ip;      /* 0 = off */
+	char *tokens_file;        /* NULL: no tokens needed */
+	uint64_t auth_timeout_ms;
+	/* Parsed when loaded; names resolved, the tokens file read. */
+	struct cidr *allow_rules, *deny_rules, *metrics_allow_rules, *trusted_proxies_rules;
+	struct unixallow *unix_allow_rules;
+	struct tokens tokens;     /* n == 0 when tokens_file is NULL */
+};
+
 struct config {
 	struct config_source source;
 	struct config_clients clients;
 	struct config_http http;
 	struct config_stats stats;
 	struct config_daemon daemon;
+	struct config_access access;
 	char **origin;            /* per key: "FILE:LINE" or "-o"; NULL: default */
 };
 

@@ -17,11 +17,24 @@ enum close_reason {
 	CLOSE_KILL,
 	CLOSE_SHUTDOWN,
 	CLOSE_REJECTED,
+	CLOSE_DENIED,           /* no longer allowed after a reload, or refused
+				 * after its PROXY header or AUTH line */
+	CLOSE_AUTH_TIMEOUT,     /* no AUTH line (or PROXY header) in time */
 	CLOSE_REASON_COUNT
 };
 
 /* Classes of HTTP answers, for http_requests_total{class}. */
 enum http_class { HTTP_2XX, HTTP_3XX, HTTP_4XX, HTTP_5XX, HTTP_CLASS_COUNT };
+
+/* Why [access] refused a connection (pipecastd(8), access_refused_total). */
+enum refusal {
+	REFUSED_ADDRESS,        /* allow / deny, or a malformed PROXY header */
+	REFUSED_PER_IP,         /* max_per_ip */
+	REFUSED_TOKEN,          /* no AUTH line, or a token not in tokens_file */
+	REFUSED_UID,            /* unix_allow */
+	REFUSED_AUTH_TIMEOUT,   /* auth_timeout */
+	REFUSAL_COUNT
+};
 
 struct counters {
 	uint64_t source_records_total;
@@ -39,11 +52,14 @@ struct counters {
 	uint64_t http_requests_total[HTTP_CLASS_COUNT];
 	uint64_t resumes_total;
 	uint64_t resume_gaps_total;
+	uint64_t access_refused_total[REFUSAL_COUNT];
 };
 
 extern struct counters counters;
 
 /* "idle", "send_timeout", ... as pipecastd(8) spells a close reason. */
 const char *close_reason_name(enum close_reason r);
+/* "address", "per_ip", ... as access_refused_total{reason} spells it. */
+const char *refusal_name(enum refusal r);
 
 #endif

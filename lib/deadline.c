@@ -1,4 +1,4 @@
-/* deadline.c: idle and send deadlines of one connection. */
+/* deadline.c: idle, send, hard and keepalive deadlines of one connection. */
 #include "deadline.h"
 
 #include <stddef.h>

@@ -19,7 +19,9 @@ struct deadline {
 	int64_t last_activity;  /* last byte moved in either direction */
 	int64_t send_since;     /* pending output: when it began, or last progress */
 	bool pending;           /* output is waiting for the socket */
-	int64_t by;             /* a hard deadline (an HTTP request head); 0 = none */
+	int64_t by;             /* a hard deadline: the PROXY header, the AUTH
+				 * line or an HTTP request head must be in by
+				 * then; 0 = none */
 	int64_t last_sent;      /* last byte sent, for the keepalive */
 };
 

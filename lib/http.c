@@ -243,3 +243,88 @@ int http_query(const struct http_request *req, const char *name, char *out, size
 	}
 	return -1;
 }
+
+/* Copies s into out (cap bytes, NUL-terminated): its length, or -2 when it
+ * does not fit. */
+static int http_copy(struct http_str s, char *out, size_t cap)
+{
+	if (s.n >= cap)
+		return -2;
+	memcpy(out, s.p, s.n);
+	out[s.n] = '\0';
+	return (int)s.n;
+}
+
+/* The credentials of "Authorization: Bearer TOKEN" (scheme in any case). */
+static struct http_str http_bearer(struct http_str v)
+{
+	static const char scheme[] = "bearer ";
+	size_t i = sizeof(scheme) - 1;
+
+	if (!v.p || v.n < i || strncasecmp(v.p, scheme, i) != 0)
+		return (struct http_str){ NULL, 0 };
+	while (i < v.n && v.p[i] == ' ')
+		i++;
+	return (struct http_str){ v.p + i, v.n - i };
+}
+
+/* The value of cookie name in a Cookie header ("a=1; b=2"), or absent. */
+static struct http_str http_cookie(struct http_str v, const char *name)
+{
+	const char *p = v.p, *end = v.p + v.n;
+	size_t nlen = strlen(name);
+
+	while (p && p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		const char *stop = semi ? semi : end;
+
+		while (p < stop && *p == ' ')
+			p++;
+		if ((size_t)(stop - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=')
+			return (struct http_str){ p + nlen + 1, (size_t)(stop - p - nlen - 1) };
+		p = stop + 1;
+	}
+	return (struct http_str){ NULL, 0 };
+}
+
+/* Whether Origin names the request's own host (http:// or https:// and
+ * the Host header) or equals cors_origin. */
+static bool http_origin_ok(const struct http_request *req, const char *cors_origin)
+{
+	struct http_str o = req->origin;
+	const char *sep;
+
+	if (!o.p || o.n == 0)
+		return false;
+	if (cors_origin && cors_origin[0] && http_str_eq(o, cors_origin))
+		return true;
+	sep = memmem(o.p, o.n, "://", 3);
+	if (!sep || !req->host.p)
+		return false;
+	if (!((size_t)(sep - o.p) == 4 && strncasecmp(o.p, "http", 4) == 0) &&
+	    !((size_t)(sep - o.p) == 5 && strncasecmp(o.p, "https", 5) == 0))
+		return false;
+	sep += 3;
+	return (size_t)(o.p + o.n - sep) == req->host.n &&
+	       strncasecmp(sep, req->host.p, req->host.n) == 0;
+}
+
+/* Bearer first, then the query, then the cookie (only from a page of this
+ * host or of cors_origin: another site's page cannot use it). */
+int http_token(const struct http_request *req, const char *cors_origin, char *out, size_t cap)
+{
+	struct http_str v = http_bearer(req->authorization);
+	int n;
+
+	if (cap == 0)
+		return -2;
+	if (v.p)
+		return http_copy(v, out, cap);
+	n = http_query(req, "token", out, cap);
+	if (n != -1)
+		return n;
+	v = req->cookie.p ? http_cookie(req->cookie, "pipecast_token") : v;
+	if (!v.p || !http_origin_ok(req, cors_origin))
+		return -1;
+	return http_copy(v, out, cap);
+}

@@ -56,6 +56,14 @@ enum http_status http_parse(const char *buf, size_t len, struct http_request *re
  * occurrence counts. */
 int http_query(const struct http_request *req, const char *name, char *out, size_t cap);
 
+/* The access token a request presents (pipecast.conf(5), [access]):
+ * "Authorization: Bearer TOKEN", else the query parameter token (decoded),
+ * else the cookie pipecast_token, taken only when Origin is this request's
+ * host (http:// or https:// and the Host header) or cors_origin. Copied
+ * into out (cap bytes, NUL-terminated). Returns its length, -1 when there
+ * is none, -2 when malformed or not shorter than cap. */
+int http_token(const struct http_request *req, const char *cors_origin, char *out, size_t cap);
+
 /* Whether s equals the NUL-terminated lit, ignoring ASCII case. */
 bool http_str_eq(struct http_str s, const char *lit);
 

@@ -26,9 +26,8 @@ enum metric_how {
 	MX_BUILD_INFO,  /* pipecast_build_info{version="..."} 1 */
 	MX_STATE,       /* pipecast_source_state{state="..."} 0 or 1 */
 	MX_STREAM_INFO, /* pipecast_stream_info{epoch="..."} 1 */
-	MX_BY_CLASS,    /* the first of consecutive per-class fields: one family,
-			 * pipecast_NAME{class="..."} per field */
-	MX_IN_CLASS,    /* the others: shown by the first */
+	MX_LABELLED,    /* pipecast_FAMILY{LABEL="..."}: one sample of a family
+			 * whose samples are consecutive names */
 };
 
 struct field {
@@ -39,18 +38,26 @@ struct field {
 	enum metric_how how;    /* show info only */
 	size_t kind_off;        /* MX_BY_KIND: field of struct stats_timer_row */
 	const char *help;       /* show info only */
+	const char *family;     /* MX_LABELLED: the family, its label, and this */
+	const char *label;      /* name's value of the label */
+	const char *value;
 };
 
 #define INFO(n, t, st, h) \
-	{ #n, t, offsetof(struct stats_info, n), st, MX_PLAIN, 0, h }
+	{ #n, t, offsetof(struct stats_info, n), st, MX_PLAIN, 0, h, NULL, NULL, NULL }
 #define COUNTER(n, h) INFO(n, F_U64, STATS_COUNTER, h)
 #define GAUGE(n, h) INFO(n, F_U64, STATS_GAUGE, h)
 #define SECONDS(n, h) INFO(n, F_SEC, STATS_GAUGE, h)
 #define BY_KIND(n, st, k, h) { #n, F_U64, offsetof(struct stats_info, n), st, \
-	MX_BY_KIND, offsetof(struct stats_timer_row, k), h }
-#define CLASS(n, how, h) { #n, F_U64, offsetof(struct stats_info, n), STATS_COUNTER, how, 0, h }
+	MX_BY_KIND, offsetof(struct stats_timer_row, k), h, NULL, NULL, NULL }
+/* FAMILY_VALUE_total, shown as pipecast_FAMILY_total{LABEL="VALUE"}. */
+#define LABELLED(family, label, v, h) { #family "_" #v "_total", F_U64, \
+	offsetof(struct stats_info, family##_##v##_total), STATS_COUNTER, MX_LABELLED, 0, h, \
+	#family "_total", #label, #v }
+#define REASON(r, h) LABELLED(access_refused, reason, r, h)
+#define CLASS(c, h) LABELLED(http_requests, class, c, h)
 #define LABEL(n, how, h) \
-	{ #n, F_STR, offsetof(struct stats_info, n), STATS_STRING, how, 0, h }
+	{ #n, F_STR, offsetof(struct stats_info, n), STATS_STRING, how, 0, h, NULL, NULL, NULL }
 
 /* The one documented list of "show info" names, in the documented order. */
 static const struct field info_fields[] = {
@@ -100,22 +107,28 @@ static const struct field info_fields[] = {
 		"Reopens refused: the FIFO's path named something else."),
 	COUNTER(log_lines_dropped_total,
 		"Log lines dropped while standard error could not take them."),
+	COUNTER(clients_closed_denied_total,
+		"Clients closed because access rules no longer (or did not) let them in."),
+	COUNTER(clients_closed_auth_timeout_total,
+		"Raw clients closed for not authenticating within auth_timeout."),
+	REASON(address, "Connections refused by access rules, by reason."),
+	REASON(per_ip, "Connections refused by access rules, by reason."),
+	REASON(token, "Connections refused by access rules, by reason."),
+	REASON(uid, "Connections refused by access rules, by reason."),
+	REASON(auth_timeout, "Connections refused by access rules, by reason."),
 	LABEL(stream_epoch, MX_STREAM_INFO, "Epoch of the event ids of this stream."),
 	GAUGE(stream_first_seq, "Oldest record that every client kind can still be served."),
 	GAUGE(stream_last_seq, "Sequence number of the newest record."),
-	CLASS(http_requests_2xx_total, MX_BY_CLASS, "HTTP requests answered, by class."),
-	CLASS(http_requests_3xx_total, MX_IN_CLASS, "HTTP requests answered, by class."),
-	CLASS(http_requests_4xx_total, MX_IN_CLASS, "HTTP requests answered, by class."),
-	CLASS(http_requests_5xx_total, MX_IN_CLASS, "HTTP requests answered, by class."),
+	CLASS(2xx, "HTTP requests answered, by class."),
+	CLASS(3xx, "HTTP requests answered, by class."),
+	CLASS(4xx, "HTTP requests answered, by class."),
+	CLASS(5xx, "HTTP requests answered, by class."),
 	COUNTER(resumes_total, "Event streams that resumed from an id."),
 	COUNTER(resume_gaps_total, "Resumes that began with a gap notice."),
 };
 
-/* The classes of MX_BY_CLASS, in field order. */
-static const char *const http_classes[] = { "2xx", "3xx", "4xx", "5xx" };
-
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define COL(s, n, t) { #n, t, offsetof(struct s, n), 0, 0, 0, NULL }
+#define COL(s, n, t) { #n, t, offsetof(struct s, n), 0, 0, 0, NULL, NULL, NULL, NULL }
 
 /* The kind comes first: JSON uses it as the key and the rest as the value. */
 static const struct field timer_cols[] = {
@@ -423,6 +436,8 @@ static const size_t reason_fields[CLOSE_REASON_COUNT] = {
 	[CLOSE_KILL] = offsetof(struct stats_info, clients_closed_kill_total),
 	[CLOSE_SHUTDOWN] = offsetof(struct stats_info, clients_closed_shutdown_total),
 	[CLOSE_REJECTED] = offsetof(struct stats_info, clients_rejected_total),
+	[CLOSE_DENIED] = offsetof(struct stats_info, clients_closed_denied_total),
+	[CLOSE_AUTH_TIMEOUT] = offsetof(struct stats_info, clients_closed_auth_timeout_total),
 };
 
 /* Registry counters copied as they are: offsets in both structs. */
@@ -451,7 +466,14 @@ void stats_info_from_counters(struct stats_info *in, const struct counters *c)
 	for (size_t r = 0; r < CLOSE_REASON_COUNT; r++)
 		memcpy((char *)in + reason_fields[r], &c->clients_closed_total[r],
 		       sizeof(uint64_t));
+	memcpy(&in->access_refused_address_total, c->access_refused_total,
+	       sizeof(c->access_refused_total));
 }
+
+_Static_assert(offsetof(struct stats_info, access_refused_auth_timeout_total) ==
+	       offsetof(struct stats_info, access_refused_address_total) +
+	       (REFUSAL_COUNT - 1) * sizeof(uint64_t),
+	       "the access_refused_*_total fields follow enum refusal");
 
 /* ---- replies ---- */
 
@@ -723,36 +745,19 @@ static void metric_stream_info(struct sbuf *b, const struct field *f,
 	sbuf_puts(b, "1\n");
 }
 
-/* The family name of a per-class field: http_requests_2xx_total gives
- * http_requests_total. */
-static void class_family(const char *field, char *out, size_t len)
+/* pipecast_FAMILY{LABEL="V"} VALUE; the family's HELP and TYPE come with
+ * its first name (f points into info_fields, where they are consecutive). */
+static void metric_labelled(struct sbuf *b, const struct field *f,
+			  const struct stats_info *in,
+			  __unused const struct stats_timer_row *rows, __unused size_t n)
 {
-	const char *cls = strstr(field, "_2xx_");
+	const struct field *prev = f > info_fields ? f - 1 : NULL;
 
-	snprintf(out, len, "%.*s%s", cls ? (int)(cls - field) : 0, field, cls ? cls + 4 : field);
-}
-
-/* pipecast_FAMILY{class="C"} for this field and the MX_IN_CLASS ones after it. */
-static void metric_by_class(struct sbuf *b, const struct field *f,
-			    const struct stats_info *in,
-			    __unused const struct stats_timer_row *rows, __unused size_t n)
-{
-	char fam[64];
-
-	class_family(f->name, fam, sizeof(fam));
-	prom_family(b, fam, STATS_COUNTER, f->help);
-	for (size_t i = 0; i < NELEM(http_classes); i++) {
-		prom_labelled(b, fam, "class", http_classes[i]);
-		prom_value(b, in, &f[i]);
-		sbuf_puts(b, "\n");
-	}
-}
-
-/* Shown by the first field of its class family. */
-static void metric_in_class(__unused struct sbuf *b, __unused const struct field *f,
-			    __unused const struct stats_info *in,
-			    __unused const struct stats_timer_row *rows, __unused size_t n)
-{
+	if (!prev || prev->how != MX_LABELLED || strcmp(prev->family, f->family) != 0)
+		prom_family(b, f->family, f->stat, f->help);
+	prom_labelled(b, f->family, f->label, f->value);
+	prom_value(b, in, f);
+	sbuf_puts(b, "\n");
 }
 
 typedef void (*metric_fn)(struct sbuf *b, const struct field *f,
@@ -765,8 +770,7 @@ static const metric_fn metric_fns[] = {
 	[MX_BUILD_INFO] = metric_build_info,
 	[MX_STATE] = metric_state,
 	[MX_STREAM_INFO] = metric_stream_info,
-	[MX_BY_CLASS] = metric_by_class,
-	[MX_IN_CLASS] = metric_in_class,
+	[MX_LABELLED] = metric_labelled,
 };
 
 /* pipecast_timer_next_due_seconds{kind="K"}, only for kinds with a timer

@@ -59,6 +59,13 @@ struct stats_info {
 	uint64_t allocations_other_total;
 	uint64_t source_fifo_refused_total;
 	uint64_t log_lines_dropped_total;
+	uint64_t clients_closed_denied_total;
+	uint64_t clients_closed_auth_timeout_total;
+	uint64_t access_refused_address_total;      /* REFUSAL_COUNT of them, */
+	uint64_t access_refused_per_ip_total;       /* in enum refusal's order */
+	uint64_t access_refused_token_total;
+	uint64_t access_refused_uid_total;
+	uint64_t access_refused_auth_timeout_total;
 	const char *stream_epoch;       /* 16 hex digits */
 	uint64_t stream_first_seq;
 	uint64_t stream_last_seq;

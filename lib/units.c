@@ -141,6 +141,18 @@ int units_parse_uint_n(const char *p, size_t n, uint64_t *v)
 	return 0;
 }
 
+/* A strict decimal field of outside input: units_parse_uint_n's digits,
+ * without a leading zero, at most max. */
+int units_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *v)
+{
+	uint64_t x;
+
+	if ((n > 1 && s[0] == '0') || units_parse_uint_n(s, n, &x) < 0 || x > max)
+		return -1;
+	*v = x;
+	return 0;
+}
+
 /* Writes v with the largest suffix of the table that divides it exactly;
  * the table is ordered from the largest factor down. */
 static char *units_format_scaled(uint64_t v, const struct unit *desc,

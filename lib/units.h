@@ -23,6 +23,11 @@ int units_parse_uint(const char *s, uint64_t *v);
 /* The same for the n bytes at p (not NUL-terminated; protocol fields). */
 int units_parse_uint_n(const char *p, size_t n, uint64_t *v);
 
+/* Exactly the n characters at s as a decimal number: digits only, no
+ * leading zero (except "0" itself), at most max. For fields of outside
+ * input (prefix lengths, ports, ids), which need not be NUL-terminated. */
+int units_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *v);
+
 /* Shortest exact spelling of a duration ("300ms", "5m", "0"); returns buf. */
 char *units_format_duration(uint64_t ms, char *buf, size_t len);
 /* Shortest exact spelling of a size ("4MiB", "100B"); returns buf. */

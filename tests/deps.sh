@@ -14,13 +14,14 @@ BUILD="gcc make libc6-dev libev-dev libinih-dev libssl-dev"
 # peer in a network namespace): integration tests; chromium and
 # python3-websockets: the live page's tests in a real browser;
 # redis-server: pipecastctl publish against a real Redis; curl: the
-# HTTP tests fetch /metrics with it.
-TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables chromium python3-websockets redis-server curl"
+# HTTP tests fetch /metrics with it; haproxy and openssl: the TLS recipe
+# of pipecastd(8), tested as written.
+TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables chromium python3-websockets redis-server curl haproxy openssl"
 # debhelper, lintian and the rest: `make deb`.
 DEB="build-essential dpkg-dev debhelper lintian git"
 # Packages that ship a service: installing them must not start it (the
 # tests start their own servers on free loopback ports).
-SERVICES="redis-server"
+SERVICES="redis-server haproxy"
 case "${1:-test}" in
 build) PKGS=$BUILD ;;
 test) PKGS="$BUILD $TEST" ;;

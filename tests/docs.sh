@@ -76,7 +76,9 @@ done <<<"$keys"
 # ---- show info names: lib/statfmt.c's info_fields -> pipecastd(8) ------
 # Rows look like:  COUNTER(source_records_total, "Records read ..."),
 names=$(sed -n '/info_fields\[\] = {/,/^};/p' lib/statfmt.c |
-	sed -n 's/^[[:space:]]*\(LABEL\|GAUGE\|COUNTER\|SECONDS\|BY_KIND\|CLASS\)(\([a-z0-9_]*\),.*/\2/p')
+	sed -n -e 's/^[[:space:]]*\(LABEL\|GAUGE\|COUNTER\|SECONDS\|BY_KIND\)(\([a-z0-9_]*\),.*/\2/p' \
+	       -e 's/^[[:space:]]*REASON(\([a-z0-9_]*\),.*/access_refused_\1_total/p' \
+	       -e 's/^[[:space:]]*CLASS(\([a-z0-9_]*\),.*/http_requests_\1_total/p')
 nnames=$(printf '%s\n' "$names" | grep -c .)
 check "lib/statfmt.c: extracted $nnames show-info names, expected at least $NAMES_MIN" \
 	test "$nnames" -ge "$NAMES_MIN"

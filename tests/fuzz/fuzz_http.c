@@ -10,8 +10,8 @@
  *  - on HTTP_OK: head_len <= min(len, HTTP_HEAD_MAX), the head ends in a
  *    blank line, and every string of the request lies inside the head; the
  *    path starts with '/' (or is "*"), path + '?' + query is the target;
- *  - http_query() of each parameter pipecast reads returns -2, -1, or a
- *    length below the room given, NUL-terminated there;
+ *  - http_query() of each parameter pipecast reads, and http_token(),
+ *    return -2, -1, or a length below the room given, NUL-terminated there;
  *  - an id that eventid_parse() accepts formats back to the same bytes
  *    unless its number had leading zeros. */
 #include <stdbool.h>
@@ -54,20 +54,23 @@ static void fuzz_id(struct http_str s)
 		fuzz_fail("id does not format back to itself");
 }
 
-/* The query parameters the daemon looks up. */
+/* The query parameters the daemon looks up, and the token. */
 static void fuzz_query(const struct http_request *r)
 {
 	static const char *const names[] = { "last_event_id", "token", "envelope", "" };
 	char v[64];
+	int n;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int n = http_query(r, names[i], v, sizeof(v));
-
+		n = http_query(r, names[i], v, sizeof(v));
 		if (n < -2 || n >= (int)sizeof(v) || (n >= 0 && v[n] != '\0'))
 			fuzz_fail("query value out of bounds");
 		if (n >= 0 && i == 0)
 			fuzz_id((struct http_str){ v, (size_t)n });
 	}
+	n = http_token(r, "http://o", v, sizeof(v));
+	if (n < -2 || n >= (int)sizeof(v) || (n >= 0 && v[n] != '\0'))
+		fuzz_fail("token out of bounds");
 }
 
 /* Checks a successful parse. */

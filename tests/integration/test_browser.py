@@ -21,6 +21,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import browser
@@ -216,6 +217,31 @@ class LivePage(unittest.TestCase):
             self.assertLess(abs(after["allocations_live"] - before["allocations_live"]), 64)
             self.assertLess(after["allocations_total"] - before["allocations_total"], 2000)
             print("heap at the cap %d bytes, samples %s" % (base, json.dumps(samples)))
+
+    @browser.in_debian_python(timeout=pctest.slow(180))
+    def test_page_passes_its_token_to_the_stream_and_info(self):
+        """[access] tokens_file on: the page's own ?token= reaches /events
+        and /info.json; without it the stream and the page are refused."""
+        conf = dict(self.CONF, access={"tokens_file": "{dir}/tokens"})
+        d = pctest.Daemon(conf)
+        with open(os.path.join(d.dir, "tokens"), "w") as f:
+            f.write("page-token-1\n")
+        os.chmod(os.path.join(d.dir, "tokens"), 0o600)
+        with d, browser.Chromium() as b:
+            d.write_stdin(b"".join(coloured(i) for i in range(5)))
+            self.wait_records(d, 5)
+            for q in ("", "?token=wrong"):
+                with self.assertRaises(urllib.error.HTTPError) as e:
+                    urllib.request.urlopen(self.page_url(d, q), timeout=10)
+                self.assertEqual(e.exception.code, 401)
+            b.navigate(self.page_url(d, "?token=page-token-1"))
+            b.wait_for("pipecast.lines() === 5", timeout=pctest.slow(15))
+            seqs, _, _ = seqs_of(b)
+            self.assertEqual(seqs, [1, 2, 3, 4, 5])
+            b.wait_for("/^1 client/.test(document.getElementById('stats').textContent)",
+                       timeout=pctest.slow(10))
+            with pctest.StatsConn(d.path("stats.sock")) as st:
+                self.assertEqual(st.info()["access_refused_token_total"], 2)
 
 
 if __name__ == "__main__":

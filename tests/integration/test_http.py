@@ -108,6 +108,15 @@ def info(d):
         return st.info()
 
 
+def wait_records(d, n, timeout=10.0):
+    """Waits (bounded) until the daemon has read n records."""
+    deadline = time.monotonic() + slow(timeout)
+    while info(d)["source_records_total"] < n:
+        if time.monotonic() > deadline:
+            raise AssertionError("the daemon did not read %d records" % n)
+        time.sleep(0.02)
+
+
 class Events(unittest.TestCase):
 
     def test_hundred_records_hundred_events_with_consecutive_ids(self):
@@ -404,6 +413,7 @@ class Reload(unittest.TestCase):
         base = {"source": {"input": "stdin"}}
         with Daemon(base) as d:
             feed(d, 1, 3)
+            wait_records(d, 3)     # read before the reload, or they reach the SSE ring
             with self.assertRaises(ConnectionRefusedError):
                 tcp_client(d.port2).close()
             rewrite(d, http_conf())

@@ -48,6 +48,9 @@ timer_expirations_total
 allocations_live allocations_total memory_rss_bytes loop_iterations_total
 allocations_clients_total allocations_stats_total allocations_other_total
 source_fifo_refused_total log_lines_dropped_total
+clients_closed_denied_total clients_closed_auth_timeout_total
+access_refused_address_total access_refused_per_ip_total access_refused_token_total
+access_refused_uid_total access_refused_auth_timeout_total
 stream_epoch stream_first_seq stream_last_seq
 http_requests_2xx_total http_requests_3xx_total http_requests_4xx_total
 http_requests_5xx_total resumes_total resume_gaps_total""".split()
@@ -227,9 +230,12 @@ class Metrics(unittest.TestCase):
             # Every numeric name of show info is there; every family has HELP and TYPE.
             for name, v in info.items():
                 if isinstance(v, int) or re.match(r"^\d+\.\d+$", str(v)):
+                    m = re.match(r"^access_refused_(\w+)_total$", name)
                     if name in ("timers_live", "timer_allocations_total",
                                 "timer_rearms_total", "timer_expirations_total"):
                         pat = r'(?m)^pipecast_%s(\{kind="\w+"\})? ' % name
+                    elif m:     # one family, a sample per reason
+                        pat = r'(?m)^pipecast_access_refused_total\{reason="%s"\} ' % m.group(1)
                     elif re.match(r"^http_requests_\dxx_total$", name):
                         pat = r'(?m)^pipecast_http_requests_total\{class="%s"\} ' % name[14:17]
                     else:

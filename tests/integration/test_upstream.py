@@ -161,6 +161,7 @@ class RelayChain(unittest.TestCase):
         with Daemon(root_conf(backlog=root_backlog)) as a, \
              Daemon(relay_conf(a.port2, bport, bport2)) as b, \
              Daemon(relay_conf(bport2, delay="2s")) as c:
+            b.wait_log(r"upstream .*: streaming", 10)   # A's backlog may be 0
             r = read_relay(c)
             epoch = info(a)["stream_epoch"]
             a.write_stdin(records(0, 2000))

@@ -130,6 +130,31 @@ static void keepalive_while_nothing_is_pending(void **state)
 	assert_int_equal(deadline_check(&d, &l, 450 * MS, &wait), DEADLINE_IDLE);
 }
 
+static void a_proxy_or_auth_deadline_is_by_on_the_same_timer(void **state)
+{
+	struct deadline d = { .last_activity = 0, .by = 500 * MS };
+	struct deadline_limits l = { .idle_ns = 300 * MS };
+	int64_t wait;
+
+	(void)state;
+	/* idle comes first while the peer is silent */
+	assert_int_equal(deadline_check(&d, &l, 300 * MS, &wait), DEADLINE_IDLE);
+	/* activity moves idle, never by */
+	d.last_activity = 400 * MS;
+	assert_int_equal(deadline_due(&d, &l), 500 * MS);
+	assert_int_equal(deadline_check(&d, &l, 450 * MS, &wait), DEADLINE_OK);
+	assert_int_equal(wait, 50 * MS);
+	assert_int_equal(deadline_check(&d, &l, 500 * MS, &wait), DEADLINE_BY);
+	/* with no other deadline, by alone arms the timer */
+	l.idle_ns = 0;
+	assert_int_equal(deadline_check(&d, &l, 100 * MS, &wait), DEADLINE_OK);
+	assert_int_equal(wait, 400 * MS);
+	/* let in: 0 means no hard deadline */
+	d.by = 0;
+	assert_int_equal(deadline_due(&d, &l), DEADLINE_NONE);
+	assert_true(deadline_sooner(&(struct deadline){ .by = 5 }, &l, 6));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +167,7 @@ int main(void)
 		cmocka_unit_test(sooner_only_when_the_deadline_precedes_the_timer),
 		cmocka_unit_test(request_head_deadline_comes_first),
 		cmocka_unit_test(keepalive_while_nothing_is_pending),
+		cmocka_unit_test(a_proxy_or_auth_deadline_is_by_on_the_same_timer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,6 +167,42 @@ static void first_header_wins(void **state)
 	assert_false(http_str_eq(r.host, ""));
 }
 
+/* Bearer, then ?token=, then the cookie, which counts only from a page of
+ * this host or of cors_origin. */
+static void the_token_of_a_request(void **state)
+{
+	struct http_request r;
+	char v[16];
+
+	(void)state;
+	assert_int_equal(parse("GET /events?token=q HTTP/1.1\r\nAuthorization: bearer  s3\r\n"
+			       "\r\n", &r), HTTP_OK);
+	assert_int_equal(http_token(&r, "", v, sizeof(v)), 2);
+	assert_string_equal(v, "s3");
+	assert_int_equal(parse("GET /events?token=a%2Bb HTTP/1.1\r\nAuthorization: Basic eA==\r\n"
+			       "Cookie: pipecast_token=c\r\n\r\n", &r), HTTP_OK);
+	assert_int_equal(http_token(&r, "", v, sizeof(v)), 3);
+	assert_string_equal(v, "a+b");
+	assert_int_equal(http_token(&r, "", v, 3), -2);
+	/* the cookie: only with an Origin of this host, or cors_origin */
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: h:80\r\nCookie: a=1; pipecast_token=ck\r\n"
+			       "Origin: http://h:80\r\n\r\n", &r), HTTP_OK);
+	assert_int_equal(http_token(&r, NULL, v, sizeof(v)), 2);
+	assert_string_equal(v, "ck");
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: h:80\r\nCookie: pipecast_token=ck\r\n"
+			       "Origin: https://evil:80\r\n\r\n", &r), HTTP_OK);
+	assert_int_equal(http_token(&r, "", v, sizeof(v)), -1);
+	assert_int_equal(http_token(&r, "https://evil:80", v, sizeof(v)), 2);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: h:80\r\nCookie: pipecast_token=ck\r\n"
+			       "\r\n", &r), HTTP_OK);
+	assert_int_equal(http_token(&r, "", v, sizeof(v)), -1);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: h:80\r\nOrigin: http://h:80\r\n"
+			       "Cookie: xpipecast_token=no; pipecast_token\r\n\r\n", &r), HTTP_OK);
+	assert_int_equal(http_token(&r, "", v, sizeof(v)), -1);
+	assert_int_equal(parse("GET / HTTP/1.1\r\n\r\n", &r), HTTP_OK);
+	assert_int_equal(http_token(&r, "", v, sizeof(v)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +213,7 @@ int main(void)
 		cmocka_unit_test(head_over_8k_is_too_large),
 		cmocka_unit_test(query_parameters),
 		cmocka_unit_test(first_header_wins),
+		cmocka_unit_test(the_token_of_a_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,6 +38,10 @@ static const struct stats_info info = {
 	.allocations_clients_total = 200, .allocations_stats_total = 60,
 	.allocations_other_total = 40,
 	.source_fifo_refused_total = 6, .log_lines_dropped_total = 7,
+	.clients_closed_denied_total = 6, .clients_closed_auth_timeout_total = 7,
+	.access_refused_address_total = 11, .access_refused_per_ip_total = 12,
+	.access_refused_token_total = 13, .access_refused_uid_total = 14,
+	.access_refused_auth_timeout_total = 15,
 	.stream_epoch = "00c0ffee12345678", .stream_first_seq = 900, .stream_last_seq = 1000,
 	.http_requests_2xx_total = 20, .http_requests_3xx_total = 0,
 	.http_requests_4xx_total = 4, .http_requests_5xx_total = 1,
@@ -162,6 +166,10 @@ static void info_names_follow_spec_order(void **state)
 		"loop_iterations_total", "allocations_clients_total",
 		"allocations_stats_total", "allocations_other_total",
 		"source_fifo_refused_total", "log_lines_dropped_total",
+		"clients_closed_denied_total", "clients_closed_auth_timeout_total",
+		"access_refused_address_total", "access_refused_per_ip_total",
+		"access_refused_token_total", "access_refused_uid_total",
+		"access_refused_auth_timeout_total",
 		"stream_epoch", "stream_first_seq", "stream_last_seq",
 		"http_requests_2xx_total", "http_requests_3xx_total",
 		"http_requests_4xx_total", "http_requests_5xx_total",
@@ -206,7 +214,16 @@ static void info_from_counters(void **state)
 	(void)state;
 	for (int r = 0; r < CLOSE_REASON_COUNT; r++)
 		c.clients_closed_total[r] = 100 + (uint64_t)r;
+	for (int r = 0; r < REFUSAL_COUNT; r++)
+		c.access_refused_total[r] = 200 + (uint64_t)r;
 	stats_info_from_counters(&in, &c);
+	assert_int_equal(in.clients_closed_denied_total, 100 + CLOSE_DENIED);
+	assert_int_equal(in.clients_closed_auth_timeout_total, 100 + CLOSE_AUTH_TIMEOUT);
+	assert_int_equal(in.access_refused_address_total, 200 + REFUSED_ADDRESS);
+	assert_int_equal(in.access_refused_per_ip_total, 200 + REFUSED_PER_IP);
+	assert_int_equal(in.access_refused_token_total, 200 + REFUSED_TOKEN);
+	assert_int_equal(in.access_refused_uid_total, 200 + REFUSED_UID);
+	assert_int_equal(in.access_refused_auth_timeout_total, 200 + REFUSED_AUTH_TIMEOUT);
 	assert_int_equal(in.pid, 99);
 	assert_int_equal(in.source_records_total, 1);
 	assert_int_equal(in.heartbeats_total, 5);
@@ -306,6 +323,13 @@ static void info_text(void **state)
 		"allocations_other_total: 40\n"
 		"source_fifo_refused_total: 6\n"
 		"log_lines_dropped_total: 7\n"
+		"clients_closed_denied_total: 6\n"
+		"clients_closed_auth_timeout_total: 7\n"
+		"access_refused_address_total: 11\n"
+		"access_refused_per_ip_total: 12\n"
+		"access_refused_token_total: 13\n"
+		"access_refused_uid_total: 14\n"
+		"access_refused_auth_timeout_total: 15\n"
 		"stream_epoch: 00c0ffee12345678\n"
 		"stream_first_seq: 900\n"
 		"stream_last_seq: 1000\n"
@@ -346,6 +370,10 @@ static void info_json(void **state)
 		"\"loop_iterations_total\":5000,\"allocations_clients_total\":200,"
 		"\"allocations_stats_total\":60,\"allocations_other_total\":40,"
 		"\"source_fifo_refused_total\":6,\"log_lines_dropped_total\":7,"
+		"\"clients_closed_denied_total\":6,"
+		"\"clients_closed_auth_timeout_total\":7,\"access_refused_address_total\":11,"
+		"\"access_refused_per_ip_total\":12,\"access_refused_token_total\":13,"
+		"\"access_refused_uid_total\":14,\"access_refused_auth_timeout_total\":15,"
 		"\"stream_epoch\":\"00c0ffee12345678\","
 		"\"stream_first_seq\":900,\"stream_last_seq\":1000,"
 		"\"http_requests_2xx_total\":20,\"http_requests_3xx_total\":0,"
@@ -687,6 +715,16 @@ static void metrics_samples(void **state)
 		"pipecast_timer_next_due_seconds{kind=\"status\"} 1.500\n\n"));
 	assert_true(sample(b.buf, "pipecast_timers_client_live") == 2);
 	assert_true(sample(b.buf, "pipecast_loop_iterations_total") == 5000);
+	assert_non_null(strstr(b.buf,
+		"# HELP pipecast_access_refused_total Connections refused by access rules, by reason.\n"
+		"# TYPE pipecast_access_refused_total counter\n"
+		"pipecast_access_refused_total{reason=\"address\"} 11\n"
+		"pipecast_access_refused_total{reason=\"per_ip\"} 12\n"
+		"pipecast_access_refused_total{reason=\"token\"} 13\n"
+		"pipecast_access_refused_total{reason=\"uid\"} 14\n"
+		"pipecast_access_refused_total{reason=\"auth_timeout\"} 15\n"));
+	assert_null(strstr(b.buf, "pipecast_access_refused_address_total"));
+	assert_true(sample(b.buf, "pipecast_clients_closed_denied_total") == 6);
 	assert_non_null(strstr(b.buf,
 		"# TYPE pipecast_stream_info gauge\n"
 		"pipecast_stream_info{epoch=\"00c0ffee12345678\"} 1\n"));

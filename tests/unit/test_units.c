@@ -287,6 +287,29 @@ static void format_truncates_to_buffer(void **state)
 }
 
 /* Runs every test of this file; the exit status is the number of failures. */
+static void decimal_fields_are_strict(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(units_parse_decimal("65535", 5, 65535, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(units_parse_decimal("0", 1, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(units_parse_decimal("1234", 2, 100, &v), 0);   /* n bytes only */
+	assert_int_equal(v, 12);
+	v = 7;
+	assert_int_equal(units_parse_decimal("65536", 5, 65535, &v), -1);
+	assert_int_equal(units_parse_decimal("01", 2, 100, &v), -1);
+	assert_int_equal(units_parse_decimal("", 0, 100, &v), -1);
+	assert_int_equal(units_parse_decimal("+1", 2, 100, &v), -1);
+	assert_int_equal(units_parse_decimal("1 ", 2, 100, &v), -1);
+	assert_int_equal(units_parse_decimal("18446744073709551616", 20, UINT64_MAX, &v), -1);
+	assert_int_equal(v, 7);
+	assert_int_equal(units_parse_decimal("18446744073709551615", 20, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +327,7 @@ int main(void)
 		cmocka_unit_test(format_size_largest_exact_unit),
 		cmocka_unit_test(format_round_trips_through_parse),
 		cmocka_unit_test(format_truncates_to_buffer),
+		cmocka_unit_test(decimal_fields_are_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
