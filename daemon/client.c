@@ -1258,7 +1258,7 @@ static int64_t client_last_seen(const struct client *c, int64_t now)
 /* One "show clients" row. */
 static void client_row(struct statfmt_rows *t, const struct client *c, int64_t now)
 {
-	struct stats_client_row r = {
+	struct statfmt_client_row r = {
 		.id = c->id, .addr = c->addr,
 		.age_s = NS_TO_S(now - c->created),
 		.idle_s = NS_TO_S(now - client_last_seen(c, now)),
