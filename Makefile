@@ -64,7 +64,8 @@ endef
 $(eval $(call tree,build,))
 $(eval $(call tree,build/san,$(SANFLAGS)))
 
-# The C checker of the HTTP load test (many raw and SSE clients at once).
+# The C checker of the HTTP load test (many raw, SSE and WebSocket clients
+# at once).
 build/tests/ssecheck: tests/load/ssecheck.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE $< -o $@
@@ -284,9 +285,13 @@ build/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
 # SSE against raw fan-out (bench/http.sh): records/s at N = 100 and 1,000.
-.PHONY: bench-http bench-relay
+.PHONY: bench-http bench-relay bench-ws
 bench-http: build/pipecastd build/tests/ssecheck
 	bench/http.sh
+
+# WebSocket against SSE and raw fan-out, and websocketd (bench/ws.sh).
+bench-ws: build/pipecastd build/tests/ssecheck
+	bench/ws.sh
 
 # The latency each sse: relay hop adds (pipecastd(8), "Scaling out").
 bench-relay: build/pipecastd

@@ -6,20 +6,8 @@
 # last client has the last record: delivered records/s = N x RECORDS /
 # seconds. The ring holds the whole stream, so no client is ever dropped.
 # Results: build/bench/http.txt. RECORDS (default 200000) sets the size.
-set -eu
-cd "$(dirname "$0")/.."
-D=build/pipecastd
-C=build/tests/ssecheck
-RECORDS=${RECORDS:-200000}
+. "$(dirname "$0")/fanout-setup.sh"
 OUT=build/bench/http.txt
-W=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
-mkdir -p build/bench
-python3 -c "import sys; sys.stdout.buffer.write(b''.join(b'%08d\n' % i for i in range($RECORDS)))" >"$W/records"
-ulimit -n "$(ulimit -Hn)"
-
-# free_port: a TCP port that was free a moment ago.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # run KIND N: one daemon, N clients of KIND (raw or sse); prints records/s.
 run() {

@@ -70,7 +70,9 @@ struct client {
 	size_t pre_len, pre_sent; /* raw: the preamble it gets before the ring */
 	uint64_t pre_gen;        /* of the preamble in force at its start */
 	struct sse_cursor sse;   /* sse: where it is in the SSE ring */
-	struct websocket_conn ws; /* ws: its ring, cursor and control frames */
+	struct websocket_conn *ws; /* ws: its ring, cursor and control frames
+				    * (allocated at the upgrade: other clients
+				    * do not carry its size) */
 	bool ws_shut;            /* ws: our close frame is out, write side shut */
 	char *head;              /* what is read before streaming (PROXY header,
 				  * AUTH line, request head); then an event
@@ -244,7 +246,7 @@ static void client_close(struct client *c, enum close_reason why)
 static void client_stream_keepalive(struct client *c)
 {
 	if (c->proto == CLIENT_WS) {
-		websocket_conn_ping(&c->ws);
+		websocket_conn_ping(c->ws);
 		client_flush(c);
 		return;
 	}
@@ -270,7 +272,7 @@ static void client_by_passed(struct client *c)
 		client_drop(c);
 		break;
 	case PH_STREAM:       /* a WebSocket's close handshake ran out */
-		client_close(c, c->proto == CLIENT_WS ? c->ws.reason : CLOSE_ERROR);
+		client_close(c, c->proto == CLIENT_WS && c->ws ? c->ws->reason : CLOSE_ERROR);
 		break;
 	}
 }
@@ -381,7 +383,7 @@ static void client_read_ws(struct client *c, const uint8_t *buf, size_t n)
 {
 	if (c->ws_shut)
 		return;
-	if (!websocket_conn_read(&c->ws, buf, n)) {
+	if (!websocket_conn_read(c->ws, buf, n)) {
 		client_close(c, CLOSE_ERROR);
 		return;
 	}
@@ -400,7 +402,7 @@ static size_t client_recv(struct client *c, char *buf, size_t len)
 		return (size_t)n;
 	}
 	if (n == 0 && c->ws_shut)
-		client_close(c, c->ws.reason);
+		client_close(c, c->ws->reason);
 	else if (n == 0)
 		client_read_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
@@ -456,7 +458,7 @@ static void client_watch(struct client *c)
  * while to close its end (RFC 6455 section 7.1.1), on the one timer. */
 static void client_ws_shut(struct client *c, int64_t now)
 {
-	if (!c->ws.close_sent || c->ws_shut)
+	if (!c->ws->close_sent || c->ws_shut)
 		return;
 	c->ws_shut = true;
 	shutdown(c->fd, SHUT_WR);
@@ -475,7 +477,7 @@ static int client_iov(struct client *c, struct iovec iov[5])
 	if (c->proto == CLIENT_SSE)
 		return sse_cursor_iov(&c->sse, fanout_sse(), iov);
 	if (c->proto == CLIENT_WS)
-		return websocket_conn_iov(&c->ws, iov);
+		return websocket_conn_iov(c->ws, iov);
 	if (c->pre_sent < c->pre_len && c->pre_gen != p->gen)
 		c->pre_len = c->pre_sent;
 	if (c->pre_sent < c->pre_len)
@@ -494,7 +496,7 @@ static void client_advance(struct client *c, size_t n)
 	if (c->proto == CLIENT_SSE) {
 		sse_cursor_advance(&c->sse, n);
 	} else if (c->proto == CLIENT_WS) {
-		websocket_conn_advance(&c->ws, n);
+		websocket_conn_advance(c->ws, n);
 		client_ws_shut(c, now);
 	} else {
 		pre = n < pre ? n : pre;
@@ -1009,9 +1011,17 @@ int client_start_sse(struct client *c, const char *head, size_t len, uint64_t po
 int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void *head,
 		    size_t len)
 {
-	if (client_stream_admit(c) < 0)
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+
+	c->ws = pc_malloc(sizeof(*c->ws));
+	alloc_owner_set(was);
+	if (!c->ws || client_stream_admit(c) < 0) {
+		pc_free(c->ws);
+		c->ws = NULL;
 		return -1;
-	websocket_conn_init(&c->ws, r, pos, head, len);
+	}
+	/* the request head's buffer becomes the stash of a skip's frame rest */
+	websocket_conn_init(c->ws, r, pos, head, len, (uint8_t *)c->head, HTTP_HEAD_MAX);
 	client_stream_begin(c, CLIENT_WS);
 	return 0;
 }
@@ -1107,7 +1117,7 @@ void clients_before_ws_append(const struct wsring *r, uint64_t n)
 	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
 		if (c->proto != CLIENT_WS)
 			continue;
-		v = (enum cursor_verdict)websocket_conn_make_room(&c->ws, r, n, skip, &missed);
+		v = (enum cursor_verdict)websocket_conn_make_room(c->ws, r, n, skip, &missed);
 		client_room_verdict(c, v, missed);
 	}
 }
@@ -1191,7 +1201,7 @@ static uint64_t client_lag(const struct client *c)
 	if (c->proto == CLIENT_SSE)
 		return sse_cursor_lag(&c->sse, fanout_sse());
 	if (c->proto == CLIENT_WS)
-		return websocket_conn_lag(&c->ws);
+		return websocket_conn_lag(c->ws);
 	return cursor_lag(&c->cur, fanout_ring());
 }
 
@@ -1216,6 +1226,7 @@ void clients_reap(void)
 		TAILQ_REMOVE(&dead, c, entry);
 		cursor_free(&c->cur);
 		sbuf_free(&c->answer);
+		pc_free(c->ws);
 		pc_free(c->head);
 		pc_free(c);
 	}
@@ -1247,7 +1258,7 @@ static int64_t client_last_seen(const struct client *c, int64_t now)
 /* One "show clients" row. */
 static void client_row(struct statfmt_rows *t, const struct client *c, int64_t now)
 {
-	struct stats_client_row r = {
+	struct statfmt_client_row r = {
 		.id = c->id, .addr = c->addr,
 		.age_s = NS_TO_S(now - c->created),
 		.idle_s = NS_TO_S(now - client_last_seen(c, now)),

@@ -42,7 +42,8 @@ void client_answer(struct client *c, struct sbuf *resp, int status);
  * max_clients are connected (counted as rejected; the caller answers). */
 int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos);
 /* The same for a WebSocket upgrade: a client of ring r from pos, head (the
- * 101 response and a gap message) first; -1 beyond max_clients. */
+ * 101 response and a gap message) first; -1 beyond max_clients or out of
+ * memory. */
 int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void *head,
 		    size_t len);
 /* The peer's address, for logs. */

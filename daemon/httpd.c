@@ -262,9 +262,9 @@ static size_t httpd_ws_head(uint8_t *out, const struct http_request *r,
 }
 
 /* GET /ws: the WebSocket handshake (RFC 6455), then a stream client of
- * the ring of its encoding, from its resume point or backlog. Upgrades
- * are not authenticated yet; once tokens exist, one authenticated by a
- * cookie must carry an allowed Origin (pipecastd(8)). */
+ * the ring of its encoding, from its resume point or backlog. Access
+ * control (a token; a cookie only with an allowed Origin) was applied
+ * before, as for every stream path (pipecastd(8)). */
 static void httpd_ws(struct client *c, const struct http_request *r)
 {
 	enum ws_upgrade u = ws_upgrade_check(r->upgrade.p, r->upgrade.n, r->connection.p,

@@ -11,6 +11,7 @@
 #include "reload.h"
 #include "source.h"
 #include "statcmd.h"
+#include "promfmt.h"
 #include "statfmt.h"
 #include "stats.h"
 #include "timers.h"
@@ -46,12 +47,12 @@ static double report_next_due(enum timer_kind k)
 }
 
 /* One row per timer kind, in the documented order (the order of enum timer_kind). */
-static void report_timer_rows(struct stats_timer_row rows[TK_COUNT])
+static void report_timer_rows(struct statfmt_timer_row rows[TK_COUNT])
 {
 	for (int k = 0; k < TK_COUNT; k++) {
 		const struct timer_stats *t = timer_stats(k);
 
-		rows[k] = (struct stats_timer_row){
+		rows[k] = (struct statfmt_timer_row){
 			.kind = timer_kind_name(k), .live = t->live,
 			.allocations_total = t->allocations_total,
 			.rearms_total = t->rearms_total,
@@ -62,17 +63,17 @@ static void report_timer_rows(struct stats_timer_row rows[TK_COUNT])
 }
 
 /* Everything "show info" shows, read at this instant. */
-static void report_info(struct stats_info *in, const struct stats_timer_row rows[TK_COUNT])
+static void report_info(struct statfmt_info *in, const struct statfmt_timer_row rows[TK_COUNT])
 {
 	static char epoch[17];
 	const struct ring *r = fanout_ring();
 
-	*in = (struct stats_info){ 0 };
+	*in = (struct statfmt_info){ 0 };
 	eventid_epoch(epoch, fanout_epoch());
 	in->stream_epoch = epoch;
 	in->stream_first_seq = fanout_first_seq();
 	in->stream_last_seq = fanout_last_seq();
-	stats_info_from_counters(in, &counters);
+	in->reg = counters;
 	in->version = PIPECAST_VERSION;
 	in->pid = (uint64_t)getpid();
 	in->uptime_seconds = NS_TO_S(mono_ns() - daemon_started());
@@ -99,13 +100,13 @@ static void report_info(struct stats_info *in, const struct stats_timer_row rows
 /* show info / show metrics (and /metrics, /info.json). */
 void report_show_info(struct sbuf *out, bool metrics, bool json)
 {
-	struct stats_timer_row rows[TK_COUNT];
-	struct stats_info in;
+	struct statfmt_timer_row rows[TK_COUNT];
+	struct statfmt_info in;
 
 	report_timer_rows(rows);
 	report_info(&in, rows);
 	if (metrics)
-		statfmt_metrics(out, &in, rows, TK_COUNT);
+		promfmt_metrics(out, &in, rows, TK_COUNT);
 	else
 		statfmt_info(out, &in, json);
 }
@@ -113,7 +114,7 @@ void report_show_info(struct sbuf *out, bool metrics, bool json)
 /* show timers. */
 static void report_show_timers(struct sbuf *out, bool json)
 {
-	struct stats_timer_row rows[TK_COUNT];
+	struct statfmt_timer_row rows[TK_COUNT];
 
 	report_timer_rows(rows);
 	statfmt_timers(out, rows, TK_COUNT, json);
@@ -128,7 +129,7 @@ static void report_show_config(struct sbuf *out, bool json)
 
 	statfmt_config_begin(&t, out, json);
 	for (size_t i = 0; i < config_key_count(); i++) {
-		struct stats_config_row r = {
+		struct statfmt_config_row r = {
 			.key = key, .source = config_key_origin(conf, i),
 			.value = config_key_format(conf, i, value, sizeof(value)),
 		};

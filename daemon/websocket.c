@@ -93,11 +93,11 @@ void websocket_free(void)
 
 /* The handshake's answer and any gap message come first. */
 void websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t pos,
-			 const void *head, size_t len)
+			 const void *head, size_t len, uint8_t *stash, size_t stash_cap)
 {
 	memset(w, 0, sizeof(*w));
 	w->ring = r;
-	wsring_cursor_init(&w->cur, r, pos, head, len);
+	wsring_cursor_init(&w->cur, r, pos, head, len, stash, stash_cap);
 	ws_parser_init(&w->parser, WEBSOCKET_MAX_MESSAGE);
 	w->reason = CLOSE_PEER;
 }
@@ -214,6 +214,8 @@ enum wsring_verdict websocket_conn_make_room(struct websocket_conn *w, const str
 	*missed = 0;
 	if (w->close_sent || w->ring != r)
 		return WSRING_KEEP;
+	if (w->close_queued)   /* nothing after the close frame: no skip */
+		skip = false;
 	return wsring_cursor_make_room(&w->cur, r, n, skip, missed);
 }
 

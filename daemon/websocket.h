@@ -42,10 +42,11 @@ void websocket_flush(void);
 /* Releases the rings at exit. */
 void websocket_free(void);
 
-/* A connection that starts at st, its first bytes `head` (the 101 response
- * and a gap message). */
+/* A connection that starts at pos, its first bytes `head` (the 101
+ * response and a gap message); stash (memory the connection has) keeps
+ * the rest of a frame a skip must finish when the ring would lose it. */
 void websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t pos,
-			 const void *head, size_t len);
+			 const void *head, size_t len, uint8_t *stash, size_t stash_cap);
 /* Bytes the client sent: control frames are answered (queued), data
  * ignored. Returns false when the connection must close at once. */
 bool websocket_conn_read(struct websocket_conn *w, const uint8_t *buf, size_t n);

@@ -228,7 +228,7 @@ uint64_t wsring_backlog(const struct wsring *r, uint64_t backlog)
 
 /* Starts at pos, note first (the response head, a gap message). */
 void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_t pos,
-			const void *note, size_t len)
+			const void *note, size_t len, uint8_t *stash, size_t stash_cap)
 {
 	uint64_t b = pos, seq = r->ring_seq + 1;
 
@@ -239,11 +239,13 @@ void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_
 	c->bound = b;
 	c->bound_seq = c->jump_seq = seq;
 	c->cut = WSRING_NO_CUT;
+	c->stash = stash;
+	c->stash_cap = stash ? stash_cap : 0;
 	if (len > sizeof(c->note))
 		len = sizeof(c->note);
 	if (len) {
 		memcpy(c->note, note, len);
-		c->note_len = len;
+		c->note_len = c->note_fixed = len;
 		c->cut = pos;
 	}
 }
@@ -273,7 +275,7 @@ int wsring_cursor_note(struct wsring_cursor *c, const struct wsring *r,
 	c->cut = c->jump = b;
 	c->jump_seq = seq;
 	memcpy(c->note, frame, len);
-	c->note_len = len;
+	c->note_len = c->note_fixed = len;
 	c->note_off = 0;
 	return 0;
 }
@@ -284,35 +286,89 @@ bool wsring_cursor_idle(const struct wsring_cursor *c, const struct wsring *r)
 	return c->cut == WSRING_NO_CUT && c->pos == r->ring.head;
 }
 
-/* Overrun: past the buffer from where it continues, or about to lose bytes
- * of the frame it must finish. Skip: finish that frame, a gap message
- * (envelope=json) with the records missed, then the head. */
-enum wsring_verdict wsring_cursor_make_room(struct wsring_cursor *c, const struct wsring *r,
-					    uint64_t n, bool skip, uint64_t *missed)
+/* A skip's gap message after the fixed part of the note (json only). */
+static void wsring_cursor_gap(struct wsring_cursor *c, const struct wsring *r, uint64_t more)
 {
-	uint64_t head = r->ring.head, from = c->cut != WSRING_NO_CUT ? c->jump : c->pos;
+	c->gap_missed += more;
+	c->note_len = c->note_fixed;
+	if (r->kind == WSRING_JSON)
+		c->note_len += ws_encode_gap(c->note + c->note_fixed, true, c->gap_missed);
+}
+
+/* A skip while a note waits: on to the head again, the same gap message
+ * counting the records between. */
+static enum wsring_verdict wsring_cursor_reskip(struct wsring_cursor *c, const struct wsring *r,
+						uint64_t *missed)
+{
+	if (c->note_off > c->note_fixed)
+		return WSRING_DROP;   /* its gap message is partly sent */
+	if (c->note_len == c->note_fixed)
+		c->gap_missed = 0;
+	*missed = r->ring.head - c->jump;
+	wsring_cursor_gap(c, r, r->ring_seq + 1 - c->jump_seq);
+	c->jump = r->ring.head;
+	c->jump_seq = r->ring_seq + 1;
+	return WSRING_SKIPPED;
+}
+
+/* The first skip: the end of the frame it is in, the gap message, the
+ * head. */
+static enum wsring_verdict wsring_cursor_skip(struct wsring_cursor *c, const struct wsring *r,
+					      uint64_t *missed)
+{
 	uint64_t b, seq, fend;
 
-	*missed = 0;
-	if (head + n - c->pos > r->ring.window)
-		return WSRING_DROP;
-	if (head + n - from <= r->limit)
-		return WSRING_KEEP;
-	if (!skip || c->cut != WSRING_NO_CUT ||
-	    wsring_locate(r, c->pos, c->bound, c->bound_seq, &b, &seq) < 0)
+	if (wsring_locate(r, c->pos, c->bound, c->bound_seq, &b, &seq) < 0)
 		return WSRING_DROP;
 	fend = b == c->pos ? b : b + wsring_frame_size(r, b);
 	seq = b == c->pos ? seq - 1 : seq;   /* the last record it gets */
-	*missed = head - fend;
-	c->note_len = r->kind == WSRING_JSON ?
-		ws_encode_gap(c->note, true, r->ring_seq - seq) : 0;
-	c->note_off = 0;
+	*missed = r->ring.head - fend;
+	c->note_fixed = c->note_off = 0;
+	c->gap_missed = 0;
+	wsring_cursor_gap(c, r, r->ring_seq - seq);
 	c->cut = fend;
-	c->jump = head;
+	c->jump = r->ring.head;
 	c->jump_seq = r->ring_seq + 1;
 	c->bound = b;
 	c->bound_seq = b == c->pos ? seq + 1 : seq;
 	return WSRING_SKIPPED;
+}
+
+/* The rest of the frame before the cut, copied to the stash when the next
+ * n bytes would overwrite it; -1 when it does not fit. */
+static int wsring_cursor_keep_rest(struct wsring_cursor *c, const struct wsring *r, uint64_t n)
+{
+	if (c->cut == WSRING_NO_CUT || c->stashed || c->pos == c->cut ||
+	    r->ring.head + n - c->pos <= r->ring.window)
+		return 0;
+	if (c->cut - c->pos > c->stash_cap || c->pos < ring_tail(&r->ring))
+		return -1;
+	ring_copy(&r->ring, c->pos, c->cut, c->stash);
+	c->stash_len = (size_t)(c->cut - c->pos);
+	c->stash_off = 0;
+	c->stashed = true;
+	return 0;
+}
+
+/* Overrun: more than the buffer behind from where it continues. Skip:
+ * finish the frame (from the stash if the ring would lose it), a gap
+ * message (envelope=json) with the records missed, then the head. */
+enum wsring_verdict wsring_cursor_make_room(struct wsring_cursor *c, const struct wsring *r,
+					    uint64_t n, bool skip, uint64_t *missed)
+{
+	uint64_t from = c->cut != WSRING_NO_CUT ? c->jump : c->pos;
+	enum wsring_verdict v = WSRING_KEEP;
+
+	*missed = 0;
+	if (r->ring.head + n - from > r->limit) {
+		if (!skip)
+			return WSRING_DROP;
+		v = c->cut != WSRING_NO_CUT ? wsring_cursor_reskip(c, r, missed) :
+					      wsring_cursor_skip(c, r, missed);
+	}
+	if (v == WSRING_DROP || wsring_cursor_keep_rest(c, r, n) < 0)
+		return WSRING_DROP;
+	return v;
 }
 
 /* Ring bytes up to the cut, the note, then ring bytes from jump. */
@@ -323,7 +379,10 @@ int wsring_cursor_iov(const struct wsring_cursor *c, const struct wsring *r,
 
 	if (c->cut == WSRING_NO_CUT)
 		return ring_span(&r->ring, c->pos, r->ring.head, iov);
-	k += ring_span(&r->ring, c->pos, c->cut, iov);
+	if (c->stashed)
+		iov[k++] = (struct iovec){ c->stash + c->stash_off, c->stash_len - c->stash_off };
+	else
+		k += ring_span(&r->ring, c->pos, c->cut, iov);
 	if (c->note_off < c->note_len)
 		iov[k++] = (struct iovec){ (void *)(c->note + c->note_off), c->note_len - c->note_off };
 	return k + ring_span(&r->ring, c->jump, r->ring.head, iov + k);
@@ -337,9 +396,11 @@ void wsring_cursor_advance(struct wsring_cursor *c, uint64_t n)
 	if (c->cut != WSRING_NO_CUT) {
 		k = c->cut - c->pos < n ? c->cut - c->pos : n;
 		c->pos += k;
+		c->stash_off += (size_t)k;
 		n -= k;
 		if (c->pos < c->cut)
 			return;
+		c->stashed = false;
 		k = c->note_len - c->note_off < n ? c->note_len - c->note_off : n;
 		c->note_off += (size_t)k;
 		n -= k;
@@ -348,7 +409,7 @@ void wsring_cursor_advance(struct wsring_cursor *c, uint64_t n)
 		c->pos = c->bound = c->jump;
 		c->bound_seq = c->jump_seq;
 		c->cut = WSRING_NO_CUT;
-		c->note_len = c->note_off = 0;
+		c->note_len = c->note_off = c->note_fixed = 0;
 	}
 	c->pos += n;
 }

@@ -96,13 +96,20 @@ struct wsring_cursor {
 	uint64_t bound_seq;      /* the seq of the frame starting at bound */
 	uint8_t note[WSRING_NOTE_MAX];
 	size_t note_len, note_off;
+	size_t note_fixed;       /* note bytes before a skip's gap message */
+	uint64_t gap_missed;     /* records that gap message counts */
+	uint8_t *stash;          /* not owned: the rest [pos, cut) once copied */
+	size_t stash_cap, stash_len, stash_off;
+	bool stashed;
 };
 
 enum wsring_verdict { WSRING_KEEP, WSRING_DROP, WSRING_SKIPPED };
 
-/* A cursor at pos (a frame boundary) whose first bytes are note. */
+/* A cursor at pos (a frame boundary) whose first bytes are note, with
+ * stash_cap bytes of stash (may be none) for the rest of a frame that the
+ * ring is about to overwrite before the client took it. */
 void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_t pos,
-			const void *note, size_t len);
+			const void *note, size_t len, uint8_t *stash, size_t stash_cap);
 /* Whether the note is still (partly) unsent. */
 bool wsring_cursor_note_pending(const struct wsring_cursor *c);
 /* Queues a frame (a control frame) to go out at the next frame boundary;
@@ -112,7 +119,9 @@ int wsring_cursor_note(struct wsring_cursor *c, const struct wsring *r,
 /* Whether nothing at all waits to be sent. */
 bool wsring_cursor_idle(const struct wsring_cursor *c, const struct wsring *r);
 /* Before n bytes are appended: keep, drop, or (skip) finish the frame, a
- * gap message, then the head; *missed is the ring bytes it will never get. */
+ * gap message, then the head; *missed is the ring bytes it will never get.
+ * A skip while one is pending moves on to the head again and counts the
+ * records in the same gap message, unless that message is partly sent. */
 enum wsring_verdict wsring_cursor_make_room(struct wsring_cursor *c, const struct wsring *r,
 					    uint64_t n, bool skip, uint64_t *missed);
 /* What to send, as at most five iovecs; returns how many. */

@@ -1,13 +1,17 @@
 /*
- * ssecheck: many raw and SSE clients of one pipecastd at once, each checking
- * that it receives the canonical records in order (tests/integration).
+ * ssecheck: many raw, SSE and WebSocket clients of one pipecastd at once,
+ * each checking that it receives the canonical records in order
+ * (tests/integration).
  *
- *   ssecheck -p RAWPORT -P HTTPPORT -n RAW -N SSE -r RECORDS -e EPOCH [-t SECS]
+ *   ssecheck -p RAWPORT -P HTTPPORT -n RAW -N SSE [-W WS] -r RECORDS -e EPOCH
+ *            [-t SECS]
  *
  * Records are b"%08d\n" for i in 0..RECORDS-1, written after every client is
  * connected (the checker prints "ready" once they are). A raw client must
  * receive exactly them; an SSE client an HTTP 200 head, "retry: MS\n\n",
- * then for each record "id: EPOCH-(i+1)\ndata: %08d\n\n". Every byte is
+ * then for each record "id: EPOCH-(i+1)\ndata: %08d\n\n"; a WebSocket
+ * client (/ws) the 101 head, then for each record exactly the text frame
+ * 0x81 0x08 and the 8 digits (no control frame). Every byte is
  * compared as it arrives; nothing is stored but one expected record per
  * client. When every client has everything (or one went wrong, or SECS
  * passed) it prints "ok=N bad=N eof=N short=N seconds=S" (S: from the first
@@ -33,6 +37,7 @@ enum state { ST_HEAD, ST_RETRY, ST_BODY, ST_DONE, ST_BAD, ST_EOF };
 struct conn {
 	int fd;
 	int sse;
+	int ws;
 	enum state st;
 	uint64_t next;          /* index of the record expected next */
 	char want[80];          /* its expected bytes */
@@ -78,6 +83,10 @@ static void conn_expect(struct conn *c)
 		c->st = ST_DONE;
 		return;
 	}
+	if (c->ws) {
+		c->want[n++] = (char)0x81;
+		c->want[n++] = 8;
+	}
 	if (c->sse) {
 		memcpy(c->want, "id: ", 4);
 		memcpy(c->want + 4, epoch, e);
@@ -87,7 +96,8 @@ static void conn_expect(struct conn *c)
 		n += 7;
 	}
 	n += put_u64(c->want + n, c->next, 8);
-	c->want[n++] = '\n';
+	if (!c->ws)
+		c->want[n++] = '\n';
 	if (c->sse)
 		c->want[n++] = '\n';
 	c->want_len = n;
@@ -100,8 +110,10 @@ static void conn_head_byte(struct conn *c, char b)
 	memmove(c->head, c->head + 1, 3);
 	c->head[3] = b;
 	if (memcmp(c->head, "\r\n\r\n", 4) == 0) {
-		c->st = ST_RETRY;
+		c->st = c->ws ? ST_BODY : ST_RETRY;
 		c->at = 0;
+		if (c->ws)
+			conn_expect(c);
 	}
 }
 
@@ -207,24 +219,25 @@ static int conn_read(struct conn *c)
 /* Connects every client, then checks what each receives. */
 int main(int argc, char **argv)
 {
-	int rawport = 0, httpport = 0, nraw = 0, nsse = 0, opt, ep, open_n;
+	int rawport = 0, httpport = 0, nraw = 0, nsse = 0, nws = 0, opt, ep, open_n, all;
 	double secs = 60, deadline, last_done = 0;
 	struct rlimit rl;
 	struct conn *cs;
 	int counts[ST_EOF + 1] = { 0 };
 
-	while ((opt = getopt(argc, argv, "p:P:n:N:r:e:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:P:n:N:W:r:e:t:")) != -1) {
 		switch (opt) {
 		case 'p': rawport = atoi(optarg); break;
 		case 'P': httpport = atoi(optarg); break;
 		case 'n': nraw = atoi(optarg); break;
 		case 'N': nsse = atoi(optarg); break;
+		case 'W': nws = atoi(optarg); break;
 		case 'r': records = strtoull(optarg, NULL, 10); break;
 		case 'e': epoch = optarg; break;
 		case 't': secs = atof(optarg); break;
 		default:
 			fprintf(stderr, "usage: ssecheck -p RAWPORT -P HTTPPORT -n RAW -N SSE "
-				"-r RECORDS -e EPOCH [-t SECS]\n");
+				"[-W WS] -r RECORDS -e EPOCH [-t SECS]\n");
 			return 2;
 		}
 	}
@@ -232,21 +245,28 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	cs = calloc((size_t)(nraw + nsse), sizeof(*cs));
+	all = nraw + nsse + nws;
+	cs = calloc((size_t)all, sizeof(*cs));
 	ep = epoll_create1(0);
 	if (!cs || ep < 0)
 		return 2;
-	for (int i = 0; i < nraw + nsse; i++) {
+	for (int i = 0; i < all; i++) {
 		static const char req[] = "GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n";
+		static const char wsreq[] = "GET /ws HTTP/1.1\r\nHost: localhost\r\n"
+			"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &cs[i] };
 		struct conn *c = &cs[i];
+		const char *r;
 
-		c->sse = i >= nraw;
-		c->fd = conn_open(c->sse ? httpport : rawport);
-		if (c->sse && write(c->fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+		c->ws = i >= nraw + nsse;
+		c->sse = i >= nraw && !c->ws;
+		r = c->ws ? wsreq : req;
+		c->fd = conn_open(c->sse || c->ws ? httpport : rawport);
+		if ((c->sse || c->ws) && write(c->fd, r, strlen(r)) != (ssize_t)strlen(r))
 			return 2;
-		c->st = c->sse ? ST_HEAD : ST_BODY;
-		if (!c->sse)
+		c->st = c->sse || c->ws ? ST_HEAD : ST_BODY;
+		if (!c->sse && !c->ws)
 			conn_expect(c);
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 			return 2;
@@ -254,7 +274,7 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	deadline = now_s() + secs;
-	open_n = nraw + nsse;
+	open_n = all;
 	while (open_n > 0 && now_s() < deadline) {
 		struct epoll_event evs[256];
 		int n = epoll_wait(ep, evs, 256, 200);
@@ -269,7 +289,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	for (int i = 0; i < nraw + nsse; i++)
+	for (int i = 0; i < all; i++)
 		counts[cs[i].st]++;
 	printf("ok=%d bad=%d eof=%d short=%d seconds=%.3f\n", counts[ST_DONE], counts[ST_BAD],
 	       counts[ST_EOF], counts[ST_HEAD] + counts[ST_RETRY] + counts[ST_BODY],
@@ -277,5 +297,5 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	while (getchar() != EOF)
 		;
-	return counts[ST_DONE] == nraw + nsse ? 0 : 1;
+	return counts[ST_DONE] == all ? 0 : 1;
 }

@@ -18,38 +18,39 @@
 #include "closedlog.h"
 #include "sbuf.h"
 #include "statcmd.h"
+#include "promfmt.h"
 #include "statfmt.h"
 
-static const struct stats_info info = {
+static const struct statfmt_info info = {
 	.version = "0.1.0", .pid = 4242, .uptime_seconds = 12.3456,
-	.source_state = "open", .source_records_total = 1000, .source_bytes_total = 64000,
-	.source_idle_seconds = 0.0004, .source_restarts_total = 2,
-	.source_long_lines_total = 3, .heartbeats_total = 4, .clients_connected = 2,
-	.clients_accepted_total = 10, .clients_rejected_total = 1,
-	.clients_closed_idle_total = 1, .clients_closed_send_timeout_total = 2,
-	.clients_dropped_overflow_total = 3, .clients_closed_peer_total = 1,
-	.clients_closed_error_total = 0, .clients_closed_kill_total = 1,
-	.clients_closed_shutdown_total = 0, .clients_skipped_bytes_total = 77,
-	.bytes_sent_total = 128000, .ring_size_bytes = 4194304, .ring_used_bytes = 512,
+	.source_state = "open", .reg.source_records_total = 1000, .reg.source_bytes_total = 64000,
+	.source_idle_seconds = 0.0004, .reg.source_restarts_total = 2,
+	.reg.source_long_lines_total = 3, .reg.heartbeats_total = 4, .reg.clients_connected = 2,
+	.reg.clients_accepted_total = 10, .reg.clients_closed_total[CLOSE_REJECTED] = 1,
+	.reg.clients_closed_total[CLOSE_IDLE] = 1, .reg.clients_closed_total[CLOSE_SEND_TIMEOUT] = 2,
+	.reg.clients_closed_total[CLOSE_OVERFLOW] = 3, .reg.clients_closed_total[CLOSE_PEER] = 1,
+	.reg.clients_closed_total[CLOSE_ERROR] = 0, .reg.clients_closed_total[CLOSE_KILL] = 1,
+	.reg.clients_closed_total[CLOSE_SHUTDOWN] = 0, .reg.clients_skipped_bytes_total = 77,
+	.reg.bytes_sent_total = 128000, .ring_size_bytes = 4194304, .ring_used_bytes = 512,
 	.timers_live = 4, .timers_client_live = 2, .timer_allocations_total = 14,
 	.timer_rearms_total = 100, .timer_expirations_total = 9,
 	.allocations_live = 30, .allocations_total = 300,
 	.memory_rss_bytes = 8388608, .loop_iterations_total = 5000,
 	.allocations_clients_total = 200, .allocations_stats_total = 60,
 	.allocations_other_total = 40,
-	.source_fifo_refused_total = 6, .log_lines_dropped_total = 7,
-	.clients_closed_denied_total = 6, .clients_closed_auth_timeout_total = 7,
-	.access_refused_address_total = 11, .access_refused_per_ip_total = 12,
-	.access_refused_token_total = 13, .access_refused_uid_total = 14,
-	.access_refused_auth_timeout_total = 15,
+	.reg.source_fifo_refused_total = 6, .reg.log_lines_dropped_total = 7,
+	.reg.clients_closed_total[CLOSE_DENIED] = 6, .reg.clients_closed_total[CLOSE_AUTH_TIMEOUT] = 7,
+	.reg.access_refused_total[REFUSED_ADDRESS] = 11, .reg.access_refused_total[REFUSED_PER_IP] = 12,
+	.reg.access_refused_total[REFUSED_TOKEN] = 13, .reg.access_refused_total[REFUSED_UID] = 14,
+	.reg.access_refused_total[REFUSED_AUTH_TIMEOUT] = 15,
 	.stream_epoch = "00c0ffee12345678", .stream_first_seq = 900, .stream_last_seq = 1000,
-	.http_requests_2xx_total = 20, .http_requests_3xx_total = 0,
-	.http_requests_4xx_total = 4, .http_requests_5xx_total = 1,
-	.resumes_total = 6, .resume_gaps_total = 2,
+	.reg.http_requests_total[HTTP_2XX] = 20, .reg.http_requests_total[HTTP_3XX] = 0,
+	.reg.http_requests_total[HTTP_4XX] = 4, .reg.http_requests_total[HTTP_5XX] = 1,
+	.reg.resumes_total = 6, .reg.resume_gaps_total = 2,
 };
 
 /* Per-kind figures that add up to the totals of `info`. */
-static const struct stats_timer_row timers[] = {
+static const struct statfmt_timer_row timers[] = {
 	{ "client", 2, 12, 90, 5, 0.25 },
 	{ "stats", 1, 1, 10, 0, 59.9996 },
 	{ "source_idle", 0, 0, 0, 0, -1 },
@@ -62,7 +63,7 @@ static const struct stats_timer_row timers[] = {
 };
 #define NTIMERS (sizeof(timers) / sizeof(timers[0]))
 
-static const struct stats_client_row clients[] = {
+static const struct statfmt_client_row clients[] = {
 	{ 1, "127.0.0.1:5555", 1.5, 0.25, 0, 100, 0, "live", "raw" },
 	{ 22, "[::1]:5555", 3600, 0.0126, 42, 1048576, 7, "pending", "sse" },
 	{ 3, "unix", 0, 0, 0, 0, 0, "closing", "ws" },
@@ -178,66 +179,73 @@ static void info_names_follow_spec_order(void **state)
 	size_t n = sizeof(spec) / sizeof(spec[0]);
 
 	(void)state;
-	assert_int_equal(stats_info_count(), n);
+	assert_int_equal(statfmt_info_count(), n);
 	for (size_t i = 0; i < n; i++)
-		assert_string_equal(stats_info_name(i), spec[i]);
-	assert_null(stats_info_name(n));
+		assert_string_equal(statfmt_info_name(i), spec[i]);
+	assert_null(statfmt_info_name(n));
 }
 
 static void info_types_and_help(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < stats_info_count(); i++) {
-		const char *name = stats_info_name(i);
+	for (size_t i = 0; i < statfmt_info_count(); i++) {
+		const char *name = statfmt_info_name(i);
 		size_t len = strlen(name);
 		bool total = len > 6 && strcmp(name + len - 6, "_total") == 0;
 		bool str = strcmp(name, "version") == 0 || strcmp(name, "source_state") == 0 ||
 			   strcmp(name, "stream_epoch") == 0;
 
-		assert_int_equal(stats_info_type(i) == STATS_COUNTER, total);
-		assert_int_equal(stats_info_type(i) == STATS_STRING, str);
-		assert_true(strlen(stats_info_help(i)) > 5);
-		assert_null(strchr(stats_info_help(i), '\n'));
+		assert_int_equal(statfmt_info_type(i) == STATFMT_COUNTER, total);
+		assert_int_equal(statfmt_info_type(i) == STATFMT_STRING, str);
+		assert_true(strlen(statfmt_info_help(i)) > 5);
+		assert_null(strchr(statfmt_info_help(i), '\n'));
 	}
 }
 
-static void info_from_counters(void **state)
+/* The snapshot's registry part (reg) is shown under the documented names:
+ * each close reason, refusal reason and answer class under its own. */
+static void info_shows_the_registry(void **state)
 {
-	struct counters c = { .source_records_total = 1, .source_bytes_total = 2,
-		.source_restarts_total = 3, .source_long_lines_total = 4,
-		.heartbeats_total = 5, .clients_connected = 6,
-		.clients_accepted_total = 7, .clients_skipped_bytes_total = 8,
-		.bytes_sent_total = 9, .source_fifo_refused_total = 11,
-		.log_lines_dropped_total = 12 };
-	struct stats_info in = { .pid = 99, .loop_iterations_total = 10 };
+	static const struct { const char *name; size_t i; } closed[] = {
+		{ "clients_closed_idle_total", CLOSE_IDLE },
+		{ "clients_closed_send_timeout_total", CLOSE_SEND_TIMEOUT },
+		{ "clients_dropped_overflow_total", CLOSE_OVERFLOW },
+		{ "clients_closed_peer_total", CLOSE_PEER },
+		{ "clients_closed_error_total", CLOSE_ERROR },
+		{ "clients_closed_kill_total", CLOSE_KILL },
+		{ "clients_closed_shutdown_total", CLOSE_SHUTDOWN },
+		{ "clients_rejected_total", CLOSE_REJECTED },
+		{ "clients_closed_denied_total", CLOSE_DENIED },
+		{ "clients_closed_auth_timeout_total", CLOSE_AUTH_TIMEOUT },
+	}, refused[] = {
+		{ "access_refused_address_total", REFUSED_ADDRESS },
+		{ "access_refused_per_ip_total", REFUSED_PER_IP },
+		{ "access_refused_token_total", REFUSED_TOKEN },
+		{ "access_refused_uid_total", REFUSED_UID },
+		{ "access_refused_auth_timeout_total", REFUSED_AUTH_TIMEOUT },
+	};
+	struct statfmt_info in = info;
+	struct sbuf b = SBUF_INIT;
+	char want[96];
 
 	(void)state;
-	for (int r = 0; r < CLOSE_REASON_COUNT; r++)
-		c.clients_closed_total[r] = 100 + (uint64_t)r;
-	for (int r = 0; r < REFUSAL_COUNT; r++)
-		c.access_refused_total[r] = 200 + (uint64_t)r;
-	stats_info_from_counters(&in, &c);
-	assert_int_equal(in.clients_closed_denied_total, 100 + CLOSE_DENIED);
-	assert_int_equal(in.clients_closed_auth_timeout_total, 100 + CLOSE_AUTH_TIMEOUT);
-	assert_int_equal(in.access_refused_address_total, 200 + REFUSED_ADDRESS);
-	assert_int_equal(in.access_refused_per_ip_total, 200 + REFUSED_PER_IP);
-	assert_int_equal(in.access_refused_token_total, 200 + REFUSED_TOKEN);
-	assert_int_equal(in.access_refused_uid_total, 200 + REFUSED_UID);
-	assert_int_equal(in.access_refused_auth_timeout_total, 200 + REFUSED_AUTH_TIMEOUT);
-	assert_int_equal(in.pid, 99);
-	assert_int_equal(in.source_records_total, 1);
-	assert_int_equal(in.heartbeats_total, 5);
-	assert_int_equal(in.loop_iterations_total, 10);   /* not the registry's */
-	assert_int_equal(in.source_fifo_refused_total, 11);
-	assert_int_equal(in.log_lines_dropped_total, 12);
-	assert_int_equal(in.clients_closed_idle_total, 100 + CLOSE_IDLE);
-	assert_int_equal(in.clients_closed_send_timeout_total, 100 + CLOSE_SEND_TIMEOUT);
-	assert_int_equal(in.clients_dropped_overflow_total, 100 + CLOSE_OVERFLOW);
-	assert_int_equal(in.clients_closed_peer_total, 100 + CLOSE_PEER);
-	assert_int_equal(in.clients_closed_error_total, 100 + CLOSE_ERROR);
-	assert_int_equal(in.clients_closed_kill_total, 100 + CLOSE_KILL);
-	assert_int_equal(in.clients_closed_shutdown_total, 100 + CLOSE_SHUTDOWN);
-	assert_int_equal(in.clients_rejected_total, 100 + CLOSE_REJECTED);
+	for (size_t r = 0; r < CLOSE_REASON_COUNT; r++)
+		in.reg.clients_closed_total[r] = 100 + r;
+	for (size_t r = 0; r < REFUSAL_COUNT; r++)
+		in.reg.access_refused_total[r] = 200 + r;
+	in.reg.heartbeats_total = 5;
+	assert_int_equal(statfmt_info(&b, &in, false), 0);
+	for (size_t k = 0; k < sizeof(closed) / sizeof(closed[0]); k++) {
+		snprintf(want, sizeof(want), "\n%s: %zu\n", closed[k].name, 100 + closed[k].i);
+		assert_non_null(strstr(b.buf, want));
+	}
+	for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		snprintf(want, sizeof(want), "\n%s: %zu\n", refused[k].name, 200 + refused[k].i);
+		assert_non_null(strstr(b.buf, want));
+	}
+	assert_non_null(strstr(b.buf, "\nheartbeats_total: 5\n"));
+	assert_non_null(strstr(b.buf, "\nloop_iterations_total: 5000\n"));   /* not the registry's */
+	sbuf_free(&b);
 }
 
 /* ---- simple replies ---- */
@@ -390,7 +398,7 @@ static void info_json(void **state)
 
 static void info_odd_strings_and_numbers(void **state)
 {
-	struct stats_info in = info;
+	struct statfmt_info in = info;
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
@@ -536,7 +544,7 @@ static void clients_streamed_equals_array(void **state)
 
 static void json_escapes_strings(void **state)
 {
-	const struct stats_client_row odd = {
+	const struct statfmt_client_row odd = {
 		7, "a\"b\\c\x01\x1f\n\r\t\b\f/\x7f\xc3\xa9", 0, 0, 0, 0, 0, "", "raw"
 	};
 	struct sbuf b = SBUF_INIT;
@@ -686,7 +694,7 @@ static void metrics_samples(void **state)
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
-	assert_int_equal(statfmt_metrics(&b, &info, timers, NTIMERS), 0);
+	assert_int_equal(promfmt_metrics(&b, &info, timers, NTIMERS), 0);
 	check_reply(&b, false);
 	assert_non_null(strstr(b.buf,
 		"# HELP pipecast_build_info Version of pipecastd.\n"
@@ -748,7 +756,7 @@ static void metrics_kinds_add_up_to_totals(void **state)
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
-	statfmt_metrics(&b, &info, timers, NTIMERS);
+	promfmt_metrics(&b, &info, timers, NTIMERS);
 	assert_true(family_sum(b.buf, "pipecast_timers_live") == info.timers_live);
 	assert_true(family_sum(b.buf, "pipecast_timer_allocations_total") ==
 		    info.timer_allocations_total);
@@ -767,7 +775,7 @@ static void metrics_families_are_declared(void **state)
 	char seen[4096] = " ";
 
 	(void)state;
-	statfmt_metrics(&b, &info, timers, NTIMERS);
+	promfmt_metrics(&b, &info, timers, NTIMERS);
 	for (char *line = strtok(b.buf, "\n"); line; line = strtok(NULL, "\n")) {
 		char name[128], key[132], type[16];
 
@@ -791,8 +799,8 @@ static void metrics_families_are_declared(void **state)
 
 static void metrics_odd_values(void **state)
 {
-	struct stats_info in = info;
-	struct stats_timer_row none[NTIMERS];
+	struct statfmt_info in = info;
+	struct statfmt_timer_row none[NTIMERS];
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
@@ -803,7 +811,7 @@ static void metrics_odd_values(void **state)
 	in.source_state = "weird";
 	in.uptime_seconds = INFINITY;
 	in.source_idle_seconds = NAN;
-	assert_int_equal(statfmt_metrics(&b, &in, none, NTIMERS), 0);
+	assert_int_equal(promfmt_metrics(&b, &in, none, NTIMERS), 0);
 	check_reply(&b, false);
 	assert_non_null(strstr(b.buf,
 		"pipecast_build_info{version=\"1.0 \\\"x\\\"\\\\y\\nz\"} 1\n"));
@@ -837,14 +845,14 @@ static int promtool_check(const struct sbuf *b)
 
 static void metrics_pass_promtool(void **state)
 {
-	struct stats_info in = info;
-	struct stats_timer_row odd[NTIMERS];
+	struct statfmt_info in = info;
+	struct statfmt_timer_row odd[NTIMERS];
 	struct sbuf b = SBUF_INIT;
 
 	(void)state;
 	if (system("command -v promtool >/dev/null 2>&1") != 0)
 		skip();
-	assert_int_equal(statfmt_metrics(&b, &info, timers, NTIMERS), 0);
+	assert_int_equal(promfmt_metrics(&b, &info, timers, NTIMERS), 0);
 	assert_int_equal(promtool_check(&b), 0);
 	memcpy(odd, timers, sizeof(odd));
 	odd[0].kind = "cli\"ent\\\n";
@@ -852,7 +860,7 @@ static void metrics_pass_promtool(void **state)
 	in.source_state = "weird";
 	in.source_idle_seconds = NAN;
 	sbuf_reset(&b);
-	assert_int_equal(statfmt_metrics(&b, &in, odd, NTIMERS), 0);
+	assert_int_equal(promfmt_metrics(&b, &in, odd, NTIMERS), 0);
 	assert_int_equal(promtool_check(&b), 0);
 	sbuf_free(&b);
 }
@@ -865,7 +873,7 @@ int main(void)
 		cmocka_unit_test(sbuf_consume_keeps_the_rest),
 		cmocka_unit_test(info_names_follow_spec_order),
 		cmocka_unit_test(info_types_and_help),
-		cmocka_unit_test(info_from_counters),
+		cmocka_unit_test(info_shows_the_registry),
 		cmocka_unit_test(ok_reply),
 		cmocka_unit_test(error_reply_stays_on_one_line),
 		cmocka_unit_test(help_reply),
