@@ -352,7 +352,10 @@ class T06CtlTrustsOnlyItsOwnDirectory(unittest.TestCase):
     @unittest.skipUnless(os.geteuid() == 0, "needs root for a mount namespace")
     def test_foreign_tmp_directory_refused(self):
         cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
-               'mount -t tmpfs tmpfs /tmp && exec /usr/bin/python3 -c "$0" "$1"',
+               # The binary is held open first: the checkout may itself be
+               # under /tmp, which the tmpfs hides.
+               'exec 3<"$1" && mount -t tmpfs tmpfs /tmp && '
+               'exec /usr/bin/python3 -c "$0" /proc/self/fd/3',
                IMPOSTOR, pctest.ctl_binary()]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
