@@ -104,9 +104,16 @@ class Emfile(unittest.TestCase):
                 self.assertTrue(got.startswith(b"kind live "), got[:80])
                 for s in keep:
                     s.setblocking(True)
-                deadline = time.monotonic() + slow(10)
-                while st.info()["clients_connected"] < 5 and time.monotonic() < deadline:
+                # The records go out once exactly the kept five are listed:
+                # a client accepted after the write would start past them.
+                want = sorted("127.0.0.1:%d" % s.getsockname()[1] for s in keep)
+                deadline = time.monotonic() + slow(20)
+                while time.monotonic() < deadline:
+                    listed = sorted(r[1] for r in parse_table(st.cmd("show clients"))[1])
+                    if listed == want:
+                        break
                     time.sleep(0.05)
+                self.assertEqual(listed, want, "kept clients not accepted alone")
                 d.write_stdin(records(0, 10))
                 for i, s in enumerate(keep):
                     self.assertEqual(recv_exact(s, 90, slow(5)), records(0, 10), "kept client %d" % i)

@@ -174,6 +174,12 @@ class Protocol(unittest.TestCase):
             d.wait_opens(1)
             line = b"x" * 90
             d.write_stdin(b"".join(b"%d %s\n" % (i, line) for i in range(1, 30001)))
+            # Read nothing until the daemon has taken it all: a reader as fast
+            # as a slow (sanitized) daemon would never fall behind.
+            deadline = time.monotonic() + slow(30)
+            while (stats(d)["source_records_total"] < 30000
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
             want = b'"data":"30000 %s"}' % line
             self.assertTrue(c.read_until(lambda: c.body.endswith(want), 60))
             last, gaps = 0, 0
