@@ -7,7 +7,9 @@
 #include "net.h"
 #include "perip.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -192,6 +194,35 @@ static bool access_unix_allowed(int fd)
 	return unixallow_match(c->unix_allow_rules, c->n_unix_allow, &p);
 }
 
+/* The address of a TCP peer, with its port and whether it came mapped
+ * (the name shows it as it came). Returns 0, or -1 for another family. */
+static int access_conn_addr(struct access_conn *ac, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+	if (cidr_addr_from(sa, len, &ac->addr) < 0)
+		return -1;
+	ac->port = ntohs(sa->sa_family == AF_INET ? in4->sin_port : in6->sin6_port);
+	ac->mapped = sa->sa_family == AF_INET6 && ac->addr.family == CIDR_V4;
+	return 0;
+}
+
+/* Formats what access_conn_addr() kept, as net_peer_name() would. */
+const char *access_conn_name(const struct access_conn *ac, char *buf)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!ac->tcp) {
+		snprintf(buf, ACCESS_NAME_MAX, "unix");
+		return buf;
+	}
+	inet_ntop(ac->addr.family == CIDR_V4 ? AF_INET : AF_INET6, ac->addr.b, host, sizeof(host));
+	snprintf(buf, ACCESS_NAME_MAX, ac->addr.family == CIDR_V4 && !ac->mapped ? "%s:%u" :
+		 ac->mapped ? "[::ffff:%s]:%u" : "[%s]:%u", host, (unsigned)ac->port);
+	return buf;
+}
+
 /* The verdict at accept time, nothing closed (see access.h). */
 enum refusal access_admit(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
 			  struct access_conn *ac)
@@ -200,7 +231,7 @@ enum refusal access_admit(int fd, const struct sockaddr *sa, socklen_t len, bool
 	enum refusal why = REFUSED_UID;
 
 	memset(ac, 0, sizeof(*ac));
-	ac->tcp = tcp && cidr_addr_from(sa, len, &ac->addr) == 0;
+	ac->tcp = tcp && access_conn_addr(ac, sa, len) == 0;
 	if (ac->tcp && cidr_match_any(c->trusted_proxies_rules, c->n_trusted_proxies, &ac->addr)) {
 		ac->proxied = true;
 		return REFUSAL_COUNT;
@@ -227,7 +258,7 @@ int access_accept(int fd, const struct sockaddr *sa, socklen_t len, bool tcp,
 int access_proxied(struct access_conn *ac, const struct sockaddr *src, socklen_t len,
 		   enum refusal *why)
 {
-	if (src && cidr_addr_from(src, len, &ac->addr) < 0) {
+	if (src && access_conn_addr(ac, src, len) < 0) {
 		*why = REFUSED_ADDRESS;
 		return -1;
 	}

@@ -17,15 +17,21 @@
 #include "cidr.h"
 #include "counters.h"
 
-/* What access control keeps for one connection (embedded in its owner). */
+/* What access control keeps for one connection (embedded in its owner,
+ * 32 bytes: every idle client carries it). */
 struct access_conn {
+	uint64_t token_fp;      /* its token's fingerprint (never the token) */
 	struct cidr_addr addr;  /* the peer, or the client a PROXY header named */
-	bool tcp;               /* a TCP peer: address rules apply */
-	bool counted;           /* holds one count in the per-address table */
-	bool proxied;           /* from a trusted proxy: its header comes first */
-	bool authed;            /* presented a valid token */
-	uint64_t token_fp;      /* that token's fingerprint (never the token) */
+	bool tcp : 1;           /* a TCP peer: address rules apply */
+	bool counted : 1;       /* holds one count in the per-address table */
+	bool proxied : 1;       /* from a trusted proxy: its header comes first */
+	bool authed : 1;        /* presented a valid token */
+	bool mapped : 1;        /* addr came as an IPv4-mapped IPv6 address */
+	uint16_t port;          /* the peer's port, for its name */
 };
+
+/* Longest name access_conn_name() writes: "[v4-mapped v6 address]:65535". */
+#define ACCESS_NAME_MAX 56
 
 /* Start-up: the per-address table, sized from max_clients. Returns 0, or
  * -1 after logging. */
@@ -56,6 +62,9 @@ int access_proxied(struct access_conn *ac, const struct sockaddr *src, socklen_t
 		   enum refusal *why);
 /* Whether allow and deny let a TCP peer's address in (nothing counted). */
 bool access_check_addr(const struct cidr_addr *a);
+/* The peer's name for logs and "show clients": "127.0.0.1:5555",
+ * "[::1]:5555" or "unix"; returns buf (ACCESS_NAME_MAX bytes). */
+const char *access_conn_name(const struct access_conn *ac, char *buf);
 /* The connection is gone: its per-address count is released. */
 void access_release(struct access_conn *ac);
 /* Counts a refusal and logs it, at most one line a second with a count. */

@@ -52,56 +52,91 @@ enum client_phase {
 
 #define GATE_BUF 1024   /* raw: a PROXY header's needed part, or an AUTH line */
 
+/* The lists a connection is on (see above). */
+enum client_list_id { L_WAITING, L_LIVE, L_PENDING, L_DEAD, L_COUNT };
+
+/* One connection: what every idle client needs, and nothing more (200
+ * bytes; pipecastd --sizes). What only some connections need, or only for
+ * a while, is out of line behind io.data (libev leaves a watcher's data
+ * to its user): before streaming a struct client_gate; a raw client's
+ * struct client_raw once it has a preamble to finish or has skipped; an
+ * event stream's struct client_sse or struct client_ws. */
 struct client {
 	TAILQ_ENTRY(client) entry;
 	ev_io io;                /* reads always (discarded, but activity); also
-				  * writability while output is pending */
+				  * writability while output is pending; fd
+				  * is io.fd; data: the out-of-line part */
 	ev_timer timer;          /* the one timer: every deadline of its life */
-	struct deadline dl;
-	int fd;
-	uint64_t id;
-	enum client_proto proto;
-	enum client_phase phase;
-	bool http;               /* from an HTTP listener */
-	bool client;             /* counted in clients_connected, listed, closed
+	uint64_t id : 48;        /* 2^48 connections: centuries at 10,000/s */
+	enum client_proto proto : 2;
+	enum client_phase phase : 3;
+	enum client_list_id list : 3;
+	bool http : 1;           /* from an HTTP listener */
+	bool client : 1;         /* counted in clients_connected, listed, closed
 				  * with a reason: raw from its accept, HTTP
 				  * once it streams */
+	bool draining : 1;       /* graceful stop: close once caught up */
+	bool closed : 1;
+	bool tcp : 1;
+	bool eof : 1;            /* the peer half-closed: it sends nothing more,
+				  * but still receives (pipecast.conf(5)) */
+	bool ws_shut : 1;        /* ws: our close frame is out, write side shut */
+	uint64_t sent;
+	int64_t created;
+	int64_t last_activity;   /* last byte received (the idle deadline) */
+	int64_t send_since;      /* pending output: when it began, or last progress */
 	struct cursor cur;       /* raw: where this client is in the ring */
-	size_t pre_len, pre_sent; /* raw: the preamble it gets before the ring */
-	uint64_t pre_gen;        /* of the preamble in force at its start */
-	struct sse_cursor sse;   /* sse: where it is in the SSE ring */
-	struct websocket_conn *ws; /* ws: its ring, cursor and control frames
-				    * (allocated at the upgrade: other clients
-				    * do not carry its size) */
-	bool ws_shut;            /* ws: our close frame is out, write side shut */
-	char *head;              /* what is read before streaming (PROXY header,
-				  * AUTH line, request head); then an event
-				  * stream's response head and stash */
-	size_t head_len, head_max;
+	struct access_conn ac;   /* the peer's address (its name), its token */
+};
+
+/* Before streaming: what is read (a PROXY header, an AUTH line, a request
+ * head), then an HTTP answer that is not a stream; freed when the
+ * connection streams. */
+struct client_gate {
+	int64_t by;              /* the hard deadline of the phase */
+	size_t len, max;         /* bytes held in buf, its size */
 	size_t skip;             /* PROXY v2 bytes (TLVs) still to discard */
 	struct sbuf answer;      /* HTTP: an answer that is not a stream */
 	bool answered;           /* the answer is out; waiting for the peer's end */
-	uint64_t sent;
+	char buf[];
+};
+
+/* A raw client's rarely used parts: allocated when it starts with part of
+ * the preamble due, or at its first skip. */
+struct client_raw {
 	uint64_t skipped;
-	int64_t created;
-	bool draining;           /* graceful stop: close once caught up */
-	bool closed;
-	bool tcp;
-	bool eof;                /* the peer half-closed: it sends nothing more,
-				  * but still receives (pipecast.conf(5)) */
-	struct client_list *list;
-	char addr[56];            /* "[v4-mapped v6 address]:65535" fits */
-	struct access_conn ac;
+	uint64_t pre_gen;        /* of the preamble in force at its start */
+	uint32_t pre_len, pre_sent; /* the preamble it gets before the ring */
+};
+
+/* What both event streams keep beside their cursors. */
+struct client_stream {
+	int64_t last_sent;       /* last byte sent, for the keepalive */
+	int64_t by;              /* ws: the close handshake's deadline; 0 = none */
+	uint64_t skipped;
+};
+
+/* An SSE client (GET /events). */
+struct client_sse {
+	struct client_stream st;
+	struct sse_cursor cur;   /* where it is in the SSE ring */
+	char *head;              /* its response head until it is out */
+};
+
+/* A WebSocket client (GET /ws). */
+struct client_ws {
+	struct client_stream st;
+	struct websocket_conn conn; /* its ring, cursor and control frames */
 };
 
 TAILQ_HEAD(client_list, client);
-static struct client_list live = TAILQ_HEAD_INITIALIZER(live);
-static struct client_list pending = TAILQ_HEAD_INITIALIZER(pending);
-static struct client_list dead = TAILQ_HEAD_INITIALIZER(dead);
-static struct client_list waiting = TAILQ_HEAD_INITIALIZER(waiting);
+static struct client_list lists[L_COUNT] = {
+	TAILQ_HEAD_INITIALIZER(lists[L_WAITING]), TAILQ_HEAD_INITIALIZER(lists[L_LIVE]),
+	TAILQ_HEAD_INITIALIZER(lists[L_PENDING]), TAILQ_HEAD_INITIALIZER(lists[L_DEAD]),
+};
 /* The lists of open connections, for whoever visits them all (clients are
  * those with `client` set). */
-static struct client_list *const open_lists[] = { &waiting, &live, &pending };
+static const enum client_list_id open_lists[] = { L_WAITING, L_LIVE, L_PENDING };
 #define OPEN_LISTS (sizeof(open_lists) / sizeof(open_lists[0]))
 static uint64_t next_id = 1;
 static struct closedlog closed_log;   /* the last 100 closes, for show closed */
@@ -114,13 +149,85 @@ static const char *const proto_names[CLIENT_PROTO_COUNT] = {
 static const char keepalive_line[] = ":\n";
 
 static void client_flush(struct client *c);
+static void client_sse_advance(struct client *c, size_t n);
+
+/* Ids are 48 bits wide (struct client). */
+#define CLIENT_ID_MASK ((UINT64_C(1) << 48) - 1)
 
 /* Moves a client between lists. */
-static void client_move(struct client *c, struct client_list *to)
+static void client_move(struct client *c, enum client_list_id to)
 {
-	TAILQ_REMOVE(c->list, c, entry);
-	TAILQ_INSERT_TAIL(to, c, entry);
+	TAILQ_REMOVE(&lists[c->list], c, entry);
+	TAILQ_INSERT_TAIL(&lists[to], c, entry);
 	c->list = to;
+}
+
+/* The out-of-line part before streaming (never NULL then). */
+static struct client_gate *client_gate(const struct client *c)
+{
+	return c->phase < PH_STREAM ? c->io.data : NULL;
+}
+
+/* A raw client's rare part, NULL until it needs one. */
+static struct client_raw *client_raw(const struct client *c)
+{
+	return c->phase == PH_STREAM && c->proto == CLIENT_RAW ? c->io.data : NULL;
+}
+
+/* An SSE client's part. */
+static struct client_sse *client_sse(const struct client *c)
+{
+	return c->io.data;
+}
+
+/* A WebSocket client's connection. */
+static struct websocket_conn *client_ws(const struct client *c)
+{
+	return &((struct client_ws *)c->io.data)->conn;
+}
+
+/* An event stream's keepalive clock, deadline and skip count; NULL for a
+ * raw client or before streaming. */
+static struct client_stream *client_stream(const struct client *c)
+{
+	if (c->phase != PH_STREAM || c->proto == CLIENT_RAW)
+		return NULL;
+	return c->proto == CLIENT_SSE ? &client_sse(c)->st : &((struct client_ws *)c->io.data)->st;
+}
+
+/* The raw client's rare part, allocated at its first need (counted for
+ * the clients); NULL when memory is out. */
+static struct client_raw *client_raw_get(struct client *c)
+{
+	enum alloc_owner was;
+
+	if (!c->io.data) {
+		was = alloc_owner_set(ALLOC_CLIENTS);
+		c->io.data = pc_calloc(1, sizeof(struct client_raw));
+		alloc_owner_set(was);
+	}
+	return c->io.data;
+}
+
+/* The peer's name, "127.0.0.1:5555", "[::1]:5555" or "unix", into buf
+ * (ACCESS_NAME_MAX bytes). */
+static const char *client_name(const struct client *c, char *buf)
+{
+	return access_conn_name(&c->ac, buf);
+}
+
+/* The deadlines in force, gathered from where each lives. */
+static struct deadline client_deadline_of(const struct client *c)
+{
+	const struct client_gate *g = client_gate(c);
+	const struct client_stream *st = client_stream(c);
+	struct deadline d = {
+		.last_activity = c->last_activity, .send_since = c->send_since,
+		.pending = c->list == L_PENDING,
+		.by = g ? g->by : st ? st->by : 0,
+		.last_sent = st ? st->last_sent : c->created,
+	};
+	return d;
 }
 
 /* The timer kind of a connection: clients' timers are "client" ones. */
@@ -149,7 +256,8 @@ static struct deadline_limits client_limits(const struct client *c)
 static void client_timer_update(struct client *c, bool exact)
 {
 	struct deadline_limits l = client_limits(c);
-	int64_t due = deadline_due(&c->dl, &l);
+	struct deadline dl = client_deadline_of(c);
+	int64_t due = deadline_due(&dl, &l);
 	int64_t now = mono_ns();
 	double left = timer_remaining(&c->timer);
 
@@ -158,7 +266,7 @@ static void client_timer_update(struct client *c, bool exact)
 			timer_disarm(client_tk(c), &c->timer);
 		return;
 	}
-	if (!exact && left >= 0 && !deadline_sooner(&c->dl, &l, now + (int64_t)(left * 1e9)))
+	if (!exact && left >= 0 && !deadline_sooner(&dl, &l, now + (int64_t)(left * 1e9)))
 		return;
 	timer_arm(client_tk(c), &c->timer, NS_TO_S(due > now ? due - now : 0));
 }
@@ -169,10 +277,10 @@ static void client_shut(struct client *c)
 	c->closed = true;
 	ev_io_stop(loop, &c->io);
 	timer_disarm(client_tk(c), &c->timer);
-	close(c->fd);
-	c->fd = -1;
+	close(c->io.fd);
+	ev_io_set(&c->io, -1, 0);
 	access_release(&c->ac);
-	client_move(c, &dead);
+	client_move(c, L_DEAD);
 }
 
 /* Closes an HTTP connection that is not a client: nothing is counted. */
@@ -190,17 +298,18 @@ static void client_close_notice(struct client *c, enum close_reason why)
 	static const bool told[CLOSE_REASON_COUNT] = {
 		[CLOSE_KILL] = true, [CLOSE_SHUTDOWN] = true, [CLOSE_OVERFLOW] = true,
 	};
-	bool cut = !c->cur.at_boundary || c->cur.stash_off < c->cur.stash_len ||
-		   c->pre_sent < c->pre_len;
+	const struct client_raw *x = client_raw(c);
 	char line[NOTICE_PREFIX_MAX + 64];
+	bool cut;
 	int n;
 
 	if (!conf->clients.notices || !told[why] || c->proto != CLIENT_RAW ||
 	    c->phase != PH_STREAM)
 		return;                 /* nothing to a client not let in yet */
+	cut = cursor_mid_record(&c->cur) || (x && x->pre_sent < x->pre_len);
 	n = snprintf(line, sizeof(line), "%s%sclosing (%s)\n", cut ? "\n" : "",
 		     conf->clients.notice_prefix, close_reason_name(why));
-	if (n > 0 && send(c->fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+	if (n > 0 && send(c->io.fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
 			  MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
 		counters.bytes_sent_total += (size_t)n;
 }
@@ -220,9 +329,20 @@ static void client_skip_notice(struct client *c, uint64_t missed)
 		log_debug("client %llu: no room for the skip notice", (unsigned long long)c->id);
 }
 
+/* Bytes this client skipped: kept where its kind keeps them. */
+static uint64_t client_skipped(const struct client *c)
+{
+	const struct client_stream *st = client_stream(c);
+	const struct client_raw *x = client_raw(c);
+
+	return st ? st->skipped : x ? x->skipped : 0;
+}
+
 /* Closes the connection now and queues its memory for the safe point. */
 static void client_close(struct client *c, enum close_reason why)
 {
+	char name[ACCESS_NAME_MAX];
+
 	if (c->closed)
 		return;
 	if (!c->client) {
@@ -233,11 +353,11 @@ static void client_close(struct client *c, enum close_reason why)
 	client_shut(c);
 	counters.clients_connected--;
 	counters.clients_closed_total[why]++;
-	closedlog_push(&closed_log, c->id, c->addr, NS_TO_S(mono_ns() - c->created),
-		       c->sent, why);
+	client_name(c, name);
+	closedlog_push(&closed_log, c->id, name, NS_TO_S(mono_ns() - c->created), c->sent, why);
 	log_info("client %llu closed %s reason=%s sent=%llu skipped=%llu age=%.3fs",
-		 (unsigned long long)c->id, c->addr, close_reason_name(why),
-		 (unsigned long long)c->sent, (unsigned long long)c->skipped,
+		 (unsigned long long)c->id, name, close_reason_name(why),
+		 (unsigned long long)c->sent, (unsigned long long)client_skipped(c),
 		 NS_TO_S(mono_ns() - c->created));
 }
 
@@ -246,23 +366,25 @@ static void client_close(struct client *c, enum close_reason why)
 static void client_stream_keepalive(struct client *c)
 {
 	if (c->proto == CLIENT_WS) {
-		websocket_conn_ping(c->ws);
+		websocket_conn_ping(client_ws(c));
 		client_flush(c);
 		return;
 	}
-	if (c->proto != CLIENT_SSE || sse_cursor_note_pending(&c->sse))
+	if (c->proto != CLIENT_SSE || sse_cursor_note_pending(&client_sse(c)->cur))
 		return;
-	sse_cursor_set_note(&c->sse, keepalive_line, sizeof(keepalive_line) - 1);
+	sse_cursor_set_note(&client_sse(c)->cur, keepalive_line, sizeof(keepalive_line) - 1);
 	client_flush(c);
 }
 
 /* The hard deadline passed: what it means in each phase. */
 static void client_by_passed(struct client *c)
 {
+	char name[ACCESS_NAME_MAX];
+
 	switch (c->phase) {
 	case PH_PROXY:
 	case PH_AUTH:
-		access_refused(REFUSED_AUTH_TIMEOUT, c->addr);
+		access_refused(REFUSED_AUTH_TIMEOUT, client_name(c, name));
 		client_close(c, CLOSE_AUTH_TIMEOUT);
 		break;
 	case PH_HEAD:
@@ -272,7 +394,7 @@ static void client_by_passed(struct client *c)
 		client_drop(c);
 		break;
 	case PH_STREAM:       /* a WebSocket's close handshake ran out */
-		client_close(c, c->proto == CLIENT_WS && c->ws ? c->ws->reason : CLOSE_ERROR);
+		client_close(c, c->proto == CLIENT_WS ? client_ws(c)->reason : CLOSE_ERROR);
 		break;
 	}
 }
@@ -316,9 +438,9 @@ static int64_t client_last_sign(const struct client *c, int64_t now)
 	socklen_t len = sizeof(ti);
 
 	if (!c->tcp)
-		return client_unix_hung_up(c->fd) ? -1 : now;
-	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		return c->dl.last_activity;
+		return client_unix_hung_up(c->io.fd) ? -1 : now;
+	if (getsockopt(c->io.fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return c->last_activity;
 	if (ti.tcpi_state == TCP_CLOSE)
 		return -1;
 	return now - MS_TO_NS(ti.tcpi_last_ack_recv);
@@ -330,20 +452,21 @@ static void client_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused in
 {
 	struct client *c = container_of(w, struct client, timer);
 	struct deadline_limits lim = client_limits(c);
+	struct deadline dl = client_deadline_of(c);
 	int64_t wait, now = mono_ns(), sign;
 	enum deadline_kind k;
 
 	timer_fired(client_tk(c), w);
-	k = deadline_check(&c->dl, &lim, now, &wait);
+	k = deadline_check(&dl, &lim, now, &wait);
 	if (k == DEADLINE_IDLE) {
 		sign = client_last_sign(c, now);
 		if (sign < 0) {
 			client_close(c, CLOSE_PEER);
 			return;
 		}
-		if (sign > c->dl.last_activity)
-			c->dl.last_activity = sign;
-		k = deadline_check(&c->dl, &lim, now, &wait);
+		if (sign > c->last_activity)
+			c->last_activity = dl.last_activity = sign;
+		k = deadline_check(&dl, &lim, now, &wait);
 	}
 	if (k != DEADLINE_OK) {
 		client_deadline(c, k);
@@ -368,7 +491,7 @@ static void client_read_eof(struct client *c)
 		client_drop(c);
 		return;
 	}
-	if (!c->tcp && client_unix_hung_up(c->fd)) {
+	if (!c->tcp && client_unix_hung_up(c->io.fd)) {
 		client_close(c, CLOSE_PEER);
 		return;
 	}
@@ -383,7 +506,7 @@ static void client_read_ws(struct client *c, const uint8_t *buf, size_t n)
 {
 	if (c->ws_shut)
 		return;
-	if (!websocket_conn_read(c->ws, buf, n)) {
+	if (!websocket_conn_read(client_ws(c), buf, n)) {
 		client_close(c, CLOSE_ERROR);
 		return;
 	}
@@ -395,14 +518,14 @@ static void client_read_ws(struct client *c, const uint8_t *buf, size_t n)
  * connection was closed). */
 static size_t client_recv(struct client *c, char *buf, size_t len)
 {
-	ssize_t n = read(c->fd, buf, len);
+	ssize_t n = read(c->io.fd, buf, len);
 
 	if (n > 0) {
-		c->dl.last_activity = mono_ns();
+		c->last_activity = mono_ns();
 		return (size_t)n;
 	}
 	if (n == 0 && c->ws_shut)
-		client_close(c, c->ws->reason);
+		client_close(c, client_ws(c)->reason);
 	else if (n == 0)
 		client_read_eof(c);
 	else if (errno != EAGAIN && errno != EINTR)
@@ -442,7 +565,7 @@ static void client_io_cb(__unused struct ev_loop *l, ev_io *w, int revents)
  * pending, for writing: one epoll_ctl. */
 static void client_watch(struct client *c)
 {
-	bool write = c->list == &pending || (c->phase == PH_ANSWER && !c->answered);
+	bool write = c->list == L_PENDING || (c->phase == PH_ANSWER && !client_gate(c)->answered);
 	int events = (c->eof ? 0 : EV_READ) | (write ? EV_WRITE : 0);
 
 	if (ev_is_active(&c->io) && (c->io.events & (EV_READ | EV_WRITE)) == events)
@@ -450,7 +573,7 @@ static void client_watch(struct client *c)
 	ev_io_stop(loop, &c->io);
 	if (events == 0)
 		return;
-	ev_io_set(&c->io, c->fd, events);
+	ev_io_set(&c->io, c->io.fd, events);
 	ev_io_start(loop, &c->io);
 }
 
@@ -458,11 +581,11 @@ static void client_watch(struct client *c)
  * while to close its end (RFC 6455 section 7.1.1), on the one timer. */
 static void client_ws_shut(struct client *c, int64_t now)
 {
-	if (!c->ws->close_sent || c->ws_shut)
+	if (!client_ws(c)->close_sent || c->ws_shut)
 		return;
 	c->ws_shut = true;
-	shutdown(c->fd, SHUT_WR);
-	c->dl.by = now + MS_TO_NS(WEBSOCKET_CLOSE_WAIT_MS);
+	shutdown(c->io.fd, SHUT_WR);
+	client_stream(c)->by = now + MS_TO_NS(WEBSOCKET_CLOSE_WAIT_MS);
 	client_timer_update(c, false);
 }
 
@@ -472,16 +595,17 @@ static void client_ws_shut(struct client *c, int64_t now)
 static int client_iov(struct client *c, struct iovec iov[5])
 {
 	const struct preamble *p = fanout_preamble();
+	struct client_raw *x = client_raw(c);
 	int k = 0;
 
 	if (c->proto == CLIENT_SSE)
-		return sse_cursor_iov(&c->sse, fanout_sse(), iov);
+		return sse_cursor_iov(&client_sse(c)->cur, fanout_sse(), iov);
 	if (c->proto == CLIENT_WS)
-		return websocket_conn_iov(c->ws, iov);
-	if (c->pre_sent < c->pre_len && c->pre_gen != p->gen)
-		c->pre_len = c->pre_sent;
-	if (c->pre_sent < c->pre_len)
-		iov[k++] = (struct iovec){ p->buf + c->pre_sent, c->pre_len - c->pre_sent };
+		return websocket_conn_iov(client_ws(c), iov);
+	if (x && x->pre_sent < x->pre_len && x->pre_gen != p->gen)
+		x->pre_len = x->pre_sent;
+	if (x && x->pre_sent < x->pre_len)
+		iov[k++] = (struct iovec){ p->buf + x->pre_sent, x->pre_len - x->pre_sent };
 	return k + cursor_iov(&c->cur, fanout_ring(), iov + k);
 }
 
@@ -489,37 +613,38 @@ static int client_iov(struct client *c, struct iovec iov[5])
  * first. */
 static void client_advance(struct client *c, size_t n)
 {
-	size_t pre = c->pre_len - c->pre_sent;
-
+	struct client_raw *x = client_raw(c);
+	size_t pre = x ? x->pre_len - x->pre_sent : 0;
 	int64_t now = mono_ns();
 
 	if (c->proto == CLIENT_SSE) {
-		sse_cursor_advance(&c->sse, n);
+		client_sse_advance(c, n);
 	} else if (c->proto == CLIENT_WS) {
-		websocket_conn_advance(c->ws, n);
+		websocket_conn_advance(client_ws(c), n);
 		client_ws_shut(c, now);
 	} else {
 		pre = n < pre ? n : pre;
-		c->pre_sent += pre;
+		if (pre)
+			x->pre_sent += (uint32_t)pre;
 		if (n > pre)
 			cursor_advance(&c->cur, fanout_ring(), n - pre);
 	}
 	c->sent += n;
 	counters.bytes_sent_total += n;
-	c->dl.last_sent = now;
-	c->dl.send_since = now;
+	if (client_stream(c))
+		client_stream(c)->last_sent = now;
+	c->send_since = now;
 }
 
 /* Output is waiting for the socket: watch for writability and make sure the
  * timer honours the send deadline. */
 static void client_set_pending(struct client *c)
 {
-	if (c->list == &pending)
+	if (c->list == L_PENDING)
 		return;
-	client_move(c, &pending);
+	client_move(c, L_PENDING);
 	client_watch(c);
-	c->dl.pending = true;
-	c->dl.send_since = mono_ns();
+	c->send_since = mono_ns();
 	client_timer_update(c, false);
 }
 
@@ -530,11 +655,10 @@ static void client_set_live(struct client *c)
 		client_close(c, CLOSE_SHUTDOWN);
 		return;
 	}
-	if (c->list == &live)
+	if (c->list == L_LIVE)
 		return;
-	client_move(c, &live);
+	client_move(c, L_LIVE);
 	client_watch(c);
-	c->dl.pending = false;
 	client_timer_update(c, false);
 }
 
@@ -543,19 +667,20 @@ static void client_set_live(struct client *c)
  * lose the answer. */
 static void client_answered(struct client *c)
 {
-	c->answered = true;
-	shutdown(c->fd, SHUT_WR);
+	client_gate(c)->answered = true;
+	shutdown(c->io.fd, SHUT_WR);
 	client_watch(c);
 }
 
 /* HTTP: writes what is left of the answer. */
 static void client_flush_answer(struct client *c)
 {
+	struct client_gate *g = client_gate(c);
 	ssize_t n;
 
-	if (c->answered)
+	if (g->answered)
 		return;
-	n = write(c->fd, c->answer.buf, c->answer.len);
+	n = write(c->io.fd, g->answer.buf, g->answer.len);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			client_watch(c);
@@ -563,8 +688,8 @@ static void client_flush_answer(struct client *c)
 			client_drop(c);
 		return;
 	}
-	sbuf_consume(&c->answer, (size_t)n);
-	if (c->answer.len == 0)
+	sbuf_consume(&g->answer, (size_t)n);
+	if (g->answer.len == 0)
 		client_answered(c);
 	else
 		client_watch(c);
@@ -592,7 +717,7 @@ static void client_flush(struct client *c)
 		client_set_live(c);
 		return;
 	}
-	n = writev(c->fd, iov, cnt);
+	n = writev(c->io.fd, iov, cnt);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			client_set_pending(c);
@@ -655,9 +780,21 @@ static void client_keepalive(int fd)
  * (with the backlog) and the preamble in force. */
 static void client_position(struct client *c)
 {
+	const struct preamble *p = fanout_preamble();
+	struct client_raw *x;
+	size_t pre;
+
 	cursor_init(&c->cur, client_start());
-	c->pre_len = preamble_for(fanout_preamble(), c->cur.pos);
-	c->pre_gen = fanout_preamble()->gen;
+	pre = preamble_for(p, c->cur.pos);
+	if (pre == 0)
+		return;
+	if (!(x = client_raw_get(c))) {
+		log_warning("client %llu: out of memory for its preamble", (unsigned long long)c->id);
+		return;
+	}
+	x->pre_len = (uint32_t)pre;    /* at most preamble x max_line: 1 GiB */
+	x->pre_sent = 0;
+	x->pre_gen = p->gen;
 }
 
 /* The first phase of a new connection: a trusted proxy's header, then an
@@ -674,20 +811,46 @@ static enum client_phase client_first_phase(const struct client *c)
 static void client_set_by(struct client *c)
 {
 	if (c->phase == PH_PROXY || c->phase == PH_AUTH)
-		c->dl.by = c->created + MS_TO_NS(conf->access.auth_timeout_ms);
+		client_gate(c)->by = c->created + MS_TO_NS(conf->access.auth_timeout_ms);
 	else if (c->phase == PH_HEAD)
-		c->dl.by = c->created + MS_TO_NS(conf->http.request_timeout_ms);
+		client_gate(c)->by = c->created + MS_TO_NS(conf->http.request_timeout_ms);
+}
+
+/* The out-of-line part of a connection that must read (max bytes) or
+ * answer (max 0) before it may stream. */
+static struct client_gate *client_gate_new(size_t max)
+{
+	struct client_gate *g = pc_calloc(1, sizeof(*g) + max);
+
+	if (g) {
+		g->max = max;
+		sbuf_init(&g->answer);
+	}
+	return g;
+}
+
+/* The gate is over: the connection streams. Its memory goes now (nothing
+ * else points into it: the HTTP layer is done with the request). */
+static void client_gate_free(struct client *c)
+{
+	struct client_gate *g = c->io.data;
+
+	if (g)
+		sbuf_free(&g->answer);
+	pc_free(g);
+	c->io.data = NULL;
 }
 
 /* Builds the connection's state, embedding its watchers and its one timer;
  * one that must first send something waits on the waiting list with its
  * hard deadline set and no cursor yet. An HTTP peer refused at accept
  * (why) goes straight to its answer, with no request buffer. */
-static struct client *client_new(int fd, const char *addr, bool tcp, bool http,
-				 const struct access_conn *ac, enum refusal why)
+static struct client *client_new(int fd, bool tcp, bool http, const struct access_conn *ac,
+				 enum refusal why)
 {
 	static const int one = 1;
 	struct client *c = pc_calloc(1, sizeof(*c));
+	struct client_gate *g = NULL;
 
 	if (!c)
 		return NULL;
@@ -695,8 +858,8 @@ static struct client *client_new(int fd, const char *addr, bool tcp, bool http,
 	c->http = http;
 	c->client = !http;
 	c->phase = why == REFUSAL_COUNT ? client_first_phase(c) : PH_ANSWER;
-	c->head_max = http ? HTTP_HEAD_MAX : GATE_BUF;
-	if (c->phase < PH_ANSWER && !(c->head = pc_malloc(c->head_max))) {
+	if (c->phase < PH_STREAM &&
+	    !(g = client_gate_new(c->phase == PH_ANSWER ? 0 : http ? HTTP_HEAD_MAX : GATE_BUF))) {
 		pc_free(c);
 		return NULL;
 	}
@@ -704,16 +867,15 @@ static struct client *client_new(int fd, const char *addr, bool tcp, bool http,
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		client_keepalive(fd);
 	}
-	c->fd = fd;
 	c->tcp = tcp;
 	c->created = mono_ns();
-	c->dl.last_activity = c->dl.last_sent = c->created;
-	client_set_by(c);
-	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->last_activity = c->created;
 	ev_io_init(&c->io, client_io_cb, fd, EV_READ);
+	c->io.data = g;
+	client_set_by(c);
 	timer_setup(client_tk(c), &c->timer, client_timer_cb);
-	c->list = c->phase == PH_STREAM ? &live : &waiting;
-	TAILQ_INSERT_TAIL(c->list, c, entry);
+	c->list = c->phase == PH_STREAM ? L_LIVE : L_WAITING;
+	TAILQ_INSERT_TAIL(&lists[c->list], c, entry);
 	return c;
 }
 
@@ -721,10 +883,12 @@ static struct client *client_new(int fd, const char *addr, bool tcp, bool http,
 static void client_begin(struct client *c)
 {
 	c->client = true;
-	c->id = next_id++;
+	c->id = next_id++ & CLIENT_ID_MASK;
 	counters.clients_connected++;
 	counters.clients_accepted_total++;
-	log_info("client %llu open %s%s", (unsigned long long)c->id, c->addr,
+	char name[ACCESS_NAME_MAX];
+
+	log_info("client %llu open %s%s", (unsigned long long)c->id, client_name(c, name),
 		 c->proto == CLIENT_RAW ? "" : c->proto == CLIENT_SSE ? " (sse)" : " (ws)");
 	client_timer_update(c, true);
 	client_flush(c);
@@ -754,7 +918,7 @@ static void client_serve(int fd, const char *addr, bool tcp, struct access_conn 
 		client_count_reject(addr);
 		return;
 	}
-	c = client_new(fd, addr, tcp, false, ac, REFUSAL_COUNT);
+	c = client_new(fd, tcp, false, ac, REFUSAL_COUNT);
 	if (!c) {
 		log_warning("client from %s: out of memory", addr);
 		access_release(ac);
@@ -773,7 +937,9 @@ static void client_serve(int fd, const char *addr, bool tcp, struct access_conn 
  * without a byte, an HTTP one answered 403. */
 static void client_refuse(struct client *c, enum refusal why)
 {
-	access_refused(why, c->addr);
+	char name[ACCESS_NAME_MAX];
+
+	access_refused(why, client_name(c, name));
 	if (c->http)
 		httpd_refused(c, NULL, why);
 	else
@@ -783,21 +949,20 @@ static void client_refuse(struct client *c, enum refusal why)
 /* Drops the first n bytes held. */
 static void client_head_consume(struct client *c, size_t n)
 {
-	memmove(c->head, c->head + n, c->head_len - n);
-	c->head_len -= n;
+	struct client_gate *g = client_gate(c);
+
+	memmove(g->buf, g->buf + n, g->len - n);
+	g->len -= n;
 }
 
 /* A raw client through the gate: the backlog is taken now, then the
  * stream flows. */
 static void client_stream_start(struct client *c)
 {
-	pc_free(c->head);
-	c->head = NULL;
-	c->head_len = 0;
+	client_gate_free(c);
 	c->phase = PH_STREAM;
-	c->dl.by = 0;
 	client_position(c);
-	client_move(c, &live);
+	client_move(c, L_LIVE);
 	client_timer_update(c, true);
 	client_flush(c);
 }
@@ -818,31 +983,32 @@ static void client_after_proxy(struct client *c)
  * Returns 1 when the next phase may run, 0 for more bytes, -1 closed. */
 static int client_gate_proxy(struct client *c)
 {
+	struct client_gate *g = client_gate(c);
 	struct proxyproto_result r;
 	const char *why = NULL;
+	char name[ACCESS_NAME_MAX];
 	enum refusal refused;
 	size_t used;
 
-	switch (proxyproto_parse(c->head, c->head_len, &r, &why)) {
+	switch (proxyproto_parse(g->buf, g->len, &r, &why)) {
 	case PROXYPROTO_MORE:
 		return 0;
 	case PROXYPROTO_ERROR:
-		log_debug("client %llu %s: %s", (unsigned long long)c->id, c->addr, why);
+		log_debug("client %llu %s: %s", (unsigned long long)c->id, client_name(c, name), why);
 		client_refuse(c, REFUSED_ADDRESS);
 		return -1;
 	case PROXYPROTO_DONE:
 		break;
 	}
-	if (!r.local)
-		net_peer_name((struct sockaddr *)&r.src, r.src_len, c->addr, sizeof(c->addr));
 	if (access_proxied(&c->ac, r.local ? NULL : (struct sockaddr *)&r.src, r.src_len,
 			   &refused) < 0) {
 		client_refuse(c, refused);
 		return -1;
 	}
-	log_info("client %llu is %s (PROXY v%d)", (unsigned long long)c->id, c->addr, r.version);
-	used = r.length < c->head_len ? r.length : c->head_len;
-	c->skip = r.length - used;
+	log_info("client %llu is %s (PROXY v%d)", (unsigned long long)c->id, client_name(c, name),
+		 r.version);
+	used = r.length < g->len ? r.length : g->len;
+	g->skip = r.length - used;
 	client_head_consume(c, used);
 	client_after_proxy(c);
 	return 1;
@@ -855,7 +1021,9 @@ static int client_gate_auth(struct client *c)
 	const char *tok;
 	size_t len, used;
 
-	switch (tokens_auth_line(c->head, c->head_len, &tok, &len, &used)) {
+	struct client_gate *g = client_gate(c);
+
+	switch (tokens_auth_line(g->buf, g->len, &tok, &len, &used)) {
 	case TOKENS_AUTH_MORE:
 		return 0;
 	case TOKENS_AUTH_BAD:
@@ -884,7 +1052,7 @@ static int client_gate_step(struct client *c)
 	case PH_AUTH:
 		return client_gate_auth(c);
 	case PH_HEAD:
-		httpd_head(c, c->head, c->head_len);
+		httpd_head(c, client_gate(c)->buf, client_gate(c)->len);
 		return 0;
 	case PH_ANSWER:
 	case PH_STREAM:
@@ -898,19 +1066,22 @@ static int client_gate_step(struct client *c)
  * buffer without a whole header or AUTH line is refused. */
 static void client_gate_read(struct client *c)
 {
+	struct client_gate *g = client_gate(c);
 	size_t n;
 
-	if (c->skip) {
-		n = client_recv(c, sink, c->skip < sizeof(sink) ? c->skip : sizeof(sink));
-		c->skip -= n;
+	if (g->skip) {
+		n = client_recv(c, sink, g->skip < sizeof(sink) ? g->skip : sizeof(sink));
+		g->skip -= n;
 		return;
 	}
-	n = client_recv(c, c->head + c->head_len, c->head_max - c->head_len);
-	c->head_len += n;
-	while (n && c->head_len && !c->closed && !c->skip && client_gate_step(c) > 0)
+	n = client_recv(c, g->buf + g->len, g->max - g->len);
+	g->len += n;
+	/* each step may end the gate (and free it): look again every time */
+	while (n && !c->closed && (g = client_gate(c)) && g->len && !g->skip &&
+	       client_gate_step(c) > 0)
 		;
-	if (!c->closed && (c->phase == PH_PROXY || c->phase == PH_AUTH) &&
-	    c->head_len == c->head_max)
+	g = client_gate(c);
+	if (!c->closed && (c->phase == PH_PROXY || c->phase == PH_AUTH) && g->len == g->max)
 		client_refuse(c, c->phase == PH_PROXY ? REFUSED_ADDRESS : REFUSED_TOKEN);
 }
 
@@ -932,7 +1103,7 @@ void client_http_accept(int fd, const char *addr, bool tcp, struct access_conn *
 static void client_http_serve(int fd, const char *addr, bool tcp, struct access_conn *ac,
 			      enum refusal why)
 {
-	struct client *c = client_new(fd, addr, tcp, true, ac, why);
+	struct client *c = client_new(fd, tcp, true, ac, why);
 
 	if (!c) {
 		log_warning("http from %s: out of memory", addr);
@@ -956,13 +1127,14 @@ static enum http_class client_http_class(int status)
 /* Takes the answer, and the connection to its last phase. */
 void client_answer(struct client *c, struct sbuf *resp, int status)
 {
+	struct client_gate *g = client_gate(c);
+
 	counters.http_requests_total[client_http_class(status)]++;
-	c->answer = *resp;
+	sbuf_free(&g->answer);
+	g->answer = *resp;
 	sbuf_init(resp);
-	pc_free(c->head);
-	c->head = NULL;
 	c->phase = PH_ANSWER;
-	c->dl.by = mono_ns() + MS_TO_NS(conf->http.request_timeout_ms);
+	g->by = mono_ns() + MS_TO_NS(conf->http.request_timeout_ms);
 	client_timer_update(c, true);
 	client_flush(c);
 }
@@ -971,8 +1143,10 @@ void client_answer(struct client *c, struct sbuf *resp, int status)
  * answered, its request timer stopped. */
 static int client_stream_admit(struct client *c)
 {
+	char name[ACCESS_NAME_MAX];
+
 	if (counters.clients_connected >= conf->clients.max_clients) {
-		client_count_reject(c->addr);
+		client_count_reject(client_name(c, name));
 		return -1;
 	}
 	counters.http_requests_total[HTTP_2XX]++;
@@ -980,30 +1154,65 @@ static int client_stream_admit(struct client *c)
 	return 0;
 }
 
-/* The request is now a stream client of proto. */
-static void client_stream_begin(struct client *c, enum client_proto proto)
+/* The request is now a stream client of proto, its out-of-line part x
+ * in place of the request's (which goes now: the HTTP layer is done with
+ * it). */
+static void client_stream_begin(struct client *c, enum client_proto proto, void *x)
 {
+	client_gate_free(c);
+	c->io.data = x;
 	c->proto = proto;
 	c->phase = PH_STREAM;
 	c->client = true;
-	c->dl.by = 0;
-	c->dl.last_activity = c->dl.last_sent = mono_ns();
-	client_move(c, &live);
+	c->last_activity = mono_ns();
+	client_stream(c)->last_sent = c->last_activity;
+	client_move(c, L_LIVE);
 	client_begin(c);
 }
 
-/* From request to stream client, in the memory the connection already has. */
+/* Allocates an event stream's part, counted for the clients. */
+static void *client_stream_alloc(size_t size)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+	void *x = pc_calloc(1, size);
+
+	alloc_owner_set(was);
+	return x;
+}
+
+/* From request to SSE client at pos, sending head (the response head,
+ * retry line, a gap notice; copied, and freed once it is out) first. */
 int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos)
 {
-	if (client_stream_admit(c) < 0)
+	struct client_sse *x = client_stream_alloc(sizeof(*x));
+
+	if (x && !(x->head = client_stream_alloc(len))) {
+		pc_free(x);
+		x = NULL;
+	}
+	if (!x || client_stream_admit(c) < 0) {
+		if (x)
+			pc_free(x->head);
+		pc_free(x);
 		return -1;
-	memcpy(c->head, head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
-	/* the head buffer sends the response head, then stashes what a skip
-	 * cuts (it is only used as one once the other is out) */
-	sse_cursor_init(&c->sse, pos, c->head, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX,
-			c->head, HTTP_HEAD_MAX);
-	client_stream_begin(c, CLIENT_SSE);
+	}
+	memcpy(x->head, head, len);
+	/* a skip's cut rest of an event goes to a stash allocated at need */
+	sse_cursor_init(&x->cur, pos, x->head, len, NULL, HTTP_HEAD_MAX);
+	client_stream_begin(c, CLIENT_SSE, x);
 	return 0;
+}
+
+/* Consumes n bytes sent; the response head goes once it is out. */
+static void client_sse_advance(struct client *c, size_t n)
+{
+	struct client_sse *x = client_sse(c);
+
+	sse_cursor_advance(&x->cur, n);
+	if (x->head && !sse_cursor_note_pending(&x->cur)) {
+		pc_free(x->head);
+		x->head = NULL;
+	}
 }
 
 /* From upgrade request to WebSocket client, starting at pos of its ring
@@ -1011,25 +1220,25 @@ int client_start_sse(struct client *c, const char *head, size_t len, uint64_t po
 int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void *head,
 		    size_t len)
 {
-	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+	struct client_ws *x = client_stream_alloc(sizeof(*x));
 
-	c->ws = pc_malloc(sizeof(*c->ws));
-	alloc_owner_set(was);
-	if (!c->ws || client_stream_admit(c) < 0) {
-		pc_free(c->ws);
-		c->ws = NULL;
+	if (!x || client_stream_admit(c) < 0) {
+		pc_free(x);
 		return -1;
 	}
-	/* the request head's buffer becomes the stash of a skip's frame rest */
-	websocket_conn_init(c->ws, r, pos, head, len, (uint8_t *)c->head, HTTP_HEAD_MAX);
-	client_stream_begin(c, CLIENT_WS);
+	/* a skip's cut rest of a frame goes to a stash allocated at need */
+	websocket_conn_init(&x->conn, r, pos, head, len, NULL, HTTP_HEAD_MAX);
+	client_stream_begin(c, CLIENT_WS, x);
 	return 0;
 }
 
-/* For the HTTP layer's logs. */
+/* For the HTTP layer's logs: the name in a buffer of its own (one name
+ * per log line). */
 const char *client_addr(const struct client *c)
 {
-	return c->addr;
+	static char name[ACCESS_NAME_MAX];
+
+	return client_name(c, name);
 }
 
 /* For the HTTP layer's checks of tokens and metrics_allow. */
@@ -1055,13 +1264,28 @@ static enum cursor_verdict client_make_room(struct client *c, uint64_t n,
 					    const struct cursor_policy *p, uint64_t *missed)
 {
 	if (c->proto == CLIENT_SSE)
-		return (enum cursor_verdict)sse_cursor_make_room(&c->sse, fanout_sse(), n, p->skip,
+		return (enum cursor_verdict)sse_cursor_make_room(&client_sse(c)->cur, fanout_sse(), n, p->skip,
 								  missed);
 	return cursor_make_room(&c->cur, fanout_ring(), (size_t)n, p, missed);
 }
 
 _Static_assert((int)CURSOR_KEEP == (int)SSE_KEEP && (int)CURSOR_DROP == (int)SSE_DROP &&
 	       (int)CURSOR_SKIPPED == (int)SSE_SKIPPED, "one verdict for both rings");
+
+/* Counts bytes a client skipped where its kind keeps them (a raw client's
+ * rare part is allocated at its first skip; without memory only the
+ * total counts them). */
+static void client_count_skipped(struct client *c, uint64_t missed)
+{
+	struct client_stream *st = client_stream(c);
+	struct client_raw *x = st ? NULL : client_raw_get(c);
+
+	if (st)
+		st->skipped += missed;
+	else if (x)
+		x->skipped += missed;
+	counters.clients_skipped_bytes_total += missed;
+}
 
 /* What the overflow policy decided for one client. */
 static void client_room_verdict(struct client *c, enum cursor_verdict v, uint64_t missed)
@@ -1075,8 +1299,7 @@ static void client_room_verdict(struct client *c, enum cursor_verdict v, uint64_
 	case CURSOR_SKIPPED:
 		if (missed > 0 && c->proto == CLIENT_RAW)
 			client_skip_notice(c, missed);
-		c->skipped += missed;
-		counters.clients_skipped_bytes_total += missed;
+		client_count_skipped(c, missed);
 		log_debug("client %llu skipped %llu bytes", (unsigned long long)c->id,
 			  (unsigned long long)missed);
 		break;
@@ -1093,7 +1316,7 @@ void clients_before_append(enum client_proto proto, uint64_t n)
 	uint64_t missed;
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
-	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+	TAILQ_FOREACH_SAFE(c, &lists[L_PENDING], entry, next) {
 		if (c->proto != proto)
 			continue;
 		/* The verdict first: it sets missed (argument order is unspecified). */
@@ -1113,13 +1336,15 @@ void clients_before_ws_append(const struct wsring *r, uint64_t n)
 	struct client *c, *next;
 	enum cursor_verdict v;
 	uint64_t missed;
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 
-	TAILQ_FOREACH_SAFE(c, &pending, entry, next) {
+	TAILQ_FOREACH_SAFE(c, &lists[L_PENDING], entry, next) {
 		if (c->proto != CLIENT_WS)
 			continue;
-		v = (enum cursor_verdict)websocket_conn_make_room(c->ws, r, n, skip, &missed);
+		v = (enum cursor_verdict)websocket_conn_make_room(client_ws(c), r, n, skip, &missed);
 		client_room_verdict(c, v, missed);
 	}
+	alloc_owner_set(was);
 }
 
 /* Writes to every caught-up client. */
@@ -1127,7 +1352,7 @@ void clients_broadcast(void)
 {
 	struct client *c, *next;
 
-	TAILQ_FOREACH_SAFE(c, &live, entry, next)
+	TAILQ_FOREACH_SAFE(c, &lists[L_LIVE], entry, next)
 		client_flush(c);
 }
 
@@ -1136,11 +1361,11 @@ void clients_shutdown(void)
 {
 	struct client *c, *next;
 
-	TAILQ_FOREACH_SAFE(c, &live, entry, next)
+	TAILQ_FOREACH_SAFE(c, &lists[L_LIVE], entry, next)
 		client_close(c, CLOSE_SHUTDOWN);
-	TAILQ_FOREACH(c, &pending, entry)
+	TAILQ_FOREACH(c, &lists[L_PENDING], entry)
 		c->draining = true;
-	while ((c = TAILQ_FIRST(&waiting)) != NULL)
+	while ((c = TAILQ_FIRST(&lists[L_WAITING])) != NULL)
 		client_close(c, CLOSE_SHUTDOWN);
 }
 
@@ -1150,7 +1375,7 @@ void clients_close_all(enum close_reason why)
 	struct client *c;
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		while ((c = TAILQ_FIRST(open_lists[i])) != NULL)
+		while ((c = TAILQ_FIRST(&lists[open_lists[i]])) != NULL)
 			client_close(c, why);
 }
 
@@ -1159,11 +1384,12 @@ void clients_close_all(enum close_reason why)
  * without tokens an AUTH line is no longer awaited. */
 static void client_apply_access(struct client *c)
 {
-	enum refusal why = access_recheck(&c->ac, c->fd, c->phase == PH_STREAM);
+	enum refusal why = access_recheck(&c->ac, c->io.fd, c->phase == PH_STREAM);
+	char name[ACCESS_NAME_MAX];
 
 	if (why != REFUSAL_COUNT) {
 		log_info("client %llu %s: no longer allowed (%s)", (unsigned long long)c->id,
-			 c->addr, refusal_name(why));
+			 client_name(c, name), refusal_name(why));
 		client_close(c, CLOSE_DENIED);
 		return;
 	}
@@ -1182,15 +1408,15 @@ void clients_apply_config(void)
 	struct client *c, *next;
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH_SAFE(c, open_lists[i], entry, next)
+		TAILQ_FOREACH_SAFE(c, &lists[open_lists[i]], entry, next)
 			if (c->client)
 				client_apply_access(c);
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry) {
+		TAILQ_FOREACH(c, &lists[open_lists[i]], entry) {
 			if (!c->client)
 				continue;
 			if (c->tcp)
-				client_keepalive(c->fd);
+				client_keepalive(c->io.fd);
 			client_timer_update(c, true);
 		}
 }
@@ -1199,9 +1425,9 @@ void clients_apply_config(void)
 static uint64_t client_lag(const struct client *c)
 {
 	if (c->proto == CLIENT_SSE)
-		return sse_cursor_lag(&c->sse, fanout_sse());
+		return sse_cursor_lag(&client_sse(c)->cur, fanout_sse());
 	if (c->proto == CLIENT_WS)
-		return websocket_conn_lag(c->ws);
+		return websocket_conn_lag(client_ws(c));
 	return cursor_lag(&c->cur, fanout_ring());
 }
 
@@ -1211,10 +1437,29 @@ uint64_t clients_max_lag(void)
 	uint64_t lag = 0;
 	struct client *c;
 
-	TAILQ_FOREACH(c, &pending, entry)
+	TAILQ_FOREACH(c, &lists[L_PENDING], entry)
 		if (client_lag(c) > lag)
 			lag = client_lag(c);
 	return lag;
+}
+
+/* Frees a connection's out-of-line part, by what it is at its close. */
+static void client_free_data(struct client *c)
+{
+	struct client_sse *sse;
+
+	if (c->phase < PH_STREAM) {
+		client_gate_free(c);
+		return;
+	}
+	if (c->proto == CLIENT_SSE && (sse = client_sse(c))) {
+		sse_cursor_free(&sse->cur);
+		pc_free(sse->head);
+	} else if (c->proto == CLIENT_WS && c->io.data) {
+		websocket_conn_free(client_ws(c));
+	}
+	pc_free(c->io.data);
+	c->io.data = NULL;
 }
 
 /* Frees the connections closed since the last call. */
@@ -1222,12 +1467,11 @@ void clients_reap(void)
 {
 	struct client *c;
 
-	while ((c = TAILQ_FIRST(&dead)) != NULL) {
-		TAILQ_REMOVE(&dead, c, entry);
-		cursor_free(&c->cur);
-		sbuf_free(&c->answer);
-		pc_free(c->ws);
-		pc_free(c->head);
+	while ((c = TAILQ_FIRST(&lists[L_DEAD])) != NULL) {
+		TAILQ_REMOVE(&lists[L_DEAD], c, entry);
+		if (c->proto == CLIENT_RAW)
+			cursor_free(&c->cur);
+		client_free_data(c);
 		pc_free(c);
 	}
 }
@@ -1238,7 +1482,7 @@ int client_kill(uint64_t id)
 	struct client *c;
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
+		TAILQ_FOREACH(c, &lists[open_lists[i]], entry)
 			if (c->client && c->id == id) {
 				client_close(c, CLOSE_KILL);
 				return 0;
@@ -1252,20 +1496,21 @@ static int64_t client_last_seen(const struct client *c, int64_t now)
 {
 	int64_t sign = c->tcp && !c->closed ? client_last_sign(c, now) : -1;
 
-	return sign > c->dl.last_activity ? sign : c->dl.last_activity;
+	return sign > c->last_activity ? sign : c->last_activity;
 }
 
 /* One "show clients" row. */
 static void client_row(struct statfmt_rows *t, const struct client *c, int64_t now)
 {
+	char name[ACCESS_NAME_MAX];
 	struct statfmt_client_row r = {
-		.id = c->id, .addr = c->addr,
+		.id = c->id, .addr = client_name(c, name),
 		.age_s = NS_TO_S(now - c->created),
 		.idle_s = NS_TO_S(now - client_last_seen(c, now)),
 		.lag_bytes = c->phase == PH_STREAM ? client_lag(c) : 0,
-		.sent_bytes = c->sent, .skipped_bytes = c->skipped,
-		.state = c->draining ? "closing" : c->list == &pending ? "pending" :
-			 c->list == &waiting ? "auth" : "live",
+		.sent_bytes = c->sent, .skipped_bytes = client_skipped(c),
+		.state = c->draining ? "closing" : c->list == L_PENDING ? "pending" :
+			 c->list == L_WAITING ? "auth" : "live",
 		.proto = proto_names[c->proto],
 	};
 
@@ -1280,7 +1525,7 @@ static void clients_pick(uint64_t after, struct client **pick, size_t n, size_t 
 
 	*got = 0;
 	for (size_t l = 0; l < OPEN_LISTS; l++)
-		TAILQ_FOREACH(c, open_lists[l], entry) {
+		TAILQ_FOREACH(c, &lists[open_lists[l]], entry) {
 			size_t i;
 
 			if (!c->client || c->id <= after ||
@@ -1345,7 +1590,7 @@ double clients_next_due(void)
 	double best = -1;
 
 	for (size_t i = 0; i < OPEN_LISTS; i++)
-		TAILQ_FOREACH(c, open_lists[i], entry)
+		TAILQ_FOREACH(c, &lists[open_lists[i]], entry)
 			if (c->client)
 				best = timer_sooner(best, &c->timer);
 	return best;
@@ -1357,7 +1602,7 @@ double clients_http_next_due(void)
 	struct client *c;
 	double best = -1;
 
-	TAILQ_FOREACH(c, &waiting, entry)
+	TAILQ_FOREACH(c, &lists[L_WAITING], entry)
 		if (!c->client)
 			best = timer_sooner(best, &c->timer);
 	return best;

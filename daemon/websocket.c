@@ -102,6 +102,12 @@ void websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t po
 	w->reason = CLOSE_PEER;
 }
 
+/* Frees what the connection allocated. */
+void websocket_conn_free(struct websocket_conn *w)
+{
+	wsring_cursor_free(&w->cur);
+}
+
 /* Queues a control frame after the frame being sent; one waits behind a
  * pending note (a close replaces a waiting pong). False when the frame
  * boundary is lost. */

@@ -43,12 +43,15 @@ void websocket_flush(void);
 void websocket_free(void);
 
 /* A connection that starts at pos, its first bytes `head` (the 101
- * response and a gap message); stash (memory the connection has) keeps
- * the rest of a frame a skip must finish when the ring would lose it. */
+ * response and a gap message); a stash of stash_cap bytes (given, or with
+ * stash NULL allocated at the first need) keeps the rest of a frame a skip
+ * must finish when the ring would lose it. */
 void websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t pos,
 			 const void *head, size_t len, uint8_t *stash, size_t stash_cap);
 /* Bytes the client sent: control frames are answered (queued), data
  * ignored. Returns false when the connection must close at once. */
+/* Frees what the connection allocated (not w itself). */
+void websocket_conn_free(struct websocket_conn *w);
 bool websocket_conn_read(struct websocket_conn *w, const uint8_t *buf, size_t n);
 /* A keepalive ping, when nothing is waiting. */
 void websocket_conn_ping(struct websocket_conn *w);

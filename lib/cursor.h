@@ -10,11 +10,18 @@
 
 #include "ring.h"
 
+/* The rest of a record cut off by a skip, and notices after it: out of
+ * line, allocated at the reader's first need (most readers never skip). */
+struct cursor_stash {
+	size_t off, len;
+	char buf[];
+};
+
+/* Embedded in every raw client: 16 bytes. */
 struct cursor {
-	uint64_t pos;            /* absolute ring offset of the next byte to send */
-	bool at_boundary;        /* the last byte sent ended a record */
-	char *stash;             /* rest of a record cut off by a skip (lazy) */
-	size_t stash_off, stash_len;
+	uint64_t pos : 63;       /* absolute ring offset of the next byte to send */
+	uint64_t at_boundary : 1; /* the last byte sent ended a record */
+	struct cursor_stash *stash; /* NULL until a skip or a notice needs it */
 };
 
 enum cursor_verdict { CURSOR_KEEP, CURSOR_DROP, CURSOR_SKIPPED };
@@ -53,5 +60,8 @@ int cursor_iov(const struct cursor *c, const struct ring *r, struct iovec iov[3]
 void cursor_advance(struct cursor *c, const struct ring *r, size_t n);
 /* Bytes between the reader and the ring's head (its lag). */
 uint64_t cursor_lag(const struct cursor *c, const struct ring *r);
+/* Whether the reader is in the middle of a record: the last byte sent did
+ * not end one, or stashed bytes are still unsent. */
+bool cursor_mid_record(const struct cursor *c);
 
 #endif

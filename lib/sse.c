@@ -1,5 +1,6 @@
 /* sse.c: the encoded event stream, its index, and its readers. */
 #include "sse.h"
+#include "alloc.h"
 #include "eventid.h"
 
 #include <stdio.h>
@@ -367,7 +368,8 @@ void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_
 		     char *stash, size_t stash_cap)
 {
 	c->stash = stash;
-	c->stash_cap = stash ? stash_cap : 0;
+	c->stash_owned = !stash;
+	c->stash_cap = (uint32_t)stash_cap;
 	c->stash_len = c->stash_off = 0;
 	c->pos = pos;
 	c->cut = SSE_NO_CUT;
@@ -378,6 +380,23 @@ void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_
 	c->gap_after = 0;
 	c->note_fixed = 0;
 	c->gap_open = false;
+}
+
+/* Frees a stash the reader allocated. */
+void sse_cursor_free(struct sse_cursor *c)
+{
+	if (c->stash_owned)
+		pc_free(c->stash);
+	c->stash = NULL;
+}
+
+/* The stash, allocated at the first need when the reader owns it; NULL
+ * when there is none (the ring keeps the rest then). */
+static char *sse_cursor_stash(struct sse_cursor *c)
+{
+	if (!c->stash && c->stash_owned && c->stash_cap)
+		c->stash = pc_malloc(c->stash_cap);
+	return c->stash;
 }
 
 /* Whether a note is still to be sent. */
@@ -497,9 +516,9 @@ static uint64_t sse_cursor_skip(struct sse_cursor *c, const struct sse *s)
 	c->note_fixed = c->note_off = 0;
 	c->gap_after = sse_seq_before(s, c->pos);
 	end = sse_at_boundary(s, c->pos) ? c->pos : sse_piece_end(s, c->pos);
-	if (end - c->pos <= c->stash_cap) {
+	if (end - c->pos <= c->stash_cap && sse_cursor_stash(c)) {
 		ring_copy(&s->ring, c->pos, end, c->stash);
-		c->stash_len = (size_t)(end - c->pos);
+		c->stash_len = (uint32_t)(end - c->pos);
 		c->stash_off = 0;
 		c->pos = head;
 	} else {
@@ -575,10 +594,10 @@ void sse_cursor_advance(struct sse_cursor *c, uint64_t n)
 		c->cut = SSE_NO_CUT;
 	}
 	t = c->stash_len - c->stash_off < n ? c->stash_len - c->stash_off : (size_t)n;
-	c->stash_off += t;
+	c->stash_off += (uint32_t)t;
 	n -= t;
 	t = c->note_len - c->note_off < n ? c->note_len - c->note_off : (size_t)n;
-	c->note_off += t;
+	c->note_off += (uint32_t)t;
 	if (c->note_off > c->note_fixed)
 		c->gap_open = false;   /* its gap notice has begun: it is final */
 	c->pos += n - t;

@@ -113,25 +113,30 @@ struct sse_cursor {
 	uint64_t pos;
 	uint64_t cut;             /* SSE_NO_CUT unless a skip is pending */
 	uint64_t jump;
-	char *stash;              /* not owned; may be NULL */
-	size_t stash_cap, stash_len, stash_off;
+	char *stash;              /* given, or allocated at the first need */
 	const char *note;         /* not owned */
-	size_t note_len, note_off;
 	uint64_t gap_after;       /* last seq delivered before a skip's gap */
-	size_t note_fixed;        /* inline note: bytes before the gap notice
+	uint32_t stash_cap, stash_len, stash_off;
+	uint32_t note_len, note_off;
+	uint32_t note_fixed;      /* inline note: bytes before the gap notice
 				   * (the unsent rest of an earlier note) */
 	bool gap_open;            /* inline note: its gap notice is unsent and
 				   * may still be counted again */
+	bool stash_owned;         /* stash is the cursor's (sse_cursor_free) */
 	char inline_note[2 * SSE_NOTE_MAX];
 };
 
 enum sse_verdict { SSE_KEEP, SSE_DROP, SSE_SKIPPED };
 
 /* A cursor at pos whose first bytes are note (may be NULL), with stash_cap
- * bytes of stash (may be none). The stash must not be the note's memory
- * while the note is pending. */
+ * bytes of stash (may be none): given, or with stash NULL allocated at the
+ * first skip that needs it (most readers never skip) and freed by
+ * sse_cursor_free(). The stash must not be the note's memory while the
+ * note is pending. */
 void sse_cursor_init(struct sse_cursor *c, uint64_t pos, const char *note, size_t len,
 		     char *stash, size_t stash_cap);
+/* Frees what the cursor allocated. */
+void sse_cursor_free(struct sse_cursor *c);
 /* Whether nothing at all is waiting to be sent. */
 bool sse_cursor_idle(const struct sse_cursor *c, const struct sse *s);
 /* Whether the note is still (partly) unsent. */

@@ -240,7 +240,8 @@ void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_
 	c->bound_seq = c->jump_seq = seq;
 	c->cut = WSRING_NO_CUT;
 	c->stash = stash;
-	c->stash_cap = stash ? stash_cap : 0;
+	c->stash_owned = !stash;
+	c->stash_cap = (uint32_t)stash_cap;
 	if (len > sizeof(c->note))
 		len = sizeof(c->note);
 	if (len) {
@@ -248,6 +249,14 @@ void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_
 		c->note_len = c->note_fixed = len;
 		c->cut = pos;
 	}
+}
+
+/* Frees a stash the cursor allocated. */
+void wsring_cursor_free(struct wsring_cursor *c)
+{
+	if (c->stash_owned)
+		pc_free(c->stash);
+	c->stash = NULL;
 }
 
 /* A note is waiting, or being sent. */
@@ -343,8 +352,10 @@ static int wsring_cursor_keep_rest(struct wsring_cursor *c, const struct wsring 
 		return 0;
 	if (c->cut - c->pos > c->stash_cap || c->pos < ring_tail(&r->ring))
 		return -1;
+	if (!c->stash && (!c->stash_owned || !(c->stash = pc_malloc(c->stash_cap))))
+		return -1;
 	ring_copy(&r->ring, c->pos, c->cut, c->stash);
-	c->stash_len = (size_t)(c->cut - c->pos);
+	c->stash_len = (uint32_t)(c->cut - c->pos);
 	c->stash_off = 0;
 	c->stashed = true;
 	return 0;
@@ -396,13 +407,13 @@ void wsring_cursor_advance(struct wsring_cursor *c, uint64_t n)
 	if (c->cut != WSRING_NO_CUT) {
 		k = c->cut - c->pos < n ? c->cut - c->pos : n;
 		c->pos += k;
-		c->stash_off += (size_t)k;
+		c->stash_off += (uint32_t)k;
 		n -= k;
 		if (c->pos < c->cut)
 			return;
 		c->stashed = false;
-		k = c->note_len - c->note_off < n ? c->note_len - c->note_off : n;
-		c->note_off += (size_t)k;
+		k = (uint64_t)(c->note_len - c->note_off) < n ? (uint64_t)(c->note_len - c->note_off) : n;
+		c->note_off += (uint16_t)k;
 		n -= k;
 		if (c->note_off < c->note_len)
 			return;

@@ -94,13 +94,15 @@ struct wsring_cursor {
 	uint64_t jump_seq;       /* the seq of the frame starting at jump */
 	uint64_t bound;          /* a frame boundary <= pos that is known */
 	uint64_t bound_seq;      /* the seq of the frame starting at bound */
-	uint8_t note[WSRING_NOTE_MAX];
-	size_t note_len, note_off;
-	size_t note_fixed;       /* note bytes before a skip's gap message */
 	uint64_t gap_missed;     /* records that gap message counts */
-	uint8_t *stash;          /* not owned: the rest [pos, cut) once copied */
-	size_t stash_cap, stash_len, stash_off;
+	uint8_t *stash;          /* the rest [pos, cut) once copied: given, or
+				  * allocated at the first need */
+	uint32_t stash_cap, stash_len, stash_off;
+	uint16_t note_len, note_off;
+	uint16_t note_fixed;     /* note bytes before a skip's gap message */
 	bool stashed;
+	bool stash_owned;        /* stash is the cursor's (wsring_cursor_free) */
+	uint8_t note[WSRING_NOTE_MAX];
 };
 
 enum wsring_verdict { WSRING_KEEP, WSRING_DROP, WSRING_SKIPPED };
@@ -110,6 +112,9 @@ enum wsring_verdict { WSRING_KEEP, WSRING_DROP, WSRING_SKIPPED };
  * ring is about to overwrite before the client took it. */
 void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_t pos,
 			const void *note, size_t len, uint8_t *stash, size_t stash_cap);
+/* Frees what the cursor allocated: a stash given as NULL (with stash_cap
+ * bytes) is allocated at the first skip that needs it. */
+void wsring_cursor_free(struct wsring_cursor *c);
 /* Whether the note is still (partly) unsent. */
 bool wsring_cursor_note_pending(const struct wsring_cursor *c);
 /* Queues a frame (a control frame) to go out at the next frame boundary;

@@ -200,7 +200,7 @@ static void skip_mid_record_longer_than_the_stash_is_cut(void **state)
 	ring_write(&r, rec, sizeof(rec));
 	assert_int_equal(drain(&c, &r, out, 6), 6);          /* "ab\nxxx" */
 	assert_int_equal(cursor_make_room(&c, &r, 60, &small, &missed), CURSOR_SKIPPED);
-	assert_true(c.stash_len <= small.max_line);
+	assert_true(c.stash->len <= small.max_line);
 	assert_int_equal(drain(&c, &r, out, sizeof(out) - 1), 8);
 	assert_string_equal(out, "xxxxxxx\n");
 	assert_int_equal(missed, 44 - 13);                    /* the rest of the record */
