@@ -55,6 +55,13 @@ enum client_phase {
 /* The lists a connection is on (see above). */
 enum client_list_id { L_WAITING, L_LIVE, L_PENDING, L_DEAD, L_COUNT };
 
+/* What an event stream keeps inline, where a raw client has its cursor
+ * (their cursors are out of line). */
+struct client_stream {
+	int64_t last_sent;       /* last byte sent, for the keepalive */
+	uint64_t skipped;
+};
+
 /* One connection: what every idle client needs, and nothing more (200
  * bytes; pipecastd --sizes). What only some connections need, or only for
  * a while, is out of line behind io.data (libev leaves a watcher's data
@@ -85,7 +92,10 @@ struct client {
 	int64_t created;
 	int64_t last_activity;   /* last byte received (the idle deadline) */
 	int64_t send_since;      /* pending output: when it began, or last progress */
-	struct cursor cur;       /* raw: where this client is in the ring */
+	union {
+		struct cursor cur;       /* raw: where this client is in the ring */
+		struct client_stream st; /* sse, ws */
+	};
 	struct access_conn ac;   /* the peer's address (its name), its token */
 };
 
@@ -109,24 +119,16 @@ struct client_raw {
 	uint32_t pre_len, pre_sent; /* the preamble it gets before the ring */
 };
 
-/* What both event streams keep beside their cursors. */
-struct client_stream {
-	int64_t last_sent;       /* last byte sent, for the keepalive */
-	int64_t by;              /* ws: the close handshake's deadline; 0 = none */
-	uint64_t skipped;
-};
-
-/* An SSE client (GET /events). */
+/* An SSE client's cursor (GET /events). */
 struct client_sse {
-	struct client_stream st;
 	struct sse_cursor cur;   /* where it is in the SSE ring */
 	char *head;              /* its response head until it is out */
 };
 
-/* A WebSocket client (GET /ws). */
+/* A WebSocket client's protocol state (GET /ws). */
 struct client_ws {
-	struct client_stream st;
 	struct websocket_conn conn; /* its ring, cursor and control frames */
+	int64_t by;              /* the close handshake's deadline; 0 = none */
 };
 
 TAILQ_HEAD(client_list, client);
@@ -186,13 +188,17 @@ static struct websocket_conn *client_ws(const struct client *c)
 	return &((struct client_ws *)c->io.data)->conn;
 }
 
-/* An event stream's keepalive clock, deadline and skip count; NULL for a
- * raw client or before streaming. */
-static struct client_stream *client_stream(const struct client *c)
+/* A WebSocket client's close handshake deadline (0: none). */
+static int64_t *client_ws_by(const struct client *c)
 {
-	if (c->phase != PH_STREAM || c->proto == CLIENT_RAW)
-		return NULL;
-	return c->proto == CLIENT_SSE ? &client_sse(c)->st : &((struct client_ws *)c->io.data)->st;
+	return &((struct client_ws *)c->io.data)->by;
+}
+
+/* An event stream's keepalive clock and skip count; NULL for a raw client
+ * or before streaming. */
+static struct client_stream *client_stream(struct client *c)
+{
+	return c->phase == PH_STREAM && c->proto != CLIENT_RAW ? &c->st : NULL;
 }
 
 /* The raw client's rare part, allocated at its first need (counted for
@@ -220,12 +226,12 @@ static const char *client_name(const struct client *c, char *buf)
 static struct deadline client_deadline_of(const struct client *c)
 {
 	const struct client_gate *g = client_gate(c);
-	const struct client_stream *st = client_stream(c);
+	bool stream = c->phase == PH_STREAM && c->proto != CLIENT_RAW;
 	struct deadline d = {
 		.last_activity = c->last_activity, .send_since = c->send_since,
 		.pending = c->list == L_PENDING,
-		.by = g ? g->by : st ? st->by : 0,
-		.last_sent = st ? st->last_sent : c->created,
+		.by = g ? g->by : stream && c->proto == CLIENT_WS ? *client_ws_by(c) : 0,
+		.last_sent = stream ? c->st.last_sent : c->created,
 	};
 	return d;
 }
@@ -332,10 +338,11 @@ static void client_skip_notice(struct client *c, uint64_t missed)
 /* Bytes this client skipped: kept where its kind keeps them. */
 static uint64_t client_skipped(const struct client *c)
 {
-	const struct client_stream *st = client_stream(c);
 	const struct client_raw *x = client_raw(c);
 
-	return st ? st->skipped : x ? x->skipped : 0;
+	if (c->phase == PH_STREAM && c->proto != CLIENT_RAW)
+		return c->st.skipped;
+	return x ? x->skipped : 0;
 }
 
 /* Closes the connection now and queues its memory for the safe point. */
@@ -585,7 +592,7 @@ static void client_ws_shut(struct client *c, int64_t now)
 		return;
 	c->ws_shut = true;
 	shutdown(c->io.fd, SHUT_WR);
-	client_stream(c)->by = now + MS_TO_NS(WEBSOCKET_CLOSE_WAIT_MS);
+	*client_ws_by(c) = now + MS_TO_NS(WEBSOCKET_CLOSE_WAIT_MS);
 	client_timer_update(c, false);
 }
 
@@ -1221,13 +1228,18 @@ int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void
 		    size_t len)
 {
 	struct client_ws *x = client_stream_alloc(sizeof(*x));
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+	int ok;
 
-	if (!x || client_stream_admit(c) < 0) {
+	/* a skip's cut rest of a frame goes to a stash allocated at need */
+	ok = x && websocket_conn_init(&x->conn, r, pos, head, len, NULL, HTTP_HEAD_MAX) == 0;
+	alloc_owner_set(was);
+	if (!ok || client_stream_admit(c) < 0) {
+		if (x)
+			websocket_conn_free(&x->conn);
 		pc_free(x);
 		return -1;
 	}
-	/* a skip's cut rest of a frame goes to a stash allocated at need */
-	websocket_conn_init(&x->conn, r, pos, head, len, NULL, HTTP_HEAD_MAX);
 	client_stream_begin(c, CLIENT_WS, x);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * a connection is a cursor into it plus the state of its control frames,
  * which go out between whole frames only. */
 #include "websocket.h"
+#include "alloc.h"
 #include "client.h"
 #include "daemon.h"
 #include "fanout.h"
@@ -91,21 +92,38 @@ void websocket_free(void)
 	memset(ring_on, 0, sizeof(ring_on));
 }
 
-/* The handshake's answer and any gap message come first. */
-void websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t pos,
-			 const void *head, size_t len, uint8_t *stash, size_t stash_cap)
+/* The ring a connection reads (allocated before any connection of it). */
+static struct wsring *websocket_conn_ring(const struct websocket_conn *w)
+{
+	return &rings[w->kind];
+}
+
+/* The handshake's answer and any gap message come first, from a copy
+ * that goes once it is out. */
+int websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t pos,
+			const void *head, size_t len, uint8_t *stash, size_t stash_cap)
 {
 	memset(w, 0, sizeof(*w));
-	w->ring = r;
-	wsring_cursor_init(&w->cur, r, pos, head, len, stash, stash_cap);
+	if (len > UINT16_MAX || (len && !(w->head = pc_malloc(len))))
+		return -1;
+	if (len)
+		memcpy(w->head, head, len);
+	w->head_len = (uint16_t)len;
+	w->kind = (uint8_t)r->kind;
+	wsring_cursor_init(&w->cur, r, pos, NULL, 0, stash, stash_cap);
 	ws_parser_init(&w->parser, WEBSOCKET_MAX_MESSAGE);
 	w->reason = CLOSE_PEER;
+	return 0;
 }
 
 /* Frees what the connection allocated. */
 void websocket_conn_free(struct websocket_conn *w)
 {
 	wsring_cursor_free(&w->cur);
+	ws_parser_free(&w->parser);
+	pc_free(w->head);
+	pc_free(w->later);
+	w->head = w->later = NULL;
 }
 
 /* Queues a control frame after the frame being sent; one waits behind a
@@ -117,15 +135,17 @@ static bool websocket_conn_queue(struct websocket_conn *w, const uint8_t *f, siz
 	if (w->close_queued)
 		return true;
 	if (!wsring_cursor_note_pending(&w->cur)) {
-		if (wsring_cursor_note(&w->cur, w->ring, f, n) < 0)
+		if (wsring_cursor_note(&w->cur, websocket_conn_ring(w), f, n) < 0)
 			return false;
 		w->close_queued = close;
 		return true;
 	}
 	if (w->later_close && !close)
 		return true;
+	if (!w->later && !(w->later = pc_malloc(WS_CONTROL_FRAME_MAX)))
+		return false;
 	memcpy(w->later, f, n);
-	w->later_len = n;
+	w->later_len = (uint8_t)n;   /* at most WS_CONTROL_FRAME_MAX */
 	w->later_close = close;
 	return true;
 }
@@ -182,10 +202,34 @@ void websocket_conn_ping(struct websocket_conn *w)
 	(void)websocket_conn_queue(w, f, ws_control_frame(f, WS_OP_PING, NULL, 0), false);
 }
 
-/* Nothing once the close frame is out. */
+/* The rest of the response head, then the cursor's bytes (at most 3);
+ * nothing once the close frame is out. */
 int websocket_conn_iov(const struct websocket_conn *w, struct iovec iov[5])
 {
-	return w->close_sent ? 0 : wsring_cursor_iov(&w->cur, w->ring, iov);
+	int k = 0;
+
+	if (w->close_sent)
+		return 0;
+	if (w->head_off < w->head_len)
+		iov[k++] = (struct iovec){ w->head + w->head_off, (size_t)(w->head_len - w->head_off) };
+	return k + wsring_cursor_iov(&w->cur, websocket_conn_ring(w), iov + k);
+}
+
+/* Consumes the response head's part of n sent bytes (freed once it is
+ * out); returns what is left for the cursor. */
+static size_t websocket_conn_head_sent(struct websocket_conn *w, size_t n)
+{
+	size_t t = w->head_len - w->head_off;
+
+	if (t == 0)
+		return n;
+	t = n < t ? n : t;
+	w->head_off += (uint16_t)t;
+	if (w->head_off == w->head_len) {
+		pc_free(w->head);
+		w->head = NULL;
+	}
+	return n - t;
 }
 
 /* A finished note: the close is out, or the waiting control frame's turn. */
@@ -194,7 +238,7 @@ void websocket_conn_advance(struct websocket_conn *w, size_t n)
 	size_t len;
 	bool close;
 
-	wsring_cursor_advance(&w->cur, n);
+	wsring_cursor_advance(&w->cur, websocket_conn_head_sent(w, n));
 	if (wsring_cursor_note_pending(&w->cur))
 		return;
 	if (w->close_queued) {
@@ -206,7 +250,7 @@ void websocket_conn_advance(struct websocket_conn *w, size_t n)
 		close = w->later_close;
 		w->later_len = 0;
 		w->later_close = false;
-		if (wsring_cursor_note(&w->cur, w->ring, w->later, len) == 0)
+		if (wsring_cursor_note(&w->cur, websocket_conn_ring(w), w->later, len) == 0)
 			w->close_queued = close;
 		else if (close)
 			w->close_sent = true;   /* no boundary left: end without it */
@@ -218,7 +262,7 @@ enum wsring_verdict websocket_conn_make_room(struct websocket_conn *w, const str
 					     uint64_t n, bool skip, uint64_t *missed)
 {
 	*missed = 0;
-	if (w->close_sent || w->ring != r)
+	if (w->close_sent || websocket_conn_ring(w) != r)
 		return WSRING_KEEP;
 	if (w->close_queued)   /* nothing after the close frame: no skip */
 		skip = false;
@@ -228,5 +272,5 @@ enum wsring_verdict websocket_conn_make_room(struct websocket_conn *w, const str
 /* Ring bytes still to send. */
 uint64_t websocket_conn_lag(const struct websocket_conn *w)
 {
-	return w->close_sent ? 0 : wsring_cursor_lag(&w->cur, w->ring);
+	return w->close_sent ? 0 : wsring_cursor_lag(&w->cur, websocket_conn_ring(w));
 }

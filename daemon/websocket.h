@@ -19,17 +19,22 @@
 /* How long the peer has to close its end after our close frame. */
 #define WEBSOCKET_CLOSE_WAIT_MS 2000
 
-/* One WebSocket connection. */
+/* One WebSocket connection: what an idle one needs inline, the rest
+ * allocated at need. */
 struct websocket_conn {
-	struct wsring *ring;
+	uint8_t *head;           /* the 101 response (and a gap message) until
+				  * it is out, before the cursor's bytes */
+	uint8_t *later;          /* a control frame waiting for the note
+				  * (WS_CONTROL_FRAME_MAX bytes, at the first) */
 	struct wsring_cursor cur;
 	struct ws_parser parser;
-	uint8_t later[WS_CONTROL_FRAME_MAX]; /* a control frame waiting for the note */
-	size_t later_len;
+	uint16_t head_len, head_off;
+	uint8_t kind;            /* its ring's enum wsring_kind */
+	uint8_t later_len;
 	bool later_close;        /* `later` is a close frame */
 	bool close_queued;       /* the note is (or will be) a close frame */
 	bool close_sent;         /* it is out: nothing more is sent */
-	enum close_reason reason; /* why, for the close that follows */
+	enum close_reason reason : 8; /* why, for the close that follows */
 };
 
 /* The ring of an encoding, allocated on first use; NULL when out of memory. */
@@ -43,10 +48,11 @@ void websocket_flush(void);
 void websocket_free(void);
 
 /* A connection that starts at pos, its first bytes `head` (the 101
- * response and a gap message); a stash of stash_cap bytes (given, or with
- * stash NULL allocated at the first need) keeps the rest of a frame a skip
- * must finish when the ring would lose it. */
-void websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t pos,
+ * response and a gap message; copied); a stash of stash_cap bytes (given,
+ * or with stash NULL allocated at the first need) keeps the rest of a
+ * frame a skip must finish when the ring would lose it. Returns 0, or -1
+ * when memory is out. */
+int websocket_conn_init(struct websocket_conn *w, struct wsring *r, uint64_t pos,
 			 const void *head, size_t len, uint8_t *stash, size_t stash_cap);
 /* Bytes the client sent: control frames are answered (queued), data
  * ignored. Returns false when the connection must close at once. */

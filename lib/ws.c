@@ -1,6 +1,7 @@
 /* ws.c: the WebSocket protocol (RFC 6455) as pure functions: handshake,
  * client frame parser, server frame encoders, UTF-8 and JSON. */
 #include "ws.h"
+#include "alloc.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -103,7 +104,14 @@ size_t ws_upgrade_response(char *out, size_t cap, const char *key, size_t klen)
 void ws_parser_init(struct ws_parser *p, uint64_t max_message)
 {
 	memset(p, 0, sizeof(*p));
-	p->max_message = max_message;
+	p->max_message = max_message < UINT32_MAX ? (uint32_t)max_message : UINT32_MAX;
+}
+
+/* Frees the control payload buffer, if a control frame ever needed it. */
+void ws_parser_free(struct ws_parser *p)
+{
+	pc_free(p->ctl);
+	p->ctl = NULL;
 }
 
 /* Close codes a peer may send: 1000-1003, 1007-1014, 3000-4999 (1004-1006
@@ -266,6 +274,10 @@ static size_t ws_parse_payload(struct ws_parser *p, const uint8_t *buf, size_t n
 	const uint8_t *mask = ws_mask(p);
 
 	if (p->hdr[0] & 0x08) {
+		if (take && !p->ctl && !(p->ctl = pc_malloc(WS_CONTROL_MAX))) {
+			ws_fail(p, ev, WS_CLOSE_INTERNAL);
+			return take;
+		}
 		for (size_t i = 0; i < take; i++)
 			p->ctl[p->ctl_len++] = buf[i] ^ mask[p->mask_pos++ & 3];
 	} else {

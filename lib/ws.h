@@ -94,12 +94,13 @@ struct ws_event {
 
 /* The parser's state; its fields belong to ws.c. */
 struct ws_parser {
-	uint64_t max_message;   /* a data message beyond this closes with 1009 */
 	uint64_t left;          /* payload bytes of the current frame still due */
 	uint64_t message_len;   /* data bytes of the current message so far */
+	uint8_t *ctl;           /* a control frame's payload, unmasked: WS_CONTROL_MAX
+				 * bytes allocated at the first that has one */
+	uint32_t max_message;   /* a data message beyond this closes with 1009 */
 	uint8_t hdr[14];        /* the current frame's header, as it arrives */
 	uint8_t hdr_len;
-	uint8_t ctl[WS_CONTROL_MAX];   /* a control frame's payload, unmasked */
 	uint8_t ctl_len;
 	uint8_t mask_pos;       /* masking key index of the next payload byte */
 	bool in_payload;        /* the header is complete */
@@ -107,8 +108,11 @@ struct ws_parser {
 	bool done;              /* a close or an error was reported */
 };
 
-/* A parser that closes data messages over max_message bytes with 1009. */
+/* A parser that closes data messages over max_message bytes with 1009
+ * (and with 1011 when memory for a control frame's payload is out). */
 void ws_parser_init(struct ws_parser *p, uint64_t max_message);
+/* Frees what the parser allocated. */
+void ws_parser_free(struct ws_parser *p);
 
 /* Parses up to n bytes; returns how many it consumed and fills *ev. It
  * stops after each event other than WS_EV_NONE, so call it again with the

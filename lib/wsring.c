@@ -226,6 +226,26 @@ uint64_t wsring_backlog(const struct wsring *r, uint64_t backlog)
 	return e ? e->off : r->ring.head;
 }
 
+/* Where the note is: inline, or the larger buffer once one was needed. */
+static uint8_t *wsring_note(const struct wsring_cursor *c)
+{
+	return c->note_big ? c->note_big : (uint8_t *)c->note;
+}
+
+/* Room for a note of n bytes: inline notes hold a ping, a close or a gap
+ * message; a longer one (a pong with a payload, a control frame and a gap
+ * message after it) moves the note to WSRING_NOTE_MAX bytes allocated at
+ * that first need. Returns -1 when n is too long or memory is out. */
+static int wsring_note_room(struct wsring_cursor *c, size_t n)
+{
+	if (n <= sizeof(c->note) || c->note_big)
+		return n <= WSRING_NOTE_MAX ? 0 : -1;
+	if (n > WSRING_NOTE_MAX || !(c->note_big = pc_malloc(WSRING_NOTE_MAX)))
+		return -1;
+	memcpy(c->note_big, c->note, c->note_len);
+	return 0;
+}
+
 /* Starts at pos, note first (the response head, a gap message). */
 void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_t pos,
 			const void *note, size_t len, uint8_t *stash, size_t stash_cap)
@@ -242,10 +262,10 @@ void wsring_cursor_init(struct wsring_cursor *c, const struct wsring *r, uint64_
 	c->stash = stash;
 	c->stash_owned = !stash;
 	c->stash_cap = (uint32_t)stash_cap;
-	if (len > sizeof(c->note))
-		len = sizeof(c->note);
+	if (len > WSRING_NOTE_MAX || wsring_note_room(c, len) < 0)
+		len = len < sizeof(c->note) ? len : sizeof(c->note);
 	if (len) {
-		memcpy(c->note, note, len);
+		memcpy(wsring_note(c), note, len);
 		c->note_len = c->note_fixed = len;
 		c->cut = pos;
 	}
@@ -257,6 +277,8 @@ void wsring_cursor_free(struct wsring_cursor *c)
 	if (c->stash_owned)
 		pc_free(c->stash);
 	c->stash = NULL;
+	pc_free(c->note_big);
+	c->note_big = NULL;
 }
 
 /* A note is waiting, or being sent. */
@@ -272,7 +294,7 @@ int wsring_cursor_note(struct wsring_cursor *c, const struct wsring *r,
 {
 	uint64_t b, seq;
 
-	if (c->cut != WSRING_NO_CUT || len > sizeof(c->note) ||
+	if (c->cut != WSRING_NO_CUT || wsring_note_room(c, len) < 0 ||
 	    wsring_locate(r, c->pos, c->bound, c->bound_seq, &b, &seq) < 0)
 		return -1;
 	c->bound = b;
@@ -283,7 +305,7 @@ int wsring_cursor_note(struct wsring_cursor *c, const struct wsring *r,
 	}
 	c->cut = c->jump = b;
 	c->jump_seq = seq;
-	memcpy(c->note, frame, len);
+	memcpy(wsring_note(c), frame, len);
 	c->note_len = c->note_fixed = len;
 	c->note_off = 0;
 	return 0;
@@ -295,13 +317,17 @@ bool wsring_cursor_idle(const struct wsring_cursor *c, const struct wsring *r)
 	return c->cut == WSRING_NO_CUT && c->pos == r->ring.head;
 }
 
-/* A skip's gap message after the fixed part of the note (json only). */
-static void wsring_cursor_gap(struct wsring_cursor *c, const struct wsring *r, uint64_t more)
+/* A skip's gap message after the fixed part of the note (json only); -1
+ * when there is no memory for it. */
+static int wsring_cursor_gap(struct wsring_cursor *c, const struct wsring *r, uint64_t more)
 {
+	if (r->kind == WSRING_JSON && wsring_note_room(c, c->note_fixed + WS_GAP_FRAME_MAX) < 0)
+		return -1;
 	c->gap_missed += more;
 	c->note_len = c->note_fixed;
 	if (r->kind == WSRING_JSON)
-		c->note_len += ws_encode_gap(c->note + c->note_fixed, true, c->gap_missed);
+		c->note_len += ws_encode_gap(wsring_note(c) + c->note_fixed, true, c->gap_missed);
+	return 0;
 }
 
 /* A skip while a note waits: on to the head again, the same gap message
@@ -314,7 +340,8 @@ static enum wsring_verdict wsring_cursor_reskip(struct wsring_cursor *c, const s
 	if (c->note_len == c->note_fixed)
 		c->gap_missed = 0;
 	*missed = r->ring.head - c->jump;
-	wsring_cursor_gap(c, r, r->ring_seq + 1 - c->jump_seq);
+	if (wsring_cursor_gap(c, r, r->ring_seq + 1 - c->jump_seq) < 0)
+		return WSRING_DROP;
 	c->jump = r->ring.head;
 	c->jump_seq = r->ring_seq + 1;
 	return WSRING_SKIPPED;
@@ -334,7 +361,8 @@ static enum wsring_verdict wsring_cursor_skip(struct wsring_cursor *c, const str
 	*missed = r->ring.head - fend;
 	c->note_fixed = c->note_off = 0;
 	c->gap_missed = 0;
-	wsring_cursor_gap(c, r, r->ring_seq - seq);
+	if (wsring_cursor_gap(c, r, r->ring_seq - seq) < 0)
+		return WSRING_DROP;
 	c->cut = fend;
 	c->jump = r->ring.head;
 	c->jump_seq = r->ring_seq + 1;
@@ -395,7 +423,7 @@ int wsring_cursor_iov(const struct wsring_cursor *c, const struct wsring *r,
 	else
 		k += ring_span(&r->ring, c->pos, c->cut, iov);
 	if (c->note_off < c->note_len)
-		iov[k++] = (struct iovec){ (void *)(c->note + c->note_off), c->note_len - c->note_off };
+		iov[k++] = (struct iovec){ wsring_note(c) + c->note_off, c->note_len - c->note_off };
 	return k + ring_span(&r->ring, c->jump, r->ring.head, iov + k);
 }
 

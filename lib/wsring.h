@@ -34,6 +34,10 @@
 #define WSRING_NO_CUT UINT64_MAX
 /* A note: the 101 response head and a gap message, or one control frame. */
 #define WSRING_NOTE_MAX (WS_RESPONSE_MAX + WS_GAP_FRAME_MAX + WS_CONTROL_FRAME_MAX)
+/* A note held in the cursor itself: a ping, a close or a gap message (a
+ * longer one is moved out of line at its first need). */
+#define WSRING_NOTE_INLINE 44
+_Static_assert(WSRING_NOTE_INLINE >= WS_GAP_FRAME_MAX, "a gap message fits inline");
 /* Index entries waiting for their batch to reach the ring. */
 #define WSRING_PENDING_MAX 64
 
@@ -97,12 +101,13 @@ struct wsring_cursor {
 	uint64_t gap_missed;     /* records that gap message counts */
 	uint8_t *stash;          /* the rest [pos, cut) once copied: given, or
 				  * allocated at the first need */
+	uint8_t *note_big;       /* NULL, or the note once longer than inline */
 	uint32_t stash_cap, stash_len, stash_off;
 	uint16_t note_len, note_off;
 	uint16_t note_fixed;     /* note bytes before a skip's gap message */
 	bool stashed;
 	bool stash_owned;        /* stash is the cursor's (wsring_cursor_free) */
-	uint8_t note[WSRING_NOTE_MAX];
+	uint8_t note[WSRING_NOTE_INLINE];
 };
 
 enum wsring_verdict { WSRING_KEEP, WSRING_DROP, WSRING_SKIPPED };

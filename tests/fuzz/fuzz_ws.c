@@ -126,11 +126,13 @@ static void fuzz_parse(const uint8_t *in, size_t n, uint64_t limit, uint32_t see
 			if (ev.type == WS_EV_CLOSE || ev.type == WS_EV_ERROR)
 				ended = true;
 			if (ended && used == 0)
-				return;
+				goto out;
 			off += used;
 			chunk -= used;
 		}
 	}
+out:
+	ws_parser_free(&p);
 }
 
 /* Compares two traces event by event. */

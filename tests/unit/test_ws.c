@@ -37,6 +37,7 @@ static struct ws_parser first_parser;
  * first event it reports. */
 static struct ws_event first_event(const void *buf, size_t n, uint64_t limit)
 {
+	ws_parser_free(&first_parser);   /* the previous one's */
 	ws_parser_init(&first_parser, limit);
 	return parse_all(&first_parser, buf, n, NULL);
 }
@@ -196,6 +197,7 @@ static void expect_ping_then_message(const uint8_t *buf, size_t n, const char *p
 	ev = parse_all(&p, buf + used, n - used, &used);
 	assert_int_equal(ev.type, WS_EV_MESSAGE);
 	assert_int_equal(ev.message_len, mlen);
+	ws_parser_free(&p);
 }
 
 static void pings_between_fragments_and_empty_frames(void **state __unused)
@@ -307,6 +309,7 @@ static void close_frames_are_validated(void **state __unused)
 	ev = parse_all(&p, buf, n, NULL);
 	assert_int_equal(ev.type, WS_EV_CLOSE);
 	assert_int_equal(ev.code, WS_CLOSE_NO_STATUS);
+	ws_parser_free(&p);
 	ws_parser_init(&p, 1024);
 	n = client_frame(buf, 0x88, "\x03\xe8" "bye", 5);
 	ev = parse_all(&p, buf, n, NULL);
@@ -315,6 +318,7 @@ static void close_frames_are_validated(void **state __unused)
 	assert_int_equal(ev.len, 3);
 	assert_memory_equal(ev.data, "bye", 3);
 	assert_int_equal(ws_parse(&p, buf, n, &ev), 0);
+	ws_parser_free(&p);
 	assert_int_equal(frame_error(0x88, "\x03", 1), WS_CLOSE_PROTOCOL);
 	assert_int_equal(frame_error(0x88, "\x03\xed", 2), WS_CLOSE_PROTOCOL);   /* 1005 */
 	assert_int_equal(frame_error(0x88, "\x03\xe7", 2), WS_CLOSE_PROTOCOL);   /* 999 */
