@@ -9,7 +9,7 @@
 # clients: their ring is there from the start). Clients are
 # split over load-generator processes of at most 7,500 connections each.
 #   bench/idle_mem.sh [OUT]      N=15000 PROTOS="raw sse ws" by default
-# Appends one row per kind to OUT (default build/bench/idle-mem.tsv):
+# Writes one row per kind to OUT (default build/bench/idle-mem.tsv):
 #   kind N connected rss_before rss_after allocations_live_before
 #   allocations_live_after load1
 # and `pipecastd --sizes` (the size of each per-connection structure) to
@@ -29,6 +29,7 @@ PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.2; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$(dirname "$OUT")"
+: >"$OUT"
 
 log() { printf '[idle_mem %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 free_port() {

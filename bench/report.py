@@ -472,6 +472,46 @@ def idle(out, targets):
     out.append("")
 
 
+# ---- 3b. idle clients of each kind (bench/idle_mem.sh) and struct sizes ----
+IDLE_KIND_MAX = {"raw": 256, "sse": 512, "ws": 512}
+IDLE_KIND_LABEL = {"raw": "raw", "sse": "SSE (GET /events)", "ws": "WebSocket (GET /ws)"}
+
+
+def idle_kinds(out, targets):
+    rows = [l.split("\t") for l in read("idle-kinds.tsv").splitlines() if l.count("\t") >= 7]
+    sizes = [l.split("\t") for l in read("sizes.tsv").splitlines() if l.count("\t") >= 2]
+    if rows:
+        out.append("### pipecastd's idle clients by kind\n")
+        out.append("`bench/idle_mem.sh`: one fresh daemon per kind, RSS before and after N "
+                   "idle clients of that kind, over N (an SSE or WebSocket client connects and "
+                   "leaves first, so that what the first one allocates once is in the figure "
+                   "before). allocations_live is the daemon's own count of live heap "
+                   "allocations (`show info`).\n")
+        out.append("| clients | N | connected | RSS before | RSS after | bytes per connection "
+                   "| allocations per connection | load |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for kind, n, conn, before, after, ab, aa, load in (r[:8] for r in rows):
+            n = int(n)
+            b = (int(after) - int(before)) / n
+            out.append("| %s | %d | %s | %.2f MiB | %.2f MiB | %.0f | %.2f | %s |"
+                       % (IDLE_KIND_LABEL.get(kind, kind), n, conn, int(before) / MIB,
+                          int(after) / MIB, b, (num(aa) - num(ab)) / n, load))
+            if kind in IDLE_KIND_MAX:
+                targets.append(("idle N=%d: %s bytes per connection" % (n, kind),
+                                "<= %d" % IDLE_KIND_MAX[kind], "%.0f" % b,
+                                b <= IDLE_KIND_MAX[kind]))
+        out.append("")
+    if sizes:
+        out.append("Per-connection structures (`pipecastd --sizes`; the rest of the bytes "
+                   "per connection is malloc's header and rounding and libev's per-descriptor "
+                   "and timer-heap entries):\n")
+        out.append("| structure | bytes | who has one |")
+        out.append("|---|---:|---|")
+        for name, size, what in (s[:3] for s in sizes):
+            out.append("| `%s` | %s | %s |" % (name, size, what))
+        out.append("")
+
+
 # ---- 4. churn ----
 def churn(out, targets):
     parts = [kv(read("churn.%d" % i)) for i in (1, 2)]
@@ -677,6 +717,7 @@ def main():
     seed(body, targets)
     fanout(body, targets)
     idle(body, targets)
+    idle_kinds(body, targets)
     churn(body, targets)
     callgrind(body, targets)
     nchan(body, targets)

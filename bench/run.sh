@@ -525,6 +525,8 @@ if want fan; then
 fi
 if want idle; then
 	for n in $IDLE_NS; do idle_run pipecastd "$n"; idle_run redis "$n"; done
+	# raw, SSE and WebSocket clients at the largest N, and the struct sizes
+	PIPECASTD=$D N=${IDLE_NS##* } bench/idle_mem.sh "$RAW/idle-kinds.tsv"
 fi
 want churn && churn_run "$CHURN_N"
 want callgrind && callgrind_run

@@ -1589,6 +1589,34 @@ int clients_report(struct sbuf *out, bool json)
 	return sbuf_failed(out) ? -1 : 0;
 }
 
+/* pipecastd --sizes: what a connection costs, structure by structure
+ * (the benchmarks report it). */
+const struct client_size *client_sizes(size_t *n)
+{
+	static const struct client_size sizes[] = {
+		{ "struct client", sizeof(struct client), "every connection (one allocation)" },
+		{ "ev_io", sizeof(ev_io), "in struct client" },
+		{ "ev_timer", sizeof(ev_timer), "in struct client: its one timer" },
+		{ "struct cursor", sizeof(struct cursor), "in struct client: raw" },
+		{ "struct access_conn", sizeof(struct access_conn), "in struct client" },
+		{ "struct client_gate", sizeof(struct client_gate),
+		  "before streaming, with its read buffer (1 KiB raw, 8 KiB HTTP)" },
+		{ "struct client_raw", sizeof(struct client_raw),
+		  "raw, once a preamble is due or it skipped" },
+		{ "struct cursor_stash", sizeof(struct cursor_stash),
+		  "raw, from its first skip, with max_line + 320 bytes" },
+		{ "struct client_sse", sizeof(struct client_sse), "SSE (one allocation)" },
+		{ "struct sse_cursor", sizeof(struct sse_cursor), "in struct client_sse" },
+		{ "struct client_ws", sizeof(struct client_ws), "WebSocket (one allocation)" },
+		{ "struct websocket_conn", sizeof(struct websocket_conn), "in struct client_ws" },
+		{ "struct wsring_cursor", sizeof(struct wsring_cursor), "in struct websocket_conn" },
+		{ "struct ws_parser", sizeof(struct ws_parser), "in struct websocket_conn" },
+	};
+
+	*n = sizeof(sizes) / sizeof(sizes[0]);
+	return sizes;
+}
+
 /* show closed reads the log of recent closes. */
 const struct closedlog *clients_closed_log(void)
 {

@@ -94,4 +94,13 @@ double clients_http_next_due(void);
 /* Frees closed clients; called at a safe point of the loop. */
 void clients_reap(void);
 
+/* One per-connection structure and its size, for pipecastd --sizes. */
+struct client_size {
+	const char *name;
+	size_t bytes;
+	const char *what;        /* who has one, and where it lives */
+};
+/* The table of them; *n is its length. */
+const struct client_size *client_sizes(size_t *n);
+
 #endif

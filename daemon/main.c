@@ -46,6 +46,7 @@ static const char usage[] =
 	"  -t        check the configuration, print the listen addresses, exit\n"
 	"  -V        print the version and exit\n"
 	"  -h, --help  print this help and exit\n"
+	"  --sizes   print the size of each per-connection structure and exit\n"
 	"Example: vmstat 1 | pipecastd      then, elsewhere: nc 127.0.0.1 7070\n"
 	"See pipecastd(8) and pipecast.conf(5).\n";
 
@@ -296,6 +297,16 @@ static void unexpected_arg(char **rest, int n, const char *last_o)
 	fputs(usage, stderr);
 }
 
+/* --sizes: one line per per-connection structure: name, bytes, where. */
+static void print_sizes(void)
+{
+	size_t n;
+	const struct client_size *s = client_sizes(&n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s\t%zu\t%s\n", s[i].name, s[i].bytes, s[i].what);
+}
+
 /* Parses the command line; returns -1 to exit with *status. */
 static int parse_args(int argc, char **argv, const char **file, const char ***ov,
 		      size_t *n_ov, bool *check, int *status)
@@ -305,6 +316,7 @@ static int parse_args(int argc, char **argv, const char **file, const char ***ov
 	static const struct option longs[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "sizes", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -316,6 +328,7 @@ static int parse_args(int argc, char **argv, const char **file, const char ***ov
 		case 't': *check = true; break;
 		case 'V': printf("pipecastd %s\n", PIPECAST_VERSION); *status = EXIT_OK; return -1;
 		case 'h': fputs(usage, stdout); *status = EXIT_OK; return -1;
+		case 'S': print_sizes(); *status = EXIT_OK; return -1;
 		default: fputs(usage, stderr); *status = EXIT_USAGE; return -1;
 		}
 	}
