@@ -321,12 +321,17 @@ bool wsring_cursor_idle(const struct wsring_cursor *c, const struct wsring *r)
  * when there is no memory for it. */
 static int wsring_cursor_gap(struct wsring_cursor *c, const struct wsring *r, uint64_t more)
 {
-	if (r->kind == WSRING_JSON && wsring_note_room(c, c->note_fixed + WS_GAP_FRAME_MAX) < 0)
-		return -1;
+	uint8_t gap[WS_GAP_FRAME_MAX];
+	size_t n = 0;
+
+	if (r->kind == WSRING_JSON) {
+		n = ws_encode_gap(gap, true, c->gap_missed + more);
+		if (wsring_note_room(c, c->note_fixed + n) < 0)
+			return -1;
+		memcpy(wsring_note(c) + c->note_fixed, gap, n);
+	}
 	c->gap_missed += more;
-	c->note_len = c->note_fixed;
-	if (r->kind == WSRING_JSON)
-		c->note_len += ws_encode_gap(wsring_note(c) + c->note_fixed, true, c->gap_missed);
+	c->note_len = (uint16_t)(c->note_fixed + n);
 	return 0;
 }
 

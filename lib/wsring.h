@@ -34,10 +34,10 @@
 #define WSRING_NO_CUT UINT64_MAX
 /* A note: the 101 response head and a gap message, or one control frame. */
 #define WSRING_NOTE_MAX (WS_RESPONSE_MAX + WS_GAP_FRAME_MAX + WS_CONTROL_FRAME_MAX)
-/* A note held in the cursor itself: a ping, a close or a gap message (a
- * longer one is moved out of line at its first need). */
-#define WSRING_NOTE_INLINE 44
-_Static_assert(WSRING_NOTE_INLINE >= WS_GAP_FRAME_MAX, "a gap message fits inline");
+/* A note held in the cursor itself: a ping, a close or a gap message
+ * ({"gap":N} in a 2-byte header: at most 30 bytes); a longer one is moved
+ * out of line at its first need. */
+#define WSRING_NOTE_INLINE 32
 /* Index entries waiting for their batch to reach the ring. */
 #define WSRING_PENDING_MAX 64
 

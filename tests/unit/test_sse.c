@@ -369,21 +369,20 @@ static void reader_skips_twice_in_one_cut(void **state)
 	sse_free(&s);
 }
 
-/* A stalled reader with a stash: skipped at every overrun, never dropped,
- * and what it finally reads is whole events and one gap notice whose count
- * matches the ids around it. */
-static void stalled_reader_with_a_stash(void **state)
+/* A stalled reader with a stash (given, or NULL: allocated at its first
+ * skip): skipped at every overrun, never dropped, and what it finally
+ * reads is whole events and one gap notice whose count matches the ids
+ * around it. */
+static void stalled_reader(char *given)
 {
-	static char stash[256];
 	struct sse s;
 	struct sse_cursor c;
 	uint64_t missed;
 	size_t nids;
 	char *gap;
 
-	(void)state;
 	assert_int_equal(sse_init(&s, 1024, 16, EPOCH), 0);
-	sse_cursor_init(&c, 0, NULL, 0, stash, sizeof(stash));
+	sse_cursor_init(&c, 0, NULL, 0, given, 256);
 	feed(&s, 5);
 	drain(&c, &s, out, 50);            /* stalls in the middle of event 2 */
 	assert_true(stall(&s, &c, 400) > 5);
@@ -405,7 +404,23 @@ static void stalled_reader_with_a_stash(void **state)
 	assert_int_equal(check_whole(out, ids, &nids), 1);
 	assert_non_null(strstr(out, "{\"missed\":25}"));
 	assert_true(nids == 1 && ids[0] == 431);
+	assert_true(given ? c.stash == given : c.stash != NULL);
+	sse_cursor_free(&c);
 	sse_free(&s);
+}
+
+static void stalled_reader_with_a_stash(void **state)
+{
+	static char stash[256];
+
+	(void)state;
+	stalled_reader(stash);
+}
+
+static void stalled_reader_with_a_stash_at_need(void **state)
+{
+	(void)state;
+	stalled_reader(NULL);
 }
 
 int main(void)
@@ -420,6 +435,7 @@ int main(void)
 		cmocka_unit_test(reader_drop_and_skip),
 		cmocka_unit_test(reader_skips_twice_in_one_cut),
 		cmocka_unit_test(stalled_reader_with_a_stash),
+		cmocka_unit_test(stalled_reader_with_a_stash_at_need),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

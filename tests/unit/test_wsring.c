@@ -132,6 +132,33 @@ static void control_frames_between_whole_frames(void **state)
 	wsring_free(&r);
 }
 
+/* A pong with a payload longer than the inline note goes out whole from
+ * the note's out-of-line buffer, which wsring_cursor_free() releases. */
+static void long_note_moves_out_of_line(void **state)
+{
+	struct wsring r;
+	struct wsring_cursor c;
+	uint8_t buf[4096], pong[WS_CONTROL_FRAME_MAX], data[100];
+	size_t n, got;
+
+	(void)state;
+	memset(data, 'p', sizeof(data));
+	assert_int_equal(wsring_init(&r, WSRING_TEXT, 65536, 64, EPOCH, 0, 0), 0);
+	wsring_cursor_init(&c, &r, r.ring.head, NULL, 0, NULL, 0);
+	put(&r, 1, 1);
+	wsring_cursor_advance(&c, 3);
+	n = ws_control_frame(pong, WS_OP_PONG, data, sizeof(data));
+	assert_true(n > WSRING_NOTE_INLINE);
+	assert_int_equal(wsring_cursor_note(&c, &r, pong, n), 0);
+	assert_non_null(c.note_big);
+	got = drain(&c, &r, buf, sizeof(buf), 7);
+	assert_int_equal(got, 4 + n);           /* "ec-1" of the frame, the pong */
+	assert_memory_equal(buf + 4, pong, n);
+	wsring_cursor_free(&c);
+	assert_null(c.note_big);
+	wsring_free(&r);
+}
+
 static void drop_and_skip(void **state)
 {
 	struct wsring r;
@@ -211,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_frames_and_resume),
 		cmocka_unit_test(control_frames_between_whole_frames),
+		cmocka_unit_test(long_note_moves_out_of_line),
 		cmocka_unit_test(drop_and_skip),
 		cmocka_unit_test(skip_keeps_the_frame_rest_in_the_stash),
 		cmocka_unit_test(backlog_within_bytes),
