@@ -21,6 +21,7 @@
 #include "list.h"
 #include "log.h"
 #include "net.h"
+#include "pool.h"
 #include "proxyproto.h"
 #include "sbuf.h"
 #include "sse.h"
@@ -63,7 +64,7 @@ struct client_stream {
 };
 
 /* One connection: what every idle client needs, and nothing more (200
- * bytes; pipecastd --sizes). What only some connections need, or only for
+ * bytes, in a pool: no heap header; pipecastd --sizes). What only some connections need, or only for
  * a while, is out of line behind io.data (libev leaves a watcher's data
  * to its user): before streaming a struct client_gate; a raw client's
  * struct client_raw once it has a preamble to finish or has skipped; an
@@ -141,6 +142,10 @@ static struct client_list lists[L_COUNT] = {
 static const enum client_list_id open_lists[] = { L_WAITING, L_LIVE, L_PENDING };
 #define OPEN_LISTS (sizeof(open_lists) / sizeof(open_lists[0]))
 static uint64_t next_id = 1;
+/* Every connection's struct client, without a heap header each: blocks of
+ * POOL_PER_BLOCK (lib/pool.c), counted as allocations for the clients. */
+_Static_assert(sizeof(struct client) % 8 == 0, "a pool slot is exactly one client");
+static struct pool client_pool = { .size = sizeof(struct client) };
 static struct closedlog closed_log;   /* the last 100 closes, for show closed */
 
 static const char *const proto_names[CLIENT_PROTO_COUNT] = {
@@ -856,7 +861,7 @@ static struct client *client_new(int fd, bool tcp, bool http, const struct acces
 				 enum refusal why)
 {
 	static const int one = 1;
-	struct client *c = pc_calloc(1, sizeof(*c));
+	struct client *c = pool_alloc(&client_pool);
 	struct client_gate *g = NULL;
 
 	if (!c)
@@ -867,7 +872,7 @@ static struct client *client_new(int fd, bool tcp, bool http, const struct acces
 	c->phase = why == REFUSAL_COUNT ? client_first_phase(c) : PH_ANSWER;
 	if (c->phase < PH_STREAM &&
 	    !(g = client_gate_new(c->phase == PH_ANSWER ? 0 : http ? HTTP_HEAD_MAX : GATE_BUF))) {
-		pc_free(c);
+		pool_free(&client_pool, c);
 		return NULL;
 	}
 	if (tcp) {
@@ -1484,7 +1489,7 @@ void clients_reap(void)
 		if (c->proto == CLIENT_RAW)
 			cursor_free(&c->cur);
 		client_free_data(c);
-		pc_free(c);
+		pool_free(&client_pool, c);
 	}
 }
 
@@ -1594,7 +1599,8 @@ int clients_report(struct sbuf *out, bool json)
 const struct client_size *client_sizes(size_t *n)
 {
 	static const struct client_size sizes[] = {
-		{ "struct client", sizeof(struct client), "every connection (one allocation)" },
+		{ "struct client", sizeof(struct client),
+		  "every connection (in blocks of 64: no heap header each)" },
 		{ "ev_io", sizeof(ev_io), "in struct client" },
 		{ "ev_timer", sizeof(ev_timer), "in struct client: its one timer" },
 		{ "struct cursor", sizeof(struct cursor), "in struct client: raw" },
