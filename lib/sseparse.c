@@ -374,13 +374,11 @@ int sseparse_event_id(const char *p, size_t n, uint64_t *epoch, uint64_t *seq)
 	if (n < 18 || n > 37 || p[16] != '-')
 		return -1;
 	for (size_t i = 0; i < 16; i++) {
-		char c = p[i];
-		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+		int d = units_hex_digit(p[i]);
 
-		if (d > 15)
+		if (d < 0 || (p[i] >= 'A' && p[i] <= 'F'))   /* lowercase only */
 			return -1;
-		e = e << 4 | d;
+		e = e << 4 | (uint64_t)d;
 	}
 	if (units_parse_uint_n(p + 17, n - 17, &s) < 0)
 		return -1;

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "units.h"
 #include "ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -148,12 +149,6 @@ static void fuzz_same(const struct trace *a, const struct trace *b)
 	}
 }
 
-/* The value of a hex digit of the escaper's output. */
-static unsigned fuzz_hex(char c)
-{
-	return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
-}
-
 /* Undoes ws_json_escape(); returns the length, or fails on a bad escape. */
 static size_t fuzz_unescape(uint8_t *out, const char *in, size_t n)
 {
@@ -170,9 +165,11 @@ static size_t fuzz_unescape(uint8_t *out, const char *in, size_t n)
 		if (++i == n)
 			fuzz_fail("escape cut at the end");
 		if (in[i] == 'u') {
-			if (i + 4 >= n || in[i + 1] != '0' || in[i + 2] != '0')
+			if (i + 4 >= n || in[i + 1] != '0' || in[i + 2] != '0' ||
+			    units_hex_digit(in[i + 3]) < 0 || units_hex_digit(in[i + 4]) < 0)
 				fuzz_fail("bad \\u escape");
-			out[len++] = (uint8_t)(fuzz_hex(in[i + 3]) << 4 | fuzz_hex(in[i + 4]));
+			out[len++] = (uint8_t)(units_hex_digit(in[i + 3]) << 4 |
+					       units_hex_digit(in[i + 4]));
 			i += 4;
 			continue;
 		}
