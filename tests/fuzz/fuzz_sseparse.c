@@ -1,5 +1,6 @@
 /* fuzz_sseparse.c: libFuzzer target for the upstream event stream reader
- * (lib/sseparse.c) and the gap and id helpers next to it.
+ * (lib/sseparse.c), its gap helper, and the id parser the daemon applies to
+ * an upstream event's id (lib/eventid.c).
  *
  * Input: byte 0 picks the data buffer's size (1..256), bytes 1..2 seed
  * the chunk sizes; the rest is the stream, read once whole and once in
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "eventid.h"
 #include "sseparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -188,7 +190,7 @@ static uint32_t fuzz_next(uint32_t *st)
 static void fuzz_event(const struct sseparse *p, const struct sse_event *ev, struct trace *t)
 {
 	int64_t missed, again;
-	uint64_t e, s;
+	struct eventid id, again_id;
 
 	if (ev->len > p->cap || (ev->len && memchr(ev->data, '\n', ev->len)))
 		fuzz_fail("event data too long or holding a newline");
@@ -200,14 +202,12 @@ static void fuzz_event(const struct sseparse *p, const struct sse_event *ev, str
 		if (sseparse_gap(buf, (size_t)n, &again) != 0 || again != missed)
 			fuzz_fail("gap does not re-parse");
 	}
-	if (ev->has_id && sseparse_event_id(ev->id, ev->id_len, &e, &s) == 0) {
-		char buf[64];
-		uint64_t e2, s2;
-		int n = snprintf(buf, sizeof(buf), "%016llx-%llu", (unsigned long long)e,
-				 (unsigned long long)s);
+	if (ev->has_id && eventid_parse(ev->id, ev->id_len, &id) == 0) {
+		char buf[EVENTID_MAX];
+		size_t n = eventid_format(buf, id.epoch, id.seq);
 
-		if (memcmp(buf, ev->id, 17) != 0 ||
-		    sseparse_event_id(buf, (size_t)n, &e2, &s2) != 0 || e2 != e || s2 != s)
+		if (memcmp(buf, ev->id, 17) != 0 || eventid_parse(buf, n, &again_id) != 0 ||
+		    again_id.epoch != id.epoch || again_id.seq != id.seq)
 			fuzz_fail("event id does not re-format");
 	}
 	trace_event(t, 0, ev->type, ev->type_len, ev->has_id, ev->id, ev->id_len,
