@@ -11,6 +11,7 @@ Run alone: python3 tests/integration/test_ctl_fake.py
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -52,6 +53,19 @@ def info_reply(k):
         ("allocations_live", "120"), ("memory_rss_bytes", str(5 << 20)),
     ]
     return "".join("%s: %s\n" % nv for nv in names) + "\n"
+
+
+def read_until(pipe, text, timeout):
+    """Reads PIPE until TEXT was seen, EOF or TIMEOUT; returns what was read."""
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while text not in buf and time.monotonic() < deadline:
+        ready, _, _ = select.select([pipe], [], [], max(0, deadline - time.monotonic()))
+        chunk = os.read(pipe.fileno(), 4096) if ready else b""
+        if ready and not chunk:
+            break
+        buf += chunk
+    return buf
 
 
 class FakeDaemon:
@@ -400,17 +414,17 @@ class Watch(CtlTest):
                 srv = self.serve(os.path.join(self.dir, "s%d.sock" % sig))
                 p = subprocess.Popen([self.exe, "-s", srv.path, "watch", "-i", "5"],
                                      env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE)
                 try:
-                    deadline = time.monotonic() + 5
-                    while srv.infos == 0 and time.monotonic() < deadline:
-                        time.sleep(0.02)
+                    # The signal once the first frame is out (the reply
+                    # sent is not enough: it may still be on its way).
+                    first = read_until(p.stdout, b"pipecast 0.1.0", 10)
                     p.send_signal(sig)
                     out, err = p.communicate(timeout=TIMEOUT)
                 finally:
                     p.kill()
                 self.assertEqual(p.returncode, 0, err)
-                self.assertIn("pipecast 0.1.0", out)
+                self.assertIn(b"pipecast 0.1.0", first + out)
 
 
 if __name__ == "__main__":
