@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "framer.h"
 #include "ring.h"
@@ -59,13 +60,6 @@ struct sink {
 	uint64_t pieces;
 	bool raw;
 };
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_framer: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Counts the newlines of n bytes. */
 static uint64_t fuzz_count_nl(const char *p, size_t n)
@@ -154,15 +148,6 @@ static void fuzz_check_records(const struct sink *s, size_t max_line)
 	}
 	if (start != s->len)
 		fuzz_fail("output ends inside a record");
-}
-
-/* A small deterministic generator for the chunk sizes. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
 }
 
 /* Feeds the stream in chunks; checks the boundary after each commit. */

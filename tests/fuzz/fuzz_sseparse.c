@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "eventid.h"
 #include "sseparse.h"
@@ -38,22 +39,10 @@ struct trace {
 	uint64_t events;
 };
 
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_sseparse: invariant broken: %s\n", what);
-	abort();
-}
-
 /* Mixes bytes into the digest (FNV-1a), with the length first. */
 static void trace_add(struct trace *t, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < sizeof(n); i++)
-		t->h = (t->h ^ ((n >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
-	for (size_t i = 0; i < n; i++)
-		t->h = (t->h ^ b[i]) * 0x100000001b3ULL;
+	t->h = fuzz_fnv(fuzz_fnv(t->h, &n, sizeof(n)), p, n);
 }
 
 /* Adds one event to the digest. */
@@ -177,15 +166,6 @@ static void model_run(const char *in, size_t n, size_t cap, struct model *m,
 	free(m->data);
 }
 
-/* A small deterministic generator for the chunk sizes. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
-}
-
 /* Checks one event from the parser and adds it to the digest. */
 static void fuzz_event(const struct sseparse *p, const struct sse_event *ev, struct trace *t)
 {
@@ -221,12 +201,9 @@ static void fuzz_run(struct sseparse *p, const uint8_t *in, size_t n, uint32_t s
 	size_t off = 0;
 
 	while (off < n) {
-		size_t c = seed ? 1 + fuzz_next(&seed) % 97 : n;
-		char *chunk;
-		size_t pos = 0;
+		size_t c = fuzz_chunk(&seed, 97, n - off), pos = 0;
+		char *chunk = malloc(c);
 
-		c = c < n - off ? c : n - off;
-		chunk = malloc(c);
 		if (!chunk)
 			abort();
 		memcpy(chunk, in + off, c);
@@ -266,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t total0 = alloc_total();
 	struct sseparse whole, chunked;
-	struct trace tw = { 0xcbf29ce484222325ULL, 0 }, tc = tw, tm = tw;
+	struct trace tw = { FUZZ_FNV_BASIS, 0 }, tc = tw, tm = tw;
 	struct model m;
 	size_t cap, n;
 	char *buf1, *buf2;

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "units.h"
 #include "ws.h"
 
@@ -53,22 +54,6 @@ struct trace {
 	struct rec ev[MAX_EVENTS];
 	size_t n;
 };
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_ws: invariant broken: %s\n", what);
-	abort();
-}
-
-/* A small deterministic generator for the chunk sizes. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
-}
 
 /* Checks one event against the rules above and appends it to the trace. */
 static void fuzz_event(struct trace *t, const struct ws_event *ev, uint64_t limit)
@@ -109,10 +94,8 @@ static void fuzz_parse(const uint8_t *in, size_t n, uint64_t limit, uint32_t see
 	ws_parser_init(&p, limit);
 	t->n = 0;
 	while (off < n) {
-		size_t chunk = seed ? 1 + fuzz_next(&seed) % 64 : n - off;
+		size_t chunk = fuzz_chunk(&seed, 64, n - off);
 
-		if (chunk > n - off)
-			chunk = n - off;
 		while (chunk > 0) {
 			size_t used = ws_parse(&p, in + off, chunk, &ev);
 
