@@ -513,12 +513,19 @@ static void client_read_eof(struct client *c)
 }
 
 /* WebSocket frames from the client: control frames are answered at the
- * next frame boundary, so a flush follows. */
+ * next frame boundary, so a flush follows. What they allocate (a control
+ * frame's buffers, at the first need) counts for the clients. */
 static void client_read_ws(struct client *c, const uint8_t *buf, size_t n)
 {
+	enum alloc_owner was;
+	bool ok;
+
 	if (c->ws_shut)
 		return;
-	if (!websocket_conn_read(client_ws(c), buf, n)) {
+	was = alloc_owner_set(ALLOC_CLIENTS);
+	ok = websocket_conn_read(client_ws(c), buf, n);
+	alloc_owner_set(was);
+	if (!ok) {
 		client_close(c, CLOSE_ERROR);
 		return;
 	}
