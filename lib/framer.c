@@ -1,12 +1,15 @@
 /* framer.c: line and raw framing of the producer's stream, in place in the
- * ring. Each byte read is scanned once (64 bytes per step where SSE2
- * exists, else memchr) and, unless a line must be cut, never copied: the
- * bytes clients writev from are the bytes read. */
+ * ring. Each byte read is scanned once (64 bytes per step, with AVX2 where
+ * the CPU has it, else SSE2; memchr elsewhere) and, unless a line must be
+ * cut, never copied: the bytes clients writev from are the bytes read. */
 #include "framer.h"
 #include "alloc.h"
 
 #include <string.h>
-#ifdef __SSE2__
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FRAMER_AVX2 1
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -22,6 +25,17 @@ size_t framer_reserve(bool raw, size_t max_line, size_t room)
 	return raw ? room : in + in / (max_line - 1) + 2;
 }
 
+/* Whether this CPU scans with AVX2 (and counts with popcnt). */
+static bool framer_wide_cpu(void)
+{
+#ifdef FRAMER_AVX2
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#else
+	return false;
+#endif
+}
+
 /* Binds the framer to its ring; line framing gets its cutting buffer now,
  * touched once, so that the first long line does not grow RSS. */
 int framer_init(struct framer *f, struct ring *r, bool raw, size_t max_line, size_t room,
@@ -35,6 +49,7 @@ int framer_init(struct framer *f, struct ring *r, bool raw, size_t max_line, siz
 	f->emit = emit;
 	f->ctx = ctx;
 	f->next_mark = UINT64_MAX;
+	f->wide = framer_wide_cpu();
 	if (raw)
 		return 0;
 	f->scratch = pc_malloc(max_line - 1 + room);
@@ -147,6 +162,9 @@ struct framer_pass {
 	uint64_t records;        /* records ended in this pass */
 	uint64_t until_mark;     /* records count of the next mark */
 	size_t max_line;
+	size_t block_max;        /* max_line when two newlines of one 64-byte
+				  * block cannot be a line too long apart
+				  * (max_line >= 64), else 0 */
 };
 
 /* A newline at nl ends the current line: a record, unless the line is too
@@ -163,8 +181,19 @@ static inline enum framer_scan framer_newline(struct framer_pass *ps, char *nl)
 	return SCAN_DONE;
 }
 
+/* The rest, under 64 bytes, or everything where there is no SIMD. */
+static enum framer_scan framer_scan_tail(struct framer_pass *ps, char *p, const char *end)
+{
+	char *nl;
+
+	for (; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
+		if (framer_newline(ps, nl) == SCAN_CUT)
+			return SCAN_CUT;
+	return SCAN_DONE;
+}
+
+#if defined(FRAMER_AVX2) || defined(__SSE2__)
 /* Where each of 16 bytes is a newline, one bit each (SSE2). */
-#ifdef __SSE2__
 static inline uint64_t framer_block16(const char *p)
 {
 	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)p),
@@ -177,25 +206,101 @@ static inline uint64_t framer_block(const char *p)
 	return framer_block16(p) | framer_block16(p + 16) << 16 |
 	       framer_block16(p + 32) << 32 | framer_block16(p + 48) << 48;
 }
-#endif
 
-/* Finds every newline in [p, end), 64 bytes at a time where SSE2 exists
- * (a few compares per block and a bit per newline: no call per record,
- * which counts with short records), memchr for the rest. */
-static enum framer_scan framer_scan(struct framer_pass *ps, char *p, const char *end)
+/* Finds every newline in [p, end), 64 bytes at a time (a few compares per
+ * block, then a bit per newline: no call per record, which counts with
+ * short records), memchr for the rest. */
+static enum framer_scan framer_scan_sse2(struct framer_pass *ps, char *p, const char *end)
 {
-	char *nl;
+	struct framer_pass reg = *ps;    /* in registers, as ps may not be */
+	enum framer_scan scan = SCAN_DONE;
 
-#ifdef __SSE2__
-	for (; end - p >= 64; p += 64)
-		for (uint64_t mask = framer_block(p); mask; mask &= mask - 1)
-			if (framer_newline(ps, p + __builtin_ctzll(mask)) == SCAN_CUT)
-				return SCAN_CUT;
+	for (; scan == SCAN_DONE && end - p >= 64; p += 64)
+		for (uint64_t mask = framer_block(p); mask && scan == SCAN_DONE; mask &= mask - 1)
+			scan = framer_newline(&reg, p + __builtin_ctzll(mask));
+	*ps = reg;
+	return scan == SCAN_CUT ? SCAN_CUT : framer_scan_tail(ps, p, end);
+}
 #endif
-	for (; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1)
-		if (framer_newline(ps, nl) == SCAN_CUT)
+
+#ifdef FRAMER_AVX2
+/* The newlines of a block, one by one (near a long line or a mark). */
+static enum framer_scan framer_bits(struct framer_pass *ps, char *p, uint64_t mask)
+{
+	for (; mask; mask &= mask - 1)
+		if (framer_newline(ps, p + __builtin_ctzll(mask)) == SCAN_CUT)
 			return SCAN_CUT;
 	return SCAN_DONE;
+}
+
+/* The newlines of the 64-byte block at p (one bit each in mask, n of
+ * them) end records: all at once, the line going on after the last one,
+ * unless the first one closes a line too long or a mark falls among them
+ * (then one by one). Later newlines of the block are under 64 bytes apart.
+ * The scan keeps its state in reg, a copy of ps that the compiler keeps
+ * in registers; ps is brought up to date for the one-by-one way. */
+static inline __attribute__((always_inline)) enum framer_scan
+framer_block_records(struct framer_pass *ps, struct framer_pass *reg, char *p, uint64_t mask,
+		     uint64_t n)
+{
+	enum framer_scan scan;
+
+	if (reg->records + n < reg->until_mark &&
+	    (size_t)(p + __builtin_ctzll(mask) - reg->line) < reg->block_max) {
+		reg->records += n;
+		reg->line = p + 64 - __builtin_clzll(mask);
+		return SCAN_DONE;
+	}
+	*ps = *reg;
+	scan = framer_bits(ps, p, mask);
+	*reg = *ps;
+	return scan;
+}
+
+/* The same 64 bytes in two AVX2 compares. */
+__attribute__((target("avx2"))) static inline uint64_t framer_block_avx2(const char *p)
+{
+	__m256i nl = _mm256_set1_epi8('\n');
+	uint32_t lo = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)p), nl));
+	uint32_t hi = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), nl));
+
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The same scan with AVX2 compares, and each block's records counted at
+ * once (popcnt) where no long line or mark needs them one by one: a
+ * quarter fewer instructions per 64-byte record than framer_scan_sse2. */
+__attribute__((target("avx2,popcnt"))) static enum framer_scan
+framer_scan_avx2(struct framer_pass *ps, char *p, const char *end)
+{
+	struct framer_pass reg = *ps;
+
+	for (; end - p >= 64; p += 64) {
+		uint64_t mask = framer_block_avx2(p);
+
+		if (mask && framer_block_records(ps, &reg, p, mask,
+						 (uint64_t)__builtin_popcountll(mask)) == SCAN_CUT)
+			return SCAN_CUT;
+	}
+	*ps = reg;
+	return framer_scan_tail(ps, p, end);
+}
+#endif
+
+/* Every newline in [p, end), with the widest scan this CPU has. */
+static enum framer_scan framer_scan(struct framer_pass *ps, char *p, const char *end)
+{
+#ifdef FRAMER_AVX2
+	if (ps->f->wide)
+		return framer_scan_avx2(ps, p, end);
+#endif
+#if defined(FRAMER_AVX2) || defined(__SSE2__)
+	return framer_scan_sse2(ps, p, end);
+#else
+	return framer_scan_tail(ps, p, end);
+#endif
 }
 
 /* Frames freshly read bytes in one pass: every newline found ends a record
@@ -208,7 +313,7 @@ void framer_commit(struct framer *f, size_t n)
 	const char *end = base + r->held + n;
 	struct framer_pass ps = {
 		.f = f, .line = base, .until_mark = f->next_mark - f->seq,
-		.max_line = f->max_line,
+		.max_line = f->max_line, .block_max = f->max_line >= 64 ? f->max_line : 0,
 	};
 	enum framer_scan scan;
 
