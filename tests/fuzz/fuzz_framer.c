@@ -36,8 +36,7 @@
  *  - framer_free leaves alloc_live() where framer_init found it.
  *
  * Each input runs twice: with the scan framer_init picked for this CPU
- * (AVX2, where blocks without a mark or a long line are taken whole) and
- * with the SSE2 one. */
+ * (AVX2 where it has it) and with the SSE2 one. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -461,9 +461,9 @@ static void scan_mark_cb(void *ctx, uint64_t seq, uint64_t pos)
 }
 
 /* The AVX2 scan (taken where the CPU has it) and the SSE2 one frame alike:
- * lines of 64-byte blocks taken whole, long lines, marks among a block's
- * newlines, chunks that end anywhere; every mark names the start of its
- * record in the reference's output. */
+ * short and long lines, several newlines and marks in one 64-byte block,
+ * chunks that end anywhere; every mark names the start of its record in
+ * the reference's output. */
 static void both_scans_agree_with_the_reference(void **state)
 {
 	static char in[6000], want[8192];
