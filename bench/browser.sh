@@ -72,8 +72,8 @@ browser_wait() {
 	log "nchan has $(nchan_subscribers "$NCHAN_PORT") subscribers, not $2"
 }
 
-# browser_fan SERVER PROTO N MODE: one run; SERVER pipecastd or nchan, PROTO
-# raw (pipecastd only), sse or ws, MODE sat or rate. Appends one row to
+# browser_fan SERVER PROTO N MODE: one run; SERVER pipecastd, nchan or
+# websocketd, PROTO raw (pipecastd only), sse or ws, MODE sat or rate. Appends one row to
 # $RAW/browser.tsv: server proto N mode records/s bytes/s bytes-per-record
 # p50 p99 max (us) closed misaligned skipped load1 server-cores.
 browser_fan() {
