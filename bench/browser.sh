@@ -33,6 +33,13 @@ BROWSER_WSD_MAX=${BROWSER_WSD_MAX:-100}
 NCHAN_IDLE_NS=${NCHAN_IDLE_NS:-$([ "$QUICK" = 1 ] && echo 1000 || echo "1000 5000")}
 NCHAN_IDLE_PROTOS=${NCHAN_IDLE_PROTOS:-$([ "$QUICK" = 1 ] && echo sse || echo "sse ws")}
 
+# free_ports N: N distinct TCP ports that were free a moment ago.
+free_ports() {
+	python3 -c 'import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
+}
 # nchan_start: a fresh nchan on a free port; sets NCHAN_PORT and NCHAN_PID.
 nchan_start() {
 	NCHAN_PORT=$(free_port)
@@ -75,10 +82,11 @@ browser_wait() {
 # browser_fan SERVER PROTO N MODE: one run; SERVER pipecastd, nchan or
 # websocketd, PROTO raw (pipecastd only), sse or ws, MODE sat or rate. Appends one row to
 # $RAW/browser.tsv: server proto N mode records/s bytes/s bytes-per-record
-# p50 p99 max (us) closed misaligned skipped load1 server-cores.
+# p50 p99 max (us) closed misaligned skipped load1 server-cores
+# receivers-cores.
 browser_fan() {
-	local srv=$1 proto=$2 n=$3 mode=$4 tag go port path="" pid prod procs per i x
-	local rflag lat extra=() xs=() subs=() ready=() recs=0 bytes=0 bps=0 rate=0 closed=0 bad=0 skipped=-
+	local srv=$1 proto=$2 n=$3 mode=$4 tag go port path="" pid prod procs per i
+	local rflag lat extra=() xs=() subs=() ready=() bpr bps rate closed bad subcores skipped=-
 	tag="browser-$srv-$proto-$n-$mode.$(date +%s%N)"
 	go=$T/go.$tag
 	case $mode in rate) rflag=(-r $RATE); lat=full;; *) rflag=(-r 0); lat=sample;; esac
@@ -87,7 +95,7 @@ browser_fan() {
 		port=$NCHAN_PORT; pid=$(bench/nchan.sh worker "$NCHAN_PID"); path=/sub
 	else
 		local hport
-		port=$(free_port); hport=$(free_port)
+		read -r port hport < <(free_ports 2)
 		rm -f "$T/stats.sock"
 		[ "$mode" = sat ] && extra=(-o clients.overflow=skip -o clients.buffer=64MiB)
 		ERR=$RAW/$tag.log
@@ -133,20 +141,21 @@ browser_fan() {
 	else
 		stop "$prod" "$NCHAN_PID"
 	fi
-	for i in $(seq $procs); do
-		x=$(kv records <"$RAW/$tag.sub.$i"); recs=$((recs + ${x:-0}))
-		x=$(kv bytes <"$RAW/$tag.sub.$i"); bytes=$((bytes + ${x:-0}))
-		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
-		bps=$(awk -v b="$(kv bytes <"$RAW/$tag.sub.$i")" -v s="$(kv secs <"$RAW/$tag.sub.$i")" \
-			-v t="$bps" 'BEGIN{printf "%.0f", t + (s > 0 ? b / s : 0)}')
-		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
-		x=$(kv misaligned <"$RAW/$tag.sub.$i"); bad=$((bad + ${x:-0}))
-	done
+	# the receivers' sums; bytes/s: each receiver's bytes over its own window
+	# and their CPU seconds per second of MEAS
+	read -r rate bps bpr closed bad subcores < <(awk -v meas="$MEAS" '
+		{ split("", k); for (i = 1; i <= NF; i++) { split($i, a, "="); k[a[1]] = a[2] }
+		  rate += k["rate"]; recs += k["records"]; bytes += k["bytes"]
+		  closed += k["closed"]; bad += k["misaligned"]; cpu += k["cpu_s"]
+		  if (k["secs"] > 0) bps += k["bytes"] / k["secs"] }
+		END { printf "%.0f %.0f %.1f %d %d %.2f\n", rate, bps, (recs > 0 ? bytes / recs : 0),
+		      closed, bad, cpu / meas }' "$RAW/$tag".sub.*)
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$proto" "$n" "$mode" \
-		"$rate" "$bps" "$(awk -v b=$bytes -v r=$recs 'BEGIN{printf "%.1f", (r > 0 ? b / r : 0)}')" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$proto" "$n" "$mode" \
+		"$rate" "$bps" "$bpr" \
 		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
-		"$closed" "$bad" "$skipped" "$(load1)" "$(cores "$c0" "$c1" "$t0" "$t1")" >>"$RAW/browser.tsv"
+		"$closed" "$bad" "$skipped" "$(load1)" "$(cores "$c0" "$c1" "$t0" "$t1")" "$subcores" \
+		>>"$RAW/browser.tsv"
 	log "browser $tag: rate=$rate bytes/s=$bps $h closed=$closed misaligned=$bad skipped=$skipped"
 }
 

@@ -95,7 +95,7 @@ kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }   # kv NAME < "a=1 b=2"
 # ---- peers: Debian packages ----
 install_peers() {
 	local need="" p
-	for p in golang-1.19-go redis-server ncat gnuplot-nox valgrind python3; do
+	for p in golang-1.19-go redis-server ncat gnuplot-nox valgrind python3 websocketd socat curl; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			need="$need $p"
 	done
