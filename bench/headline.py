@@ -85,8 +85,8 @@ def browser_table(head):
             for c in cols)))
     raw = head.get("idle", {})
     big = max([k[1] for k in raw if k[0] == "pipecastd"] or [0])
-    idle = [raw.get(("pipecastd", big)) if c == ("pipecastd", "raw") else head.get(("idle",) + c)
-            for c in cols]
+    idle = [head.get(("idle",) + c, raw.get(("pipecastd", big))) if c == ("pipecastd", "raw")
+            else head.get(("idle",) + c) for c in cols]
     if any(x is not None for x in idle):
         out.append("| memory per idle subscriber | %s |" % " | ".join(
             "{:,.0f} B".format(x) if x is not None else "" for x in idle))

