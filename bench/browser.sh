@@ -4,28 +4,30 @@
 #
 # The same 64-byte timestamped records, fanned out by pipecastd to raw TCP
 # clients, EventSource clients (GET /events) and WebSocket clients (GET /ws),
-# and by nchan (bench/nchan.sh) to EventSource and WebSocket subscribers:
+# by nchan (bench/nchan.sh) to EventSource and WebSocket subscribers, and by
+# websocketd (--binary=false, one `socat -u TCP:127.0.0.1:RAW -` per client
+# reading pipecastd's raw port, so the same stream) to WebSocket clients, up
+# to BROWSER_WSD_MAX clients (it runs a process per client). Two modes:
 #   sat   the producer as fast as it can (pipecastd: overflow = skip and a
 #         64 MiB ring, as in the raw fan-out rows of run.sh): delivered
 #         records/s and bytes/s;
 #   rate  RATE records/s offered, every record's latency (p50, p99, max).
-# and websocketd (--binary=false, one `socat -u TCP:127.0.0.1:RAW -` per
-# client reading pipecastd's raw port, so the same stream) to WebSocket
-# clients, up to BROWSER_WSD_MAX clients (a process per client).
 # For each N, repetition and mode the kinds run back to back: pipecastd's raw
-# clients, then each protocol's nchan run right before pipecastd's, and
-# websocketd right after pipecastd's WebSocket run.
+# clients (at saturation; their latency at RATE is the raw fan-out part's),
+# then each protocol's nchan run right before pipecastd's, and websocketd
+# right after pipecastd's WebSocket run.
 # One row per run in $RAW/browser.tsv (columns: see browser_fan); memory per
 # idle nchan subscriber in $RAW/nchan-idle.tsv. bench/report_browser.py
 # reads both.
 
 BROWSER_NS=${BROWSER_NS:-$([ "$QUICK" = 1 ] && echo 100 || echo "100 1000")}
-# KIND:MODE pairs of one repetition, in the order they run
+# KIND:MODE pairs of one repetition, in the order they run (QUICK: each
+# server and protocol once, each server in both modes)
 if [ "$QUICK" = 1 ]; then
-	d_browser="pipecastd-sse:sat pipecastd-ws:sat nchan-sse:sat pipecastd-sse:rate pipecastd-ws:rate nchan-ws:rate"
+	d_browser="nchan-sse:sat pipecastd-sse:sat pipecastd-ws:rate nchan-ws:rate"
 else
 	d_browser="pipecastd-raw:sat nchan-sse:sat pipecastd-sse:sat nchan-ws:sat pipecastd-ws:sat websocketd-ws:sat"
-	d_browser="$d_browser pipecastd-raw:rate nchan-sse:rate pipecastd-sse:rate nchan-ws:rate pipecastd-ws:rate"
+	d_browser="$d_browser nchan-sse:rate pipecastd-sse:rate nchan-ws:rate pipecastd-ws:rate"
 	d_browser="$d_browser websocketd-ws:rate"
 fi
 BROWSER_RUNS=${BROWSER_RUNS:-$d_browser}

@@ -130,7 +130,8 @@ fi
 SEED_SECS=${SEED_SECS:-$d_seed}; FAN_NS=${FAN_NS:-$d_ns}; MEAS=${MEAS:-$d_meas}
 IDLE_NS=${IDLE_NS:-$d_idle}; CHURN_N=${CHURN_N:-$d_churn}
 CG_CLIENTS=${CG_CLIENTS:-$d_cgc}; CG_RECORDS=${CG_RECORDS:-$d_cgr}
-CG_PROTOS=${CG_PROTOS:-"sse ws"}   # callgrind runs beside the raw clients' (run.sh part 5)
+# callgrind runs beside the raw clients' (part 5); QUICK: WebSocket only, no base
+CG_PROTOS=${CG_PROTOS:-$([ $QUICK = 1 ] && echo ws || echo "sse ws")}
 CG_BUFFER=${CG_BUFFER:-$([ $QUICK = 1 ] && echo 8MiB || echo 64MiB)}   # holds CG_RECORDS
 SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
 REPS=${REPS:-$d_reps}   # repetitions of the pipecastd, ceiling and seed runs (medians)
