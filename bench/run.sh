@@ -1,8 +1,10 @@
 #!/bin/bash
 # pipecast benchmarks: pipecastd against the seed's Go loops, Redis pub/sub,
-# `ncat -l -k`, a raw fan-out ceiling and the pipe relay ceiling, all on
-# loopback. Run by `make bench`
-# (QUICK=1 for the reduced version). Writes bench/results/RESULTS.md, PNG plots
+# `ncat -l -k`, a raw fan-out ceiling and the pipe relay ceiling, and its SSE
+# and WebSocket clients against nchan and websocketd (bench/browser.sh), all
+# on loopback. Run by `make bench`
+# (QUICK=1 for the reduced version). Writes bench/results/RESULTS.md, the
+# README's headline tables (bench/results/HEADLINE.md), PNG plots
 # and raw data under bench/results/raw/ (not committed); BENCH_OUT=DIR writes
 # them under DIR instead, PIPECASTD=PATH measures another build of the daemon.
 # Every process started here is stopped by the EXIT trap; every wait is bounded.
@@ -396,8 +398,8 @@ callgrind_one() {    # callgrind_one TAG RECORDS [DAEMON [PROTO]]: one run under
 }
 # The workload, then the same start-up and shutdown with no record, to subtract,
 # for raw clients (tags callgrind, callgrind-base) and for each protocol of
-# CG_PROTOS (callgrind-sse, callgrind-sse-base, ...);
-# the ring (64 MiB) holds the whole stream, so that no client is dropped
+# CG_PROTOS (callgrind-sse, callgrind-sse-base, ...; QUICK: no base);
+# the ring (CG_BUFFER) holds the whole stream, so that no client is dropped
 # however the machine's load slows the receivers;
 # CG_BEFORE=BINARY measures another build (an earlier commit) the same way.
 callgrind_run() {
