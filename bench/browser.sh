@@ -32,7 +32,7 @@ else
 fi
 BROWSER_RUNS=${BROWSER_RUNS:-$d_browser}
 BROWSER_WSD_MAX=${BROWSER_WSD_MAX:-100}
-NCHAN_IDLE_NS=${NCHAN_IDLE_NS:-$([ "$QUICK" = 1 ] && echo 1000 || echo "1000 5000")}
+NCHAN_IDLE_NS=${NCHAN_IDLE_NS:-$([ "$QUICK" = 1 ] && echo 1000 || echo 5000)}   # REPS runs each
 NCHAN_IDLE_PROTOS=${NCHAN_IDLE_PROTOS:-$([ "$QUICK" = 1 ] && echo sse || echo "sse ws")}
 
 # free_ports N: N distinct TCP ports that were free a moment ago.
@@ -193,7 +193,7 @@ nchan_idle() {
 }
 
 # browser_run: every run of BROWSER_RUNS for each N and repetition, then the
-# idle nchan subscribers.
+# idle nchan subscribers, REPS times.
 browser_run() {
 	local n r run kind
 	: >"$RAW/browser.tsv"
@@ -213,7 +213,9 @@ browser_run() {
 		done
 	done
 	[ -x /usr/sbin/nginx ] || return 0
-	for proto in $NCHAN_IDLE_PROTOS; do
-		for n in $NCHAN_IDLE_NS; do nchan_idle "$proto" "$n"; done
+	for r in $(seq "$REPS"); do
+		for proto in $NCHAN_IDLE_PROTOS; do
+			for n in $NCHAN_IDLE_NS; do nchan_idle "$proto" "$n"; done
+		done
 	done
 }

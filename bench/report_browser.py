@@ -232,23 +232,32 @@ def memory(out, targets, head, idle, ours, num):
     out.append("### Memory per idle subscriber\n")
     out.append("RSS of the nchan worker (`/proc/PID/status`) before and after N idle "
                "subscribers connected, over N (nchan's shared memory is counted where the "
-               "worker touched it); pipecastd's figure for the same kind of client comes "
-               "from the idle-connection part of this run (section 3, `bench/idle_mem.sh`, "
-               "its largest N), when it measured it.\n")
-    out.append("| clients | N | subscribed | nchan worker RSS before | after | nchan bytes per "
-               "subscriber | pipecastd bytes per client | pipecastd / nchan | load |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+               "worker touched it), the median of the runs listed; pipecastd's figure for the "
+               "same kind of client comes from the idle-connection part of this run (section "
+               "3, `bench/idle_mem.sh`, its largest N), when it measured it.\n")
+    out.append("| clients | N | subscribed | nchan worker RSS before / after (median run) | "
+               "nchan bytes per subscriber (runs) | pipecastd bytes per client | "
+               "pipecastd / nchan | load |")
+    out.append("|---|---:|---:|---|---:|---:|---:|---|")
+    runs_of = {}
+    for proto, n, conn, before, after, ld in (p[:6] for p in idle):
+        runs_of.setdefault((proto, int(n)), []).append(dict(
+            conn=conn, before=num(before), after=num(after), load=ld,
+            per=(num(after) - num(before)) / num(n, 1)))
     best = {}
     for proto, (_, mine) in ours.items():
         head[("idle", "pipecastd", proto)] = mine
-    for proto, n, conn, before, after, ld in (p[:6] for p in idle):
-        per = (num(after) - num(before)) / num(n, 1)
-        best[proto] = per                           # the largest N comes last
+    for (proto, n), lst in sorted(runs_of.items()):
+        m = sorted(lst, key=lambda x: x["per"])[len(lst) // 2]
+        per = med(lst, "per")
+        best[proto] = per                           # the largest N wins
         big, mine = ours.get(proto, (0, None))
-        out.append("| %s | %s | %s | %.2f MiB | %.2f MiB | %.0f | %s | %s | %s |" % (
-            PROTO.get(proto, proto), n, conn, num(before) / 2**20, num(after) / 2**20, per,
+        out.append("| %s | %d | %s | %.2f / %.2f MiB | %.0f (%s) | %s | %s | %s |" % (
+            PROTO.get(proto, proto), n, m["conn"], m["before"] / 2**20, m["after"] / 2**20, per,
+            ", ".join("%.0f" % x["per"] for x in lst),
             "{:.0f} (N = {:,})".format(mine, big) if mine is not None else "not measured in this run",
-            "%.2f" % (mine / per) if mine is not None and per > 0 else "-", ld))
+            "%.2f" % (mine / per) if mine is not None and per > 0 else "-",
+            ", ".join(x["load"] for x in lst)))
     out.append("")
     for proto, per in best.items():
         head[("idle", "nchan", proto)] = per
