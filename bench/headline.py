@@ -19,12 +19,14 @@ def rec(x):
 
 
 def ms(us):
+    """microseconds as the README writes milliseconds"""
     if us is None:
         return "-"
     return "%.2f" % (us / 1e3) if us < 1e4 else "%.1f" % (us / 1e3) if us < 1e5 else "%.0f" % (us / 1e3)
 
 
 def growth(rss):
+    """RSS growth of (second, bytes) samples as text"""
     if not rss:
         return ""
     g = rss[-1][1] - rss[0][1]
@@ -32,6 +34,7 @@ def growth(rss):
 
 
 def main_table(head):
+    """the README's table: seed, raw fan-out, idle and callgrind figures"""
     fan, seed, idle = head.get("fan", {}), head.get("seed", {}), head.get("idle", {})
     srv = ("pipecastd", "raw", "ncat", "redis")
     out = ["| scenario | pipecastd | raw ceiling | `ncat -l -k` | Redis pub/sub | Go seed loop: fixed / leaking |",
@@ -68,6 +71,7 @@ def main_table(head):
 
 
 def browser_table(head):
+    """the browser table: raw, SSE and WebSocket clients beside nchan and websocketd"""
     cols = (("pipecastd", "raw"), ("pipecastd", "sse"), ("pipecastd", "ws"), ("nchan", "sse"),
             ("nchan", "ws"), ("websocketd", "ws"))
     if not any(k[0] in ("sat", "p99") for k in head if isinstance(k, tuple)):

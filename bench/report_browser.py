@@ -12,6 +12,7 @@ PEERS = (("nchan", "sse"), ("nchan", "ws"), ("websocketd", "ws"))
 
 
 def median(v):
+    """the median of v, 0 when empty"""
     v = sorted(v)
     if not v:
         return 0.0
@@ -24,10 +25,12 @@ def mrec(x):
 
 
 def mbytes(x):
+    """bytes/s as MB/s text"""
     return "%.1f MB/s" % (x / 1e6)
 
 
 def pct(a, b):
+    """a over b in %, nan when b is 0"""
     return 100.0 * a / b if b else float("nan")
 
 
@@ -58,10 +61,12 @@ def load(read, num):
 
 
 def med(lst, f):
+    """the median of field f over runs"""
     return median([x[f] for x in lst])
 
 
 def runs(lst, f="rate", fmt=mrec):
+    """field f of each run, in the order they ran"""
     return ", ".join(fmt(x[f]) for x in lst)
 
 
@@ -83,6 +88,7 @@ def pipecastd_idle(read, num):
 
 
 def section(out, targets, head, read, num, env):
+    """appends section 6 to out and its targets to targets; fills head"""
     rows = load(read, num)
     idle = [l.split("\t") for l in read("nchan-idle.tsv").splitlines() if l.count("\t") >= 4]
     if not rows and not idle:
@@ -113,6 +119,7 @@ def section(out, targets, head, read, num, env):
 
 
 def sse_vs_raw(out, targets, head, rows, ns):
+    """pipecastd's SSE and WebSocket clients against its raw clients at saturation (issue 11)"""
     if not any(k[0] == "pipecastd" and k[3] == "sat" for k in rows):
         return
     out.append("### pipecastd: SSE and WebSocket against raw TCP fan-out, saturation\n")
@@ -169,6 +176,7 @@ def sse_vs_raw(out, targets, head, rows, ns):
 
 
 def latency(out, head, rows, ns, rate):
+    """p50/p99/max at the fixed offered rate, every server and protocol"""
     if not any(k[3] == "rate" for k in rows):
         return
     out.append("### Latency at a fixed offered rate (%d records/s), microseconds\n" % rate)
@@ -194,6 +202,7 @@ def latency(out, head, rows, ns, rate):
 
 
 def against_nchan(out, targets, head, rows, ns):
+    """pipecastd against nchan (issue 16) and websocketd at saturation"""
     if not any(k[0] != "pipecastd" for k in rows):
         return
     out.append("### pipecastd against nchan and websocketd, saturation\n")
@@ -227,6 +236,7 @@ def against_nchan(out, targets, head, rows, ns):
 
 
 def memory(out, targets, head, idle, ours, num):
+    """nchan's memory per idle subscriber beside pipecastd's (issue 16)"""
     if not idle:
         return
     out.append("### Memory per idle subscriber\n")
