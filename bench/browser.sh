@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/browser.sh: browser fan-out, sourced by bench/run.sh (which defines
 # bg, stop, piped, wait_files, wait_pids, wait_clients, free_port, kv, cpu,
 # cores, load1, daemon_args, $LG, $D, $T, $RAW, MEAS, RATE, REPS, QUICK).
@@ -195,7 +196,7 @@ nchan_idle() {
 # browser_run: every run of BROWSER_RUNS for each N and repetition, then the
 # idle nchan subscribers, REPS times.
 browser_run() {
-	local n r run kind
+	local n r run kind proto
 	: >"$RAW/browser.tsv"
 	: >"$RAW/nchan-idle.tsv"
 	bench/nchan.sh install || log "nchan not installed: its rows are left out"
@@ -213,7 +214,7 @@ browser_run() {
 		done
 	done
 	[ -x /usr/sbin/nginx ] || return 0
-	for r in $(seq "$REPS"); do
+	for _ in $(seq "$REPS"); do
 		for proto in $NCHAN_IDLE_PROTOS; do
 			for n in $NCHAN_IDLE_NS; do nchan_idle "$proto" "$n"; done
 		done
