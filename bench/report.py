@@ -190,7 +190,7 @@ def seed(out, targets):
     spread = ""
     if len(pr) > 1:
         spread = " (runs: %s)" % ", ".join(ratio(a[0], b[0]) for a, b in zip(pr, fr))
-    targets.append(("seed: records/s vs the fixed Go loop", ">= 30x", ratio(pc[0], fx[0]) + spread,
+    targets.append(("seed: records/s vs the fixed Go loop (issue 16)", ">= 30x", ratio(pc[0], fx[0]) + spread,
                     fx[0] > 0 and pc[0] >= 30 * fx[0]))
     plots = []
     for name, (_, rss, _) in rows.items():
@@ -233,7 +233,7 @@ def relay_section(out, targets, rows, reps, ns):
             mrec(min(x["rate"] for x in b)), mrec(max(x["rate"] for x in b)),
             ", ".join("%.2f" % y.get("load", 0) for y in b)))
         want = 0.9 if n == 1 else 1.0
-        targets.append(("pipe relay N=%d: pipecastd's share, producer as fast as it can" % n,
+        targets.append(("pipe relay N=%d: pipecastd's share, producer as fast as it can (issue 16)" % n,
                         ">= 90 %" if n == 1 else "> 100 % (the relay waits for its slowest client)",
                         "%.0f %% (runs: %s)" % (100 * rb / ra if ra else float("nan"), ", ".join(pairs)),
                         ra > 0 and rb >= want * ra if n == 1 else ra > 0 and rb > ra))
