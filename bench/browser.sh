@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # bench/browser.sh: browser fan-out, sourced by bench/run.sh (which defines
 # bg, stop, piped, wait_files, wait_pids, wait_clients, free_port, kv, cpu,
-# cores, load1, daemon_args, $LG, $D, $T, $RAW, MEAS, RATE, REPS, QUICK).
+# cores, load1, daemon_args, sub_totals, $LG, $D, $T, $RAW, MEAS, RATE, REPS, QUICK).
 #
 # The same 64-byte timestamped records, fanned out by pipecastd to raw TCP
 # clients, EventSource clients (GET /events) and WebSocket clients (GET /ws),
@@ -144,15 +144,8 @@ browser_fan() {
 	else
 		stop "$prod" "$NCHAN_PID"
 	fi
-	# the receivers' sums; bytes/s: each receiver's bytes over its own window
-	# and their CPU seconds per second of MEAS
-	read -r rate bps bpr closed bad subcores < <(awk -v meas="$MEAS" '
-		{ split("", k); for (i = 1; i <= NF; i++) { split($i, a, "="); k[a[1]] = a[2] }
-		  rate += k["rate"]; recs += k["records"]; bytes += k["bytes"]
-		  closed += k["closed"]; bad += k["misaligned"]; cpu += k["cpu_s"]
-		  if (k["secs"] > 0) bps += k["bytes"] / k["secs"] }
-		END { printf "%.0f %.0f %.1f %d %d %.2f\n", rate, bps, (recs > 0 ? bytes / recs : 0),
-		      closed, bad, cpu / meas }' "$RAW/$tag".sub.*)
+	read -r rate bps bpr closed bad subcores < <(sub_totals "$RAW/$tag".sub.*)
+	subcores=$(awk -v c="$subcores" -v m="$MEAS" 'BEGIN{printf "%.2f", c / m}')
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$proto" "$n" "$mode" \
 		"$rate" "$bps" "$bpr" \

@@ -93,6 +93,17 @@ cores() {            # cores TICKS0 TICKS1 NS0 NS1: CPU seconds per second betwe
 	awk "BEGIN{printf \"%.2f\", ($2 - $1) / $(getconf CLK_TCK) / (($4 - $3) / 1e9)}"
 }
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }   # kv NAME < "a=1 b=2"
+# sub_totals FILE...: what `loadgen sub` processes printed, summed in one pass:
+# records/s, bytes/s (each one's bytes over its own window), bytes per
+# record, closed, misaligned, CPU seconds.
+sub_totals() {
+	awk '{ split("", k); for (i = 1; i <= NF; i++) { split($i, a, "="); k[a[1]] = a[2] }
+	       rate += k["rate"]; recs += k["records"]; bytes += k["bytes"]
+	       closed += k["closed"]; bad += k["misaligned"]; cpu += k["cpu_s"]
+	       if (k["secs"] > 0) bps += k["bytes"] / k["secs"] }
+	     END { printf "%.0f %.0f %.1f %d %d %.3f\n", rate, bps, (recs > 0 ? bytes / recs : 0),
+	           closed, bad, cpu }' "$@"
+}
 
 # ---- peers: Debian packages ----
 install_peers() {
@@ -284,13 +295,8 @@ fan() {
 		skipped=$($LG stat -s "$T/stats.sock" clients_skipped_bytes_total 2>/dev/null || echo -)
 	fi
 	stop $srvpid $prodpid $idlepid
-	local closed=0 bad=0 x subcpu=0
-	for i in $(seq $procs); do
-		x=$(kv cpu_s <"$RAW/$tag.sub.$i"); subcpu=$(awk "BEGIN{print $subcpu + ${x:-0}}")
-		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
-		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
-		x=$(kv misaligned <"$RAW/$tag.sub.$i"); bad=$((bad + ${x:-0}))
-	done
+	local closed bad subcpu
+	read -r rate _ _ closed bad subcpu < <(sub_totals "$RAW/$tag".sub.*)
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
 	# the cores used by the server, the producer and the receivers
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" \
