@@ -94,6 +94,9 @@ size_t resp_cmd_xread(char *out, size_t cap, uint64_t block_ms, uint64_t count,
 /* XRANGE key start end COUNT count */
 size_t resp_cmd_xrange(char *out, size_t cap, const char *key, size_t keylen,
 		       const char *start, const char *end, uint64_t count);
+/* XREVRANGE key end start COUNT count */
+size_t resp_cmd_xrevrange(char *out, size_t cap, const char *key, size_t keylen,
+			  const char *end, const char *start, uint64_t count);
 /* XINFO STREAM key */
 size_t resp_cmd_xinfo_stream(char *out, size_t cap, const char *key, size_t keylen);
 /* XADD key [MAXLEN ~ maxlen] * data VALUE; maxlen 0 adds no MAXLEN. */
