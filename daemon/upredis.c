@@ -6,9 +6,11 @@
  *   handshake: the epoch script (lib/repoch.c) finds the stream's epoch
  *     group; a new edge then walks back from the newest entry with
  *     XREVRANGE until its backlog is filled;
- *   streaming: the epoch script and XREAD BLOCK COUNT, pipelined, again
- *     and again: each batch of entries comes with a fresh check that the
- *     stream is still the same one.
+ *   streaming: the epoch script reads the next entries (XRANGE, up to
+ *     UPREDIS_COUNT) together with the epoch, atomically, so an entry never
+ *     gets the epoch of another instance of the stream; when it found
+ *     fewer, XREAD BLOCK COUNT 1 waits for the next entry first (its
+ *     answer only wakes the edge up: the script reads that entry).
  * Each entry's field `data` is one record, its id EPOCH-SEQ with SEQ = MS
  * * 1000000 + SEQ of the entry id (rstream_id_to_seq); the record is made
  * in the read buffer itself (its newlines turned to CR, the CR of RESP's
@@ -31,8 +33,9 @@
 #define UPREDIS_SLACK      (64 * 1024)   /* read buffer room beyond max_line */
 #define UPREDIS_CMD_MAX    8192
 
-/* The replies the connection waits for, in order. */
-enum rd_reply { RD_EPOCH, RD_SCAN, RD_READ };
+/* The replies the connection waits for, in order: the epoch script's
+ * head, then its entries; a backlog scan; a wake-up. */
+enum rd_reply { RD_EPOCH, RD_READ, RD_SCAN, RD_WAKE };
 
 /* What reading a reply came to. */
 enum rd_step { RD_DONE, RD_MORE, RD_GONE };
@@ -42,9 +45,12 @@ static struct {
 	size_t keylen, cap;
 	struct resp_reader rd;
 	struct rstream_walk walk;
-	enum rd_reply expect[2];
+	enum rd_reply expect[3];
 	unsigned n_expect;
-	bool check_due;          /* send the epoch script with the next XREAD */
+	bool walking;            /* the walk is inside the first expected reply */
+	bool checked;            /* this connection's epoch is known */
+	bool batch_full;         /* the last read found UPREDIS_COUNT entries */
+	uint64_t batch_n;
 	bool have_epoch;
 	uint64_t epoch;          /* the stream's epoch group, once found */
 	uint64_t fresh;          /* the epoch a group created now gets */
@@ -74,54 +80,69 @@ static void upredis_reply_error(const char *msg, size_t len)
 	upstream_retry(why);
 }
 
-/* Sends commands that are all in cmd[0, n), or gives up. */
-static bool upredis_send(const char *cmd, size_t n, size_t cap)
+/* The epoch script: with entries from last on, or none (handshake). */
+static size_t upredis_script(char *cmd, size_t cap, uint64_t count)
 {
-	if (n > cap) {
+	rd.expect[rd.n_expect++] = RD_EPOCH;
+	rd.expect[rd.n_expect++] = RD_READ;
+	return repoch_cmd(cmd, cap, rd.url->key, rd.keylen, rd.fresh, rd.renew ? rd.epoch : 0,
+			  rd.last_ms, rd.last_seq, count);
+}
+
+/* XREVRANGE back from the oldest entry the scan has seen. */
+static size_t upredis_scan(char *cmd, size_t cap)
+{
+	char id[RSTREAM_ID_MAX + 2] = "+";
+
+	if (rd.scan_n > 0) {
+		id[0] = '(';
+		rstream_id_format(id + 1, rd.scan_ms, rd.scan_seq);
+	}
+	rd.scan_n = 0;
+	rd.expect[rd.n_expect++] = RD_SCAN;
+	return resp_cmd_xrevrange(cmd, cap, rd.url->key, rd.keylen, id, "-", UPREDIS_COUNT);
+}
+
+/* XREAD BLOCK COUNT 1 after the last entry: returns when one comes, or
+ * after the block time (shorter than idle_timeout, so Redis' answers keep
+ * a live link from looking silent). */
+static size_t upredis_wait(char *cmd, size_t cap)
+{
+	char id[RSTREAM_ID_MAX + 1];
+	uint64_t block = UPREDIS_BLOCK_MS, idle = conf->source.idle_timeout_ms;
+
+	if (idle && idle / 2 < block)
+		block = idle / 2 ? idle / 2 : 1;
+	rstream_id_format(id, rd.last_ms, rd.last_seq);
+	rd.expect[rd.n_expect++] = RD_WAKE;
+	return resp_cmd_xread(cmd, cap, block, 1, rd.url->key, rd.keylen, id);
+}
+
+/* The next request: the epoch script alone (handshake), the backlog
+ * scan, or the epoch script reading entries (after a wait for one when
+ * the last read did not fill its batch). */
+static bool upredis_next(void)
+{
+	char cmd[UPREDIS_CMD_MAX];
+	size_t n = 0;
+
+	rd.n_expect = 0;
+	rd.walking = false;
+	if (!rd.checked)
+		n = upredis_script(cmd, sizeof(cmd), 0);
+	else if (rd.scanning)
+		n = upredis_scan(cmd, sizeof(cmd));
+	else {
+		if (!rd.batch_full)
+			n = upredis_wait(cmd, sizeof(cmd));
+		if (n < sizeof(cmd))
+			n += upredis_script(cmd + n, sizeof(cmd) - n, UPREDIS_COUNT);
+	}
+	if (n > sizeof(cmd)) {
 		upstream_retry("a command does not fit its buffer");
 		return false;
 	}
 	return upstream_send(cmd, n);
-}
-
-/* The next request: the epoch script alone (handshake), the backlog
- * scan, or XREAD (pipelined after the epoch script when a check is due). */
-static bool upredis_next(void)
-{
-	char cmd[UPREDIS_CMD_MAX], id[RSTREAM_ID_MAX + 2];
-	uint64_t block = UPREDIS_BLOCK_MS, idle = conf->source.idle_timeout_ms;
-	size_t n = 0;
-
-	rd.n_expect = 0;
-	if (rd.check_due) {
-		n = repoch_cmd(cmd, sizeof(cmd), rd.url->key, rd.keylen, rd.fresh,
-			       rd.renew ? rd.epoch : 0);
-		rd.expect[rd.n_expect++] = RD_EPOCH;
-		if (!upstream_is_streaming())     /* the handshake waits for it */
-			return upredis_send(cmd, n, sizeof(cmd));
-	}
-	if (rd.scanning) {
-		id[0] = '(';
-		if (rd.scan_n == 0)
-			strcpy(id, "+");
-		else
-			rstream_id_format(id + 1, rd.scan_ms, rd.scan_seq);
-		rd.scan_n = 0;
-		rstream_walk_init(&rd.walk, &rd.rd, RSTREAM_XRANGE);
-		rd.expect[rd.n_expect++] = RD_SCAN;
-		return upredis_send(cmd, resp_cmd_xrevrange(cmd, sizeof(cmd), rd.url->key,
-							    rd.keylen, id, "-", UPREDIS_COUNT),
-				    sizeof(cmd));
-	}
-	if (idle && idle / 2 < block)
-		block = idle / 2 ? idle / 2 : 1;
-	rstream_id_format(id, rd.last_ms, rd.last_seq);
-	if (n < sizeof(cmd))
-		n += resp_cmd_xread(cmd + n, sizeof(cmd) - n, block, UPREDIS_COUNT,
-				    rd.url->key, rd.keylen, id);
-	rstream_walk_init(&rd.walk, &rd.rd, RSTREAM_XREAD);
-	rd.expect[rd.n_expect++] = RD_READ;
-	return upredis_send(cmd, n, sizeof(cmd));
 }
 
 /* The first epoch found: a new edge starts from its newest entries,
@@ -205,7 +226,7 @@ static bool upredis_epoch_seen(const struct repoch_reply *rep)
 		return upredis_backwards(rep);
 	}
 	rd.renew = false;
-	rd.check_due = false;
+	rd.checked = true;
 	return true;
 }
 
@@ -240,7 +261,7 @@ static void upredis_skip(const struct rstream_entry *e, const char *what)
 			    upstream_name(), (int)e->id_len, e->id, what, rd.skipped);
 }
 
-/* One entry of XREAD: a record made in place in the read buffer (its
+/* One entry read by the epoch script: a record made in place in the read buffer (its
  * newlines become CR, as the data lines of one SSE event are joined, and
  * the CR of RESP's CRLF after it the newline that ends it). */
 static void upredis_record(const struct rstream_entry *e)
@@ -322,21 +343,47 @@ static enum rd_step upredis_too_large(const char *buf, size_t len)
 	return RD_GONE;
 }
 
-/* Reads the entries of an XREVRANGE (scan) or XREAD reply. */
-static enum rd_step upredis_entries(bool scan, const char *buf, size_t len)
+/* One entry of a reply: a record (the epoch script's entries), a step
+ * of the backlog scan, or nothing (the wake-up's entry: the next script
+ * reads it). */
+static void upredis_entry(enum rd_reply kind, const struct rstream_entry *e)
+{
+	if (kind == RD_READ) {
+		rd.batch_n++;
+		upredis_record(e);
+	} else if (kind == RD_SCAN) {
+		upredis_scan_entry(e);
+	}
+}
+
+/* The end of a reply of entries. */
+static void upredis_entries_end(enum rd_reply kind)
+{
+	if (kind == RD_SCAN)
+		upredis_scan_end();
+	else if (kind == RD_READ)
+		rd.batch_full = rd.batch_n == UPREDIS_COUNT;
+}
+
+/* Reads the entries of the epoch script's reply, a scan (XREVRANGE) or a
+ * wake-up (XREAD). */
+static enum rd_step upredis_entries(enum rd_reply kind, const char *buf, size_t len)
 {
 	struct rstream_entry e;
 
+	if (!rd.walking) {
+		rstream_walk_init(&rd.walk, &rd.rd, kind == RD_WAKE ? RSTREAM_XREAD : RSTREAM_XRANGE);
+		rd.walking = true;
+		rd.batch_n = 0;
+	}
 	for (;;) {
 		switch (rstream_next(&rd.walk, buf, len, &e)) {
 		case RSTREAM_ENTRY:
-			(scan ? upredis_scan_entry : upredis_record)(&e);
+			upredis_entry(kind, &e);
 			continue;
 		case RSTREAM_END:
-			if (scan)
-				upredis_scan_end();
-			return RD_DONE;
 		case RSTREAM_NIL:
+			upredis_entries_end(kind);
 			return RD_DONE;
 		case RSTREAM_MORE:
 			if (len < rd.cap)
@@ -358,29 +405,23 @@ static enum rd_step upredis_entries(bool scan, const char *buf, size_t len)
 /* Reads the reply the connection waits for first. */
 static enum rd_step upredis_reply(char *buf, size_t len)
 {
-	switch (rd.expect[0]) {
-	case RD_EPOCH:
+	if (rd.expect[0] == RD_EPOCH)
 		return upredis_epoch(buf, len);
-	case RD_SCAN:
-		return upredis_entries(true, buf, len);
-	default:
-		rd.check_due = true;
-		return upredis_entries(false, buf, len);
-	}
+	return upredis_entries(rd.expect[0], buf, len);
 }
 
 /* A whole reply was read: the next one, or the next request (streaming
  * begins once the handshake's replies are read). */
 static bool upredis_reply_done(void)
 {
-	char detail[64 + RSTREAM_ID_MAX];
+	char detail[64 + RSTREAM_ID_MAX], id[RSTREAM_ID_MAX + 1];
 
+	rd.walking = false;
 	rd.expect[0] = rd.expect[1];
+	rd.expect[1] = rd.expect[2];
 	if (--rd.n_expect > 0)
 		return true;
 	if (!upstream_is_streaming() && !rd.scanning) {
-		char id[RSTREAM_ID_MAX + 1];
-
 		rstream_id_format(id, rd.last_ms, rd.last_seq);
 		snprintf(detail, sizeof(detail), ", epoch %016" PRIx64 ", after %s", rd.epoch, id);
 		upstream_streaming(detail);
@@ -420,20 +461,17 @@ static void upredis_connected(void)
 	};
 
 	resp_reader_init(&rd.rd, &lim);
-	rd.check_due = true;
+	rd.checked = false;
+	rd.batch_full = false;
 	rd.scan_bytes = rd.scan_n = 0;     /* a scan cut short starts again */
 	rd.scan_stop = false;
 	upredis_next();
 }
 
-/* Checks the source; the read buffer holds one whole entry of max_line. */
+/* The read buffer holds one whole entry of max_line (?history= was
+ * refused with the configuration). */
 static size_t upredis_open(const struct upurl *u)
 {
-	if (u->history) {
-		log_error("source %s: ?history= is not supported by this version (a client "
-			  "resuming past the ring gets a gap notice)", conf->source.input_arg);
-		return 0;
-	}
 	rd.url = u;
 	rd.keylen = strlen(u->key);
 	rd.cap = conf->source.max_line + UPREDIS_SLACK;

@@ -218,17 +218,6 @@ int rstream_id_cmp(uint64_t ams, uint64_t aseq, uint64_t bms, uint64_t bseq)
 	return aseq < bseq ? -1 : aseq > bseq;
 }
 
-/* The id before MS-SEQ. */
-void rstream_id_prev(uint64_t *ms, uint64_t *seq)
-{
-	if (*seq > 0) {
-		(*seq)--;
-	} else if (*ms > 0) {
-		(*ms)--;
-		*seq = UINT64_MAX;
-	}
-}
-
 /* Parses "MS-SEQ". */
 int rstream_id_parse(const char *p, size_t n, uint64_t *ms, uint64_t *seq)
 {

@@ -86,9 +86,6 @@ int rstream_peek_id(const struct rstream_walk *w, const char *buf, size_t len,
 		    uint64_t *ms, uint64_t *seq);
 /* Compares two entry ids: <0, 0 or >0. */
 int rstream_id_cmp(uint64_t ams, uint64_t aseq, uint64_t bms, uint64_t bseq);
-/* The id just before MS-SEQ (for XREAD, which reads after an id, to
- * start at MS-SEQ itself); 0-0 stays 0-0. */
-void rstream_id_prev(uint64_t *ms, uint64_t *seq);
 /* Parses an entry id "MS-SEQ" (two decimal numbers); 0 or -1. */
 int rstream_id_parse(const char *p, size_t n, uint64_t *ms, uint64_t *seq);
 /* Formats an entry id into buf (RSTREAM_ID_MAX + 1 bytes); its length. */
