@@ -55,8 +55,12 @@ static struct {
 	uint64_t epoch;          /* the stream's epoch group, once found */
 	uint64_t fresh;          /* the epoch a group created now gets */
 	bool renew;              /* the stream went back in time: a new epoch */
-	bool have_last;          /* the next XREAD reads after last */
+	bool have_last;          /* the next read starts after last */
 	uint64_t last_ms, last_seq;
+	uint64_t told_ms, told_seq;  /* the newest deleted entry a gap notice told of */
+	int64_t ord;             /* entries ever added up to last; -1 unknown */
+	int64_t batch_added;     /* entries-added when the current batch was read */
+	uint64_t batch_req;      /* entries the current batch asked for */
 	bool scanning;           /* a new edge fills its backlog */
 	bool scan_stop;
 	uint64_t scan_bytes, scan_n, scan_ms, scan_seq;
@@ -85,6 +89,7 @@ static size_t upredis_script(char *cmd, size_t cap, uint64_t count)
 {
 	rd.expect[rd.n_expect++] = RD_EPOCH;
 	rd.expect[rd.n_expect++] = RD_READ;
+	rd.batch_req = count;
 	return repoch_cmd(cmd, cap, rd.url->key, rd.keylen, rd.fresh, rd.renew ? rd.epoch : 0,
 			  rd.last_ms, rd.last_seq, count);
 }
@@ -153,10 +158,12 @@ static void upredis_adopt(const struct repoch_reply *rep)
 	rd.epoch = rep->epoch;
 	fanout_take_epoch(rd.epoch);
 	log_notice("upstream %s: stream epoch %016" PRIx64, upstream_name(), rd.epoch);
+	rd.ord = -1;
 	if (conf->clients.backlog == 0) {
 		rd.have_last = true;
 		rd.last_ms = rep->last_ms;
 		rd.last_seq = rep->last_seq;
+		rd.ord = rep->added;
 		return;
 	}
 	rd.scanning = true;
@@ -184,7 +191,34 @@ static bool upredis_new_stream(const struct repoch_reply *rep)
 	fanout_take_epoch(rd.epoch);
 	rd.have_last = true;
 	rd.last_ms = rd.last_seq = 0;
+	rd.told_ms = rd.told_seq = 0;
+	rd.ord = -1;
 	return true;
+}
+
+/* Entries after the last one read are gone before the edge could read
+ * them: trimmed (MAXLEN while the edge was away: more entries left the
+ * head of the stream than the edge had read) or deleted (XDEL after the
+ * last one read). Clients get a gap notice of unknown size, once per such
+ * loss. Reading from the start of a stream, older entries are no loss. */
+static void upredis_lost(const struct repoch_reply *rep)
+{
+	bool trimmed = rd.ord >= 0 && rep->added >= 0 && rep->added - rep->length > rd.ord;
+	bool deleted = rd.have_last && (rd.last_ms || rd.last_seq) &&
+		rstream_id_cmp(rep->deleted_ms, rep->deleted_seq, rd.last_ms, rd.last_seq) > 0 &&
+		rstream_id_cmp(rep->deleted_ms, rep->deleted_seq, rd.told_ms, rd.told_seq) > 0;
+	char a[RSTREAM_ID_MAX + 1];
+
+	if (!trimmed && !deleted)
+		return;
+	rstream_id_format(a, rd.last_ms, rd.last_seq);
+	log_warning("upstream %s: entries after %s were %s before they were read: a gap",
+		    upstream_name(), a, trimmed ? "trimmed" : "deleted");
+	fanout_gap(false, 0);
+	if (trimmed)
+		rd.ord = rep->added - rep->length;
+	rd.told_ms = rep->deleted_ms;
+	rd.told_seq = rep->deleted_seq;
 }
 
 /* The stream's last-generated-id is older than an entry already read:
@@ -224,7 +258,10 @@ static bool upredis_epoch_seen(const struct repoch_reply *rep)
 	} else if (rd.have_last &&
 		   rstream_id_cmp(rep->last_ms, rep->last_seq, rd.last_ms, rd.last_seq) < 0) {
 		return upredis_backwards(rep);
+	} else {
+		upredis_lost(rep);
 	}
+	rd.batch_added = rep->added;
 	rd.renew = false;
 	rd.checked = true;
 	return true;
@@ -338,6 +375,7 @@ static enum rd_step upredis_too_large(const char *buf, size_t len)
 	rd.have_last = true;
 	rd.last_ms = ms;
 	rd.last_seq = seq;
+	rd.ord = -1;
 	rd.scanning = false;
 	upstream_retry("stepping over that entry");
 	return RD_GONE;
@@ -356,13 +394,24 @@ static void upredis_entry(enum rd_reply kind, const struct rstream_entry *e)
 	}
 }
 
+/* A batch of entries was read: when it reached the end of the stream,
+ * every entry added so far is at or before the last one read. */
+static void upredis_batch_end(void)
+{
+	rd.batch_full = rd.batch_n == rd.batch_req;
+	if (!rd.batch_full)
+		rd.ord = rd.batch_added;
+	else if (rd.ord >= 0)
+		rd.ord += (int64_t)rd.batch_n;
+}
+
 /* The end of a reply of entries. */
 static void upredis_entries_end(enum rd_reply kind)
 {
 	if (kind == RD_SCAN)
 		upredis_scan_end();
-	else if (kind == RD_READ)
-		rd.batch_full = rd.batch_n == UPREDIS_COUNT;
+	else if (kind == RD_READ && rd.batch_req > 0)
+		upredis_batch_end();
 }
 
 /* Reads the entries of the epoch script's reply, a scan (XREVRANGE) or a

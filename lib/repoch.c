@@ -12,8 +12,9 @@
  * them. KEYS[1] the stream, ARGV[1] the name a new group gets, ARGV[2]
  * the name to renew (or ""), ARGV[3] XRANGE's start, ARGV[4] its COUNT (0:
  * read nothing). Answers {} when KEY does not exist (it is never created
- * here), else {group, last-generated-id, entries}; WRONGTYPE and ACL
- * refusals come back as errors. */
+ * here), else {group, last-generated-id, max-deleted-entry-id (0-0
+ * before Redis 7), entries-added (-1 before Redis 7), length, entries};
+ * WRONGTYPE and ACL refusals come back as errors. */
 static const char repoch_script[] =
 	"local key, fresh, renew = KEYS[1], ARGV[1], ARGV[2]\n"
 	"if redis.call('EXISTS', key) == 0 then return {} end\n"
@@ -36,16 +37,15 @@ static const char repoch_script[] =
 	"  redis.call('XGROUP', 'CREATE', key, fresh, '$')\n"
 	"  best = fresh\n"
 	"end\n"
-	"local info, last = redis.call('XINFO', 'STREAM', key), nil\n"
-	"for i = 1, #info, 2 do\n"
-	"  if info[i] == 'last-generated-id' then last = info[i + 1] end\n"
-	"end\n"
+	"local info, f = redis.call('XINFO', 'STREAM', key), {}\n"
+	"for i = 1, #info, 2 do f[info[i]] = info[i + 1] end\n"
+	"local last, deleted = f['last-generated-id'], f['max-deleted-entry-id'] or '0-0'\n"
 	"if not last then return redis.error_reply('XINFO STREAM without last-generated-id') end\n"
 	"local entries = {}\n"
 	"if tonumber(ARGV[4]) > 0 then\n"
 	"  entries = redis.call('XRANGE', key, ARGV[3], '+', 'COUNT', ARGV[4])\n"
 	"end\n"
-	"return {best, last, entries}\n";
+	"return {best, last, deleted, f['entries-added'] or -1, f['length'], entries}\n";
 
 /* pipecast-epoch-%016x */
 void repoch_name(char *buf, uint64_t epoch)
@@ -104,18 +104,40 @@ static enum rstream_status repoch_bulk(struct resp_reader *r, const char *buf, s
 	return el->type == RESP_BULK ? RSTREAM_ENTRY : RSTREAM_EPROTO;
 }
 
-/* The first two members of a reply for an existing stream. */
+/* Reads one integer; RSTREAM_ENTRY when it is one. */
+static enum rstream_status repoch_int(struct resp_reader *r, const char *buf, size_t len,
+				      int64_t *v)
+{
+	struct resp_elem el;
+	enum resp_status st = resp_next(r, buf, len, &el);
+
+	if (st == RESP_MORE)
+		return RSTREAM_MORE;
+	if (st != RESP_OK)
+		return st == RESP_ELIMIT ? RSTREAM_ELIMIT : RSTREAM_EPROTO;
+	*v = el.n;
+	return el.type == RESP_INT ? RSTREAM_ENTRY : RSTREAM_EPROTO;
+}
+
+/* The first five members of a reply for an existing stream. */
 static enum rstream_status repoch_pair(struct resp_reader *r, const char *buf, size_t len,
 				       struct repoch_reply *rep)
 {
-	struct resp_elem name, id;
+	struct resp_elem name, id, del;
 	enum rstream_status st;
 
 	if ((st = repoch_bulk(r, buf, len, &name)) != RSTREAM_ENTRY ||
-	    (st = repoch_bulk(r, buf, len, &id)) != RSTREAM_ENTRY)
+	    (st = repoch_bulk(r, buf, len, &id)) != RSTREAM_ENTRY ||
+	    (st = repoch_bulk(r, buf, len, &del)) != RSTREAM_ENTRY)
 		return st;
 	if (repoch_name_parse(name.str, name.len, &rep->epoch) < 0 ||
-	    rstream_id_parse(id.str, id.len, &rep->last_ms, &rep->last_seq) < 0)
+	    rstream_id_parse(id.str, id.len, &rep->last_ms, &rep->last_seq) < 0 ||
+	    rstream_id_parse(del.str, del.len, &rep->deleted_ms, &rep->deleted_seq) < 0)
+		return RSTREAM_EPROTO;
+	if ((st = repoch_int(r, buf, len, &rep->added)) != RSTREAM_ENTRY ||
+	    (st = repoch_int(r, buf, len, &rep->length)) != RSTREAM_ENTRY)
+		return st;
+	if (rep->added < -1 || rep->length < 0)
 		return RSTREAM_EPROTO;
 	rep->exists = true;
 	return RSTREAM_END;
@@ -139,7 +161,7 @@ enum rstream_status repoch_read(struct resp_reader *r, const char *buf, size_t l
 		*msglen = el.len;
 		return RSTREAM_REPLY_ERROR;
 	}
-	if (el.type == RESP_ARRAY && el.n == 3)
+	if (el.type == RESP_ARRAY && el.n == 6)
 		rs = repoch_pair(r, buf, len, rep);
 	else if ((el.type == RESP_ARRAY || el.type == RESP_NIL) && el.n <= 0)
 		rs = RSTREAM_END;

@@ -4,8 +4,9 @@
  * stream finds the same one, and it dies with the stream, so a deleted
  * and re-created stream has a new one. One Lua script, run atomically by
  * Redis, finds it (the smallest such name when there are several) or
- * creates it, and returns it with the stream's last-generated-id and the
- * entries after a given id, all read at one instant: an entry is never
+ * creates it, and returns it with the stream's last-generated-id, its
+ * newest deleted entry id, how many entries were ever added and are held
+ * (so trimmed ones can be told), and the entries after a given id, all read at one instant: an entry is never
  * given the epoch of another instance of the stream. */
 #ifndef PIPECAST_REPOCH_H
 #define PIPECAST_REPOCH_H
@@ -25,6 +26,9 @@ struct repoch_reply {
 	bool exists;                 /* false: KEY does not exist */
 	uint64_t epoch;              /* the group's 16 hex digits */
 	uint64_t last_ms, last_seq;  /* the stream's last-generated-id */
+	uint64_t deleted_ms, deleted_seq;  /* its max-deleted-entry-id */
+	int64_t added;               /* entries-added; -1 before Redis 7 */
+	int64_t length;              /* entries held */
 };
 
 /* Writes the group's name of an epoch into buf (REPOCH_NAME_LEN + 1

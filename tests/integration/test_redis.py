@@ -9,6 +9,7 @@ its memory; one timer for the upstream; nothing allocated per record.
 Skipped only when redis-server is not installed."""
 
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -283,6 +284,55 @@ class RedisFailures(unittest.TestCase):
                 self.assertEqual(b"".join(ev[3] + b"\n" for ev in sse_parse(body)
                                           if ev[0] is None), records(0, 20))
 
+    def test_entries_trimmed_before_they_were_read_give_a_gap_notice(self):
+        with RedisServer() as r:
+            publish(r, records(0, 1))
+            with Daemon(edge_conf("%s/%s" % (r.url, KEY), backlog="0")) as e:
+                streaming(e)
+                rd = self.watch(e)
+                e.send_signal(signal.SIGSTOP)
+                try:
+                    publish(r, records(1, 3000))
+                    r.cmd("XTRIM", KEY, "MAXLEN", "10")
+                finally:
+                    e.send_signal(signal.SIGCONT)
+                e.wait_log(r"upstream .*: entries after \d+-\d+ were trimmed before they were "
+                           r"read: a gap", slow(10))
+                wait_for(lambda: rd.get("raw").endswith(records(2999, 3000)), 20, "the last")
+                time.sleep(0.3)
+                rd.stop()
+                raw = rd.get("raw")
+                self.assertTrue(raw.endswith(records(2990, 3000)))
+                self.assertLess(len(raw), 9 * 2000)
+                sse = rd.get("sse")
+                self.assertEqual(sse.count(GAP), 1)
+                self.assertEqual(b"".join(ev[3] + b"\n" for ev in sse_parse(sse.partition(GAP)[2])),
+                                 records(2990, 3000))
+                self.assertEqual(b"".join(ev[3] + b"\n" for ev in sse_parse(sse) if ev[0] is None),
+                                 raw)
+
+    def test_frozen_redis_is_left_at_idle_timeout_and_read_on_after(self):
+        with RedisServer() as r:
+            publish(r, records(0, 1))
+            conf = edge_conf("%s/%s" % (r.url, KEY), backlog="0", idle_timeout="1s")
+            with Daemon(conf) as e:
+                streaming(e)
+                rd = self.watch(e)
+                publish_seen(r, rd, 1, 100, 1)
+                r.pause(True)
+                try:
+                    e.wait_log(r"upstream .*: silent for [\d.]+ s", slow(10))
+                    e.wait_log(r"upstream .*: silent; reconnecting in", slow(10))
+                    self.assertEqual(info(e)["source_state"], "restarting")
+                finally:
+                    r.pause(False)
+                publish_seen(r, rd, 100, 200, 1)
+                streaming(e, 2, 30)
+                rd.stop()
+                self.assertEqual(rd.get("raw"), records(1, 200))
+                rows = {row[0]: row for row in timers(e)}
+                self.assertEqual((int(rows["upstream"][1]), int(rows["upstream"][2])), (1, 1))
+
     def test_entries_that_are_no_records_and_data_with_newlines(self):
         with RedisServer() as r:
             r.cmd("XADD", KEY, "1-1", "data", "a\nb")
@@ -344,7 +394,8 @@ class BadRedis(unittest.TestCase):
 
     def test_endless_reply_is_cut_at_its_bounds(self):
         def send(conn, stop):
-            head = b"*3\r\n$31\r\npipecast-epoch-00000000000000aa\r\n$%d\r\n%s\r\n"
+            head = (b"*6\r\n$31\r\npipecast-epoch-00000000000000aa\r\n$%d\r\n%s\r\n"
+                    b"$3\r\n0-0\r\n:-1\r\n:0\r\n")
             # The handshake's answer, a wake-up (nil), 1,000 entries...
             conn.sendall(head % (3, b"1-0") + b"*0\r\n" + b"*-1\r\n")
             conn.sendall(head % (6, b"1001-0") + b"*1000\r\n")

@@ -18,9 +18,11 @@ static const struct resp_limits lim = {
 	.max_bulk = 4096, .max_line = 64, .max_array = 64, .max_depth = 5,
 };
 
-/* {group, last-generated-id, entries} for a stream of two entries. */
+/* {group, last-generated-id, max-deleted-entry-id, entries-added,
+ * length, entries} for a stream of two entries. */
 static const char reply[] =
-	"*3\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n9-2\r\n*2\r\n"
+	"*6\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n9-2\r\n$3\r\n8-7\r\n"
+	":12\r\n:2\r\n*2\r\n"
 	"*2\r\n$3\r\n9-1\r\n*2\r\n$4\r\ndata\r\n$5\r\nhello\r\n"
 	"*2\r\n$3\r\n9-2\r\n*2\r\n$4\r\ndata\r\n$3\r\na\nb\r\n";
 
@@ -115,6 +117,8 @@ static void reply_every_split(__unused void **state)
 		assert_int_equal(st, RSTREAM_END);
 		assert_true(rep.exists && rep.epoch == 0x0123456789abcdefULL);
 		assert_true(rep.last_ms == 9 && rep.last_seq == 2);
+		assert_true(rep.deleted_ms == 8 && rep.deleted_seq == 7);
+		assert_true(rep.added == 12 && rep.length == 2);
 		rstream_walk_init(&w, &r, RSTREAM_XRANGE);
 		if (cut < len)
 			continue;
@@ -127,6 +131,11 @@ static void reply_every_split(__unused void **state)
 		assert_true(resp_reader_idle(&r));
 	}
 }
+
+/* The head of a reply with these members, entries empty. */
+#define HEAD(name, last, del, added, length) \
+	"*6\r\n$31\r\n" name "\r\n$3\r\n" last "\r\n$3\r\n" del "\r\n:" added "\r\n:" \
+	length "\r\n*0\r\n"
 
 /* Reads a reply that is not a stream's figures. */
 static enum rstream_status read_one(const char *text, struct repoch_reply *rep,
@@ -157,12 +166,26 @@ static void other_replies(__unused void **state)
 	assert_memory_equal(msg, "NOPERM", 6);
 	assert_int_equal(read_one("*2\r\n$1\r\na\r\n$3\r\n1-0\r\n", &rep, &msg, &msglen),
 			 RSTREAM_EPROTO);
-	assert_int_equal(read_one("*3\r\n$31\r\npipecast-epoch-0123456789abcdeF\r\n$3\r\n1-0\r\n*0\r\n",
+	assert_int_equal(read_one("*4\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n1-0\r\n"
+				  "$3\r\n0-0\r\n*0\r\n", &rep, &msg, &msglen), RSTREAM_EPROTO);
+	assert_int_equal(read_one(HEAD("pipecast-epoch-0123456789abcdeF", "1-0", "0-0", "1", "1"),
 				  &rep, &msg, &msglen), RSTREAM_EPROTO);
-	assert_int_equal(read_one("*3\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n1_0\r\n*0\r\n",
+	assert_int_equal(read_one(HEAD("pipecast-epoch-0123456789abcdef", "1_0", "0-0", "1", "1"),
 				  &rep, &msg, &msglen), RSTREAM_EPROTO);
-	assert_int_equal(read_one("*3\r\n:1\r\n$3\r\n1-0\r\n*0\r\n", &rep, &msg, &msglen),
+	assert_int_equal(read_one(HEAD("pipecast-epoch-0123456789abcdef", "1-0", "0-0", "-2", "1"),
+				  &rep, &msg, &msglen), RSTREAM_EPROTO);
+	assert_int_equal(read_one(HEAD("pipecast-epoch-0123456789abcdef", "1-0", "0-0", "-1", "-1"),
+				  &rep, &msg, &msglen), RSTREAM_EPROTO);
+	assert_int_equal(read_one("*6\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n1-0\r\n"
+				  "$-1\r\n:1\r\n:1\r\n*0\r\n", &rep, &msg, &msglen), RSTREAM_EPROTO);
+	assert_int_equal(read_one("*6\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n1-0\r\n"
+				  "$3\r\n0-0\r\n$1\r\n1\r\n:1\r\n*0\r\n", &rep, &msg, &msglen),
 			 RSTREAM_EPROTO);
+	assert_int_equal(read_one("*6\r\n:1\r\n$3\r\n1-0\r\n$3\r\n0-0\r\n:1\r\n:1\r\n*0\r\n",
+				  &rep, &msg, &msglen), RSTREAM_EPROTO);
+	assert_int_equal(read_one(HEAD("pipecast-epoch-0123456789abcdef", "1-0", "0-0", "-1", "0"),
+				  &rep, &msg, &msglen), RSTREAM_END);
+	assert_true(rep.exists && rep.added == -1 && rep.length == 0);
 	assert_int_equal(read_one("+OK\r\n", &rep, &msg, &msglen), RSTREAM_EPROTO);
 	assert_int_equal(read_one("$99999\r\n", &rep, &msg, &msglen), RSTREAM_ELIMIT);
 	assert_int_equal(read_one("!garbage\r\n", &rep, &msg, &msglen), RSTREAM_EPROTO);
