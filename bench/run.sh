@@ -483,8 +483,8 @@ nchan_run() {
 	for n in $NCHAN_IDLE_NS; do nchan_idle "$n"; done
 }
 
-# ---- run everything (ONLY="seed fan idle churn callgrind nchan" selects parts) ----
-ONLY=${ONLY:-seed fan idle churn callgrind nchan}
+# ---- run everything (ONLY="seed fan idle churn callgrind nchan redis" selects parts) ----
+ONLY=${ONLY:-seed fan idle churn callgrind nchan redis}
 want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 want fan && : >"$RAW/fanout.tsv"
 want idle && : >"$RAW/idle.tsv"
@@ -529,6 +529,8 @@ fi
 want churn && churn_run "$CHURN_N"
 want callgrind && callgrind_run
 want nchan && nchan_run
+want redis && { python3 bench/redis_edge.py $([ $QUICK = 1 ] && echo 100000 3) \
+	>"$RAW/redis-edge.txt" && cat "$RAW/redis-edge.txt" >&2; }
 [ -n "${ONLY:-}" ] || echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \

@@ -6,11 +6,11 @@
  *   handshake: the epoch script (lib/repoch.c) finds the stream's epoch
  *     group; a new edge then walks back from the newest entry with
  *     XREVRANGE until its backlog is filled;
- *   streaming: the epoch script reads the next entries (XRANGE, up to
- *     UPREDIS_COUNT) together with the epoch, atomically, so an entry never
- *     gets the epoch of another instance of the stream; when it found
- *     fewer, XREAD BLOCK COUNT 1 waits for the next entry first (its
- *     answer only wakes the edge up: the script reads that entry).
+ *   streaming: MULTI, the epoch script, XREAD COUNT, EXEC: the entries
+ *     come with the epoch of the stream instance they were read from
+ *     (Redis runs a transaction alone); when a read found fewer than its
+ *     batch, XREAD BLOCK COUNT 1 first waits for the next entry (its
+ *     answer only wakes the edge up: the transaction reads that entry).
  * Each entry's field `data` is one record, its id EPOCH-SEQ with SEQ = MS
  * * 1000000 + SEQ of the entry id (rstream_id_to_seq); the record is made
  * in the read buffer itself (its newlines turned to CR, the CR of RESP's
@@ -28,14 +28,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#define UPREDIS_COUNT      1000          /* entries per XREAD or XREVRANGE */
+#define UPREDIS_COUNT      4096          /* entries per XREAD or XREVRANGE */
 #define UPREDIS_BLOCK_MS   2000          /* the longest XREAD BLOCK */
 #define UPREDIS_SLACK      (64 * 1024)   /* read buffer room beyond max_line */
 #define UPREDIS_CMD_MAX    8192
 
-/* The replies the connection waits for, in order: the epoch script's
- * head, then its entries; a backlog scan; a wake-up. */
-enum rd_reply { RD_EPOCH, RD_READ, RD_SCAN, RD_WAKE };
+/* The replies the connection waits for, in order: +OK and +QUEUED of a
+ * transaction, the head of EXEC's answer, the epoch script's, XREAD's in
+ * it, a backlog scan's, a wake-up's. */
+enum rd_reply { RD_STATUS, RD_EXEC, RD_EPOCH, RD_READ, RD_SCAN, RD_WAKE };
+
+#define UPREDIS_EXPECT_MAX 8
 
 /* What reading a reply came to. */
 enum rd_step { RD_DONE, RD_MORE, RD_GONE };
@@ -45,7 +48,7 @@ static struct {
 	size_t keylen, cap;
 	struct resp_reader rd;
 	struct rstream_walk walk;
-	enum rd_reply expect[3];
+	enum rd_reply expect[UPREDIS_EXPECT_MAX];
 	unsigned n_expect;
 	bool walking;            /* the walk is inside the first expected reply */
 	bool checked;            /* this connection's epoch is known */
@@ -60,7 +63,6 @@ static struct {
 	uint64_t told_ms, told_seq;  /* the newest deleted entry a gap notice told of */
 	int64_t ord;             /* entries ever added up to last; -1 unknown */
 	int64_t batch_added;     /* entries-added when the current batch was read */
-	uint64_t batch_req;      /* entries the current batch asked for */
 	bool scanning;           /* a new edge fills its backlog */
 	bool scan_stop;
 	uint64_t scan_bytes, scan_n, scan_ms, scan_seq;
@@ -84,14 +86,43 @@ static void upredis_reply_error(const char *msg, size_t len)
 	upstream_retry(why);
 }
 
-/* The epoch script: with entries from last on, or none (handshake). */
-static size_t upredis_script(char *cmd, size_t cap, uint64_t count)
+/* The epoch script alone (the handshake). */
+static size_t upredis_script(char *cmd, size_t cap)
 {
 	rd.expect[rd.n_expect++] = RD_EPOCH;
-	rd.expect[rd.n_expect++] = RD_READ;
-	rd.batch_req = count;
-	return repoch_cmd(cmd, cap, rd.url->key, rd.keylen, rd.fresh, rd.renew ? rd.epoch : 0,
-			  rd.last_ms, rd.last_seq, count);
+	return repoch_cmd(cmd, cap, rd.url->key, rd.keylen, rd.fresh, rd.renew ? rd.epoch : 0);
+}
+
+/* MULTI or EXEC. */
+static size_t upredis_word(char *cmd, size_t cap, const char *word)
+{
+	struct resp_arg arg = { word, strlen(word) };
+
+	return resp_cmd(cmd, cap, &arg, 1);
+}
+
+/* MULTI, the epoch script, XREAD COUNT after the last entry, EXEC: +OK,
+ * +QUEUED twice, then EXEC's array of the two answers. In a transaction
+ * XREAD never blocks (its BLOCK is ignored). */
+static size_t upredis_read(char *cmd, size_t cap)
+{
+	static const enum rd_reply replies[] = {
+		RD_STATUS, RD_STATUS, RD_STATUS, RD_EXEC, RD_EPOCH, RD_READ,
+	};
+	char id[RSTREAM_ID_MAX + 1];
+	size_t n = upredis_word(cmd, cap, "MULTI");
+
+	rstream_id_format(id, rd.last_ms, rd.last_seq);
+	if (n < cap)
+		n += repoch_cmd(cmd + n, cap - n, rd.url->key, rd.keylen, rd.fresh,
+				rd.renew ? rd.epoch : 0);
+	if (n < cap)
+		n += resp_cmd_xread(cmd + n, cap - n, 1, UPREDIS_COUNT, rd.url->key, rd.keylen, id);
+	if (n < cap)
+		n += upredis_word(cmd + n, cap - n, "EXEC");
+	for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++)
+		rd.expect[rd.n_expect++] = replies[i];
+	return n;
 }
 
 /* XREVRANGE back from the oldest entry the scan has seen. */
@@ -124,8 +155,8 @@ static size_t upredis_wait(char *cmd, size_t cap)
 }
 
 /* The next request: the epoch script alone (handshake), the backlog
- * scan, or the epoch script reading entries (after a wait for one when
- * the last read did not fill its batch). */
+ * scan, or a read (after a wait for an entry when the last read did not
+ * fill its batch). */
 static bool upredis_next(void)
 {
 	char cmd[UPREDIS_CMD_MAX];
@@ -134,14 +165,14 @@ static bool upredis_next(void)
 	rd.n_expect = 0;
 	rd.walking = false;
 	if (!rd.checked)
-		n = upredis_script(cmd, sizeof(cmd), 0);
+		n = upredis_script(cmd, sizeof(cmd));
 	else if (rd.scanning)
 		n = upredis_scan(cmd, sizeof(cmd));
 	else {
 		if (!rd.batch_full)
 			n = upredis_wait(cmd, sizeof(cmd));
 		if (n < sizeof(cmd))
-			n += upredis_script(cmd + n, sizeof(cmd) - n, UPREDIS_COUNT);
+			n += upredis_read(cmd + n, sizeof(cmd) - n);
 	}
 	if (n > sizeof(cmd)) {
 		upstream_retry("a command does not fit its buffer");
@@ -298,7 +329,7 @@ static void upredis_skip(const struct rstream_entry *e, const char *what)
 			    upstream_name(), (int)e->id_len, e->id, what, rd.skipped);
 }
 
-/* One entry read by the epoch script: a record made in place in the read buffer (its
+/* One entry read: a record made in place in the read buffer (its
  * newlines become CR, as the data lines of one SSE event are joined, and
  * the CR of RESP's CRLF after it the newline that ends it). */
 static void upredis_record(const struct rstream_entry *e)
@@ -381,9 +412,8 @@ static enum rd_step upredis_too_large(const char *buf, size_t len)
 	return RD_GONE;
 }
 
-/* One entry of a reply: a record (the epoch script's entries), a step
- * of the backlog scan, or nothing (the wake-up's entry: the next script
- * reads it). */
+/* One entry of a reply: a record (a read), a step of the backlog scan,
+ * or nothing (the wake-up's entry: the next read takes it). */
 static void upredis_entry(enum rd_reply kind, const struct rstream_entry *e)
 {
 	if (kind == RD_READ) {
@@ -398,7 +428,7 @@ static void upredis_entry(enum rd_reply kind, const struct rstream_entry *e)
  * every entry added so far is at or before the last one read. */
 static void upredis_batch_end(void)
 {
-	rd.batch_full = rd.batch_n == rd.batch_req;
+	rd.batch_full = rd.batch_n == UPREDIS_COUNT;
 	if (!rd.batch_full)
 		rd.ord = rd.batch_added;
 	else if (rd.ord >= 0)
@@ -410,18 +440,18 @@ static void upredis_entries_end(enum rd_reply kind)
 {
 	if (kind == RD_SCAN)
 		upredis_scan_end();
-	else if (kind == RD_READ && rd.batch_req > 0)
+	else if (kind == RD_READ)
 		upredis_batch_end();
 }
 
-/* Reads the entries of the epoch script's reply, a scan (XREVRANGE) or a
- * wake-up (XREAD). */
+/* Reads the entries of a read (XREAD in EXEC), a scan (XREVRANGE) or a
+ * wake-up (XREAD BLOCK). */
 static enum rd_step upredis_entries(enum rd_reply kind, const char *buf, size_t len)
 {
 	struct rstream_entry e;
 
 	if (!rd.walking) {
-		rstream_walk_init(&rd.walk, &rd.rd, kind == RD_WAKE ? RSTREAM_XREAD : RSTREAM_XRANGE);
+		rstream_walk_init(&rd.walk, &rd.rd, kind == RD_SCAN ? RSTREAM_XRANGE : RSTREAM_XREAD);
 		rd.walking = true;
 		rd.batch_n = 0;
 	}
@@ -434,8 +464,8 @@ static enum rd_step upredis_entries(enum rd_reply kind, const char *buf, size_t 
 		case RSTREAM_NIL:
 			upredis_entries_end(kind);
 			return RD_DONE;
-		case RSTREAM_MORE:
-			if (len < rd.cap)
+		case RSTREAM_MORE:     /* too large only when it fills the buffer alone */
+			if (rd.rd.pos > 0 || len < rd.cap)
 				return RD_MORE;
 			return upredis_too_large(buf, len);
 		case RSTREAM_ELIMIT:
@@ -451,12 +481,38 @@ static enum rd_step upredis_entries(enum rd_reply kind, const char *buf, size_t 
 	}
 }
 
+/* +OK, +QUEUED, or the head of EXEC's answer (an array of two answers);
+ * an error (a command refused as it was queued) gives the link up. */
+static enum rd_step upredis_simple(enum rd_reply kind, const char *buf, size_t len)
+{
+	struct resp_elem el;
+	enum resp_status st = resp_next(&rd.rd, buf, len, &el);
+
+	if (st == RESP_MORE)
+		return RD_MORE;
+	if (st == RESP_OK && el.type == RESP_ERROR) {
+		upredis_reply_error(el.str, el.len);
+		return RD_GONE;
+	}
+	if (st == RESP_OK && (kind == RD_STATUS ? el.type == RESP_SIMPLE
+						: el.type == RESP_ARRAY && el.n == 2))
+		return RD_DONE;
+	upstream_retry("not the answer to a transaction (protocol error)");
+	return RD_GONE;
+}
+
 /* Reads the reply the connection waits for first. */
 static enum rd_step upredis_reply(char *buf, size_t len)
 {
-	if (rd.expect[0] == RD_EPOCH)
+	switch (rd.expect[0]) {
+	case RD_STATUS:
+	case RD_EXEC:
+		return upredis_simple(rd.expect[0], buf, len);
+	case RD_EPOCH:
 		return upredis_epoch(buf, len);
-	return upredis_entries(rd.expect[0], buf, len);
+	default:
+		return upredis_entries(rd.expect[0], buf, len);
+	}
 }
 
 /* A whole reply was read: the next one, or the next request (streaming
@@ -466,9 +522,8 @@ static bool upredis_reply_done(void)
 	char detail[64 + RSTREAM_ID_MAX], id[RSTREAM_ID_MAX + 1];
 
 	rd.walking = false;
-	rd.expect[0] = rd.expect[1];
-	rd.expect[1] = rd.expect[2];
-	if (--rd.n_expect > 0)
+	memmove(rd.expect, rd.expect + 1, --rd.n_expect * sizeof(rd.expect[0]));
+	if (rd.n_expect > 0)
 		return true;
 	if (!upstream_is_streaming() && !rd.scanning) {
 		rstream_id_format(id, rd.last_ms, rd.last_seq);
@@ -506,7 +561,7 @@ static void upredis_connected(void)
 {
 	const struct resp_limits lim = {
 		.max_bulk = conf->source.max_line - 1, .max_line = 1024,
-		.max_array = 4096, .max_depth = 5,
+		.max_array = 4096, .max_depth = 6,
 	};
 
 	resp_reader_init(&rd.rd, &lim);

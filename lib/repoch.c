@@ -6,15 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Finds or creates the epoch group and reads entries, atomically (Redis
- * runs a script alone): concurrent edges converge on one group, and the
- * entries read belong to the stream instance of the group returned with
- * them. KEYS[1] the stream, ARGV[1] the name a new group gets, ARGV[2]
- * the name to renew (or ""), ARGV[3] XRANGE's start, ARGV[4] its COUNT (0:
- * read nothing). Answers {} when KEY does not exist (it is never created
- * here), else {group, last-generated-id, max-deleted-entry-id (0-0
- * before Redis 7), entries-added (-1 before Redis 7), length, entries};
- * WRONGTYPE and ACL refusals come back as errors. */
+/* Finds or creates the epoch group, atomically (Redis runs a script
+ * alone): concurrent edges converge on one group. KEYS[1] the stream,
+ * ARGV[1] the name a new group gets, ARGV[2] the name to renew (or "").
+ * Answers {} when KEY does not exist (it is never created here), else
+ * {group, last-generated-id, max-deleted-entry-id (0-0 before Redis 7),
+ * entries-added (-1 before Redis 7), length}; WRONGTYPE and ACL refusals
+ * come back as errors. */
 static const char repoch_script[] =
 	"local key, fresh, renew = KEYS[1], ARGV[1], ARGV[2]\n"
 	"if redis.call('EXISTS', key) == 0 then return {} end\n"
@@ -41,11 +39,7 @@ static const char repoch_script[] =
 	"for i = 1, #info, 2 do f[info[i]] = info[i + 1] end\n"
 	"local last, deleted = f['last-generated-id'], f['max-deleted-entry-id'] or '0-0'\n"
 	"if not last then return redis.error_reply('XINFO STREAM without last-generated-id') end\n"
-	"local entries = {}\n"
-	"if tonumber(ARGV[4]) > 0 then\n"
-	"  entries = redis.call('XRANGE', key, ARGV[3], '+', 'COUNT', ARGV[4])\n"
-	"end\n"
-	"return {best, last, deleted, f['entries-added'] or -1, f['length'], entries}\n";
+	"return {best, last, deleted, f['entries-added'] or -1, f['length']}\n";
 
 /* pipecast-epoch-%016x */
 void repoch_name(char *buf, uint64_t epoch)
@@ -73,19 +67,16 @@ int repoch_name_parse(const char *p, size_t n, uint64_t *epoch)
 	return 0;
 }
 
-/* EVAL script 1 KEY fresh renew (MS-SEQ count */
+/* EVAL script 1 KEY fresh renew */
 size_t repoch_cmd(char *out, size_t cap, const char *key, size_t keylen,
-		  uint64_t fresh, uint64_t renew, uint64_t ms, uint64_t seq, uint64_t count)
+		  uint64_t fresh, uint64_t renew)
 {
-	char f[REPOCH_NAME_LEN + 1], r[REPOCH_NAME_LEN + 1], start[RSTREAM_ID_MAX + 2], n[24];
+	char f[REPOCH_NAME_LEN + 1], r[REPOCH_NAME_LEN + 1];
 	struct resp_arg argv[] = {
 		{ "EVAL", 4 }, { repoch_script, sizeof(repoch_script) - 1 }, { "1", 1 },
 		{ key, keylen }, { f, REPOCH_NAME_LEN }, { r, renew ? REPOCH_NAME_LEN : 0 },
-		{ start, 1 + rstream_id_format(start + 1, ms, seq) },
-		{ n, (size_t)snprintf(n, sizeof(n), "%" PRIu64, count) },
 	};
 
-	start[0] = '(';
 	repoch_name(f, fresh);
 	repoch_name(r, renew);
 	return resp_cmd(out, cap, argv, sizeof(argv) / sizeof(argv[0]));
@@ -119,7 +110,7 @@ static enum rstream_status repoch_int(struct resp_reader *r, const char *buf, si
 	return el.type == RESP_INT ? RSTREAM_ENTRY : RSTREAM_EPROTO;
 }
 
-/* The first five members of a reply for an existing stream. */
+/* The five members of a reply for an existing stream. */
 static enum rstream_status repoch_pair(struct resp_reader *r, const char *buf, size_t len,
 				       struct repoch_reply *rep)
 {
@@ -161,7 +152,7 @@ enum rstream_status repoch_read(struct resp_reader *r, const char *buf, size_t l
 		*msglen = el.len;
 		return RSTREAM_REPLY_ERROR;
 	}
-	if (el.type == RESP_ARRAY && el.n == 6)
+	if (el.type == RESP_ARRAY && el.n == 5)
 		rs = repoch_pair(r, buf, len, rep);
 	else if ((el.type == RESP_ARRAY || el.type == RESP_NIL) && el.n <= 0)
 		rs = RSTREAM_END;

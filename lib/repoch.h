@@ -5,9 +5,9 @@
  * and re-created stream has a new one. One Lua script, run atomically by
  * Redis, finds it (the smallest such name when there are several) or
  * creates it, and returns it with the stream's last-generated-id, its
- * newest deleted entry id, how many entries were ever added and are held
- * (so trimmed ones can be told), and the entries after a given id, all read at one instant: an entry is never
- * given the epoch of another instance of the stream. */
+ * newest deleted entry id, and how many entries were ever added and are
+ * held (so trimmed ones can be told). Sent in one MULTI with the XREAD
+ * that reads entries, it tells the epoch of exactly those entries. */
 #ifndef PIPECAST_REPOCH_H
 #define PIPECAST_REPOCH_H
 
@@ -40,15 +40,13 @@ int repoch_name_parse(const char *p, size_t n, uint64_t *epoch);
  * length (like resp_cmd: larger than cap when it did not fit). fresh is
  * the epoch a group created now gets. With renew (not 0) equal to the
  * stream's current epoch, the script drops the stream's epoch groups and
- * creates fresh: the caller saw the stream go back in time. The reply
- * holds up to count entries after the id MS-SEQ. */
+ * creates fresh: the caller saw the stream go back in time. */
 size_t repoch_cmd(char *out, size_t cap, const char *key, size_t keylen,
-		  uint64_t fresh, uint64_t renew, uint64_t ms, uint64_t seq, uint64_t count);
-/* Reads the script's reply up to its entries (as rstream_info_read:
- * RSTREAM_END with *rep filled, RSTREAM_REPLY_ERROR with the text in *msg,
- * RSTREAM_MORE leaving the reader at the reply's start, RSTREAM_EPROTO or
- * RSTREAM_ELIMIT). When the stream exists, the reader then stands at the
- * entries: an XRANGE reply for rstream_next (RSTREAM_XRANGE). */
+		  uint64_t fresh, uint64_t renew);
+/* Reads the script's whole reply (as rstream_info_read: RSTREAM_END with
+ * *rep filled, RSTREAM_REPLY_ERROR with the text in *msg, RSTREAM_MORE
+ * leaving the reader at the reply's start, RSTREAM_EPROTO or
+ * RSTREAM_ELIMIT). */
 enum rstream_status repoch_read(struct resp_reader *r, const char *buf, size_t len,
 				struct repoch_reply *rep, const char **msg, size_t *msglen);
 

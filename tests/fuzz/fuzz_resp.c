@@ -4,8 +4,8 @@
  *
  * Input: byte 0 picks the limits (max_bulk 0..63 or 1 MiB, max_depth
  * 1..8), byte 1 the reply kind walked (raw elements, XREAD, XRANGE, XINFO
- * STREAM; with bit 2 set, the epoch script's reply, then its entries as
- * XRANGE), bytes 2..3 seed the chunk sizes; the rest is what a server
+ * STREAM; with bit 2 set, the epoch script's reply, then an XREAD
+ * reply, as in EXEC's answer), bytes 2..3 seed the chunk sizes; the rest is what a server
  * sends, read once whole and once in chunks into a buffer allocated to
  * the input's exact length and compacted as the daemon would.
  *
@@ -69,8 +69,8 @@ static void fuzz_inside(const char *buf, size_t have, const char *p, size_t n)
 		fuzz_fail("pointer outside the bytes held");
 }
 
-/* The epoch script's reply up to its entries; then the entries are walked
- * as an XRANGE reply (*mode becomes 2). Same returns as fuzz_step. */
+/* The epoch script's reply; then an XREAD reply is walked (*mode becomes
+ * 1). Same returns as fuzz_step. */
 static int fuzz_epoch(int *mode, struct resp_reader *r, const char *buf, size_t have,
 		      struct trace *t)
 {
@@ -93,7 +93,7 @@ static int fuzz_epoch(int *mode, struct resp_reader *r, const char *buf, size_t 
 	if (st != RSTREAM_END || !rep.exists)
 		return -1;
 	trace_add(t, &rep, sizeof(rep));
-	*mode = 2;
+	*mode = 1;
 	return 1;
 }
 
@@ -196,7 +196,7 @@ static void fuzz_run(int mode, const struct resp_limits *lim, const uint8_t *in,
 	memset(t, 0, sizeof(*t));
 	t->h = 0xcbf29ce484222325ULL;
 	resp_reader_init(&r, lim);
-	rstream_walk_init(&w, &r, mode == 1 ? RSTREAM_XREAD : RSTREAM_XRANGE);
+	rstream_walk_init(&w, &r, mode == 1 || mode == 4 ? RSTREAM_XREAD : RSTREAM_XRANGE);
 	if (!seed) {
 		memcpy(buf, in, n);
 		have = fed = n;
