@@ -583,14 +583,8 @@ static size_t upredis_open(const struct upurl *u)
 	return rd.cap;
 }
 
-/* Nothing of its own to free: the buffer is upstream.c's. */
-static void upredis_free(void)
-{
-}
-
 const struct upstream_kind upredis_kind = {
 	.open = upredis_open,
-	.free = upredis_free,
 	.connected = upredis_connected,
 	.input = upredis_input,
 };

@@ -400,7 +400,7 @@ void upstream_apply_config(void)
 void upstream_free(void)
 {
 	upstream_stop();
-	if (up.kind)
+	if (up.kind && up.kind->free)
 		up.kind->free();
 	pc_free(up.buf);
 	up.buf = NULL;

@@ -33,7 +33,7 @@ struct upstream_kind {
 	/* At start: allocates what the kind needs; returns the size of the
 	 * read buffer it wants, or 0 after logging why it cannot start. */
 	size_t (*open)(const struct upurl *u);
-	void (*free)(void);
+	void (*free)(void);                /* at exit; NULL: nothing to free */
 	/* The connection is made: the kind sends its first request. */
 	void (*connected)(void);
 	/* Bytes arrived: buf[0, *len) holds what was read and not consumed.
