@@ -229,7 +229,7 @@ FUZZ_MAXLEN_fuzz_tokens  := 8192
 
 .PHONY: fuzz fuzz-build fuzz-smoke $(FUZZ_TARGETS:%=fuzz-run-%) $(FUZZ_TARGETS:%=fuzz-smoke-%)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(LIB_SRC) $(wildcard lib/*.h)
 	@mkdir -p $(@D)
 	$(say) FUZZ $@
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LIBS)

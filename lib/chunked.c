@@ -1,5 +1,6 @@
 /* chunked.c: the chunked transfer coding decoder (see chunked.h). */
 #include "chunked.h"
+#include "units.h"
 
 #include <string.h>
 
@@ -38,18 +39,6 @@ static int chunked_fail(struct chunked *c, const char *why)
 	return C_ERROR;
 }
 
-/* The value of a hex digit, or -1. */
-static int chunked_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* The size line ended: data follows, or the trailers after the last chunk. */
 static int chunked_size_done(struct chunked *c)
 {
@@ -69,7 +58,7 @@ static int chunked_line(struct chunked *c, int state)
 /* The size line: hex digits, blanks, an extension, a line end. */
 static int chunked_size(struct chunked *c, char ch)
 {
-	int d = chunked_hex(ch);
+	int d = units_hex_digit(ch);
 
 	if (ch == '\n' && c->state != C_SIZE)
 		return chunked_size_done(c);

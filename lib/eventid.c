@@ -1,5 +1,6 @@
 /* eventid.c: parsing and formatting of EPOCH-SEQ ids. */
 #include "eventid.h"
+#include "units.h"
 
 #include <stdio.h>
 
@@ -11,14 +12,11 @@ int eventid_parse(const char *s, size_t n, struct eventid *id)
 	if (n < 18 || n > EVENTID_MAX - 1 || s[16] != '-')
 		return -1;
 	for (size_t i = 0; i < 16; i++) {
-		char c = s[i];
+		int d = units_hex_digit(s[i]);
 
-		if (c >= '0' && c <= '9')
-			epoch = epoch << 4 | (uint64_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			epoch = epoch << 4 | (uint64_t)(c - 'a' + 10);
-		else
+		if (d < 0 || (s[i] >= 'A' && s[i] <= 'F'))   /* lowercase only */
 			return -1;
+		epoch = epoch << 4 | (uint64_t)d;
 	}
 	for (size_t i = 17; i < n; i++) {
 		unsigned d = (unsigned)(s[i] - '0');

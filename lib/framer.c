@@ -34,7 +34,6 @@ int framer_init(struct framer *f, struct ring *r, bool raw, size_t max_line, siz
 	f->room = room;
 	f->emit = emit;
 	f->ctx = ctx;
-	f->next_mark = UINT64_MAX;
 	if (raw)
 		return 0;
 	f->scratch = pc_malloc(max_line - 1 + room);
@@ -51,14 +50,6 @@ void framer_free(struct framer *f)
 	f->scratch = NULL;
 }
 
-/* Marks every `every`-th record from now on (0: none). */
-void framer_set_mark(struct framer *f, framer_mark_fn mark, uint64_t every)
-{
-	f->mark = mark;
-	f->every = mark ? every : 0;
-	f->next_mark = f->every ? (f->seq / f->every + 1) * f->every : UINT64_MAX;
-}
-
 /* Room after the held bytes, in the ring's reserve. */
 char *framer_space(struct framer *f, size_t *room)
 {
@@ -72,16 +63,6 @@ size_t framer_held(const struct framer *f)
 	return f->ring->held;
 }
 
-/* Record number seq starts at p (in the ring, at or after the head): tells
- * the mark hook when its turn has come. */
-static void framer_mark(struct framer *f, uint64_t seq, const char *p)
-{
-	const char *head = ring_at(f->ring, f->ring->head);
-
-	f->mark(f->ctx, seq, f->ring->head + (uint64_t)(p - head));
-	f->next_mark += f->every;
-}
-
 /* n bytes at the head, `records` whole records, join the stream; `held`
  * bytes of an unfinished line stay behind them. */
 static void framer_append(struct framer *f, size_t n, uint64_t records, size_t held)
@@ -93,14 +74,6 @@ static void framer_append(struct framer *f, size_t n, uint64_t records, size_t h
 		return;
 	f->seq += records;
 	f->emit(f->ctx, pos, n, records);
-}
-
-/* One more record starting at p ends: counts it, marks it when due. */
-static inline void framer_record(struct framer *f, uint64_t *records, const char *p)
-{
-	++*records;
-	if (f->seq + *records == f->next_mark)
-		framer_mark(f, f->seq + *records, p);
 }
 
 /* The slow path, from the first line that must be cut to the end of what
@@ -122,7 +95,7 @@ static void framer_cut_rest(struct framer *f, char *line, const char *end, uint6
 
 		if (!nl && look < max)
 			break;                   /* a short unfinished line: held */
-		framer_record(f, &records, w);
+		records++;
 		memcpy(w, s, len);
 		w += len;
 		s += len;
@@ -142,10 +115,8 @@ static void framer_cut_rest(struct framer *f, char *line, const char *end, uint6
 /* One scan's state, in locals rather than in the framer so that the
  * compiler keeps it in registers. */
 struct framer_pass {
-	struct framer *f;
 	char *line;              /* where the current line starts */
 	uint64_t records;        /* records ended in this pass */
-	uint64_t until_mark;     /* records count of the next mark */
 	size_t max_line;
 };
 
@@ -155,10 +126,7 @@ static inline enum framer_scan framer_newline(struct framer_pass *ps, char *nl)
 {
 	if ((size_t)(nl - ps->line) >= ps->max_line)
 		return SCAN_CUT;
-	if (++ps->records == ps->until_mark) {
-		framer_mark(ps->f, ps->f->seq + ps->records, ps->line);
-		ps->until_mark = ps->f->next_mark - ps->f->seq;
-	}
+	ps->records++;
 	ps->line = nl + 1;
 	return SCAN_DONE;
 }
@@ -199,7 +167,7 @@ static enum framer_scan framer_scan(struct framer_pass *ps, char *p, const char 
 }
 
 /* Frames freshly read bytes in one pass: every newline found ends a record
- * (counted, and marked when due), and the bytes up to the last one join the
+ * (counted), and the bytes up to the last one join the
  * stream where they lie. In raw framing one read is one record. */
 void framer_commit(struct framer *f, size_t n)
 {
@@ -207,8 +175,7 @@ void framer_commit(struct framer *f, size_t n)
 	char *base = ring_at(r, r->head);
 	const char *end = base + r->held + n;
 	struct framer_pass ps = {
-		.f = f, .line = base, .until_mark = f->next_mark - f->seq,
-		.max_line = f->max_line,
+		.line = base, .max_line = f->max_line,
 	};
 	enum framer_scan scan;
 
@@ -233,12 +200,10 @@ void framer_finish(struct framer *f)
 {
 	struct ring *r = f->ring;
 	char *base = ring_at(r, r->head);
-	uint64_t records = 0;
 
 	if (f->raw || r->held == 0)
 		return;
 	base[r->held] = '\n';
-	framer_record(f, &records, base);
 	f->in_long = false;
-	framer_append(f, r->held + 1, records, 0);
+	framer_append(f, r->held + 1, 1, 0);
 }

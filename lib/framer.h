@@ -19,11 +19,6 @@
  * ... f->seq. */
 typedef void (*framer_emit_fn)(void *ctx, uint64_t pos, size_t n, uint64_t records);
 
-/* Called, before the emit that contains it, for every record whose number
- * is a multiple of the mark interval, with the cursor where it starts: the
- * hook for an index of record numbers to ring offsets. */
-typedef void (*framer_mark_fn)(void *ctx, uint64_t seq, uint64_t pos);
-
 struct framer {
 	struct ring *ring;
 	size_t max_line;     /* longest record, newline included (line framing) */
@@ -32,11 +27,8 @@ struct framer {
 	bool in_long;        /* the held line has already been cut */
 	uint64_t long_lines; /* lines cut because they exceeded max_line */
 	uint64_t seq;        /* records framed so far: the number of the newest */
-	uint64_t every;      /* mark every this many records; 0: none */
-	uint64_t next_mark;  /* the number of the next record to mark */
 	char *scratch;       /* the rest of a read in which a long line is cut */
 	framer_emit_fn emit;
-	framer_mark_fn mark;
 	void *ctx;
 };
 
@@ -49,10 +41,6 @@ size_t framer_reserve(bool raw, size_t max_line, size_t room);
 int framer_init(struct framer *f, struct ring *r, bool raw, size_t max_line, size_t room,
 		framer_emit_fn emit, void *ctx);
 void framer_free(struct framer *f);
-
-/* Calls mark for every record whose number is a multiple of every; NULL
- * or 0 turns marks off. */
-void framer_set_mark(struct framer *f, framer_mark_fn mark, uint64_t every);
 
 /* Where the next read may put its bytes, and how many it may put. */
 char *framer_space(struct framer *f, size_t *room);

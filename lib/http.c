@@ -1,6 +1,7 @@
 /* http.c: the request-head parser (RFC 9112 section 3 and 5, the subset a
  * broadcast server needs). */
 #include "http.h"
+#include "units.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -177,18 +178,6 @@ enum http_status http_parse(const char *buf, size_t len, struct http_request *re
 	return HTTP_OK;
 }
 
-/* The value of one hex digit, or -1. */
-static int http_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes v into out; the length, or -2. */
 static int http_decode(struct http_str v, char *out, size_t cap)
 {
@@ -204,8 +193,8 @@ static int http_decode(struct http_str v, char *out, size_t cap)
 
 			if (i + 2 >= v.n)
 				return -2;
-			hi = http_hex(v.p[i + 1]);
-			lo = http_hex(v.p[i + 2]);
+			hi = units_hex_digit(v.p[i + 1]);
+			lo = units_hex_digit(v.p[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -2;
 			c = hi * 16 + lo;

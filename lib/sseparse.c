@@ -1,6 +1,5 @@
 /* sseparse.c: the upstream event stream reader (see sseparse.h). */
 #include "sseparse.h"
-#include "units.h"
 
 #include <string.h>
 
@@ -363,28 +362,5 @@ int sseparse_gap(const char *data, size_t len, int64_t *missed)
 	if (!(j = sseparse_lit(data, j, len, "}")) || j != len)
 		return -1;
 	*missed = v;
-	return 0;
-}
-
-/* Parses EPOCH-SEQ (see sseparse.h). */
-int sseparse_event_id(const char *p, size_t n, uint64_t *epoch, uint64_t *seq)
-{
-	uint64_t e = 0, s = 0;
-
-	if (n < 18 || n > 37 || p[16] != '-')
-		return -1;
-	for (size_t i = 0; i < 16; i++) {
-		char c = p[i];
-		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
-
-		if (d > 15)
-			return -1;
-		e = e << 4 | d;
-	}
-	if (units_parse_uint_n(p + 17, n - 17, &s) < 0)
-		return -1;
-	*epoch = e;
-	*seq = s;
 	return 0;
 }

@@ -85,9 +85,5 @@ void sseparse_restart(struct sseparse *p);
 /* A gap notice's data: {"missed":N} or {"missed":null} (blanks allowed
  * between tokens). *missed is N, or -1 for null. 0 or -1. */
 int sseparse_gap(const char *data, size_t len, int64_t *missed);
-/* An event id of the form EPOCH-SEQ (16 lowercase hex digits, '-', a
- * decimal number). A local helper: pipecastd's own id parser (the HTTP
- * side's) is meant to replace it once both are merged. 0 or -1. */
-int sseparse_event_id(const char *p, size_t n, uint64_t *epoch, uint64_t *seq);
 
 #endif

@@ -1,8 +1,9 @@
 /* units.c: the number syntaxes of the configuration file (pipecast.conf(5) "Value
  * syntax"): durations, sizes, octal modes and plain integers, and the shortest
- * spelling of a duration or a size for messages. Strict on purpose: no signs,
- * no blanks, no fractions, no compounds; a well-formed value beyond 64 bits
- * is out of range (UNITS_RANGE), not malformed. */
+ * spelling of a duration or a size for messages; the value of a hex digit for
+ * the protocol parsers. Strict on purpose: no signs, no blanks, no fractions,
+ * no compounds; a well-formed value beyond 64 bits is out of range
+ * (UNITS_RANGE), not malformed. */
 #include "units.h"
 
 #include <stdbool.h>
@@ -151,6 +152,18 @@ int units_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *v)
 		return -1;
 	*v = x;
 	return 0;
+}
+
+/* One hex digit's value, either case; -1 for anything else. */
+int units_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 /* Writes v with the largest suffix of the table that divides it exactly;

@@ -1,5 +1,6 @@
 /* units.h: parsing and formatting of durations, sizes, octal modes and integers
- * as the configuration file spells them (see pipecast.conf(5) "Value syntax"). */
+ * as the configuration file spells them (see pipecast.conf(5) "Value syntax"),
+ * and the digit readers the protocol parsers share. */
 #ifndef PIPECAST_UNITS_H
 #define PIPECAST_UNITS_H
 
@@ -27,6 +28,10 @@ int units_parse_uint_n(const char *p, size_t n, uint64_t *v);
  * leading zero (except "0" itself), at most max. For fields of outside
  * input (prefix lengths, ports, ids), which need not be NUL-terminated. */
 int units_parse_decimal(const char *s, size_t n, uint64_t max, uint64_t *v);
+
+/* The value of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1: for the
+ * protocol fields spelled in hex (percent escapes, chunk sizes, ids). */
+int units_hex_digit(char c);
 
 /* Shortest exact spelling of a duration ("300ms", "5m", "0"); returns buf. */
 char *units_format_duration(uint64_t ms, char *buf, size_t len);

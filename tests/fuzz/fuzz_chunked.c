@@ -18,28 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "chunked.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HEADER 2
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_chunked: invariant broken: %s\n", what);
-	abort();
-}
-
-/* A small deterministic generator. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
-}
 
 /* What a decode gave. */
 struct result {
@@ -62,11 +47,9 @@ static void fuzz_decode(const uint8_t *in, size_t n, uint32_t seed, struct resul
 	if (!r->body)
 		abort();
 	while (off < n && r->st == CHUNKED_MORE) {
-		size_t k = seed ? 1 + fuzz_next(&seed) % 61 : n, out, used;
-		char *chunk;
+		size_t k = fuzz_chunk(&seed, 61, n - off), out, used;
+		char *chunk = malloc(k);
 
-		k = k < n - off ? k : n - off;
-		chunk = malloc(k);
 		if (!chunk)
 			abort();
 		memcpy(chunk, in + off, k);

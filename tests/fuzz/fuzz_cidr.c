@@ -17,16 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "cidr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_cidr: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Checks the error message. */
 static void fuzz_check_msg(const char *err)

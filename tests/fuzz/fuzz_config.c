@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "config.h"
 #include "listen.h"
@@ -45,13 +46,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char tmp_path[64];
 static int tmp_fd = -1;
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_config: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Removes the temporary file when the fuzzer exits. */
 static void fuzz_cleanup(void)

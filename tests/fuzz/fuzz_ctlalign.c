@@ -16,17 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "ctlutil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_ctlalign: invariant broken: %s\n", what);
-	abort();
-}
 
 /* The bytes of s[0..n) without spaces, into out; returns their number. */
 static size_t fuzz_squeeze(const char *s, size_t n, char *out)

@@ -6,9 +6,9 @@
  *
  * Input: byte 0 picks the framing (bit 0: raw) and the most bytes one read
  * brings (bits 1..7: 1..382); byte 1 picks max_line (16..256); bytes 2..3
- * seed the chunk sizes, which chunks are followed by a heartbeat record
+ * seed the chunk sizes and which chunks are followed by a heartbeat record
  * (line framing: "HB\n" inserted with ring_write ahead of the held line, as
- * the daemon's heartbeat does) and the mark interval (1..8); the rest is
+ * the daemon's heartbeat does); the rest is
  * the producer's stream, fed through framer_space()/framer_commit() in
  * chunks of 1..room bytes, then framer_finish().
  *
@@ -27,12 +27,9 @@
  *    long_lines equals the number of input lines longer than max_line,
  *    newline included (a last line without one counts one for it);
  *  - raw framing: the output equals the input, byte for byte;
- *  - every append starts where the previous one (or a heartbeat) ended,
- *    and the ring's bytes there are the piece; the ring stream is the
- *    framer's output with the heartbeats where they were inserted;
- *  - f->seq counts the records emitted; every mark names a record number
- *    that is a multiple of the interval and the ring cursor where exactly
- *    that record starts (counting the records, not heartbeats, before it);
+ *  - every append starts where the previous one (or a heartbeat) ended;
+ *    the ring stream is as long as the framer's output and the heartbeats;
+ *  - f->seq counts the records emitted;
  *  - framer_free leaves alloc_live() where framer_init found it. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "framer.h"
 #include "ring.h"
@@ -57,24 +55,11 @@ struct sink {
 	struct ring ring;
 	char *out;            /* the emits, concatenated */
 	size_t len, cap;
-	char *stream;         /* the ring's stream: emits and heartbeats */
 	uint64_t next_pos;
 	uint64_t records;
 	uint64_t pieces;
-	uint64_t every;       /* the mark interval */
-	uint64_t *marks;      /* seq, pos pairs */
-	size_t n_marks;
-	uint64_t *hbs;        /* where heartbeats went */
-	size_t n_hbs;
 	bool raw;
 };
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_framer: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Counts the newlines of n bytes. */
 static uint64_t fuzz_count_nl(const char *p, size_t n)
@@ -106,61 +91,16 @@ static void fuzz_emit(void *ctx, uint64_t pos, size_t n, uint64_t records)
 	if (s->len + n > s->cap)
 		fuzz_fail("more output than the model allows");
 	memcpy(s->out + s->len, data, n);
-	memcpy(s->stream + pos, data, n);
 	s->len += n;
 	s->records += records;
 	s->pieces++;
 }
 
-/* The mark callback: remembers the mark, checked at the end. */
-static void fuzz_mark(void *ctx, uint64_t seq, uint64_t pos)
-{
-	struct sink *s = ctx;
-
-	if (s->raw || seq % s->every != 0)
-		fuzz_fail("mark not at a multiple of the interval");
-	s->marks[2 * s->n_marks] = seq;
-	s->marks[2 * s->n_marks + 1] = pos;
-	s->n_marks++;
-}
-
 /* A heartbeat record goes in ahead of the held line. */
 static void fuzz_heartbeat(struct sink *s)
 {
-	uint64_t at = s->ring.head;
-
 	ring_write(&s->ring, HB, HB_LEN);
-	memcpy(s->stream + at, HB, HB_LEN);
-	s->hbs[s->n_hbs++] = at;
 	s->next_pos = s->ring.head;
-}
-
-/* Every mark names the record that starts there: as many records (the
- * stream's newlines less the heartbeats') lie before it as its number
- * less one. */
-static void fuzz_check_marks(const struct sink *s, uint64_t head)
-{
-	uint64_t nl = 0;
-	size_t m = 0, h = 0;
-
-	for (uint64_t pos = 0; pos <= head && m < s->n_marks; pos++) {
-		while (h < s->n_hbs && s->hbs[h] < pos)
-			h++;
-		for (; m < s->n_marks && s->marks[2 * m + 1] == pos; m++) {
-			if (pos != 0 && s->stream[pos - 1] != '\n')
-				fuzz_fail("mark not at a record start");
-			if (h < s->n_hbs && s->hbs[h] == pos)
-				fuzz_fail("mark at a heartbeat");
-			if (s->marks[2 * m] != nl - h + 1)
-				fuzz_fail("mark with the wrong record number");
-		}
-		if (pos < head)
-			nl += s->stream[pos] == '\n';
-	}
-	if (m != s->n_marks)
-		fuzz_fail("mark beyond the stream");
-	if (!s->raw && s->n_marks != s->records / s->every)
-		fuzz_fail("records due a mark were not all marked");
 }
 
 /* Line framing as pipecast.conf(5) words it, one byte at a time; returns the length
@@ -208,15 +148,6 @@ static void fuzz_check_records(const struct sink *s, size_t max_line)
 	}
 	if (start != s->len)
 		fuzz_fail("output ends inside a record");
-}
-
-/* A small deterministic generator for the chunk sizes. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
 }
 
 /* Feeds the stream in chunks; checks the boundary after each commit. */
@@ -303,26 +234,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seed = ((uint32_t)data[2] << 8 | data[3]) + 1;
 	n = size - HEADER;
 	s.raw = data[0] & 1;
-	s.every = 1 + data[2] % 8;
 	s.cap = 2 * n + 2;
 	s.out = malloc(s.cap);
-	s.stream = malloc(s.cap + HB_LEN * (n + 1));
-	s.marks = malloc(sizeof(uint64_t) * 2 * (s.cap + 1));
-	s.hbs = malloc(sizeof(uint64_t) * (n + 1));
-	if (!s.out || !s.stream || !s.marks || !s.hbs ||
+	if (!s.out ||
 	    ring_init(&s.ring, 64, framer_reserve(s.raw, max_line, room)) < 0 ||
 	    framer_init(&f, &s.ring, s.raw, max_line, room, fuzz_emit, &s) < 0)
 		abort();
-	framer_set_mark(&f, fuzz_mark, s.every);
 	fuzz_feed(&f, &s, data + HEADER, n, seed);
 	fuzz_check(&f, &s, data + HEADER, n);
-	fuzz_check_marks(&s, s.ring.head);
 	framer_free(&f);
 	ring_free(&s.ring);
 	free(s.out);
-	free(s.stream);
-	free(s.marks);
-	free(s.hbs);
 	if (alloc_live() != live0)
 		fuzz_fail("framer leaked an allocation");
 	return 0;

@@ -21,17 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "eventid.h"
 #include "http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_http: %s\n", what);
-	abort();
-}
 
 /* A string of the request lies within the head (or is absent). */
 static void fuzz_inside(const char *buf, const struct http_request *r, struct http_str s)

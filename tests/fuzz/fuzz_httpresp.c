@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "chunked.h"
 #include "httpresp.h"
@@ -30,22 +31,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HEADER 3
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_httpresp: invariant broken: %s\n", what);
-	abort();
-}
-
-/* A small deterministic generator. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
-}
 
 /* Parses in[0, n) as it arrives (seed 0: all at once). */
 static enum httpresp_status fuzz_parse(const uint8_t *in, size_t n, size_t max,
@@ -59,8 +44,7 @@ static enum httpresp_status fuzz_parse(const uint8_t *in, size_t n, size_t max,
 	while (st == HTTPRESP_MORE && have < n) {
 		char *buf;
 
-		have += seed ? 1 + fuzz_next(&seed) % 37 : n;
-		have = have < n ? have : n;
+		have += fuzz_chunk(&seed, 37, n - have);
 		buf = malloc(have);
 		if (!buf)
 			abort();

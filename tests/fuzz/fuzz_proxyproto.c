@@ -17,16 +17,10 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "fuzz_util.h"
 #include "proxyproto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_proxyproto: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Checks one DONE result against the bytes it came from. */
 static void fuzz_check_done(const struct proxyproto_result *r, const uint8_t *buf, size_t len)

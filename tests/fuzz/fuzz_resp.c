@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "repoch.h"
 #include "resp.h"
@@ -46,20 +47,10 @@ struct trace {
 	int final;
 };
 
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_resp: invariant broken: %s\n", what);
-	abort();
-}
-
 /* Mixes bytes into the digest (FNV-1a). */
 static void trace_add(struct trace *t, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		t->h = (t->h ^ b[i]) * 0x100000001b3ULL;
+	t->h = fuzz_fnv(t->h, p, n);
 }
 
 /* Checks that [p, p + n) lies in the held bytes. */
@@ -172,15 +163,6 @@ static int fuzz_step(int mode, struct resp_reader *r, struct rstream_walk *w,
 	return st < 0 ? -1 : st;
 }
 
-/* A small deterministic generator for the chunk sizes. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
-}
-
 /* Runs the input through the chosen reader; step 0 means all at once. */
 static void fuzz_run(int mode, const struct resp_limits *lim, const uint8_t *in,
 		     size_t n, uint32_t seed, struct trace *t)
@@ -194,7 +176,7 @@ static void fuzz_run(int mode, const struct resp_limits *lim, const uint8_t *in,
 	if (!buf)
 		abort();
 	memset(t, 0, sizeof(*t));
-	t->h = 0xcbf29ce484222325ULL;
+	t->h = FUZZ_FNV_BASIS;
 	resp_reader_init(&r, lim);
 	rstream_walk_init(&w, &r, mode == 1 || mode == 4 ? RSTREAM_XREAD : RSTREAM_XRANGE);
 	if (!seed) {
@@ -214,9 +196,8 @@ static void fuzz_run(int mode, const struct resp_limits *lim, const uint8_t *in,
 		have -= r.pos;
 		resp_reader_shift(&r, r.pos);
 		{
-			size_t c = 1 + fuzz_next(&seed) % 64;
+			size_t c = fuzz_chunk(&seed, 64, n - fed);
 
-			c = c < n - fed ? c : n - fed;
 			memcpy(buf + have, in + fed, c);
 			have += c;
 			fed += c;

@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "cursor.h"
 #include "framer.h"
@@ -78,13 +79,6 @@ struct world {
 	size_t unflushed;
 	uint64_t backlog;
 };
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_ring: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Whether pos starts a record (line framing): 0 or right after a '\n'. */
 static bool fuzz_record_start(const struct world *w, uint64_t pos)

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "eventid.h"
 #include "sse.h"
@@ -55,13 +56,6 @@ struct reader {
 
 static struct reader rd;
 static struct model m;
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_sse: %s\n", what);
-	abort();
-}
 
 /* One event (id line, data lines) against the model. */
 static void check_event(const char *p, size_t n)

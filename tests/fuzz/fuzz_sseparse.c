@@ -1,5 +1,6 @@
 /* fuzz_sseparse.c: libFuzzer target for the upstream event stream reader
- * (lib/sseparse.c) and the gap and id helpers next to it.
+ * (lib/sseparse.c), its gap helper, and the id parser the daemon applies to
+ * an upstream event's id (lib/eventid.c).
  *
  * Input: byte 0 picks the data buffer's size (1..256), bytes 1..2 seed
  * the chunk sizes; the rest is the stream, read once whole and once in
@@ -23,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
+#include "eventid.h"
 #include "sseparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,22 +39,10 @@ struct trace {
 	uint64_t events;
 };
 
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_sseparse: invariant broken: %s\n", what);
-	abort();
-}
-
 /* Mixes bytes into the digest (FNV-1a), with the length first. */
 static void trace_add(struct trace *t, const void *p, size_t n)
 {
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < sizeof(n); i++)
-		t->h = (t->h ^ ((n >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
-	for (size_t i = 0; i < n; i++)
-		t->h = (t->h ^ b[i]) * 0x100000001b3ULL;
+	t->h = fuzz_fnv(fuzz_fnv(t->h, &n, sizeof(n)), p, n);
 }
 
 /* Adds one event to the digest. */
@@ -175,20 +166,11 @@ static void model_run(const char *in, size_t n, size_t cap, struct model *m,
 	free(m->data);
 }
 
-/* A small deterministic generator for the chunk sizes. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
-}
-
 /* Checks one event from the parser and adds it to the digest. */
 static void fuzz_event(const struct sseparse *p, const struct sse_event *ev, struct trace *t)
 {
 	int64_t missed, again;
-	uint64_t e, s;
+	struct eventid id, again_id;
 
 	if (ev->len > p->cap || (ev->len && memchr(ev->data, '\n', ev->len)))
 		fuzz_fail("event data too long or holding a newline");
@@ -200,14 +182,12 @@ static void fuzz_event(const struct sseparse *p, const struct sse_event *ev, str
 		if (sseparse_gap(buf, (size_t)n, &again) != 0 || again != missed)
 			fuzz_fail("gap does not re-parse");
 	}
-	if (ev->has_id && sseparse_event_id(ev->id, ev->id_len, &e, &s) == 0) {
-		char buf[64];
-		uint64_t e2, s2;
-		int n = snprintf(buf, sizeof(buf), "%016llx-%llu", (unsigned long long)e,
-				 (unsigned long long)s);
+	if (ev->has_id && eventid_parse(ev->id, ev->id_len, &id) == 0) {
+		char buf[EVENTID_MAX];
+		size_t n = eventid_format(buf, id.epoch, id.seq);
 
-		if (memcmp(buf, ev->id, 17) != 0 ||
-		    sseparse_event_id(buf, (size_t)n, &e2, &s2) != 0 || e2 != e || s2 != s)
+		if (memcmp(buf, ev->id, 17) != 0 || eventid_parse(buf, n, &again_id) != 0 ||
+		    again_id.epoch != id.epoch || again_id.seq != id.seq)
 			fuzz_fail("event id does not re-format");
 	}
 	trace_event(t, 0, ev->type, ev->type_len, ev->has_id, ev->id, ev->id_len,
@@ -221,12 +201,9 @@ static void fuzz_run(struct sseparse *p, const uint8_t *in, size_t n, uint32_t s
 	size_t off = 0;
 
 	while (off < n) {
-		size_t c = seed ? 1 + fuzz_next(&seed) % 97 : n;
-		char *chunk;
-		size_t pos = 0;
+		size_t c = fuzz_chunk(&seed, 97, n - off), pos = 0;
+		char *chunk = malloc(c);
 
-		c = c < n - off ? c : n - off;
-		chunk = malloc(c);
 		if (!chunk)
 			abort();
 		memcpy(chunk, in + off, c);
@@ -266,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t total0 = alloc_total();
 	struct sseparse whole, chunked;
-	struct trace tw = { 0xcbf29ce484222325ULL, 0 }, tc = tw, tm = tw;
+	struct trace tw = { FUZZ_FNV_BASIS, 0 }, tc = tw, tm = tw;
 	struct model m;
 	size_t cap, n;
 	char *buf1, *buf2;

@@ -22,19 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "sbuf.h"
 #include "statcmd.h"
 #include "statfmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_statcmd: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Checks an error message: non-empty, terminated, printable, one line. */
 static void fuzz_check_msg(const char *err, size_t errlen, bool may_be_empty)

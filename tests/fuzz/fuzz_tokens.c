@@ -21,17 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "tokens.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_tokens: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Checks a parsed set. */
 static void fuzz_check_tokens(const struct tokens *t)

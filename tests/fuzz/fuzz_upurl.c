@@ -20,17 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "alloc.h"
 #include "upurl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_upurl: invariant broken: %s\n", what);
-	abort();
-}
 
 /* Checks that a field is printable ASCII without blanks. */
 static void fuzz_printable(const char *s)

@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
+#include "units.h"
 #include "ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,22 +54,6 @@ struct trace {
 	struct rec ev[MAX_EVENTS];
 	size_t n;
 };
-
-/* Stops the run with a message; libFuzzer saves the input as a crash. */
-static void fuzz_fail(const char *what)
-{
-	fprintf(stderr, "fuzz_ws: invariant broken: %s\n", what);
-	abort();
-}
-
-/* A small deterministic generator for the chunk sizes. */
-static uint32_t fuzz_next(uint32_t *st)
-{
-	*st ^= *st << 13;
-	*st ^= *st >> 17;
-	*st ^= *st << 5;
-	return *st;
-}
 
 /* Checks one event against the rules above and appends it to the trace. */
 static void fuzz_event(struct trace *t, const struct ws_event *ev, uint64_t limit)
@@ -108,10 +94,8 @@ static void fuzz_parse(const uint8_t *in, size_t n, uint64_t limit, uint32_t see
 	ws_parser_init(&p, limit);
 	t->n = 0;
 	while (off < n) {
-		size_t chunk = seed ? 1 + fuzz_next(&seed) % 64 : n - off;
+		size_t chunk = fuzz_chunk(&seed, 64, n - off);
 
-		if (chunk > n - off)
-			chunk = n - off;
 		while (chunk > 0) {
 			size_t used = ws_parse(&p, in + off, chunk, &ev);
 
@@ -148,12 +132,6 @@ static void fuzz_same(const struct trace *a, const struct trace *b)
 	}
 }
 
-/* The value of a hex digit of the escaper's output. */
-static unsigned fuzz_hex(char c)
-{
-	return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
-}
-
 /* Undoes ws_json_escape(); returns the length, or fails on a bad escape. */
 static size_t fuzz_unescape(uint8_t *out, const char *in, size_t n)
 {
@@ -170,9 +148,11 @@ static size_t fuzz_unescape(uint8_t *out, const char *in, size_t n)
 		if (++i == n)
 			fuzz_fail("escape cut at the end");
 		if (in[i] == 'u') {
-			if (i + 4 >= n || in[i + 1] != '0' || in[i + 2] != '0')
+			if (i + 4 >= n || in[i + 1] != '0' || in[i + 2] != '0' ||
+			    units_hex_digit(in[i + 3]) < 0 || units_hex_digit(in[i + 4]) < 0)
 				fuzz_fail("bad \\u escape");
-			out[len++] = (uint8_t)(fuzz_hex(in[i + 3]) << 4 | fuzz_hex(in[i + 4]));
+			out[len++] = (uint8_t)(units_hex_digit(in[i + 3]) << 4 |
+					       units_hex_digit(in[i + 4]));
 			i += 4;
 			continue;
 		}

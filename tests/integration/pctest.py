@@ -463,6 +463,11 @@ class Daemon:
     def wait_opens(self, n, timeout=5.0):
         return self.wait_count(r"\bclient \d+ open\b", n, timeout)
 
+    def wait_info(self, name, n, timeout=5.0):
+        """StatsConn.wait_info on a connection of its own."""
+        with StatsConn(self.path("stats.sock")) as st:
+            return st.wait_info(name, n, timeout)
+
     def client_id(self, sock, timeout=5.0):
         """The daemon's client ID for a TCP client socket (matched by address)."""
         host, port = sock.getsockname()[:2]
@@ -894,6 +899,19 @@ class StatsConn:
     def timers(self):
         head, rows = parse_table(self.cmd("show timers"))
         return head, rows
+
+    def wait_info(self, name, n, timeout=5.0):
+        """Poll `show info` until the counter NAME is at least N (the daemon
+        has done that much, whatever the load); returns the info."""
+        deadline = time.monotonic() + slow(timeout)
+        while True:
+            info = self.info()
+            if info[name] >= n:
+                return info
+            if time.monotonic() > deadline:
+                raise DaemonError("%s is %d, not %d, after %.1fs"
+                                  % (name, info[name], n, slow(timeout)))
+            time.sleep(0.02)
 
     def wait_eof(self, timeout):
         """Monotonic time at which the daemon closed, or None."""

@@ -23,14 +23,18 @@ class IdleTimeout(unittest.TestCase):
     """Issue item 2."""
 
     def test_silent_client_closed_active_client_kept(self):
+        # The active client speaks every 0.1 s from its connect on (its first
+        # byte waits in the kernel until the daemon accepts it; the client ids
+        # are read from the log afterwards), against a 1 s timeout: only a
+        # stall of 0.9 s of this process could close it. The silent client is
+        # accepted after t0, so its close can come no earlier than t0 + 1 s.
         conf = {"source": {"input": "stdin"},
-                "clients": {"idle_timeout": "300ms", "heartbeat": "0"}}
+                "clients": {"idle_timeout": "1s", "heartbeat": "0"}}
         with Daemon(conf) as d:
             t0 = time.monotonic()  # before connect: the daemon accepts later
             silent = tcp_client(d.port)
             active = tcp_client(d.port)
-            d.wait_opens(2)
-            sid, aid = d.client_id(silent), d.client_id(active)
+            active.send(b"x")
             sel = selectors.DefaultSelector()
             silent.setblocking(False)
             active.setblocking(False)
@@ -38,9 +42,8 @@ class IdleTimeout(unittest.TestCase):
             sel.register(active, selectors.EVENT_READ, "active")
             t_eof = None
             next_send = time.monotonic() + 0.1
-            end = time.monotonic() + 2.0
-            active.send(b"x")
-            while time.monotonic() < end:
+            end = time.monotonic() + 5.0
+            while time.monotonic() < (end if t_eof is None else min(end, t_eof + 1.0)):
                 now = time.monotonic()
                 for key, _ in sel.select(max(0.0, min(next_send, end) - now)):
                     try:
@@ -56,11 +59,12 @@ class IdleTimeout(unittest.TestCase):
                 if time.monotonic() >= next_send:
                     active.send(b"x")
                     next_send += 0.1
-            self.assertIsNotNone(t_eof, "silent client not closed within 2 s")
+            self.assertIsNotNone(t_eof, "silent client not closed within 5 s")
             elapsed = t_eof - t0
-            # 5 ms of slack for clock granularity; the margin above is 700 ms.
-            self.assertGreaterEqual(elapsed, 0.295, "closed too early")
-            self.assertLess(elapsed, 1.0, "closed too late")
+            # 5 ms of slack for clock granularity; 2 s for a loaded machine.
+            self.assertGreaterEqual(elapsed, 0.995, "closed too early")
+            self.assertLess(elapsed, 3.0, "closed too late")
+            sid, aid = d.client_id(silent), d.client_id(active)
             self.assertEqual(d.closed_reason(sid), "idle")
             self.assertEqual(d.count_log(r"\bclient %d closed" % aid), 0)
             active.send(b"y")
@@ -219,7 +223,8 @@ class MaxClients(unittest.TestCase):
             cid1 = d.client_id(c1)
             c1.close()
             d.write_stdin(records(100, 101))
-            time.sleep(0.3)
+            # Record 100 sent to both (c1's reset is back) before the next.
+            d.wait_info("bytes_sent_total", 2 * 909)
             d.write_stdin(records(101, 102))
             self.assertEqual(d.closed_reason(cid1), "peer")
             self.assertEqual(recv_exact(c2, 18, 5), records(100, 102))

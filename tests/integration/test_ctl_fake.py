@@ -11,6 +11,7 @@ Run alone: python3 tests/integration/test_ctl_fake.py
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TIMEOUT = 20  # seconds; bounds every run of the binary
+DELAY = 0.25  # seconds the fake waits before answering, where a test asks
 
 
 def ctl_binary():
@@ -53,19 +55,39 @@ def info_reply(k):
     return "".join("%s: %s\n" % nv for nv in names) + "\n"
 
 
+def read_until(pipe, text, timeout):
+    """Reads PIPE until TEXT was seen, EOF or TIMEOUT; returns what was read."""
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while text not in buf and time.monotonic() < deadline:
+        ready, _, _ = select.select([pipe], [], [], max(0, deadline - time.monotonic()))
+        chunk = os.read(pipe.fileno(), 4096) if ready else b""
+        if ready and not chunk:
+            break
+        buf += chunk
+    return buf
+
+
 class FakeDaemon:
     """A stats server on a Unix socket, in a thread.
 
     replies: {command line: reply text} overriding the defaults;
     close_after: close each connection after that many replies;
-    stuck: read commands but never answer.
+    stuck: read commands but never answer;
+    delay: seconds to wait before each answer (a floor under the time
+    between a request and its reply);
+    accept_max: stop listening (and remove the socket file) once that many
+    connections were accepted.
     """
 
-    def __init__(self, path, replies=None, close_after=None, stuck=False):
+    def __init__(self, path, replies=None, close_after=None, stuck=False, delay=0,
+                 accept_max=None):
         self.path = path
         self.replies = replies or {}
         self.close_after = close_after
         self.stuck = stuck
+        self.delay = delay
+        self.accept_max = accept_max
         self.commands = []
         self.connections = 0
         self.infos = 0
@@ -97,7 +119,13 @@ class FakeDaemon:
                 return
             with self.lock:
                 self.connections += 1
+                last = self.accept_max and self.connections >= self.accept_max
+            if last:
+                self.sock.close()
+                os.unlink(self.path)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            if last:
+                return
 
     def _answer(self, line):
         with self.lock:
@@ -135,6 +163,7 @@ class FakeDaemon:
                     if self.stuck:
                         self.stopping.wait(10)
                         return
+                    time.sleep(self.delay)
                     conn.sendall(reply.encode())
                     answered += 1
                     if self.close_after and answered >= self.close_after:
@@ -326,8 +355,10 @@ class Watch(CtlTest):
         return out.rstrip("\n").split("\n\n")
 
     def test_frames_and_rates_on_one_connection(self):
-        srv = self.serve()
+        srv = self.serve(delay=DELAY)
+        t0 = time.monotonic()
         r = self.run_ctl("-s", self.sock, "watch", "-i", "0.1", "-n", "3")
+        took = time.monotonic() - t0
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("\033", r.stdout)
         frames = self.frames(r.stdout)
@@ -342,12 +373,18 @@ class Watch(CtlTest):
         self.assertIn("5 live  3 client", first)
         self.assertIn("rss 5.0 MiB", first)
         self.assertIn("1.5 KiB used of 4.0 MiB", first)
-        # 100 records per sample over about 0.1 s: some hundreds per second.
+        # 100 records per sample, over the time between the two samples'
+        # clock readings: the second request went out after the first
+        # reading and its reply came DELAY later, so that time is at least
+        # DELAY; both readings fall within the run. Hence 100/took <= rate
+        # <= 100/DELAY whatever the load (5% for the shown digits and the
+        # clock's milliseconds); the interval asked for (0.1 s) would give
+        # 1000/s, a counter's total instead of its delta 300/s and more.
         m = re.search(r"records  ([0-9.]+)(k?)/s  source ([0-9.]+ [KM]iB)/s", frames[2])
         self.assertTrue(m, frames[2])
         rate = float(m.group(1)) * (1000 if m.group(2) else 1)
-        self.assertGreater(rate, 50)
-        self.assertLess(rate, 1200)
+        self.assertGreaterEqual(rate, 0.95 * 100 / took, frames[2])
+        self.assertLessEqual(rate, 1.05 * 100 / DELAY, frames[2])
 
     def test_reconnects_when_the_daemon_closes(self):
         srv = self.serve(close_after=1)
@@ -357,19 +394,13 @@ class Watch(CtlTest):
         self.assertEqual(srv.connections, 3)
 
     def test_daemon_going_away_exits_1(self):
-        srv = self.serve(close_after=1)
-        p = subprocess.Popen([self.exe, "-s", self.sock, "watch", "-i", "0.3"],
-                             env=self.env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        try:
-            time.sleep(0.1)
-            srv.stop()
-            out, err = p.communicate(timeout=TIMEOUT)
-        finally:
-            p.kill()
-        self.assertEqual(p.returncode, 1, err)
-        self.assertIn("daemon went away", err)
-        self.assertEqual(len(self.frames(out)), 1)
+        # One connection, one reply, then the socket is gone: the second
+        # sample finds no daemon, however late it comes.
+        self.serve(close_after=1, accept_max=1)
+        r = self.run_ctl("-s", self.sock, "watch", "-i", "0.3")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("daemon went away", r.stderr)
+        self.assertEqual(len(self.frames(r.stdout)), 1)
 
     def test_daemon_error_exits_1(self):
         self.serve(replies={"show info": "error: permission denied\n\n"})
@@ -383,17 +414,17 @@ class Watch(CtlTest):
                 srv = self.serve(os.path.join(self.dir, "s%d.sock" % sig))
                 p = subprocess.Popen([self.exe, "-s", srv.path, "watch", "-i", "5"],
                                      env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+                                     stderr=subprocess.PIPE)
                 try:
-                    deadline = time.monotonic() + 5
-                    while srv.infos == 0 and time.monotonic() < deadline:
-                        time.sleep(0.02)
+                    # The signal once the first frame is out (the reply
+                    # sent is not enough: it may still be on its way).
+                    first = read_until(p.stdout, b"pipecast 0.1.0", 10)
                     p.send_signal(sig)
                     out, err = p.communicate(timeout=TIMEOUT)
                 finally:
                     p.kill()
                 self.assertEqual(p.returncode, 0, err)
-                self.assertIn("pipecast 0.1.0", out)
+                self.assertIn(b"pipecast 0.1.0", first + out)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 to every new client before its backlog; its memory is allocated at
 start-up, never per record or client."""
 
-import time
 import unittest
 
 from pctest import Daemon, StatsConn, recv_exact, recv_lines, records, tcp_client
@@ -17,7 +16,7 @@ class Preamble(unittest.TestCase):
     def test_late_joiner_gets_the_header_first(self):
         conf = {"source": {"input": CMD}, "clients": {"preamble": "2"}}
         with Daemon(conf) as d, StatsConn(d.path("stats.sock")) as st:
-            time.sleep(0.5)
+            st.wait_info("source_records_total", 2 + 5)   # the header, then 0..4
             c = tcp_client(d.port)
             data = recv_lines(c, 4, 5)
             lines = data.split(b"\n")
@@ -31,9 +30,10 @@ class Preamble(unittest.TestCase):
             c2 = tcp_client(d.port)
             self.assertEqual(recv_lines(c2, 3, 5).split(b"\n")[:2],
                              [b"procs memory", b"r b swpd"])
-            a1 = st.info()["allocations_total"]
+            info = st.info()
+            a1 = info["allocations_total"]
             self.assertLessEqual(a1 - a0, 3, "allocations for one client")
-            time.sleep(0.5)
+            st.wait_info("source_records_total", info["source_records_total"] + 5)
             self.assertEqual(st.info()["allocations_total"], a1)
             c.close()
             c2.close()
@@ -43,7 +43,7 @@ class Preamble(unittest.TestCase):
                 "clients": {"preamble": "1", "backlog": "64KiB"}}
         with Daemon(conf) as d:
             d.write_stdin(b"id,name\n" + records(0, 3))
-            time.sleep(0.3)
+            d.wait_info("source_records_total", 4)
             c = tcp_client(d.port)       # the backlog holds the header too
             self.assertEqual(recv_exact(c, 8 + 27), b"id,name\n" + records(0, 3))
             d.write_stdin(records(3, 4))
@@ -67,9 +67,9 @@ class Preamble(unittest.TestCase):
     def test_off_by_default_and_line_framing_only(self):
         with Daemon({"source": {"input": "stdin"}}) as d:
             d.write_stdin(b"header\n")
-            time.sleep(0.2)
+            d.wait_info("source_records_total", 1)
             c = tcp_client(d.port)
-            d.wait_opens(1)
+            d.client_id(c)
             d.write_stdin(records(0, 1))
             self.assertEqual(recv_exact(c, 9), records(0, 1))
             c.close()

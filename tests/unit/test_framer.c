@@ -1,7 +1,7 @@
 /* test_framer.c: line framing in place in the ring (whole records, long
- * lines cut and counted, last line completed at the end, record numbers and
- * marks, heartbeats inserted ahead of a held line) and raw framing, at any
- * chunk boundary. */
+ * lines cut and counted, last line completed at the end, record numbers,
+ * heartbeats inserted ahead of a held line) and raw framing, at any chunk
+ * boundary. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -328,32 +328,15 @@ static void long_line_pieces_are_emitted_as_whole_records(void **state)
 }
 
 
-/* Marks: every third record is reported with its number and where it
- * starts, before the append that holds it; numbers match the count. */
-struct marks {
-	uint64_t seq[16], pos[16];
-	int n;
-};
-static struct marks marks_seen;
-
-/* Collects the marks. */
-static void mark_cb(void *ctx, uint64_t seq, uint64_t pos)
-{
-	(void)ctx;
-	assert_true(marks_seen.n < 16);
-	marks_seen.seq[marks_seen.n] = seq;
-	marks_seen.pos[marks_seen.n++] = pos;
-}
-
-static void records_are_numbered_and_every_nth_is_marked(void **state)
+/* Records are numbered by the count, cut pieces and a finished last line
+ * included. */
+static void records_are_numbered(void **state)
 {
 	struct framer f;
 	struct sink s = { 0 };
 
 	(void)state;
-	memset(&marks_seen, 0, sizeof(marks_seen));
 	tf_init(&f, &s, false, 8, 64, sink_emit);
-	framer_set_mark(&f, mark_cb, 3);
 	feed(&f, "a\nbb\nccc\ndd", 64);                /* records 1-3 */
 	assert_int_equal(f.seq, 3);
 	feed(&f, "\n0123456789\n", 5);                  /* 4, then 5-6 (cut) */
@@ -362,11 +345,6 @@ static void records_are_numbered_and_every_nth_is_marked(void **state)
 	framer_finish(&f);                                 /* 7 */
 	assert_int_equal(f.seq, 7);
 	assert_int_equal(s.records, 7);
-	assert_int_equal(marks_seen.n, 2);
-	assert_int_equal(marks_seen.seq[0], 3);
-	assert_int_equal(marks_seen.pos[0], 5);            /* "ccc" */
-	assert_int_equal(marks_seen.seq[1], 6);
-	assert_int_equal(marks_seen.pos[1], 20);           /* "789" after the cut */
 	assert_string_equal(s.data, "a\nbb\nccc\ndd\n0123456\n789\nz\n");
 	tf_free(&f);
 }
@@ -439,7 +417,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(whole_lines_in_one_piece),
-		cmocka_unit_test(records_are_numbered_and_every_nth_is_marked),
+		cmocka_unit_test(records_are_numbered),
 		cmocka_unit_test(heartbeat_goes_ahead_of_a_held_line),
 		cmocka_unit_test(wraps_the_ring_and_keeps_every_byte),
 		cmocka_unit_test(partial_line_is_held_until_its_newline),

@@ -35,6 +35,12 @@ static void ids_parse_and_format(void **state)
 	assert_int_equal(eventid_parse("00c0ffee12345678-+1", 19, &id), -1);
 	assert_int_equal(eventid_parse("00c0ffee12345678-1 ", 19, &id), -1);
 	assert_int_equal(eventid_parse("00c0ffee12345678:1", 18, &id), -1);
+	assert_int_equal(eventid_parse("00c0ffee12345678-4x", 19, &id), -1);
+	assert_int_equal(eventid_parse("00c0ffeg12345678-1", 18, &id), -1);
+	assert_int_equal(eventid_parse("1796032081:0", 12, &id), -1);   /* an older form */
+	assert_int_equal(eventid_parse("00c0ffee12345678-000000000000000000001", 38, &id), -1);
+	assert_int_equal(eventid_parse("00c0ffee12345678-00000000000000000001", 37, &id), 0);
+	assert_true(id.epoch == EPOCH && id.seq == 1);
 	eventid_epoch(out, EPOCH);
 	assert_string_equal(out, "00c0ffee12345678");
 }

@@ -251,23 +251,6 @@ static void gap_notices(void **state __unused)
 	assert_int_equal(sseparse_gap("", 0, &m), -1);
 }
 
-static void event_ids(void **state __unused)
-{
-	uint64_t e, s;
-
-	assert_int_equal(sseparse_event_id("0123456789abcdef-42", 19, &e, &s), 0);
-	assert_true(e == 0x0123456789abcdefULL && s == 42);
-	assert_int_equal(sseparse_event_id("ffffffffffffffff-18446744073709551615", 37, &e, &s), 0);
-	assert_true(e == UINT64_MAX && s == UINT64_MAX);
-	assert_int_equal(sseparse_event_id("ffffffffffffffff-18446744073709551616", 37, &e, &s), -1);
-	assert_int_equal(sseparse_event_id("0123456789ABCDEF-42", 19, &e, &s), -1);
-	assert_int_equal(sseparse_event_id("0123456789abcde-42", 18, &e, &s), -1);
-	assert_int_equal(sseparse_event_id("0123456789abcdef-", 17, &e, &s), -1);
-	assert_int_equal(sseparse_event_id("0123456789abcdef-4x", 19, &e, &s), -1);
-	assert_int_equal(sseparse_event_id("0123456789abcdef:42", 19, &e, &s), -1);
-	assert_int_equal(sseparse_event_id("1796032081:0", 12, &e, &s), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,7 +264,6 @@ int main(void)
 		cmocka_unit_test(ten_mib_line),
 		cmocka_unit_test(comments_counted),
 		cmocka_unit_test(gap_notices),
-		cmocka_unit_test(event_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

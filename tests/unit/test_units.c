@@ -310,6 +310,29 @@ static void decimal_fields_are_strict(void **state)
 	assert_true(v == UINT64_MAX);
 }
 
+/* Hex digits of either case have their value; every other byte is -1. */
+static void hex_digits_either_case(void **state)
+{
+	static const char digits[] = "0123456789abcdef", upper[] = "ABCDEF";
+	int valid = 0;
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(units_hex_digit(digits[i]), i);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(units_hex_digit(upper[i]), 10 + i);
+	for (int c = -128; c < 128; c++)
+		valid += units_hex_digit((char)c) >= 0;
+	assert_int_equal(valid, 22);
+	assert_int_equal(units_hex_digit('g'), -1);
+	assert_int_equal(units_hex_digit('G'), -1);
+	assert_int_equal(units_hex_digit('/'), -1);
+	assert_int_equal(units_hex_digit(':'), -1);
+	assert_int_equal(units_hex_digit('@'), -1);
+	assert_int_equal(units_hex_digit('`'), -1);
+	assert_int_equal(units_hex_digit('\0'), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +351,7 @@ int main(void)
 		cmocka_unit_test(format_round_trips_through_parse),
 		cmocka_unit_test(format_truncates_to_buffer),
 		cmocka_unit_test(decimal_fields_are_strict),
+		cmocka_unit_test(hex_digits_either_case),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
