@@ -1,6 +1,7 @@
 /* repoch.c: the epoch group of a Redis stream (see repoch.h). */
 #include "repoch.h"
 #include "resp.h"
+#include "units.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,12 +57,11 @@ int repoch_name_parse(const char *p, size_t n, uint64_t *epoch)
 	if (n != REPOCH_NAME_LEN || memcmp(p, REPOCH_PREFIX, pre) != 0)
 		return -1;
 	for (size_t i = pre; i < n; i++) {
-		unsigned c = (unsigned char)p[i];
-		unsigned d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16;
+		int d = units_hex_digit(p[i]);
 
-		if (d > 15)
+		if (d < 0 || (p[i] >= 'A' && p[i] <= 'F'))   /* lowercase only */
 			return -1;
-		e = e << 4 | d;
+		e = e << 4 | (uint64_t)d;
 	}
 	*epoch = e;
 	return 0;
