@@ -224,6 +224,7 @@ static bool upredis_new_stream(const struct repoch_reply *rep)
 	rd.last_ms = rd.last_seq = 0;
 	rd.told_ms = rd.told_seq = 0;
 	rd.ord = -1;
+	rd.scanning = false;
 	return true;
 }
 
