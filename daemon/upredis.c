@@ -377,9 +377,11 @@ static void upredis_scan_entry(const struct rstream_entry *e)
 	rd.scan_seq = e->seq;
 }
 
-/* A scan reply is over: go on further back, or start reading. */
+/* A scan reply is over: go on further back (each reply within the
+ * connect timeout), or start reading. */
 static void upredis_scan_end(void)
 {
+	upstream_handshake_progress();
 	if (!rd.scan_stop && rd.scan_n == UPREDIS_COUNT)
 		return;
 	if (!rd.scan_stop) {

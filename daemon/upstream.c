@@ -173,6 +173,14 @@ void upstream_streaming(const char *detail)
 		timer_disarm(TK_UPSTREAM, &up.timer);
 }
 
+/* A long handshake moved on (a Redis edge's backlog scan, reply after
+ * reply): its timeout starts again. */
+void upstream_handshake_progress(void)
+{
+	if (up.phase == UP_HANDSHAKE)
+		timer_arm(TK_UPSTREAM, &up.timer, UP_CONNECT_TIMEOUT_S);
+}
+
 /* True while records flow on this connection. */
 bool upstream_is_streaming(void)
 {

@@ -52,6 +52,8 @@ bool upstream_send(const char *p, size_t n);
 /* The handshake is over: records flow, the timer turns to idle_timeout.
  * detail follows "streaming" in the log line. */
 void upstream_streaming(const char *detail);
+/* A handshake of many steps made one: the connect timeout starts again. */
+void upstream_handshake_progress(void);
 /* True once upstream_streaming was called on this connection. */
 bool upstream_is_streaming(void);
 /* Gives the connection up: reconnect after the backoff (logged). */

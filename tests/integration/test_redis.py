@@ -167,19 +167,24 @@ class TwoEdges(unittest.TestCase):
                       end=" ")
 
     def test_new_edge_starts_from_its_backlog_of_the_newest_entries(self):
+        # 900 bytes: 100 records in the first XREVRANGE; 81,000 bytes:
+        # 9,000 records, the scan's third reply.
         with RedisServer() as r:
-            publish(r, records(0, 1000))
-            with Daemon(edge_conf("%s/%s" % (r.url, KEY), backlog="900")) as e:
-                streaming(e)
-                s = tcp_client(e.port)
-                e.wait_opens(1)
-                publish(r, records(1000, 1001))
-                got = b""
-                deadline = time.monotonic() + slow(10)
-                while not got.endswith(b"00001000\n") and time.monotonic() < deadline:
-                    s.settimeout(max(0.1, deadline - time.monotonic()))
-                    got += s.recv(4096)
-                self.assertEqual(got, records(900, 1001))
+            publish(r, records(0, 10000))
+            for backlog, first in (("900", 9900), ("81000", 1000)):
+                with Daemon(edge_conf("%s/%s" % (r.url, KEY), backlog=backlog)) as e:
+                    streaming(e)
+                    s = tcp_client(e.port)
+                    e.wait_opens(1)
+                    publish(r, records(10000, 10001))
+                    got = b""
+                    deadline = time.monotonic() + slow(10)
+                    while not got.endswith(b"00010000\n") and time.monotonic() < deadline:
+                        s.settimeout(max(0.1, deadline - time.monotonic()))
+                        got += s.recv(1 << 16)
+                    s.close()
+                    self.assertEqual(got, records(first, 10001))
+                r.cmd("XDEL", KEY, r.entries(KEY)[-1][0])
 
 
 class RedisFailures(unittest.TestCase):
