@@ -2,7 +2,7 @@
  * hands out one reply element at a time as pointers into the caller's
  * buffer, never allocating and never copying, with strict limits on bulk
  * lengths, array lengths and nesting; and a writer for the commands that
- * pipecast sends (XREAD, XRANGE, XINFO STREAM, XADD).
+ * pipecast sends (XREAD, XRANGE, XREVRANGE, XINFO STREAM, XADD).
  *
  * Buffer discipline: the caller owns one buffer holding `len` bytes read
  * from the server. resp_next() reads the element that starts at r->pos.
