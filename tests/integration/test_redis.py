@@ -338,6 +338,27 @@ class RedisFailures(unittest.TestCase):
                 rows = {row[0]: row for row in timers(e)}
                 self.assertEqual((int(rows["upstream"][1]), int(rows["upstream"][2])), (1, 1))
 
+    def test_the_documented_permissions_suffice_and_a_refusal_is_logged(self):
+        rule = "+eval +multi +exec +xread +xrevrange +exists +xinfo +xgroup ~%s" % KEY
+        with RedisServer() as r:
+            publish(r, records(0, 10))
+            admin = r.client()
+            admin.cmd("ACL", "SETUSER", "admin", "on", ">pw", "~*", "+@all")
+            admin.cmd("ACL", "SETUSER", "default", "reset", "on", "nopass", *rule.split())
+            admin.cmd("AUTH", "admin", "pw")
+            with Daemon(edge_conf("%s/%s" % (r.url, KEY))) as e:
+                streaming(e)
+                rd = self.watch(e)
+                for i in range(10, 20):
+                    admin.cmd("XADD", KEY, "*", "data", "%08d" % i)
+                wait_for(lambda: rd.length("raw") >= 9 * 20, 20, "20 records")
+                rd.stop()
+                self.assertEqual(rd.get("raw"), records(0, 20))
+                admin.cmd("ACL", "SETUSER", "default", "-eval")
+                e.wait_log(r"upstream .*: Redis answered: NOPERM .*; reconnecting in", slow(10))
+                self.assertEqual(info(e)["source_state"], "restarting")
+            admin.close()
+
     def test_entries_that_are_no_records_and_data_with_newlines(self):
         with RedisServer() as r:
             r.cmd("XADD", KEY, "1-1", "data", "a\nb")
