@@ -425,8 +425,8 @@ callgrind_run() {
 # ==== 6. browser fan-out: SSE, WebSocket and nchan (bench/browser.sh) ====
 . bench/browser.sh
 
-# ---- run everything (ONLY="seed fan idle churn callgrind browser redis" selects parts) ----
-ONLY=${ONLY:-seed fan idle churn callgrind browser redis}
+# ---- run everything (ONLY="seed fan idle churn callgrind browser redis relay" selects parts) ----
+ONLY=${ONLY:-seed fan idle churn callgrind browser redis relay}
 selected() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 # want PART: the part is selected; notes the load average as it starts
 want() {
@@ -479,6 +479,8 @@ want callgrind && callgrind_run
 want browser && browser_run
 want redis && { python3 bench/redis_edge.py $([ $QUICK = 1 ] && echo 100000 3) \
 	>"$RAW/redis-edge.txt" && cat "$RAW/redis-edge.txt" >&2; }
+want relay && { python3 bench/relay_latency.py $([ $QUICK = 1 ] && echo 3) \
+	>"$RAW/relay-latency.txt" && cat "$RAW/relay-latency.txt" >&2; }
 [ -n "$PARTIAL" ] || echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
