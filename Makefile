@@ -285,7 +285,7 @@ build/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
 # SSE against raw fan-out (bench/http.sh): records/s at N = 100 and 1,000.
-.PHONY: bench-http bench-relay bench-ws
+.PHONY: bench-http bench-relay bench-ws bench-redis
 bench-http: build/pipecastd build/tests/ssecheck
 	bench/http.sh
 
@@ -297,6 +297,11 @@ bench-ws: build/pipecastd build/tests/ssecheck
 bench-relay: build/pipecastd
 	python3 bench/relay_latency.py
 
+# One edge fed by Redis against the same edge fed by a FIFO: records/s and
+# the latency the Redis hop adds (pipecastd(8), "A Redis stream as the backbone").
+bench-redis: build/pipecastd build/pipecastctl
+	python3 bench/redis_edge.py
+
 .PHONY: bench
-bench: build/pipecastd build/bench/loadgen build/bench/raw_ceiling build/bench/pipe_relay
+bench: build/pipecastd build/pipecastctl build/bench/loadgen build/bench/raw_ceiling build/bench/pipe_relay
 	QUICK=$(QUICK) bench/run.sh

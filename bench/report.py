@@ -10,6 +10,9 @@ import platform
 import re
 import subprocess
 
+import headline
+import report_browser
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RES = os.environ.get("BENCH_OUT") or os.path.join(HERE, "results")
 RAW = os.path.join(RES, "raw")
@@ -19,6 +22,7 @@ SERVERS = ["pipecastd", "raw", "ncat", "redis"]
 LABEL = {"pipecastd": "pipecastd", "raw": "raw ceiling", "ncat": "ncat -l -k",
          "redis": "Redis pub/sub"}
 MIB = 1024 * 1024
+HEAD = {}   # the figures of the README's headline table (bench/headline.py)
 
 
 def read(name, default=""):
@@ -94,6 +98,10 @@ def machine():
         ("Redis", cmd(["redis-server", "--version"]).split(" sha=")[0].strip()),
         ("ncat", cmd(["ncat", "--version"]).strip().splitlines()[0] if cmd(["ncat", "--version"]) else ""),
         ("valgrind", cmd(["valgrind", "--version"]).strip()),
+        ("nginx, nchan", "%s, libnginx-mod-nchan %s" % (
+            cmd(["nginx", "-v"]).strip().replace("nginx version: ", ""),
+            cmd(["dpkg-query", "-W", "-f=${Version}", "libnginx-mod-nchan"]).strip())),
+        ("websocketd", cmd(["websocketd", "--version"]).strip()),
     ]
 
 
@@ -135,6 +143,7 @@ def seed(out, targets):
         if reps.get(name):
             rate = median([r for r, _ in reps[name]])
         rows[name] = (rate, rss, killed)
+    HEAD["seed"] = rows
     out.append("## 1. The seed's workload (one client, %s s)\n" % secs)
     out.append("A producer writes 6-byte records (`%%05d\\n`) into a pipe as fast as it can; "
                "the program forwards each to one TCP client and enforces a 3-minute idle "
@@ -181,7 +190,7 @@ def seed(out, targets):
     spread = ""
     if len(pr) > 1:
         spread = " (runs: %s)" % ", ".join(ratio(a[0], b[0]) for a, b in zip(pr, fr))
-    targets.append(("seed: records/s vs the fixed Go loop", ">= 30x", ratio(pc[0], fx[0]) + spread,
+    targets.append(("seed: records/s vs the fixed Go loop (issue 16)", ">= 30x", ratio(pc[0], fx[0]) + spread,
                     fx[0] > 0 and pc[0] >= 30 * fx[0]))
     plots = []
     for name, (_, rss, _) in rows.items():
@@ -224,7 +233,7 @@ def relay_section(out, targets, rows, reps, ns):
             mrec(min(x["rate"] for x in b)), mrec(max(x["rate"] for x in b)),
             ", ".join("%.2f" % y.get("load", 0) for y in b)))
         want = 0.9 if n == 1 else 1.0
-        targets.append(("pipe relay N=%d: pipecastd's share, producer as fast as it can" % n,
+        targets.append(("pipe relay N=%d: pipecastd's share, producer as fast as it can (issue 16)" % n,
                         ">= 90 %" if n == 1 else "> 100 % (the relay waits for its slowest client)",
                         "%.0f %% (runs: %s)" % (100 * rb / ra if ra else float("nan"), ", ".join(pairs)),
                         ra > 0 and rb >= want * ra if n == 1 else ra > 0 and rb > ra))
@@ -278,6 +287,7 @@ def fanout(out, targets):
         row["rate_range"] = (min(x["rate"] for x in lst), max(x["rate"] for x in lst))
         row["p99_range"] = (min(x["p99"] for x in lst), max(x["p99"] for x in lst))
         rows[key] = row
+    HEAD["fan"] = rows
     ns = sorted({k[1] for k in rows})
     if not ns:
         return
@@ -454,7 +464,7 @@ def idle(out, targets):
                "to one channel. Kernel socket memory is not in RSS and not counted.\n")
     out.append("| server | N | connected | RSS before | RSS after | bytes per connection |")
     out.append("|---|---:|---:|---:|---:|---:|")
-    per = {}
+    per = HEAD["idle"] = {}
     for srv, n, conn, before, after, statrss in rows:
         n = int(n)
         b = (int(after) - int(before)) / n
@@ -583,36 +593,42 @@ def clean_fn(line):
     return re.sub(r"(\S*/)+(?=[^/\s]+:)", "", line)
 
 
-def callgrind(out, targets):
-    sub = kv(read("callgrind.sub"))
-    top = read("callgrind.top")
-    ir = total_ir(top)
-    base = total_ir(read("callgrind-base.top"))
+def callgrind_row(label, tag):
+    """(label, total Ir, Ir of the run without records or 0, records delivered)"""
+    sub = kv(read("%s.sub" % tag))
+    ir = total_ir(read("%s.top" % tag))
     if not sub or not ir:
+        return None
+    return (label, ir, total_ir(read("%s-base.top" % tag)), int(sub.get("records", "0")), tag)
+
+
+def callgrind(out, targets):
+    top = read("callgrind.top")
+    rows = [r for r in (callgrind_row(label, tag) for label, tag in (
+        ("raw TCP clients", "callgrind"), ("EventSource clients (`/events`)", "callgrind-sse"),
+        ("WebSocket clients (`/ws`)", "callgrind-ws"),
+        ("raw TCP clients, before (`CG_BEFORE`: %s)" % ENV.get("CG_BEFORE_LABEL", "an earlier build"),
+         "callgrind-before"))) if r]
+    if not rows:
         return
-    recs = int(sub.get("records", "0"))
     out.append("## 5. Instructions per delivered record (callgrind)\n")
-    out.append("pipecastd under `valgrind --tool=callgrind`, %s clients, a producer writing "
-               "%s records of 64 bytes as fast as it can, then end of input (`on_eof = exit`), "
-               "a 64 MiB ring (`buffer`) that holds the whole stream so that no client is "
-               "dropped whatever the load. "
+    out.append("pipecastd under `valgrind --tool=callgrind`, %s clients of one kind, a producer "
+               "writing %s records of 64 bytes as fast as it can, then end of input "
+               "(`on_eof = exit`), a ring (`buffer`, %s) that holds the whole stream so that no "
+               "client is dropped whatever the load. "
                "The same run with no record (start-up, %s connections, shutdown) is "
-               "subtracted to give the cost of the records alone.\n"
-               % (ENV.get("CG_CLIENTS"), ENV.get("CG_RECORDS"), ENV.get("CG_CLIENTS")))
-    out.append("| total Ir | Ir of the run without records | records delivered | "
+               "subtracted to give the cost of the records alone (the marginal column; "
+               "QUICK runs only the raw clients' run without records).\n"
+               % (ENV.get("CG_CLIENTS"), ENV.get("CG_RECORDS"), ENV.get("CG_BUFFER", "64MiB"),
+                  ENV.get("CG_CLIENTS")))
+    out.append("| clients | total Ir | Ir of the run without records | records delivered | "
                "Ir per delivered record (whole run) | Ir per delivered record (marginal) |")
-    out.append("|---:|---:|---:|---:|---:|")
-    rows = [("this build", ir, base, recs)]
-    bsub = kv(read("callgrind-before.sub"))
-    bir, bbase = total_ir(read("callgrind-before.top")), total_ir(read("callgrind-before-base.top"))
-    if bsub and bir:
-        rows.append(("before (`CG_BEFORE`: %s)" % ENV.get("CG_BEFORE_LABEL", "an earlier build"),
-                     bir, bbase, int(bsub.get("records", "0"))))
-    out[-2] = "| build | " + out[-2][2:]
-    out[-1] = "|---|" + out[-1][1:]
-    for label, i, b0, r in rows:
-        out.append("| {} | {:,} | {:,} | {:,} | {:.1f} | {:.2f} |".format(
-            label, i, b0, r, i / r if r else 0, (i - b0) / r if r and b0 else 0))
+    out.append("|---|---:|---:|---:|---:|---:|")
+    for label, i, b0, r, tag in rows:
+        out.append("| {} | {:,} | {} | {:,} | {:.1f} | {} |".format(
+            label, i, "{:,}".format(b0) if b0 else "-", r, i / r if r else 0,
+            "%.2f" % ((i - b0) / r) if r and b0 else "-"))
+        HEAD.setdefault("ir", {})[tag] = (i - b0) / r if r and b0 else None
     out.append("")
     out.append("Instructions counted are user space only (the copies into the sockets "
                "happen in the kernel). The figure is deterministic for a given batching: "
@@ -620,74 +636,41 @@ def callgrind(out, targets):
                "the relative speed of the producer and the daemon decides (under valgrind "
                "the daemon is the slow side, so its reads are full: up to 256 KiB from a pipe "
                "enlarged to `pipe-max-size`). Most of the start-up cost is touching the "
-               "ring's pages once through each of its two mappings and the framer's "
-               "buffer for cutting long lines (`memset`).\n")
-    out.append("Top functions of the run with records (`callgrind_annotate`):\n")
-    out.append("```")
-    keep = False
-    for line in top.splitlines():
-        if "PROGRAM TOTALS" in line or "file:function" in line:
-            keep = True
-        if keep and line.strip() and not line.startswith("-"):
-            out.append(clean_fn(line)[:110])
-    out.append("```\n")
-
-
-# ---- 6. nchan ----
-def nchan(out, targets):
-    rows = {}
-    for line in read("nchan.tsv").splitlines():
-        p = line.split("\t")
-        if len(p) < 9:
+               "rings' pages once through each of their two mappings and the framer's "
+               "buffer for cutting long lines (`memset`); the WebSocket ring is set up "
+               "with the first WebSocket client.\n")
+    for label, tag in (("raw TCP clients", "callgrind"), ("EventSource clients", "callgrind-sse"),
+                       ("WebSocket clients", "callgrind-ws")):
+        top = read("%s.top" % tag)
+        if not top:
             continue
-        rows.setdefault((p[0], int(p[1]), p[2]), []).append(
-            dict(rate=num(p[3]), p50=num(p[4]), p99=num(p[5]), max=num(p[6]),
-                 closed=num(p[7]), load=p[8]))
-    idle = [l.split("\t") for l in read("nchan-idle.tsv").splitlines() if l.count("\t") >= 3]
-    if not rows and not idle:
-        return
-    rate = int(ENV.get("RATE", "10000"))
-    out.append("## 6. The browser peer: nchan\n")
-    out.append("nchan 1.3.6 (Debian's `nginx-light` 1.22 with `libnginx-mod-nchan`), set up by "
-               "`bench/nchan.sh`: one master and one worker process, a `nchan_publisher` "
-               "location (`POST /pub`, one message per request) and a `nchan_subscriber` "
-               "location (`GET /sub`, EventSource or WebSocket) on one channel, new "
-               "subscribers starting at the newest message. The producer (`loadgen produce "
-               "-N`) publishes the same 64-byte records (newline removed) as pipelined HTTP "
-               "POSTs, at most %d unanswered; the receivers (`loadgen sub -x sse|ws`, 2 "
-               "processes) find each record by its `@` and read its timestamp. pipecastd's "
-               "side of these rows (`/events`, `/ws`) comes once its HTTP listener exists; "
-               "the same receivers will read it.\n" % 64)
-    if rows:
-        out.append("| subscribers | N | nchan records/s at saturation (median; runs) | p50 / p99 / max at saturation, us | offered %d records/s: delivered | p50 / p99 / max there, us | load (each run) |" % rate)
-        out.append("|---|---:|---:|---|---:|---|---|")
-        for proto, n in sorted({(k[0], k[1]) for k in rows}):
-            a, b = rows.get((proto, n, "sat"), []), rows.get((proto, n, "rate"), [])
+        out.append("Top functions of the run with records, %s (`callgrind_annotate`):\n" % label)
+        out.append("```")
+        keep = False
+        for line in top.splitlines():
+            if "Auto-annotated source" in line:
+                break
+            if "PROGRAM TOTALS" in line or "file:function" in line:
+                keep = True
+            if keep and line.strip() and not line.startswith("-"):
+                out.append(clean_fn(line)[:110])
+        out.append("```\n")
 
-            def cell(lst):
-                if not lst:
-                    return "-", "-"
-                m = sorted(lst, key=lambda x: x["rate"])[len(lst) // 2]
-                return ("%s (%s)" % (mrec(median([x["rate"] for x in lst])),
-                                     ", ".join(mrec(x["rate"]) for x in lst)),
-                        "%.0f / %.0f / %.0f" % (m["p50"], m["p99"], m["max"]))
-            ca, cb = cell(a), cell(b)
-            out.append("| %s | %d | %s | %s | %s of %s | %s | %s |" % (
-                {"sse": "EventSource", "ws": "WebSocket"}.get(proto, proto), n, ca[0], ca[1],
-                cb[0], mrec(rate * n), cb[1], ", ".join(x["load"] for x in a + b)))
-        out.append("")
-        out.append("Where nchan delivers less than offered, it cannot keep up with %d "
-                   "records/s at that N on this machine and its latency is its backlog.\n" % rate)
-    if idle:
-        out.append("Memory per idle EventSource subscriber: RSS of the nchan worker before "
-                   "and after N subscribers connected (nchan's shared memory is counted where "
-                   "the worker touched it):\n")
-        out.append("| N | subscribed | worker RSS before | after | bytes per subscriber |")
-        out.append("|---:|---:|---:|---:|---:|")
-        for n, conn, before, after in (p[:4] for p in idle):
-            out.append("| %s | %s | %.2f MiB | %.2f MiB | %.0f |" % (
-                n, conn, num(before) / MIB, num(after) / MIB, (num(after) - num(before)) / num(n, 1)))
-        out.append("")
+
+# The scale-out figures (pipecastd(8), "Scaling out"): the two scripts' own
+# reports, which already give every figure with its percentiles.
+def scaleout(out):
+    parts = [("redis-edge.txt", "One edge fed by Redis against a FIFO, and the Redis hop's "
+              "latency (`bench/redis_edge.py`)"),
+             ("relay-latency.txt", "The latency each `sse:` relay hop adds "
+              "(`bench/relay_latency.py`)")]
+    got = [(f, title) for f, title in parts if read(f).strip()]
+    if not got:
+        return
+    out.append("## Scale-out: the Redis hop and relay hops\n")
+    for f, title in got:
+        out.append("%s:\n" % title)
+        out.append("```\n%s\n```\n" % read(f).rstrip())
 
 
 def main():
@@ -708,6 +691,10 @@ def main():
     if busy:
         out.append("| busy processes at start (CPU %% since they started) | %s |"
                    % ", ".join("%s %s%%" % (b[2], b[1]) for b in busy))
+    parts = [l.split(None, 2)[1:] for l in ld if l.startswith("part ")]
+    if parts:
+        out.append("| load average as each part started (1, 5, 15 min) | %s |"
+                   % "; ".join("%s: %s" % (p[0], p[1]) for p in parts if len(p) == 2))
     out.append("")
     out.append("The machine has 2 cores, shared by the producer, the program under test and "
                "the receivers, and by whatever else was running (rows above). Figures from "
@@ -720,12 +707,14 @@ def main():
     idle_kinds(body, targets)
     churn(body, targets)
     callgrind(body, targets)
-    nchan(body, targets)
+    report_browser.section(body, targets, HEAD, read, num, ENV)
+    scaleout(body)
     out.append("## Targets\n")
     out.append("| target | wanted | measured | met |")
     out.append("|---|---|---|---|")
     for name, want, got, ok in targets:
-        out.append("| %s | %s | %s | %s |" % (name, want, got, "yes" if ok else "**no**"))
+        out.append("| %s | %s | %s | %s |" % (name, want, got,
+                                              "n/a" if ok is None else "yes" if ok else "**no**"))
     out.append("")
     out.extend(body)
     extra = read_file(os.path.join(HERE, "NOTES.md"))
@@ -733,6 +722,11 @@ def main():
         out.append(extra)
     with open(os.path.join(RES, "RESULTS.md"), "w") as f:
         f.write("\n".join(out) + "\n")
+    headline.write(RES, HEAD, "Headline figures of the %srun of %s (2 cores shared by the "
+                   "producer, the server and the receivers; load average at start / end: "
+                   "%s / %s; medians of %s runs where repeated):"
+                   % ("QUICK " if QUICK else "full ", ENV.get("START_EPOCH", "?"),
+                      st[0] if st else "?", en[0] if en else "?", ENV.get("REPS", "3")))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 #!/bin/bash
 # pipecast benchmarks: pipecastd against the seed's Go loops, Redis pub/sub,
-# `ncat -l -k`, a raw fan-out ceiling and the pipe relay ceiling, all on
-# loopback. Run by `make bench`
-# (QUICK=1 for the reduced version). Writes bench/results/RESULTS.md, PNG plots
+# `ncat -l -k`, a raw fan-out ceiling and the pipe relay ceiling, and its SSE
+# and WebSocket clients against nchan and websocketd (bench/browser.sh), all
+# on loopback. Run by `make bench`
+# (QUICK=1 for the reduced version). Writes bench/results/RESULTS.md, the
+# README's headline tables (bench/results/HEADLINE.md), PNG plots
 # and raw data under bench/results/raw/ (not committed); BENCH_OUT=DIR writes
 # them under DIR instead, PIPECASTD=PATH measures another build of the daemon.
 # Every process started here is stopped by the EXIT trap; every wait is bounded.
@@ -18,7 +20,8 @@ RAW=$RES/raw
 T=$(mktemp -d /tmp/pipecast-bench.XXXXXX)
 PIDS=()
 mkdir -p "$RAW"
-[ -n "${ONLY:-}" ] || rm -f "$RAW"/*
+PARTIAL=${ONLY:+1}                    # ONLY=...: some parts, added to the earlier raw data
+[ -n "$PARTIAL" ] || rm -f "$RAW"/*
 
 cleanup() {
 	local p
@@ -90,11 +93,22 @@ cores() {            # cores TICKS0 TICKS1 NS0 NS1: CPU seconds per second betwe
 	awk "BEGIN{printf \"%.2f\", ($2 - $1) / $(getconf CLK_TCK) / (($4 - $3) / 1e9)}"
 }
 kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }   # kv NAME < "a=1 b=2"
+# sub_totals FILE...: what `loadgen sub` processes printed, summed in one pass:
+# records/s, bytes/s (each one's bytes over its own window), bytes per
+# record, closed, misaligned, CPU seconds.
+sub_totals() {
+	awk '{ split("", k); for (i = 1; i <= NF; i++) { split($i, a, "="); k[a[1]] = a[2] }
+	       rate += k["rate"]; recs += k["records"]; bytes += k["bytes"]
+	       closed += k["closed"]; bad += k["misaligned"]; cpu += k["cpu_s"]
+	       if (k["secs"] > 0) bps += k["bytes"] / k["secs"] }
+	     END { printf "%.0f %.0f %.1f %d %d %.3f\n", rate, bps, (recs > 0 ? bytes / recs : 0),
+	           closed, bad, cpu }' "$@"
+}
 
 # ---- peers: Debian packages ----
 install_peers() {
 	local need="" p
-	for p in golang-1.19-go redis-server ncat gnuplot-nox valgrind python3; do
+	for p in golang-1.19-go redis-server ncat gnuplot-nox valgrind python3 websocketd socat curl; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			need="$need $p"
 	done
@@ -110,7 +124,8 @@ install_peers() {
 }
 install_peers
 GO=/usr/lib/go-1.19/bin/go
-for p in leak fixed; do
+for p in leak fixed; do       # built again only when a source is newer than it
+	[ -z "$(find bench/seed/$p -newer "$BIN/seed-$p" 2>/dev/null)" ] && [ -x "$BIN/seed-$p" ] && continue
 	(cd bench/seed/$p && GOCACHE="$T/gocache" GOPATH="$T/gopath" GOFLAGS= GOPROXY=off \
 		GOTOOLCHAIN=local "$GO" build -o "../../../$BIN/seed-$p" .) || exit 1
 done
@@ -128,10 +143,10 @@ fi
 SEED_SECS=${SEED_SECS:-$d_seed}; FAN_NS=${FAN_NS:-$d_ns}; MEAS=${MEAS:-$d_meas}
 IDLE_NS=${IDLE_NS:-$d_idle}; CHURN_N=${CHURN_N:-$d_churn}
 CG_CLIENTS=${CG_CLIENTS:-$d_cgc}; CG_RECORDS=${CG_RECORDS:-$d_cgr}
+# callgrind runs beside the raw clients' (part 5); QUICK: WebSocket only, no base
+CG_PROTOS=${CG_PROTOS:-$([ $QUICK = 1 ] && echo ws || echo "sse ws")}
+CG_BUFFER=${CG_BUFFER:-$([ $QUICK = 1 ] && echo 8MiB || echo 64MiB)}   # holds CG_RECORDS
 SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
-NCHAN_NS=${NCHAN_NS:-$([ $QUICK = 1 ] && echo 100 || echo "100 1000")}
-NCHAN_PROTOS=${NCHAN_PROTOS:-$([ $QUICK = 1 ] && echo sse || echo "sse ws")}
-NCHAN_IDLE_NS=${NCHAN_IDLE_NS:-$([ $QUICK = 1 ] && echo 1000 || echo "1000 5000")}
 REPS=${REPS:-$d_reps}   # repetitions of the pipecastd, ceiling and seed runs (medians)
 FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall match"}
 RATE=10000
@@ -141,7 +156,7 @@ log "QUICK=$QUICK; raw data in $RAW"
 # Other work on the machine skews every figure: note it.
 { echo "start $(cut -d' ' -f1-3 /proc/loadavg)"
   ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 >= 10 {print "busy", $1, $2}' | head -5; } >"$RAW/load.txt.new"
-[ -n "${ONLY:-}" ] || mv "$RAW/load.txt.new" "$RAW/load.txt"
+[ -n "$PARTIAL" ] || mv "$RAW/load.txt.new" "$RAW/load.txt"
 
 # pipecastd with a stats socket in $T; extra -o options follow.
 daemon_args() {
@@ -280,13 +295,8 @@ fan() {
 		skipped=$($LG stat -s "$T/stats.sock" clients_skipped_bytes_total 2>/dev/null || echo -)
 	fi
 	stop $srvpid $prodpid $idlepid
-	local closed=0 bad=0 x subcpu=0
-	for i in $(seq $procs); do
-		x=$(kv cpu_s <"$RAW/$tag.sub.$i"); subcpu=$(awk "BEGIN{print $subcpu + ${x:-0}}")
-		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
-		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
-		x=$(kv misaligned <"$RAW/$tag.sub.$i"); bad=$((bad + ${x:-0}))
-	done
+	local closed bad subcpu
+	read -r rate _ _ closed bad subcpu < <(sub_totals "$RAW/$tag".sub.*)
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
 	# the cores used by the server, the producer and the receivers
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$n" "$mode" "$stall" \
@@ -367,17 +377,22 @@ churn_run() {
 }
 
 # ==== 5. instructions per delivered record ====
-callgrind_one() {    # callgrind_one TAG RECORDS [DAEMON]: one run under callgrind
-	local tag=$1 recs=$2 daemon=${3:-$D} port pid sub go=$T/go.$1
+callgrind_one() {    # callgrind_one TAG RECORDS [DAEMON [PROTO]]: one run under callgrind
+	local tag=$1 recs=$2 daemon=${3:-$D} proto=${4:-raw} port pid sub go=$T/go.$1 hport xs=() http=()
 	rm -f "$T/stats.sock"
 	port=$(free_port)
+	if [ "$proto" != raw ]; then      # the clients read /events or /ws
+		hport=$(free_port)
+		http=(-o "http.listen=tcp:127.0.0.1:$hport" -o http.keepalive=0)
+		xs=(-x "$proto" -u "$([ "$proto" = sse ] && echo /events || echo /ws)")
+	fi
 	ERR=$RAW/$tag.log
 	piped -n "$recs" -t 300 -w "$go" -- valgrind --tool=callgrind \
 		--callgrind-out-file="$RAW/$tag.out" $daemon $(daemon_args $port) -o daemon.shutdown_timeout=30s \
-		-o clients.buffer=64MiB
+		-o clients.buffer=$CG_BUFFER "${http[@]}"
 	pid=$SRV
 	wait_files 60 "$T/stats.sock"
-	bg $LG sub -p "$port" -n "$CG_CLIENTS" -t 300 -L none -w "$T/ready.$tag" >"$RAW/$tag.sub"
+	bg $LG sub -p "${hport:-$port}" -n "$CG_CLIENTS" -t 300 -L none "${xs[@]}" -w "$T/ready.$tag" >"$RAW/$tag.sub"
 	sub=$!
 	wait_files 60 "$T/ready.$tag"
 	wait_clients "$CG_CLIENTS"
@@ -387,107 +402,40 @@ callgrind_one() {    # callgrind_one TAG RECORDS [DAEMON]: one run under callgri
 	callgrind_annotate "$RAW/$tag.out" 2>/dev/null | head -45 >"$RAW/$tag.top"
 	log "$tag: $(cat "$RAW/$tag.sub")"
 }
-# The workload, then the same start-up and shutdown with no record, to subtract;
-# the ring (64 MiB) holds the whole stream, so that no client is dropped
+# The workload, then the same start-up and shutdown with no record, to subtract,
+# for raw clients (tags callgrind, callgrind-base) and for each protocol of
+# CG_PROTOS (callgrind-sse, callgrind-sse-base, ...; QUICK: no base);
+# the ring (CG_BUFFER) holds the whole stream, so that no client is dropped
 # however the machine's load slows the receivers;
 # CG_BEFORE=BINARY measures another build (an earlier commit) the same way.
 callgrind_run() {
+	local p
 	callgrind_one callgrind "$CG_RECORDS"
 	callgrind_one callgrind-base 0
+	for p in $CG_PROTOS; do
+		callgrind_one "callgrind-$p" "$CG_RECORDS" "$D" "$p"
+		[ "$QUICK" = 1 ] || callgrind_one "callgrind-$p-base" 0 "$D" "$p"
+	done
 	if [ -n "${CG_BEFORE:-}" ]; then
 		callgrind_one callgrind-before "$CG_RECORDS" "$CG_BEFORE"
 		callgrind_one callgrind-before-base 0 "$CG_BEFORE"
 	fi
 }
 
-# ==== 6. the browser peer: nchan (bench/nchan.sh) ====
-# nchan_start: a fresh nchan on a free port; sets NCHAN_PORT and NCHAN_PID.
-nchan_start() {
-	NCHAN_PORT=$(free_port)
-	rm -rf "$T/nchan"
-	bg bench/nchan.sh run "$T/nchan" "$NCHAN_PORT"
-	NCHAN_PID=$!
-	bench/nchan.sh wait "$NCHAN_PORT" || return 1
-}
-# nchan_subscribers PORT: active subscribers of the bench channel.
-nchan_subscribers() {
-	curl -s -m 2 "http://127.0.0.1:$1/pub" | sed -n 's/^active subscribers: //p' | tr -d '\r'
-}
-# nchan_fan PROTO N MODE: PROTO sse or ws subscribers; one row of $RAW/nchan.tsv.
-nchan_fan() {
-	local proto=$1 n=$2 mode=$3 tag go procs per i subs=() ready=() rate=0 closed=0 x lat rflag
-	tag="nchan-$proto-$n-$mode.$(date +%s%N)"
-	go=$T/go.$tag
-	case $mode in rate) rflag=(-r $RATE); lat=full;; *) rflag=(-r 0); lat=sample;; esac
-	nchan_start || return 0
-	procs=1; [ "$n" -ge 100 ] && procs=2
-	per=$((n / procs))
-	for i in $(seq $procs); do
-		bg $LG sub -p "$NCHAN_PORT" -n "$per" -t "$MEAS" -L $lat -x "$proto" -u /sub -w "$T/ready.$tag.$i" \
-			-H "$RAW/$tag.hist.$i" >"$RAW/$tag.sub.$i"
-		subs+=($!); ready+=("$T/ready.$tag.$i")
-	done
-	wait_files 60 "${ready[@]}" || { stop $NCHAN_PID "${subs[@]}"; return 0; }
-	for i in $(seq 100); do [ "$(nchan_subscribers $NCHAN_PORT)" = "$n" ] && break; sleep 0.05; done
-	bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -N "$NCHAN_PORT" -w "$go" 2>/dev/null
-	local prod=$!
-	touch "$go"
-	wait_pids $((${MEAS%.*} + 25)) "${subs[@]}"
-	stop $prod $NCHAN_PID
-	for i in $(seq $procs); do
-		x=$(kv rate <"$RAW/$tag.sub.$i"); rate=$((rate + ${x:-0}))
-		x=$(kv closed <"$RAW/$tag.sub.$i"); closed=$((closed + ${x:-0}))
-	done
-	local h; h=$($LG hist "$RAW/$tag".hist.*)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$proto" "$n" "$mode" "$rate" \
-		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
-		"$closed" "$(load1)" >>"$RAW/nchan.tsv"
-	log "nchan $tag: rate=$rate $h closed=$closed"
-}
-# nchan_idle N: the worker's RSS before and after N idle EventSource subscribers.
-nchan_idle() {
-	local n=$1 w before after procs per i ids=() ready=() conn=-
-	nchan_start || return 0
-	w=$(bench/nchan.sh worker $NCHAN_PID)
-	curl -s -m 2 -X POST -d warm "http://127.0.0.1:$NCHAN_PORT/pub" >/dev/null
-	sleep 1
-	before=$(rss $w)
-	procs=$(( (n + 7499) / 7500 )); [ "$n" -ge 5000 ] && [ $procs -lt 2 ] && procs=2
-	per=$((n / procs))
-	for i in $(seq $procs); do
-		bg $LG idle -p "$NCHAN_PORT" -n "$per" -t 120 -x sse -u /sub -w "$T/ready.nidle.$n.$i" >/dev/null
-		ids+=($!); ready+=("$T/ready.nidle.$n.$i")
-	done
-	wait_files 90 "${ready[@]}"
-	for i in $(seq 100); do
-		conn=$(nchan_subscribers $NCHAN_PORT)
-		[ "$conn" = "$((per * procs))" ] && break
-		sleep 0.1
-	done
-	sleep $SETTLE
-	after=$(rss $w)
-	stop "${ids[@]}" $NCHAN_PID
-	printf '%s\t%s\t%s\t%s\n' "$((per * procs))" "$conn" "$before" "$after" >>"$RAW/nchan-idle.tsv"
-	log "nchan idle n=$((per * procs)) subscribed=$conn rss before=$before after=$after per_conn=$(( (after - before) / (per * procs) ))"
-}
-nchan_run() {
-	bench/nchan.sh install || return 0
-	: >"$RAW/nchan.tsv"; : >"$RAW/nchan-idle.tsv"
-	for n in $NCHAN_NS; do
-		for r in $(seq $REPS); do
-			for proto in $NCHAN_PROTOS; do
-				for m in sat rate; do nchan_fan "$proto" "$n" $m; done
-			done
-		done
-	done
-	for n in $NCHAN_IDLE_NS; do nchan_idle "$n"; done
-}
+# ==== 6. browser fan-out: SSE, WebSocket and nchan (bench/browser.sh) ====
+. bench/browser.sh
 
-# ---- run everything (ONLY="seed fan idle churn callgrind nchan" selects parts) ----
-ONLY=${ONLY:-seed fan idle churn callgrind nchan}
-want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
-want fan && : >"$RAW/fanout.tsv"
-want idle && : >"$RAW/idle.tsv"
+# ---- run everything (ONLY="seed fan idle churn callgrind browser redis relay" selects parts) ----
+ONLY=${ONLY:-seed fan idle churn callgrind browser redis relay}
+selected() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+# want PART: the part is selected; notes the load average as it starts
+want() {
+	selected "$1" || return 1
+	sed -i "/^part $1 /d" "$RAW/load.txt" 2>/dev/null
+	echo "part $1 $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
+}
+selected fan && : >"$RAW/fanout.tsv"
+selected idle && : >"$RAW/idle.tsv"
 # Seed: pipecastd and the fixed Go loop back to back in each repetition.
 if want seed; then
 	rm -f "$RAW"/seed-*.reps
@@ -530,10 +478,14 @@ if want idle; then
 fi
 want churn && churn_run "$CHURN_N"
 want callgrind && callgrind_run
-want nchan && nchan_run
-[ -n "${ONLY:-}" ] || echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
+want browser && browser_run
+want redis && { python3 bench/redis_edge.py $([ $QUICK = 1 ] && echo 100000 3) \
+	>"$RAW/redis-edge.txt" && cat "$RAW/redis-edge.txt" >&2; }
+want relay && { python3 bench/relay_latency.py $([ $QUICK = 1 ] && echo 3) \
+	>"$RAW/relay-latency.txt" && cat "$RAW/relay-latency.txt" >&2; }
+[ -n "$PARTIAL" ] || echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/load.txt"
 log "writing $RES/RESULTS.md"
 START_EPOCH="$START_EPOCH" QUICK=$QUICK SEED_SECS=$SEED_SECS MEAS=$MEAS RATE=$RATE \
-	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS LEAK_CAP=$LEAK_CAP \
+	CHURN_N=$CHURN_N CG_CLIENTS=$CG_CLIENTS CG_RECORDS=$CG_RECORDS CG_BUFFER=$CG_BUFFER LEAK_CAP=$LEAK_CAP REPS=$REPS \
 	CG_BEFORE_LABEL="${CG_BEFORE_LABEL:-${CG_BEFORE:-}}" \
 	BENCH_OUT=$RES python3 bench/report.py && log "done: $RES/RESULTS.md"

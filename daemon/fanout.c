@@ -41,9 +41,10 @@ static uint64_t sse_unflushed;   /* SSE bytes appended since then */
 
 static void fanout_heartbeat_cb(struct ev_loop *l, ev_timer *w, int revents);
 
-/* A fresh epoch at every start: 64 random bits, or the clock and pid when
- * the kernel has no randomness to give. */
-static uint64_t fanout_new_epoch(void)
+/* A fresh epoch at every start (and for a Redis stream's epoch group):
+ * 64 random bits, or the clock and pid when the kernel has no randomness
+ * to give. */
+uint64_t fanout_new_epoch(void)
 {
 	uint64_t e;
 	struct timespec ts;
@@ -237,6 +238,14 @@ static void fanout_switch_epoch(uint64_t e)
 	seq = e == own_epoch ? own_seq : 0;
 	raw_since = ring.head;
 	raw_index_due = true;
+}
+
+/* A Redis source learnt its stream's epoch before any record of it: show
+ * info tells it from now on (pipecastd(8), "Event ids and resume"). */
+void fanout_take_epoch(uint64_t e)
+{
+	if (conf->source.framing == FRAMING_LINE && e != epoch)
+		fanout_switch_epoch(e);
 }
 
 /* One whole record that comes with its id (an upstream's): the node takes

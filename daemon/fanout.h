@@ -39,6 +39,8 @@ void fanout_appended_source(uint64_t pos, size_t n, uint64_t records);
  * (pipecastd(8), "Event ids and resume"); false for a repeat, not appended. */
 bool fanout_append_id(const char *rec, size_t n, uint64_t epoch, uint64_t seq);
 void fanout_append_own(const char *rec, size_t n);
+/* The epoch of the next records is e (a Redis stream's), from now on. */
+void fanout_take_epoch(uint64_t e);
 /* Passes an upstream's gap notice on to the clients. */
 void fanout_gap(bool known, uint64_t missed);
 /* The source begins a new run: the next records are the preamble. */
@@ -50,6 +52,8 @@ void fanout_flush(void);
 void fanout_apply_config(void);
 void fanout_stop(void);
 
+/* A new random epoch. */
+uint64_t fanout_new_epoch(void);
 /* The epoch of this run's ids. */
 uint64_t fanout_epoch(void);
 /* The newest record's sequence number (0 before any, and with raw framing). */

@@ -1,25 +1,20 @@
-/* upstream.c: an upstream source, [source] input = sse:http://HOST:PORT/PATH
- * (pipecast.conf(5), "Upstream sources"): another pipecastd's /events, or
- * any SSE server's. One non-blocking TCP connection in the daemon's loop
- * and ONE embedded timer (show timers kind upstream) for each of its
- * deadlines in turn: the connect timeout (until the response head is
- * read), [source] idle_timeout while streaming, and the reconnect backoff.
- * Each event becomes one record that keeps its upstream id; a reconnect
- * resumes with Last-Event-ID. The read buffer and the event buffer are
- * allocated once, at start: nothing is allocated per record. */
+/* upstream.c: the connection of an upstream source, [source] input =
+ * sse:http://HOST:PORT/PATH or redis:HOST:PORT/KEY (pipecast.conf(5),
+ * "Upstream sources"). One non-blocking TCP connection in the daemon's
+ * loop and ONE embedded timer (show timers kind upstream) for each of its
+ * deadlines in turn: the connect timeout (until the kind's handshake is
+ * over: an HTTP response head, or Redis' epoch and start position),
+ * [source] idle_timeout while streaming, and the reconnect backoff. What
+ * flows over it is the kind's business (upsse.c, upredis.c). The read
+ * buffer is allocated once, at start: nothing is allocated per record. */
 #include "upstream.h"
 #include "alloc.h"
-#include "chunked.h"
 #include "compat.h"
 #include "counters.h"
 #include "daemon.h"
-#include "eventid.h"
 #include "fanout.h"
-#include "httpresp.h"
 #include "log.h"
-#include "sseparse.h"
 #include "timers.h"
-#include "upurl.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,44 +24,37 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define UP_CONNECT_TIMEOUT_S 10.0              /* connect and response head */
-#define UP_HEAD_MAX          (16 * 1024)       /* a longer head is refused */
-#define UP_READ_BUF          (64 * 1024)
+#define UP_CONNECT_TIMEOUT_S 10.0              /* connect and handshake */
+#define UP_OUT_MAX           8192              /* requests not yet written */
 #define UP_LONG_RUN_NS       (10LL * 1000000000) /* a connection this long resets the backoff */
 #define UP_BACKOFF_CAP_MS    (30 * 1000)
 
 /* Where the connection is in its life. */
 enum up_phase {
 	UP_WAIT,       /* closed; the timer counts down the backoff */
-	UP_CONNECT,    /* connect() in progress, then the request is written */
-	UP_HEAD,       /* reading the response head */
-	UP_BODY,       /* streaming events */
+	UP_CONNECT,    /* connect() in progress */
+	UP_HANDSHAKE,  /* connected; the kind's handshake (head, epoch...) */
+	UP_STREAM,     /* records flow */
 	UP_STOPPED,
 };
 
 static struct {
 	ev_io io;
 	ev_timer timer;          /* the one timer: connect, idle, backoff */
+	const struct upstream_kind *kind;
 	struct upurl url;
 	int fd;
+	int events;              /* what io watches */
 	enum up_phase phase;
-	char *buf;               /* UP_READ_BUF bytes: the head, then body bytes */
-	size_t len;
-	char *event;             /* an event's data and its '\n': max_line bytes */
-	struct httpresp resp;
-	struct chunked chunked;
-	bool chunked_on;
-	struct sseparse parser;
-	char req[UPURL_PATH_MAX + UPURL_LAST_ID_MAX + 512];
-	size_t req_len, req_off;
+	char *buf;               /* bytes read, not yet consumed by the kind */
+	size_t cap, len;
+	char out[UP_OUT_MAX];    /* bytes for the upstream, not yet written */
+	size_t out_len, out_off;
 	int64_t last_data;       /* the last bytes from the upstream */
-	int64_t opened;          /* when the stream's head was read */
+	int64_t opened;          /* when the stream began */
 	uint64_t delay_ms;       /* the next reconnect delay (backoff) */
-	uint64_t dropped;        /* oversized events already logged */
 	bool silent;             /* this silent spell was already acted upon */
 } up = { .fd = -1 };
-
-static void upstream_connect(void);
 
 /* Closes the connection, if any. */
 static void upstream_close(void)
@@ -75,42 +63,54 @@ static void upstream_close(void)
 	if (up.fd >= 0)
 		close(up.fd);
 	up.fd = -1;
+	up.events = 0;
 	up.len = 0;
+	up.out_len = up.out_off = 0;
 }
 
-/* Watches the socket for one kind of event. */
+/* Watches the socket for these events (no change: no libev call). */
 static void upstream_watch(int events)
 {
+	if (events == up.events && ev_is_active(&up.io))
+		return;
 	ev_io_stop(loop, &up.io);
 	ev_io_set(&up.io, up.fd, events);
 	ev_io_start(loop, &up.io);
+	up.events = events;
+}
+
+/* The input value, for log lines. */
+const char *upstream_name(void)
+{
+	return conf->source.input_arg;
 }
 
 /* The connection failed or ended: try again after the backoff, which
  * doubles after each short-lived connection as for commands. */
-static void upstream_retry(const char *why)
+void upstream_retry(const char *why)
 {
 	uint64_t cap = conf->source.restart_delay_ms > UP_BACKOFF_CAP_MS ?
 		       conf->source.restart_delay_ms : UP_BACKOFF_CAP_MS;
 	uint64_t delay;
 
-	if (up.phase == UP_BODY && mono_ns() - up.opened >= UP_LONG_RUN_NS)
+	fanout_flush();
+	if (up.phase == UP_STREAM && mono_ns() - up.opened >= UP_LONG_RUN_NS)
 		up.delay_ms = conf->source.restart_delay_ms;
 	upstream_close();
 	delay = up.delay_ms;
 	up.delay_ms = delay * 2 < cap ? delay * 2 : cap;
 	up.phase = UP_WAIT;
-	log_notice("upstream %s: %s; reconnecting in %.3f s", conf->source.input_arg, why,
+	log_notice("upstream %s: %s; reconnecting in %.3f s", upstream_name(), why,
 		   delay / 1e3);
 	timer_arm(TK_UPSTREAM, &up.timer, delay / 1e3);
 }
 
 /* The upstream ended a stream that was flowing: on_eof decides. */
-static void upstream_ended(const char *why)
+void upstream_ended(const char *why)
 {
 	fanout_flush();
-	if (up.phase == UP_BODY && conf->source.on_eof == ON_EOF_EXIT) {
-		log_notice("upstream %s: %s", conf->source.input_arg, why);
+	if (up.phase == UP_STREAM && conf->source.on_eof == ON_EOF_EXIT) {
+		log_notice("upstream %s: %s", upstream_name(), why);
 		upstream_close();
 		up.phase = UP_STOPPED;
 		timer_disarm(TK_UPSTREAM, &up.timer);
@@ -120,123 +120,84 @@ static void upstream_ended(const char *why)
 	upstream_retry(why);
 }
 
-/* One event of the upstream: a gap notice passed on, or a record that
- * keeps the upstream's id (one of this node's epoch when it has none of
- * the form EPOCH-SEQ). The data lies in up.event, with room for '\n'. */
-static void upstream_event(const struct sse_event *ev)
+/* Writes what is queued; watches for writability while some is left.
+ * False after giving the connection up. */
+static bool upstream_flush_out(void)
 {
-	struct eventid id;
-	int64_t missed;
+	while (up.out_off < up.out_len) {
+		ssize_t n = write(up.fd, up.out + up.out_off, up.out_len - up.out_off);
 
-	if (ev->type_len == 3 && memcmp(ev->type, "gap", 3) == 0 &&
-	    sseparse_gap(ev->data, ev->len, &missed) == 0) {
-		log_notice("upstream %s: gap notice (missed %lld)", conf->source.input_arg,
-			   (long long)missed);
-		fanout_gap(missed >= 0, missed >= 0 ? (uint64_t)missed : 0);
-		return;
-	}
-	up.event[ev->len] = '\n';
-	if (ev->has_id && eventid_parse(ev->id, ev->id_len, &id) == 0) {
-		if (!fanout_append_id(up.event, ev->len + 1, id.epoch, id.seq))
-			return;
-	} else {
-		fanout_append_own(up.event, ev->len + 1);
-	}
-	counters.source_records_total++;
-}
-
-/* Hands body bytes to the event parser. */
-static void upstream_feed(const char *p, size_t n)
-{
-	struct sse_event ev;
-	size_t used;
-
-	while (n > 0) {
-		switch (sseparse_feed(&up.parser, p, n, &used, &ev)) {
-		case SSEPARSE_EVENT:
-			upstream_event(&ev);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
 			break;
-		case SSEPARSE_DROPPED:
-			log_warning("upstream %s: an event longer than max_line (%llu) dropped",
-				    conf->source.input_arg,
-				    (unsigned long long)conf->source.max_line);
-			break;
-		case SSEPARSE_MORE:
-			break;
+		if (n < 0) {
+			upstream_retry(strerror(errno));
+			return false;
 		}
-		p += used;
-		n -= used;
+		up.out_off += (size_t)n;
 	}
-}
-
-/* The body bytes read so far: decoded from chunked coding when the
- * response uses it, then parsed. Returns false when the stream ended. */
-static bool upstream_body(void)
-{
-	size_t out = up.len, used = up.len;
-	enum chunked_status st = CHUNKED_MORE;
-
-	if (up.chunked_on)
-		st = chunked_decode(&up.chunked, up.buf, up.len, &out, &used);
-	upstream_feed(up.buf, out);
-	up.len = 0;
-	if (st == CHUNKED_ERROR) {
-		upstream_retry(up.chunked.err);
-		return false;
-	}
-	if (st == CHUNKED_END) {
-		upstream_ended("the stream ended");
-		return false;
-	}
+	if (up.out_off == up.out_len)
+		up.out_off = up.out_len = 0;
+	upstream_watch(up.out_len ? EV_READ | EV_WRITE : EV_READ);
 	return true;
 }
 
-/* The whole head is read: a 200 event stream starts the records. */
-static bool upstream_head_done(void)
+/* Queues a request (see upstream.h). */
+bool upstream_send(const char *p, size_t n)
 {
-	char why[64];
-
-	if (up.resp.status != 200 || !up.resp.event_stream) {
-		if (up.resp.status != 200)
-			snprintf(why, sizeof(why), "answered %d", up.resp.status);
-		else
-			snprintf(why, sizeof(why), "answered with no text/event-stream");
-		upstream_retry(why);
+	if (up.out_off > 0) {
+		memmove(up.out, up.out + up.out_off, up.out_len - up.out_off);
+		up.out_len -= up.out_off;
+		up.out_off = 0;
+	}
+	if (n > sizeof(up.out) - up.out_len) {
+		upstream_retry("a request does not fit the output buffer");
 		return false;
 	}
-	up.len -= up.resp.head_len;
-	memmove(up.buf, up.buf + up.resp.head_len, up.len);
-	up.chunked_on = up.resp.chunked;
-	chunked_init(&up.chunked);
-	sseparse_restart(&up.parser);
-	up.phase = UP_BODY;
+	memcpy(up.out + up.out_len, p, n);
+	up.out_len += n;
+	return upstream_flush_out();
+}
+
+/* The handshake is over: the timer turns to idle_timeout. */
+void upstream_streaming(const char *detail)
+{
+	up.phase = UP_STREAM;
 	up.opened = up.last_data = mono_ns();
 	up.silent = false;
-	log_notice("upstream %s: streaming%s%.*s", conf->source.input_arg,
-		   up.parser.last_id_len ? ", resuming after " : "",
-		   (int)up.parser.last_id_len, up.parser.last_id);
+	log_notice("upstream %s: streaming%s", upstream_name(), detail);
 	if (conf->source.idle_timeout_ms)
 		timer_arm(TK_UPSTREAM, &up.timer, conf->source.idle_timeout_ms / 1e3);
 	else
 		timer_disarm(TK_UPSTREAM, &up.timer);
-	return true;
 }
 
-/* Looks for the end of the response head in what was read. */
-static bool upstream_head(void)
+/* A long handshake moved on (a Redis edge's backlog scan, reply after
+ * reply): its timeout starts again. */
+void upstream_handshake_progress(void)
 {
-	const char *err;
+	if (up.phase == UP_HANDSHAKE)
+		timer_arm(TK_UPSTREAM, &up.timer, UP_CONNECT_TIMEOUT_S);
+}
 
-	switch (httpresp_parse(&up.resp, up.buf, up.len, UP_HEAD_MAX, &err)) {
-	case HTTPRESP_MORE:
-		return true;
-	case HTTPRESP_ERROR:
-		upstream_retry(err);
+/* True while records flow on this connection. */
+bool upstream_is_streaming(void)
+{
+	return up.phase == UP_STREAM;
+}
+
+/* A read buffer that the kind left full holds something larger than it
+ * allows: the connection cannot go on. */
+static bool upstream_consume(void)
+{
+	if (!up.kind->input(up.buf, &up.len))
 		return false;
-	case HTTPRESP_OK:
-		break;
+	if (up.len == up.cap) {
+		upstream_retry("a reply larger than the read buffer");
+		return false;
 	}
-	return upstream_head_done() && upstream_body();
+	return true;
 }
 
 /* Reads what the upstream sent, at most a quarter of the ring per turn of
@@ -247,7 +208,7 @@ static void upstream_read(void)
 	ssize_t n;
 
 	while (got < budget) {
-		n = read(up.fd, up.buf + up.len, UP_READ_BUF - up.len);
+		n = read(up.fd, up.buf + up.len, up.cap - up.len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -259,7 +220,7 @@ static void upstream_read(void)
 		got += (size_t)n;
 		up.len += (size_t)n;
 		counters.source_bytes_total += (uint64_t)n;
-		if (!(up.phase == UP_HEAD ? upstream_head() : upstream_body()))
+		if (!upstream_consume())
 			return;
 	}
 	up.last_data = mono_ns();
@@ -271,38 +232,31 @@ static void upstream_read(void)
 	fanout_flush();
 }
 
-/* connect() finished: on success the request goes out (small: one write
- * into an empty socket buffer, continued on the next writability if not). */
-static void upstream_send_request(void)
+/* connect() finished: on success the kind begins its handshake. */
+static void upstream_connected(void)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
-	ssize_t n;
 
-	if (up.req_off == 0 &&
-	    (getsockopt(up.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)) {
+	if (getsockopt(up.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
 		upstream_retry(strerror(err ? err : errno));
 		return;
 	}
-	n = write(up.fd, up.req + up.req_off, up.req_len - up.req_off);
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		upstream_retry(strerror(errno));
-		return;
-	}
-	up.req_off += n > 0 ? (size_t)n : 0;
-	if (up.req_off < up.req_len)
-		return;
-	up.phase = UP_HEAD;
-	httpresp_init(&up.resp);
+	up.phase = UP_HANDSHAKE;
 	upstream_watch(EV_READ);
+	up.kind->connected();
 }
 
-/* The one I/O watcher: connect completion and the request, then reads. */
-static void upstream_io_cb(__unused struct ev_loop *l, __unused ev_io *w, __unused int revents)
+/* The one I/O watcher: connect completion, then writes and reads. */
+static void upstream_io_cb(__unused struct ev_loop *l, __unused ev_io *w, int revents)
 {
-	if (up.phase == UP_CONNECT)
-		upstream_send_request();
-	else if (up.phase == UP_HEAD || up.phase == UP_BODY)
+	if (up.phase == UP_CONNECT) {
+		upstream_connected();
+		return;
+	}
+	if ((revents & EV_WRITE) && !upstream_flush_out())
+		return;
+	if ((revents & EV_READ) && (up.phase == UP_HANDSHAKE || up.phase == UP_STREAM))
 		upstream_read();
 }
 
@@ -327,16 +281,13 @@ static socklen_t upstream_addr(struct sockaddr_storage *ss)
 	}
 }
 
-/* Starts a non-blocking connect; its timeout covers the response head. */
+/* Starts a non-blocking connect; its timeout covers the handshake. */
 static void upstream_connect(void)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = upstream_addr(&ss);
 	static const int one = 1;
 
-	up.req_len = upurl_sse_request(&up.url, up.parser.last_id, up.parser.last_id_len,
-				       up.req, sizeof(up.req));
-	up.req_off = 0;
 	up.phase = UP_CONNECT;
 	up.fd = socket(up.url.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (up.fd < 0) {
@@ -356,7 +307,7 @@ static void upstream_connect(void)
  * silent spell. */
 static void upstream_idle(int64_t quiet)
 {
-	log_notice("upstream %s: silent for %.3f s", conf->source.input_arg, NS_TO_S(quiet));
+	log_notice("upstream %s: silent for %.3f s", upstream_name(), NS_TO_S(quiet));
 	switch (conf->source.on_idle) {
 	case ON_IDLE_LOG:
 		up.silent = true;
@@ -387,8 +338,8 @@ static void upstream_idle_check(void)
 		upstream_idle(quiet);
 }
 
-/* The one timer: the backoff is over, the connect or the head took too
- * long, or the idle deadline came. */
+/* The one timer: the backoff is over, the connect or the handshake took
+ * too long, or the idle deadline came. */
 static void upstream_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused int revents)
 {
 	timer_fired(TK_UPSTREAM, w);
@@ -399,10 +350,10 @@ static void upstream_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused 
 		upstream_connect();
 		break;
 	case UP_CONNECT:
-	case UP_HEAD:
+	case UP_HANDSHAKE:
 		upstream_retry("no answer within the connect timeout");
 		break;
-	case UP_BODY:
+	case UP_STREAM:
 		upstream_idle_check();
 		break;
 	case UP_STOPPED:
@@ -411,7 +362,8 @@ static void upstream_timer_cb(__unused struct ev_loop *l, ev_timer *w, __unused 
 	}
 }
 
-/* Allocates the buffers once and makes the first connection. */
+/* Parses the input, lets the kind allocate, allocates the read buffer
+ * once and makes the first connection. */
 int upstream_open(void)
 {
 	const char *why;
@@ -420,18 +372,13 @@ int upstream_open(void)
 		log_error("source %s: %s", conf->source.input_arg, why);
 		return -1;
 	}
-	if (up.url.kind != UPURL_SSE) {
-		log_error("source %s: redis: sources are not supported by this version",
-			  conf->source.input_arg);
+	up.kind = up.url.kind == UPURL_REDIS ? &upredis_kind : &upsse_kind;
+	if ((up.cap = up.kind->open(&up.url)) == 0)
 		return -1;
-	}
-	up.buf = pc_malloc(UP_READ_BUF);
-	up.event = pc_malloc(conf->source.max_line);
-	if (!up.buf || !up.event) {
+	if ((up.buf = pc_malloc(up.cap)) == NULL) {
 		log_error("source: out of memory");
 		return -1;
 	}
-	sseparse_init(&up.parser, up.event, conf->source.max_line - 1);
 	timer_setup(TK_UPSTREAM, &up.timer, upstream_timer_cb);
 	ev_init(&up.io, upstream_io_cb);
 	up.delay_ms = conf->source.restart_delay_ms;
@@ -451,7 +398,7 @@ void upstream_stop(void)
 /* Takes a new idle_timeout or restart_delay into account. */
 void upstream_apply_config(void)
 {
-	if (up.phase != UP_BODY)
+	if (up.phase != UP_STREAM)
 		return;
 	up.silent = false;
 	upstream_idle_check();
@@ -461,9 +408,10 @@ void upstream_apply_config(void)
 void upstream_free(void)
 {
 	upstream_stop();
+	if (up.kind && up.kind->free)
+		up.kind->free();
 	pc_free(up.buf);
-	pc_free(up.event);
-	up.buf = up.event = NULL;
+	up.buf = NULL;
 }
 
 /* How long the upstream has been silent. */
@@ -478,7 +426,7 @@ const char *upstream_state_name(void)
 {
 	static const char *const names[] = {
 		[UP_WAIT] = "restarting", [UP_CONNECT] = "restarting",
-		[UP_HEAD] = "restarting", [UP_BODY] = "open", [UP_STOPPED] = "closed",
+		[UP_HANDSHAKE] = "restarting", [UP_STREAM] = "open", [UP_STOPPED] = "closed",
 	};
 
 	return names[up.phase];

@@ -133,6 +133,10 @@ static int config_set_upstream(struct loader *l, const struct key_def *k,
 
 	if (upurl_parse(v, &u, &why) < 0)
 		return config_bad(l, p, k, "invalid input '%s': %s", v, why);
+	if (u.history)
+		return config_bad(l, p, k, "invalid input '%s': ?history= is not supported by "
+				  "this version (a client resuming past the ring gets a gap "
+				  "notice)", v);
 	if (config_replace_str(l, &l->cfg.source.input_arg, v) < 0)
 		return -1;
 	l->cfg.source.input = u.kind == UPURL_SSE ? SRC_SSE : SRC_REDIS;

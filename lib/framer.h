@@ -24,6 +24,8 @@ struct framer {
 	size_t max_line;     /* longest record, newline included (line framing) */
 	size_t room;         /* most bytes one read may bring */
 	bool raw;
+	bool wide;           /* scan with AVX2: set from the CPU at init
+			      * (tests clear it to check the SSE2 scan) */
 	bool in_long;        /* the held line has already been cut */
 	uint64_t long_lines; /* lines cut because they exceeded max_line */
 	uint64_t seq;        /* records framed so far: the number of the newest */

@@ -243,17 +243,33 @@ size_t resp_cmd_xread(char *out, size_t cap, uint64_t block_ms, uint64_t count,
 	return resp_cmd(out, cap, argv, sizeof(argv) / sizeof(argv[0]));
 }
 
+/* NAME key from to COUNT count: XRANGE and XREVRANGE. */
+static size_t resp_cmd_range(char *out, size_t cap, struct resp_arg name, const char *key,
+			     size_t keylen, const char *from, const char *to, uint64_t count)
+{
+	char cnt[24];
+	struct resp_arg argv[] = {
+		name, { key, keylen }, { from, strlen(from) }, { to, strlen(to) },
+		RESP_S("COUNT"), resp_num(cnt, sizeof(cnt), count),
+	};
+
+	return resp_cmd(out, cap, argv, sizeof(argv) / sizeof(argv[0]));
+}
+
 /* XRANGE key start end COUNT count */
 size_t resp_cmd_xrange(char *out, size_t cap, const char *key, size_t keylen,
 		       const char *start, const char *end, uint64_t count)
 {
-	char cnt[24];
-	struct resp_arg argv[] = {
-		RESP_S("XRANGE"), { key, keylen }, { start, strlen(start) },
-		{ end, strlen(end) }, RESP_S("COUNT"), resp_num(cnt, sizeof(cnt), count),
-	};
+	return resp_cmd_range(out, cap, (struct resp_arg)RESP_S("XRANGE"), key, keylen,
+			      start, end, count);
+}
 
-	return resp_cmd(out, cap, argv, sizeof(argv) / sizeof(argv[0]));
+/* XREVRANGE key end start COUNT count */
+size_t resp_cmd_xrevrange(char *out, size_t cap, const char *key, size_t keylen,
+			  const char *end, const char *start, uint64_t count)
+{
+	return resp_cmd_range(out, cap, (struct resp_arg)RESP_S("XREVRANGE"), key, keylen,
+			      end, start, count);
 }
 
 /* XINFO STREAM key */

@@ -2,7 +2,7 @@
  * hands out one reply element at a time as pointers into the caller's
  * buffer, never allocating and never copying, with strict limits on bulk
  * lengths, array lengths and nesting; and a writer for the commands that
- * pipecast sends (XREAD, XRANGE, XINFO STREAM, XADD).
+ * pipecast sends (XREAD, XRANGE, XREVRANGE, XINFO STREAM, XADD).
  *
  * Buffer discipline: the caller owns one buffer holding `len` bytes read
  * from the server. resp_next() reads the element that starts at r->pos.
@@ -94,6 +94,9 @@ size_t resp_cmd_xread(char *out, size_t cap, uint64_t block_ms, uint64_t count,
 /* XRANGE key start end COUNT count */
 size_t resp_cmd_xrange(char *out, size_t cap, const char *key, size_t keylen,
 		       const char *start, const char *end, uint64_t count);
+/* XREVRANGE key end start COUNT count */
+size_t resp_cmd_xrevrange(char *out, size_t cap, const char *key, size_t keylen,
+			  const char *end, const char *start, uint64_t count);
 /* XINFO STREAM key */
 size_t resp_cmd_xinfo_stream(char *out, size_t cap, const char *key, size_t keylen);
 /* XADD key [MAXLEN ~ maxlen] * data VALUE; maxlen 0 adds no MAXLEN. */

@@ -195,6 +195,29 @@ enum rstream_status rstream_next(struct rstream_walk *w, const char *buf, size_t
 	}
 }
 
+/* The head of the entry at the walk's place (see rstream.h). */
+int rstream_peek_id(const struct rstream_walk *w, const char *buf, size_t len,
+		    uint64_t *ms, uint64_t *seq)
+{
+	struct resp_reader r = *w->r;
+	struct resp_elem el;
+
+	if (w->state != W_ENTRY || w->entries_left == 0)
+		return -1;
+	if (resp_next(&r, buf, len, &el) != RESP_OK || el.type != RESP_ARRAY || el.n != 2 ||
+	    resp_next(&r, buf, len, &el) != RESP_OK || el.type != RESP_BULK)
+		return -1;
+	return rstream_id_parse(el.str, el.len, ms, seq);
+}
+
+/* Orders ids as Redis does: by MS, then SEQ. */
+int rstream_id_cmp(uint64_t ams, uint64_t aseq, uint64_t bms, uint64_t bseq)
+{
+	if (ams != bms)
+		return ams < bms ? -1 : 1;
+	return aseq < bseq ? -1 : aseq > bseq;
+}
+
 /* Parses "MS-SEQ". */
 int rstream_id_parse(const char *p, size_t n, uint64_t *ms, uint64_t *seq)
 {

@@ -78,6 +78,14 @@ enum rstream_status rstream_info_read(struct resp_reader *r, const char *buf, si
 				      struct rstream_info *info,
 				      const char **msg, size_t *msglen);
 
+/* The id of the entry the walk stands at, when the entry's head (its
+ * array and its id) is in buf[0, len): used to name, and step over, an
+ * entry too large to read (RSTREAM_ELIMIT, or MORE with a full buffer).
+ * 0, or -1 when the walk is not at an entry or its id is not there. */
+int rstream_peek_id(const struct rstream_walk *w, const char *buf, size_t len,
+		    uint64_t *ms, uint64_t *seq);
+/* Compares two entry ids: <0, 0 or >0. */
+int rstream_id_cmp(uint64_t ams, uint64_t aseq, uint64_t bms, uint64_t bseq);
 /* Parses an entry id "MS-SEQ" (two decimal numbers); 0 or -1. */
 int rstream_id_parse(const char *p, size_t n, uint64_t *ms, uint64_t *seq);
 /* Formats an entry id into buf (RSTREAM_ID_MAX + 1 bytes); its length. */

@@ -1,9 +1,11 @@
 /* fuzz_resp.c: libFuzzer target for the RESP2 reader and writer
- * (lib/resp.c) and the Redis stream replies walked on it (lib/rstream.c).
+ * (lib/resp.c) and the Redis stream replies walked on it (lib/rstream.c,
+ * lib/repoch.c).
  *
  * Input: byte 0 picks the limits (max_bulk 0..63 or 1 MiB, max_depth
  * 1..8), byte 1 the reply kind walked (raw elements, XREAD, XRANGE, XINFO
- * STREAM), bytes 2..3 seed the chunk sizes; the rest is what a server
+ * STREAM; with bit 2 set, the epoch script's reply, then an XREAD
+ * reply, as in EXEC's answer), bytes 2..3 seed the chunk sizes; the rest is what a server
  * sends, read once whole and once in chunks into a buffer allocated to
  * the input's exact length and compacted as the daemon would.
  *
@@ -18,6 +20,8 @@
  *    reader (the walk may have read header elements before its MORE);
  *  - the writer's command for arguments cut from the input reads back as
  *    exactly those arguments;
+ *  - peeking at the id of an entry too large to read never moves the
+ *    reader;
  *  - nothing is allocated through the daemon's allocator. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +32,7 @@
 
 #include "fuzz_util.h"
 #include "alloc.h"
+#include "repoch.h"
 #include "resp.h"
 #include "rstream.h"
 
@@ -53,6 +58,34 @@ static void fuzz_inside(const char *buf, size_t have, const char *p, size_t n)
 {
 	if (n && (p < buf || p > buf + have || n > (size_t)(buf + have - p)))
 		fuzz_fail("pointer outside the bytes held");
+}
+
+/* The epoch script's reply; then an XREAD reply is walked (*mode becomes
+ * 1). Same returns as fuzz_step. */
+static int fuzz_epoch(int *mode, struct resp_reader *r, const char *buf, size_t have,
+		      struct trace *t)
+{
+	struct resp_reader before = *r;
+	struct repoch_reply rep;
+	const char *msg;
+	size_t msglen;
+	enum rstream_status st = repoch_read(r, buf, have, &rep, &msg, &msglen);
+
+	if (st == RSTREAM_MORE) {
+		if (memcmp(&before, r, sizeof(before)) != 0)
+			fuzz_fail("MORE moved the reader");
+		return 0;
+	}
+	trace_add(t, &st, sizeof(st));
+	if (st == RSTREAM_REPLY_ERROR) {
+		fuzz_inside(buf, have, msg, msglen);
+		trace_add(t, msg, msglen);
+	}
+	if (st != RSTREAM_END || !rep.exists)
+		return -1;
+	trace_add(t, &rep, sizeof(rep));
+	*mode = 1;
+	return 1;
 }
 
 /* One step in the chosen mode; adds what it parsed to the trace. Returns
@@ -109,6 +142,14 @@ static int fuzz_step(int mode, struct resp_reader *r, struct rstream_walk *w,
 		}
 		if (st != RSTREAM_MORE)
 			trace_add(t, &st, sizeof(st));
+		if (st == RSTREAM_ELIMIT || st == RSTREAM_MORE) {
+			struct resp_reader at = *r;
+			uint64_t ms, seq;
+
+			if (rstream_peek_id(w, buf, have, &ms, &seq) == 0 &&
+			    memcmp(&at, r, sizeof(at)) != 0)
+				fuzz_fail("peeking moved the reader");
+		}
 		st = st == RSTREAM_MORE ? 0 : st >= RSTREAM_EPROTO ? -st : 1;
 	}
 	if (st == 0 && (mode == 0 || mode == 3) && memcmp(&before, r, sizeof(before)) != 0)
@@ -137,13 +178,14 @@ static void fuzz_run(int mode, const struct resp_limits *lim, const uint8_t *in,
 	memset(t, 0, sizeof(*t));
 	t->h = FUZZ_FNV_BASIS;
 	resp_reader_init(&r, lim);
-	rstream_walk_init(&w, &r, mode == 1 ? RSTREAM_XREAD : RSTREAM_XRANGE);
+	rstream_walk_init(&w, &r, mode == 1 || mode == 4 ? RSTREAM_XREAD : RSTREAM_XRANGE);
 	if (!seed) {
 		memcpy(buf, in, n);
 		have = fed = n;
 	}
 	for (int guard = 0; guard < 1 << 20; guard++) {
-		st = fuzz_step(mode, &r, &w, buf, have, t);
+		st = mode == 4 ? fuzz_epoch(&mode, &r, buf, have, t)
+			       : fuzz_step(mode, &r, &w, buf, have, t);
 		if (st < 0)
 			break;
 		if (st > 0)
@@ -214,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_depth = 1 + (data[0] >> 7) * 4 + (data[1] >> 6);
 	lim.max_line = 24;
 	lim.max_array = 1000;
-	mode = data[1] & 3;
+	mode = data[1] & 4 ? 4 : data[1] & 3;
 	seed = ((uint32_t)data[2] << 8 | data[3]) + 1;
 	fuzz_run(mode, &lim, data + HEADER, size - HEADER, 0, &whole);
 	fuzz_run(mode, &lim, data + HEADER, size - HEADER, seed, &chunked);

@@ -5,8 +5,10 @@ client to inspect it (Python 3 stdlib only).
         r.cmd("XLEN", "key")          # redis-server is not installed
 
 - The server is Debian's redis-server, started on a free loopback port with
-  its own temp dir, no persistence (--save '' --appendonly no), in the
-  foreground; stop() ends it, start() brings it back on the same port.
+  its own temp dir, no persistence (--save '' --appendonly no; with
+  persist=True an append-only file written at every command, so that what
+  Redis acknowledged survives even SIGKILL), in the foreground; stop() ends
+  it, start() brings it back on the same port.
 - Every wait is bounded; nothing here can hang a test.
 """
 
@@ -105,7 +107,8 @@ class RespClient:
 class RedisServer:
     """A redis-server of the test's own (see the top of this file)."""
 
-    def __init__(self):
+    def __init__(self, persist=False):
+        self.persist = persist
         if not REDIS_SERVER:
             raise unittest.SkipTest("redis-server is not installed (tests/deps.sh installs it)")
         self.port = free_port()
@@ -124,7 +127,8 @@ class RedisServer:
     def start(self, timeout=10.0):
         """Starts the server and waits until it answers PING."""
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", self.dir,
+                "--save", "", "--dir", self.dir,
+                "--appendonly", "yes" if self.persist else "no", "--appendfsync", "always",
                 "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

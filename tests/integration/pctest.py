@@ -666,6 +666,60 @@ class Reader:
 
 # -- FIFO writers ----------------------------------------------------------------
 
+class FakeServer(threading.Thread):
+    """A TCP server on a free loopback port that plays a misbehaving
+    upstream (an SSE server, Redis): each connection, in a thread of its
+    own, gets SEND(conn, stop_event) after its first request was read.
+    Counts connections; stop() ends it."""
+
+    def __init__(self, send):
+        super().__init__(daemon=True)
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.srv.settimeout(0.2)
+        self.port = self.srv.getsockname()[1]
+        self.send = send
+        self.conns = 0
+        self.stop_ev = threading.Event()
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            try:
+                conn, _ = self.srv.accept()
+            except socket.timeout:
+                continue
+            self.conns += 1
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        try:
+            conn.recv(65536)
+            self.send(conn, self.stop_ev)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stop_ev.set()
+        self.join(5)
+        self.srv.close()
+
+    @classmethod
+    def serving(cls, test, send):
+        """A started server that the test case stops when it ends."""
+        fake = cls(send)
+        fake.start()
+        test.addCleanup(fake.stop)
+        return fake
+
+
+def backoff_delays(d):
+    """The delays of a daemon's upstream reconnects, from its log."""
+    return [float(x) for x in re.findall(r"reconnecting in ([\d.]+) s", d.log_text())]
+
+
 def open_fifo_writer(path, timeout=5.0):
     """Open a FIFO for writing once the daemon has it open for reading
     (bounded: O_NONBLOCK open retried until TIMEOUT); returns a blocking fd."""

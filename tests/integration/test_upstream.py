@@ -10,8 +10,8 @@ import threading
 import time
 import unittest
 
-from pctest import (Daemon, Reader, StatsConn, free_port, parse_table, records, rss_bytes,
-                    tcp_client)
+from pctest import (Daemon, FakeServer, Reader, StatsConn, backoff_delays, free_port,
+                    parse_table, records, rss_bytes, tcp_client)
 
 TOTAL = 100000
 BUF = "16MiB"
@@ -193,54 +193,13 @@ class RelayChain(unittest.TestCase):
         self.assertEqual(raw, records(0, 2000) + records(3000, 4000))
 
 
-class FakeUpstream(threading.Thread):
-    """A TCP server that answers each connection (in a thread of its own)
-    with SEND(conn, stop_event) and counts connections."""
-
-    def __init__(self, send):
-        super().__init__(daemon=True)
-        self.srv = socket.socket()
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(16)
-        self.srv.settimeout(0.2)
-        self.port = self.srv.getsockname()[1]
-        self.send = send
-        self.conns = 0
-        self.stop_ev = threading.Event()
-
-    def run(self):
-        while not self.stop_ev.is_set():
-            try:
-                conn, _ = self.srv.accept()
-            except socket.timeout:
-                continue
-            self.conns += 1
-            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
-
-    def serve(self, conn):
-        try:
-            conn.recv(4096)
-            self.send(conn, self.stop_ev)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def stop(self):
-        self.stop_ev.set()
-        self.join(5)
-        self.srv.close()
-
-
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
 
 
 class BadUpstream(unittest.TestCase):
 
     def relay(self, send, delay="100ms"):
-        up = FakeUpstream(send)
-        up.start()
-        self.addCleanup(up.stop)
+        up = FakeServer.serving(self, send)
         conf = relay_conf(up.port, delay=delay)
         conf["clients"]["buffer"] = "4MiB"
         conf["clients"]["backlog"] = "1MiB"
@@ -253,8 +212,7 @@ class BadUpstream(unittest.TestCase):
         with Daemon(conf) as d:
             d.wait_count(r"upstream .*reconnecting in", 3, 15)
             self.assertEqual(info(d)["source_state"], "restarting")
-            delays = [float(x) for x in re.findall(r"reconnecting in ([\d.]+) s", d.log_text())]
-            self.assertEqual(delays[:3], [0.1, 0.2, 0.4])
+            self.assertEqual(backoff_delays(d)[:3], [0.1, 0.2, 0.4])
             self.assertTrue(d.alive())
 
     def test_endless_header_is_cut_at_its_bound(self):

@@ -1172,6 +1172,10 @@ static void upstream_inputs_and_their_defaults(void **state)
 	assert_int_equal(f->e.n, 1);
 	assert_non_null(strstr(f->e.msg[0], "https: is not supported"));
 	assert_non_null(strstr(f->e.msg[0], "pipecastd(8), TLS"));
+	fx_err1(f, "[source]\ninput = redis:127.0.0.1:6379/app?history=100\n",
+		"@:2: [source] input: invalid input 'redis:127.0.0.1:6379/app?history=100': "
+		"?history= is not supported by this version (a client resuming past the "
+		"ring gets a gap notice)");
 }
 
 /* An override that completes a bad combination is the place reported. */

@@ -251,6 +251,33 @@ static uint32_t lcg(uint32_t *state)
 	return *state >> 16;
 }
 
+/* Feeds n bytes in reads of 1..most bytes (as the room allows), then
+ * finishes. */
+static void feed_random(struct framer *f, const char *in, size_t n, uint32_t *seed, size_t most)
+{
+	for (size_t off = 0; off < n;) {
+		size_t room, step = 1 + lcg(seed) % most;
+		char *p = framer_space(f, &room);
+
+		step = step > room ? room : step;
+		step = step > n - off ? n - off : step;
+		memcpy(p, in + off, step);
+		framer_commit(f, step);
+		off += step;
+	}
+	framer_finish(f);
+}
+
+/* The sink holds the reference's output, records and long lines. */
+static void assert_framed(const struct sink *s, const struct framer *f, const char *want,
+			  size_t wn, uint64_t recs, uint64_t longs)
+{
+	assert_int_equal(s->len, wn);
+	assert_memory_equal(s->data, want, wn);
+	assert_int_equal(s->records, recs);
+	assert_int_equal(f->long_lines, longs);
+}
+
 static void agrees_with_the_byte_by_byte_reference(void **state)
 {
 	static char in[3000], want[6000];
@@ -263,29 +290,14 @@ static void agrees_with_the_byte_by_byte_reference(void **state)
 		uint64_t recs, longs;
 		struct framer f;
 		struct sink *s = calloc(1, sizeof(*s));
-		size_t wn, off = 0;
+		size_t wn;
 
 		for (size_t i = 0; i < n; i++)
 			in[i] = lcg(&seed) % nl_every == 0 ? '\n' : (char)('a' + lcg(&seed) % 26);
 		wn = reference_frame(in, n, max_line, want, &recs, &longs);
 		tf_init(&f, s, false, max_line, max_line + 1 + lcg(&seed) % 200, sink_emit);
-		while (off < n) {
-			size_t room, step = 1 + lcg(&seed) % 300;
-			char *p = framer_space(&f, &room);
-
-			if (step > room)
-				step = room;
-			if (step > n - off)
-				step = n - off;
-			memcpy(p, in + off, step);
-			framer_commit(&f, step);
-			off += step;
-		}
-		framer_finish(&f);
-		assert_int_equal(s->len, wn);
-		assert_memory_equal(s->data, want, wn);
-		assert_int_equal(s->records, recs);
-		assert_int_equal(f.long_lines, longs);
+		feed_random(&f, in, n, &seed, 300);
+		assert_framed(s, &f, want, wn, recs, longs);
 		tf_free(&f);
 		free(s);
 	}
@@ -413,10 +425,51 @@ static void wraps_the_ring_and_keeps_every_byte(void **state)
 	free(s);
 }
 
+/* The AVX2 scan (taken where the CPU has it) and the SSE2 one frame alike:
+ * short and long lines, several newlines in one 64-byte block, chunks that
+ * end anywhere, the same as the byte-by-byte reference. */
+static void both_scans_agree_with_the_reference(void **state)
+{
+	static char in[6000], want[8192];
+	uint32_t seed = 1234;
+
+	(void)state;
+	for (int round = 0; round < 400; round++) {
+		size_t max_line = 16 + lcg(&seed) % 190, n = 0, wn;
+		size_t room = 64 + lcg(&seed) % 1500;
+		uint32_t feed_seed = lcg(&seed);
+		uint64_t recs, longs;
+
+		while (n < sizeof(in)) {
+			size_t len = lcg(&seed) % 16 ? 1 + lcg(&seed) % 120 : lcg(&seed) % 500;
+
+			for (size_t i = 0; i < len && n < sizeof(in) - 1; i++)
+				in[n++] = (char)('a' + lcg(&seed) % 26);
+			in[n++] = '\n';
+		}
+		n -= lcg(&seed) % 50;                /* may end inside a line */
+		wn = reference_frame(in, n, max_line, want, &recs, &longs);
+		for (int wide = 1; wide >= 0; wide--) {
+			struct sink *s = calloc(1, sizeof(*s));
+			uint32_t fs = feed_seed;
+			struct framer f;
+
+			tf_init(&f, s, false, max_line, room, sink_emit);
+			f.wide = f.wide && wide;
+			feed_random(&f, in, n, &fs, room);
+			assert_framed(s, &f, want, wn, recs, longs);
+			assert_int_equal(f.seq, recs);
+			tf_free(&f);
+			free(s);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(whole_lines_in_one_piece),
+		cmocka_unit_test(both_scans_agree_with_the_reference),
 		cmocka_unit_test(records_are_numbered),
 		cmocka_unit_test(heartbeat_goes_ahead_of_a_held_line),
 		cmocka_unit_test(wraps_the_ring_and_keeps_every_byte),

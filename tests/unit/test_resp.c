@@ -287,6 +287,10 @@ static void writer_exact_bytes(void **state __unused)
 	out[n] = '\0';
 	assert_string_equal(out, "*6\r\n$6\r\nXRANGE\r\n$1\r\nk\r\n$4\r\n(1-2\r\n"
 			    "$1\r\n+\r\n$5\r\nCOUNT\r\n$2\r\n10\r\n");
+	n = resp_cmd_xrevrange(out, sizeof(out), "k", 1, "+", "-", 4096);
+	out[n] = '\0';
+	assert_string_equal(out, "*6\r\n$9\r\nXREVRANGE\r\n$1\r\nk\r\n$1\r\n+\r\n"
+			    "$1\r\n-\r\n$5\r\nCOUNT\r\n$4\r\n4096\r\n");
 	n = resp_cmd_xinfo_stream(out, sizeof(out), "k", 1);
 	out[n] = '\0';
 	assert_string_equal(out, "*3\r\n$5\r\nXINFO\r\n$6\r\nSTREAM\r\n$1\r\nk\r\n");

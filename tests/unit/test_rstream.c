@@ -329,6 +329,39 @@ static void ids_and_seq(void **state __unused)
 	}
 }
 
+/* An entry too large to read is named by its id: after the entries
+ * before it, and at any point once its head is held; not elsewhere. */
+static void peek_oversized_entry(__unused void **state)
+{
+	static const char reply[] =
+		"*2\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$4\r\ndata\r\n$1\r\na\r\n"
+		"*2\r\n$5\r\n7-123\r\n*2\r\n$4\r\ndata\r\n$2000\r\n";
+	struct resp_reader r;
+	struct rstream_walk w;
+	struct rstream_entry e;
+	uint64_t ms = 0, seq = 0;
+	size_t head = strlen(reply) - strlen("*2\r\n$4\r\ndata\r\n$2000\r\n");
+
+	resp_reader_init(&r, &lim);
+	rstream_walk_init(&w, &r, RSTREAM_XRANGE);
+	assert_int_equal(rstream_peek_id(&w, reply, strlen(reply), &ms, &seq), -1);
+	assert_int_equal(rstream_next(&w, reply, strlen(reply), &e), RSTREAM_ENTRY);
+	assert_int_equal(rstream_next(&w, reply, strlen(reply), &e), RSTREAM_ELIMIT);
+	assert_int_equal(rstream_peek_id(&w, reply, strlen(reply), &ms, &seq), 0);
+	assert_true(ms == 7 && seq == 123);
+	assert_int_equal(rstream_peek_id(&w, reply, head - 1, &ms, &seq), -1);
+	assert_int_equal(rstream_peek_id(&w, reply, head, &ms, &seq), 0);
+}
+
+/* Ids compare as Redis orders them. */
+static void id_order(__unused void **state)
+{
+	assert_true(rstream_id_cmp(1, 9, 2, 0) < 0);
+	assert_true(rstream_id_cmp(2, 0, 1, 9) > 0);
+	assert_true(rstream_id_cmp(2, 1, 2, 0) > 0);
+	assert_int_equal(rstream_id_cmp(3, 3, 3, 3), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +375,8 @@ int main(void)
 		cmocka_unit_test(xinfo_figures),
 		cmocka_unit_test(xinfo_old_and_broken),
 		cmocka_unit_test(ids_and_seq),
+		cmocka_unit_test(peek_oversized_entry),
+		cmocka_unit_test(id_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
