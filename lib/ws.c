@@ -395,25 +395,66 @@ static size_t ws_utf8_seq(const uint8_t *in, size_t n, size_t *bad)
 /* The high bit of each byte of a word: a word of ASCII has none. */
 #define WS_HIGH_BITS 0x8080808080808080ULL
 
-/* The ASCII bytes at in (at most n), tested a word of 8 at a time (memcpy:
- * no alignment or aliasing assumption), then byte by byte up to the first
- * byte that is not ASCII; copied to out as they are tested, unless out is
- * NULL: one pass for both. */
-static size_t ws_ascii_run(uint8_t *out, const uint8_t *in, size_t n)
+/* 8 bytes as a word, by memcpy: no alignment or aliasing assumption. */
+static uint64_t ws_word(const uint8_t *p)
 {
-	size_t i = 0;
 	uint64_t w;
 
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, in + i, 8);
-		if (w & WS_HIGH_BITS)
-			break;
-		if (out)
-			memcpy(out + i, &w, 8);
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* How many bytes at the start of the word w (as ws_word() loaded it) are
+ * ASCII: 8, or the index of the first with its high bit set. */
+static size_t ws_ascii_prefix(uint64_t w)
+{
+	uint64_t hi = w & WS_HIGH_BITS;
+
+	if (hi == 0)
+		return 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(hi) >> 3;
+#else
+	return (size_t)__builtin_clzll(hi) >> 3;
+#endif
+}
+
+/* The ASCII bytes at in (at most n): a word of 8 at a time, then byte by
+ * byte in the last 7. */
+static size_t ws_ascii_run(const uint8_t *in, size_t n)
+{
+	size_t i = 0, k;
+
+	for (; i + 8 <= n; i += 8)
+		if ((k = ws_ascii_prefix(ws_word(in + i))) < 8)
+			return i + k;
+	while (i < n && in[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* ws_ascii_run() that copies the run to out as it tests it, a whole word
+ * at a time: the bytes stored past the run (in its last word) lie within
+ * the output, which is never shorter than the input left, and are written
+ * again after it. Fewer than 8 bytes left after whole words of ASCII: the
+ * last 8 bytes, overlapping ASCII already copied, as one more word. */
+static size_t ws_ascii_copy(uint8_t *out, const uint8_t *in, size_t n)
+{
+	size_t i = 0, k = 8;
+	uint64_t w;
+
+	for (; k == 8 && i + 8 <= n; i += k) {
+		w = ws_word(in + i);
+		memcpy(out + i, &w, 8);
+		k = ws_ascii_prefix(w);
+	}
+	if (k == 8 && i >= 8 && i < n) {
+		w = ws_word(in + n - 8);
+		memcpy(out + n - 8, &w, 8);
+		return n - 8 + ws_ascii_prefix(w);
 	}
 	for (; i < n && in[i] < 0x80; i++)
-		if (out)
-			out[i] = in[i];
+		out[i] = in[i];
 	return i;
 }
 
@@ -426,7 +467,7 @@ bool ws_utf8_valid(const uint8_t *in, size_t n)
 	while (i < n) {
 		size_t k;
 
-		i += ws_ascii_run(NULL, in + i, n - i);
+		i += ws_ascii_run(in + i, n - i);
 		if (i == n)
 			break;
 		k = ws_utf8_seq(in + i, n - i, &bad);
@@ -443,7 +484,7 @@ size_t ws_utf8_sanitized_len(const uint8_t *in, size_t n)
 	size_t i = 0, len = 0, bad;
 
 	while (i < n) {
-		size_t run = ws_ascii_run(NULL, in + i, n - i), k;
+		size_t run = ws_ascii_run(in + i, n - i), k;
 
 		i += run;
 		len += run;
@@ -456,14 +497,14 @@ size_t ws_utf8_sanitized_len(const uint8_t *in, size_t n)
 	return len;
 }
 
-/* Copies ASCII runs (tested and copied a word at a time) and well-formed
- * sequences, writes EF BF BD for each ill-formed subpart. */
+/* Copies ASCII runs (a word at a time) and well-formed sequences, writes
+ * EF BF BD for each ill-formed subpart. */
 size_t ws_utf8_sanitize(uint8_t *out, const uint8_t *in, size_t n)
 {
 	size_t i = 0, len = 0, bad;
 
 	while (i < n) {
-		size_t run = ws_ascii_run(out + len, in + i, n - i), k;
+		size_t run = ws_ascii_copy(out + len, in + i, n - i), k;
 
 		i += run;
 		len += run;
