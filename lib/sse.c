@@ -66,61 +66,102 @@ static size_t sse_digits(uint64_t v)
 	return d;
 }
 
-/* One record's encoding: id line, 7 bytes per piece around its bytes, and
- * the empty line; body excludes the record's '\n'. */
-static uint64_t sse_record_len(uint64_t seq, const char *rec, size_t body)
+/* The smallest number of d + 1 digits, or UINT64_MAX past 20 digits. */
+static uint64_t sse_digits_bound(size_t d)
+{
+	uint64_t b = 1;
+
+	if (d >= 20)
+		return UINT64_MAX;
+	while (d--)
+		b *= 10;
+	return b;
+}
+
+/* One record's encoding: id line (SEQ of `digits` digits), 7 bytes per
+ * piece around its bytes, and the empty line; body excludes the record's
+ * '\n'. */
+static uint64_t sse_record_len(size_t digits, const char *rec, size_t body)
 {
 	size_t cr = sse_count_cr(rec, body);
 
-	return 4 + 17 + sse_digits(seq) + 1 + 7 * (cr + 1) + (body - cr) + 1;
+	return 4 + 17 + digits + 1 + 7 * (cr + 1) + (body - cr) + 1;
 }
 
 /* Sums the encodings of every record of a chunk. */
 uint64_t sse_records_len(const struct sse *s, const char *data, size_t n)
 {
 	const char *p = data, *end = data + n, *nl;
-	uint64_t seq = s->seq, len = 0;
+	uint64_t seq = s->seq + 1, len = 0;
+	size_t digits = sse_digits(seq);
+	uint64_t bound = sse_digits_bound(digits);
 
+	/* digits counted once, then again only when seq reaches the next power of ten */
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		len += sse_record_len(++seq, p, (size_t)(nl - p));
+		if (seq >= bound)
+			bound = sse_digits_bound(++digits);
+		len += sse_record_len(digits, p, (size_t)(nl - p));
+		seq++;
 		p = nl + 1;
 	}
 	return len;
 }
 
-/* Writes each '\r'-separated piece of n bytes as prefix + piece + "\n". */
-static void sse_pieces(struct ring *r, const char *prefix, size_t plen, const char *p, size_t n)
+/* Writes each '\r'-separated piece of n bytes as prefix + piece + "\n" at
+ * out; returns the end of what it wrote. */
+static char *sse_pieces(char *out, const char *prefix, size_t plen, const char *p, size_t n)
 {
 	const char *end = p + n;
 
 	for (;;) {
 		const char *cr = memchr(p, '\r', (size_t)(end - p));
-		const char *stop = cr ? cr : end;
+		size_t len = (size_t)((cr ? cr : end) - p);
 
-		ring_write(r, prefix, plen);
-		ring_write(r, p, (size_t)(stop - p));
-		ring_write(r, "\n", 1);
+		memcpy(out, prefix, plen);
+		memcpy(out + plen, p, len);
+		out += plen + len;
+		*out++ = '\n';
 		if (!cr)
-			return;
+			return out;
 		p = cr + 1;
 	}
 }
 
-/* One event; every SSE_STRIDE-th is indexed. */
+/* Where the next bytes are written: straight into the ring's memory at its
+ * head, contiguous for a whole event (the mapping is doubled); an encoded
+ * ring holds nothing back (no reserve), so committing them is the same as
+ * ring_write() without the copy. */
+static char *sse_head(struct sse *s)
+{
+	return ring_at(&s->ring, s->ring.head);
+}
+
+/* The bytes written from sse_head() to end join the stream. */
+static void sse_commit(struct sse *s, const char *end)
+{
+	ring_commit(&s->ring, (size_t)(end - sse_head(s)), 0);
+}
+
+/* One event, written in place; every SSE_STRIDE-th is indexed. The id's
+ * text is cached (eventid_text()): numbering one by one costs an increment
+ * of its decimal digits. */
 static void sse_record(struct sse *s, const char *rec, size_t body)
 {
-	char id[SSE_ID_LINE_MAX + 1];
+	char *out = sse_head(s);
+	const char *id;
 	size_t idn;
 
 	s->seq++;
 	if (s->events++ % SSE_STRIDE == 0)
 		seqidx_add(&s->idx, s->seq, s->ring.head, s->src);
-	memcpy(id, "id: ", 4);
-	idn = 4 + eventid_format(id + 4, s->epoch, s->seq);
-	id[idn++] = '\n';
-	ring_write(&s->ring, id, idn);
-	sse_pieces(&s->ring, "data: ", 6, rec, body);
-	ring_write(&s->ring, "\n", 1);
+	id = eventid_text(&s->id, s->epoch, s->seq, &idn);
+	memcpy(out, "id: ", 4);
+	memcpy(out + 4, id, idn);
+	out += 4 + idn;
+	*out++ = '\n';
+	out = sse_pieces(out, "data: ", 6, rec, body);
+	*out++ = '\n';
+	sse_commit(s, out);
 	s->src += body + 1;
 }
 
@@ -184,7 +225,7 @@ uint64_t sse_comment_len(const char *text, size_t n)
 /* A heartbeat, as comment lines that clients ignore. */
 void sse_comment(struct sse *s, const char *text, size_t n)
 {
-	sse_pieces(&s->ring, ": ", 2, text, n);
+	sse_commit(s, sse_pieces(sse_head(s), ": ", 2, text, n));
 }
 
 /* The ring byte at an absolute offset. */

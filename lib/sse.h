@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "eventid.h"
 #include "ring.h"
 #include "seqidx.h"
 
@@ -48,6 +49,7 @@ struct sse {
 	uint64_t events;  /* records encoded so far (every SSE_STRIDE-th indexed) */
 	uint64_t since;   /* where this epoch's events start in the ring */
 	bool sparse;      /* ids came from outside and jumped: gap counts null */
+	struct eventid_text id;   /* the newest event's id, as text */
 };
 
 /* The ring's size for a given buffer and max_line: buffer plus the longest

@@ -312,10 +312,16 @@ size_t ws_parse(struct ws_parser *p, const uint8_t *buf, size_t n, struct ws_eve
 
 /* ---- the server's frames ------------------------------------------------- */
 
+/* The size of the header of a frame of len payload bytes. */
+static size_t ws_frame_header_len(uint64_t len)
+{
+	return len < 126 ? 2 : len <= 0xFFFF ? 4 : 10;
+}
+
 /* FIN set, no mask, the shortest length encoding (RFC 6455 section 5.2). */
 size_t ws_frame_header(uint8_t out[WS_HEADER_MAX], enum ws_opcode op, uint64_t len)
 {
-	size_t ext = len < 126 ? 0 : len <= 0xFFFF ? 2 : 8;
+	size_t ext = ws_frame_header_len(len) - 2;
 
 	out[0] = (uint8_t)(0x80 | op);
 	out[1] = (uint8_t)(ext == 0 ? len : ext == 2 ? 126 : 127);
@@ -398,14 +404,85 @@ static size_t ws_utf8_seq(const uint8_t *in, size_t n, size_t *bad)
 	return need;
 }
 
-/* Walks in sequence by sequence; true when none is ill-formed. */
+/* The high bit of each byte of a word: a word of ASCII has none. */
+#define WS_HIGH_BITS 0x8080808080808080ULL
+
+/* 8 bytes as a word, by memcpy: no alignment or aliasing assumption. */
+static uint64_t ws_word(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* How many bytes at the start of the word w (as ws_word() loaded it) are
+ * ASCII: 8, or the index of the first with its high bit set. */
+static size_t ws_ascii_prefix(uint64_t w)
+{
+	uint64_t hi = w & WS_HIGH_BITS;
+
+	if (hi == 0)
+		return 8;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(hi) >> 3;
+#else
+	return (size_t)__builtin_clzll(hi) >> 3;
+#endif
+}
+
+/* The ASCII bytes at in (at most n): a word of 8 at a time, then byte by
+ * byte in the last 7. */
+static size_t ws_ascii_run(const uint8_t *in, size_t n)
+{
+	size_t i = 0, k;
+
+	for (; i + 8 <= n; i += 8)
+		if ((k = ws_ascii_prefix(ws_word(in + i))) < 8)
+			return i + k;
+	while (i < n && in[i] < 0x80)
+		i++;
+	return i;
+}
+
+/* ws_ascii_run() that copies the run to out as it tests it, a whole word
+ * at a time: the bytes stored past the run (in its last word) lie within
+ * the output, which is never shorter than the input left, and are written
+ * again after it. Fewer than 8 bytes left after whole words of ASCII: the
+ * last 8 bytes, overlapping ASCII already copied, as one more word. */
+static size_t ws_ascii_copy(uint8_t *out, const uint8_t *in, size_t n)
+{
+	size_t i = 0, k = 8;
+	uint64_t w;
+
+	for (; k == 8 && i + 8 <= n; i += k) {
+		w = ws_word(in + i);
+		memcpy(out + i, &w, 8);
+		k = ws_ascii_prefix(w);
+	}
+	if (k == 8 && i >= 8 && i < n) {
+		w = ws_word(in + n - 8);
+		memcpy(out + n - 8, &w, 8);
+		return n - 8 + ws_ascii_prefix(w);
+	}
+	for (; i < n && in[i] < 0x80; i++)
+		out[i] = in[i];
+	return i;
+}
+
+/* Walks ASCII runs a word at a time, anything else sequence by sequence;
+ * true when no sequence is ill-formed. */
 bool ws_utf8_valid(const uint8_t *in, size_t n)
 {
 	size_t i = 0, bad;
 
 	while (i < n) {
-		size_t k = ws_utf8_seq(in + i, n - i, &bad);
+		size_t k;
 
+		i += ws_ascii_run(in + i, n - i);
+		if (i == n)
+			break;
+		k = ws_utf8_seq(in + i, n - i, &bad);
 		if (k == 0)
 			return false;
 		i += k;
@@ -419,22 +496,33 @@ size_t ws_utf8_sanitized_len(const uint8_t *in, size_t n)
 	size_t i = 0, len = 0, bad;
 
 	while (i < n) {
-		size_t k = ws_utf8_seq(in + i, n - i, &bad);
+		size_t run = ws_ascii_run(in + i, n - i), k;
 
+		i += run;
+		len += run;
+		if (i == n)
+			break;
+		k = ws_utf8_seq(in + i, n - i, &bad);
 		len += k ? k : 3;
 		i += k ? k : bad;
 	}
 	return len;
 }
 
-/* Copies well-formed runs, writes EF BF BD for each ill-formed subpart. */
+/* Copies ASCII runs (a word at a time) and well-formed sequences, writes
+ * EF BF BD for each ill-formed subpart. */
 size_t ws_utf8_sanitize(uint8_t *out, const uint8_t *in, size_t n)
 {
 	size_t i = 0, len = 0, bad;
 
 	while (i < n) {
-		size_t k = ws_utf8_seq(in + i, n - i, &bad);
+		size_t run = ws_ascii_copy(out + len, in + i, n - i), k;
 
+		i += run;
+		len += run;
+		if (i == n)
+			break;
+		k = ws_utf8_seq(in + i, n - i, &bad);
 		if (k) {
 			memcpy(out + len, in + i, k);
 			len += k;
@@ -512,26 +600,31 @@ static size_t ws_line_len(const uint8_t *rec, size_t n)
 	return n && rec[n - 1] == '\n' ? n - 1 : n;
 }
 
-/* Puts the header in front of a payload written at out + WS_HEADER_MAX,
- * moving the payload down to follow it; returns the frame's size. */
-static size_t ws_frame_close_up(uint8_t *out, enum ws_opcode op, size_t len)
+/* Puts the header in front of a payload written at out + at (at <=
+ * WS_HEADER_MAX), moving the payload only when its header's size is not
+ * at; returns the frame's size. */
+static size_t ws_frame_close_up(uint8_t *out, size_t at, enum ws_opcode op, size_t len)
 {
 	uint8_t h[WS_HEADER_MAX];
 	size_t hl = ws_frame_header(h, op, len);
 
-	memmove(out + hl, out + WS_HEADER_MAX, len);
+	if (hl != at)
+		memmove(out + hl, out + at, len);
 	memcpy(out, h, hl);
 	return hl + len;
 }
 
-/* The sanitised line as one text frame. */
+/* The sanitised line as one text frame, written where the header of a
+ * payload as long as the line ends: a line that is valid UTF-8 (the
+ * sanitised form is as long) never moves. */
 size_t ws_encode_text(uint8_t *out, const uint8_t *rec, size_t n)
 {
-	size_t len;
+	size_t at, len;
 
 	n = ws_line_len(rec, n);
-	len = ws_utf8_sanitize(out + WS_HEADER_MAX, rec, n);
-	return ws_frame_close_up(out, WS_OP_TEXT, len);
+	at = ws_frame_header_len(n);
+	len = ws_utf8_sanitize(out + at, rec, n);
+	return ws_frame_close_up(out, at, WS_OP_TEXT, len);
 }
 
 /* The raw record as one binary frame. */
@@ -556,7 +649,10 @@ static size_t ws_put(uint8_t *out, const char *s)
 size_t ws_encode_json(uint8_t *out, const char *id, size_t idlen,
 		      const uint8_t *rec, size_t n)
 {
-	uint8_t *p = out + WS_HEADER_MAX;
+	/* where the payload of an id and data needing no escape would start */
+	size_t at = ws_frame_header_len(sizeof("{\"id\":\"\",\"data\":\"\"}") - 1 + idlen +
+				  ws_line_len(rec, n));
+	uint8_t *p = out + at;
 	size_t len = 0;
 
 	len += ws_put(p + len, "{\"id\":\"");
@@ -564,7 +660,7 @@ size_t ws_encode_json(uint8_t *out, const char *id, size_t idlen,
 	len += ws_put(p + len, "\",\"data\":\"");
 	len += ws_json_escape((char *)p + len, rec, ws_line_len(rec, n));
 	len += ws_put(p + len, "\"}");
-	return ws_frame_close_up(out, WS_OP_TEXT, len);
+	return ws_frame_close_up(out, at, WS_OP_TEXT, len);
 }
 
 /* {"gap":N} or {"gap":null} as one text frame. */

@@ -63,7 +63,7 @@ void wsring_free(struct wsring *r)
 int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 {
 	uint8_t *out = r->batch + r->batch_len;
-	char id[EVENTID_MAX];
+	const char *id;
 	size_t idn;
 
 	if (r->batch_len + wsring_frame_max(r->kind, n) > r->batch_cap ||
@@ -77,7 +77,7 @@ int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 		r->batch_len += ws_encode_text(out, rec, n);
 		break;
 	case WSRING_JSON:
-		idn = eventid_format(id, r->epoch, r->seq);
+		id = eventid_text(&r->id, r->epoch, r->seq, &idn);
 		r->batch_len += ws_encode_json(out, id, idn, rec, n);
 		break;
 	default:

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "eventid.h"
 #include "ring.h"
 #include "seqidx.h"
 #include "ws.h"
@@ -56,6 +57,7 @@ struct wsring {
 	size_t batch_len, batch_cap;
 	struct seqidx_entry pend[WSRING_PENDING_MAX]; /* off: within the batch */
 	size_t n_pend;
+	struct eventid_text id;   /* the newest JSON frame's id, as text */
 };
 
 /* The longest frame of one record of max_line bytes. */

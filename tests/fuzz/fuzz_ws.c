@@ -16,6 +16,10 @@
  *  - sanitiser: the output is valid UTF-8, of ws_utf8_sanitized_len()
  *    bytes, at most 3 per input byte, equal to the input when the input
  *    is valid, and unchanged by a second pass;
+ *  - the validator and the sanitiser (an ASCII fast path a word at a
+ *    time) agree with a byte-by-byte reference written here from
+ *    Unicode's Table 3-7, on the input from each of its first 8 bytes on
+ *    (every alignment of its runs against the 8-byte words);
  *  - JSON: the escaped text holds no byte below 0x20 and no bare '"',
  *    is valid UTF-8, at most 6 bytes per input byte, and unescapes to the
  *    sanitised text;
@@ -180,6 +184,93 @@ static void fuzz_check_json(const char *j, size_t n)
 		fuzz_fail("JSON text is not UTF-8");
 }
 
+/* Unicode's Table 3-7 as data: for each range of lead bytes, the length
+ * of its sequences and the range of their second byte. */
+static const struct {
+	uint8_t lead_lo, lead_hi, need, lo, hi;
+} fuzz_utf8_table[] = {
+	{ 0xC2, 0xDF, 2, 0x80, 0xBF }, { 0xE0, 0xE0, 3, 0xA0, 0xBF },
+	{ 0xE1, 0xEC, 3, 0x80, 0xBF }, { 0xED, 0xED, 3, 0x80, 0x9F },
+	{ 0xEE, 0xEF, 3, 0x80, 0xBF }, { 0xF0, 0xF0, 4, 0x90, 0xBF },
+	{ 0xF1, 0xF3, 4, 0x80, 0xBF }, { 0xF4, 0xF4, 4, 0x80, 0x8F },
+};
+
+/* The reference, one byte at a time: the bytes of the well-formed
+ * sequence at in (*ok set), or of its maximal ill-formed subpart. */
+static size_t fuzz_utf8_ref_seq(const uint8_t *in, size_t n, bool *ok)
+{
+	size_t t, i;
+
+	*ok = true;
+	if (in[0] < 0x80)
+		return 1;
+	for (t = 0; t < sizeof(fuzz_utf8_table) / sizeof(fuzz_utf8_table[0]); t++)
+		if (in[0] >= fuzz_utf8_table[t].lead_lo && in[0] <= fuzz_utf8_table[t].lead_hi)
+			break;
+	*ok = false;
+	if (t == sizeof(fuzz_utf8_table) / sizeof(fuzz_utf8_table[0]))
+		return 1;
+	for (i = 1; i < fuzz_utf8_table[t].need && i < n; i++) {
+		uint8_t lo = i == 1 ? fuzz_utf8_table[t].lo : 0x80;
+		uint8_t hi = i == 1 ? fuzz_utf8_table[t].hi : 0xBF;
+
+		if (in[i] < lo || in[i] > hi)
+			return i;
+	}
+	*ok = i == fuzz_utf8_table[t].need;
+	return i;
+}
+
+/* The reference sanitiser; returns the size written, *valid whether no
+ * sequence was ill-formed. */
+static size_t fuzz_utf8_ref(uint8_t *out, const uint8_t *in, size_t n, bool *valid)
+{
+	size_t i = 0, len = 0;
+	bool ok;
+
+	*valid = true;
+	while (i < n) {
+		size_t k = fuzz_utf8_ref_seq(in + i, n - i, &ok);
+
+		if (ok)
+			memcpy(out + len, in + i, k);
+		else
+			memcpy(out + len, "\xEF\xBF\xBD", 3);
+		len += ok ? k : 3;
+		*valid = *valid && ok;
+		i += k;
+	}
+	return len;
+}
+
+/* The fast validator and sanitiser against the reference, from each of
+ * the first 8 bytes of the input on; the sanitiser gets exactly the room
+ * it announced (it stores whole words: the sanitizers see any overrun). */
+static void fuzz_utf8_against_reference(const uint8_t *in, size_t n)
+{
+	uint8_t *want = malloc(3 * n + 1);
+
+	if (!want)
+		abort();
+	for (size_t off = 0; off < 8 && off <= n; off++) {
+		bool valid;
+		size_t wl = fuzz_utf8_ref(want, in + off, n - off, &valid), gl;
+		uint8_t *got = malloc(wl ? wl : 1);
+
+		if (!got)
+			abort();
+		if (ws_utf8_sanitized_len(in + off, n - off) != wl)
+			fuzz_fail("sanitised length disagrees with the byte-by-byte reference");
+		gl = ws_utf8_sanitize(got, in + off, n - off);
+		if (ws_utf8_valid(in + off, n - off) != valid)
+			fuzz_fail("validator disagrees with the byte-by-byte reference");
+		if (gl != wl || memcmp(got, want, wl) != 0)
+			fuzz_fail("sanitiser disagrees with the byte-by-byte reference");
+		free(got);
+	}
+	free(want);
+}
+
 /* The sanitiser's, the escaper's and the text encoder's invariants. */
 static void fuzz_text(const uint8_t *in, size_t n)
 {
@@ -256,6 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_parse(data + HEADER, size - HEADER, limit, seed, &chunked);
 	fuzz_same(&whole, &chunked);
 	fuzz_text(data + HEADER, size - HEADER);
+	fuzz_utf8_against_reference(data + HEADER, size - HEADER);
 	fuzz_upgrade(data + HEADER, size - HEADER);
 	return 0;
 }

@@ -415,6 +415,71 @@ static void utf8_maximal_subparts(void **state __unused)
 	check_sanitize("\xf0\x9f\x98", 3, R);
 }
 
+/* What to put into ASCII at every offset: well-formed sequences, which stay,
+ * and ill-formed ones, each replaced as a whole by want. */
+static const struct { const char *in, *want; } utf8_cases[] = {
+	{ "\xc3\xa9", "\xc3\xa9" },
+	{ "\xe2\x82\xac", "\xe2\x82\xac" },
+	{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },
+	{ "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf" },
+	{ "\x80", R },
+	{ "\xff", R },
+	{ "\xc0\xaf", R R },
+	{ "\xe2\x82", R },                  /* cut short by the ASCII after it */
+	{ "\xf0\x9f\x98", R },
+	{ "\xed\xa0\x80", R R R },          /* surrogate */
+	{ "\xf4\x90\x80\x80", R R R R },    /* above U+10FFFF */
+	{ "\xc3\xa9\xe2", "\xc3\xa9" R },
+};
+
+/* The word-at-a-time ASCII path hands over to the exact validator at every
+ * offset within a word and around its end: each case after 0 to 19 ASCII
+ * bytes and before 0 to 9 more, so that every sequence starts at every
+ * position in a word and, 2 to 4 bytes long, straddles the 8-byte boundary
+ * at every split; the same case twice, ASCII between, tests a second
+ * hand-over after the fast path resumed unaligned. */
+static void utf8_fast_path_at_every_offset(void **state __unused)
+{
+	char in[64], want[128];
+
+	for (size_t c = 0; c < sizeof(utf8_cases) / sizeof(utf8_cases[0]); c++) {
+		size_t sl = strlen(utf8_cases[c].in), wl = strlen(utf8_cases[c].want);
+
+		for (size_t pre = 0; pre < 20; pre++) {
+			for (size_t post = 0; post < 10; post++) {
+				memset(in, 'a', pre);
+				memcpy(in + pre, utf8_cases[c].in, sl);
+				memset(in + pre + sl, 'z', post);
+				in[pre + sl + post] = '\0';
+				memset(want, 'a', pre);
+				memcpy(want + pre, utf8_cases[c].want, wl);
+				memset(want + pre + wl, 'z', post);
+				want[pre + wl + post] = '\0';
+				check_sanitize(in, pre + sl + post, want);
+				strcat(in, utf8_cases[c].in);
+				strcat(want, utf8_cases[c].want);
+				check_sanitize(in, strlen(in), want);
+			}
+		}
+	}
+}
+
+/* Ill-formed sequences whose bytes lie on both sides of an 8-byte word:
+ * a lead byte ending one word and a byte that cannot continue it starting
+ * the next, and a sequence cut short across the boundary. */
+static void utf8_invalid_across_the_word_boundary(void **state __unused)
+{
+	check_sanitize("abcdefg\xe2(bcdefgh", 16, "abcdefg" R "(bcdefgh");
+	check_sanitize("abcdef\xe2\x82(bcdefgh", 16, "abcdef" R "(bcdefgh");
+	check_sanitize("abcdef\xf0\x9f\x98(cdefgh", 16, "abcdef" R "(cdefgh");
+	check_sanitize("abcdefg\xe0\x80\xaf" "defgh", 15, "abcdefg" R R R "defgh");
+	check_sanitize("abcdefg\xed\xbf\xbf" "defgh", 15, "abcdefg" R R R "defgh");
+	check_sanitize("abcdefgh\x80\x80\x80\x80\x80\x80\x80\x80z", 17,
+		       "abcdefgh" R R R R R R R R "z");
+	check_sanitize("abcdefg\xc3", 8, "abcdefg" R);
+	check_sanitize("abcdefgh\xc3", 9, "abcdefgh" R);
+}
+
 static void json_escapes_controls_quotes_backslashes(void **state __unused)
 {
 	char out[256];
@@ -426,6 +491,26 @@ static void json_escapes_controls_quotes_backslashes(void **state __unused)
 	assert_memory_equal(out, want, len);
 	assert_int_equal(ws_json_escape(out, MB("\0"), 1), 6);
 	assert_memory_equal(out, "\\u0000", 6);
+}
+
+/* A line of n bytes (at most 299, its '\n' added here) encoded as a text
+ * frame with header head (hl bytes): the line, with the byte at bad (if
+ * below n) replaced by U+FFFD. */
+static void check_text_frame(uint8_t *rec, size_t n, const char *head, size_t hl, size_t bad)
+{
+	uint8_t out[1024];
+	size_t len = n + (bad < n ? 2 : 0);
+
+	rec[n] = '\n';
+	assert_int_equal(ws_encode_text(out, rec, n + 1), hl + len);
+	assert_memory_equal(out, head, hl);
+	if (bad >= n) {
+		assert_memory_equal(out + hl, rec, n);
+		return;
+	}
+	assert_memory_equal(out + hl, rec, bad);
+	assert_memory_equal(out + hl + bad, R, 3);
+	assert_memory_equal(out + hl + bad + 3, rec + bad + 1, n - bad - 1);
 }
 
 static void encode_text_strips_newline_and_sanitises(void **state __unused)
@@ -450,6 +535,13 @@ static void encode_text_strips_newline_and_sanitises(void **state __unused)
 	assert_int_equal(n, 4 + 299);
 	assert_memory_equal(out, "\x81\x7e\x01\x2b", 4);
 	assert_memory_equal(out + 4, rec, 299);
+	/* 124 bytes sanitised to 126: the header grows to 4 bytes */
+	memset(rec, 'x', 124);
+	rec[60] = '\xff';
+	check_text_frame(rec, 124, "\x81\x7e\x00\x7e", 4, 60);
+	/* 125 valid bytes: the longest 2-byte header */
+	rec[60] = 'x';
+	check_text_frame(rec, 125, "\x81\x7d", 2, SIZE_MAX);
 }
 
 static void encode_binary_keeps_bytes(void **state __unused)
@@ -473,6 +565,12 @@ static void encode_json_envelope_and_gap(void **state __unused)
 	assert_int_equal(out[0], 0x81);
 	assert_int_equal(out[1], strlen(want));
 	assert_memory_equal(out + 2, want, strlen(want));
+	/* escapes that make the payload outgrow the 2-byte header */
+	n = ws_encode_json(out, id, strlen(id), MB("\x01\x01\x01\x01\x01\x01\x01\x01"
+						   "\x01\x01\x01\x01\x01\x01\x01\x01\n"), 17);
+	assert_int_equal(n, 4 + 19 + 19 + 16 * 6);
+	assert_memory_equal(out, "\x81\x7e\x00\x86{\"id\":\"00000000deadbeef-42\",\"data\":\"\\u0001", 4 + 42);
+	assert_memory_equal(out + 4 + 19 + 19 + 15 * 6 - 2, "\\u0001\"}", 8);
 	n = ws_encode_gap(out, true, 17);
 	assert_int_equal(n, 2 + 10);
 	assert_memory_equal(out, "\x81\x0a{\"gap\":17}", 12);
@@ -501,6 +599,8 @@ int main(void)
 		cmocka_unit_test(server_frame_headers),
 		cmocka_unit_test(server_control_frames),
 		cmocka_unit_test(utf8_maximal_subparts),
+		cmocka_unit_test(utf8_fast_path_at_every_offset),
+		cmocka_unit_test(utf8_invalid_across_the_word_boundary),
 		cmocka_unit_test(json_escapes_controls_quotes_backslashes),
 		cmocka_unit_test(encode_text_strips_newline_and_sanitises),
 		cmocka_unit_test(encode_binary_keeps_bytes),
