@@ -149,6 +149,9 @@ CG_BUFFER=${CG_BUFFER:-$([ $QUICK = 1 ] && echo 8MiB || echo 64MiB)}   # holds C
 SETTLE=$([ $QUICK = 1 ] && echo 1 || echo 2)
 REPS=${REPS:-$d_reps}   # repetitions of the pipecastd, ceiling and seed runs (medians)
 FAN_SERVERS=${FAN_SERVERS:-$d_servers}; FAN_MODES=${FAN_MODES:-"rate sat stall match"}
+# pipecastd's ring at saturation (clients.buffer); a smaller one shows what a cold
+# 64 MiB history costs the fan-out path against the relay's one hot buffer
+FAN_BUFFER=${FAN_BUFFER:-64MiB}
 RATE=10000
 LEAK_CAP=$((4 * 1024 * 1024 * 1024))
 START_EPOCH=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -241,7 +244,7 @@ fan() {
 	case $srv in
 	pipecastd)
 		port=$(free_port)
-		[ "$mode" != rate ] && extra=(-o clients.overflow=skip -o clients.buffer=64MiB)
+		[ "$mode" != rate ] && extra=(-o clients.overflow=skip -o clients.buffer=$FAN_BUFFER)
 		piped "${pa[@]}" -- $D $(daemon_args $port) "${extra[@]}"
 		srvpid=$SRV; prodpid=$PROD
 		wait_stats;;
