@@ -115,12 +115,25 @@ static void fuzz_received(struct world *w, struct reader *rd, uint64_t pos,
 		rd->cut_ended = false;
 }
 
+/* The stash's length and offset, 0 while the cursor has none (it is
+ * allocated at the first skip or notice). */
+static size_t fuzz_stash_len(const struct cursor *c)
+{
+	return c->stash ? c->stash->len : 0;
+}
+
+/* See fuzz_stash_len. */
+static size_t fuzz_stash_off(const struct cursor *c)
+{
+	return c->stash ? c->stash->off : 0;
+}
+
 /* n sent bytes of the stash from its offset off: the stream's bytes, but
  * for the '\n' that ends a cut stash, which stands for no stream byte. */
 static void fuzz_received_stash(struct world *w, struct reader *rd, size_t off,
 				const char *p, size_t n)
 {
-	bool synthetic = rd->stash_cut && off + n == rd->c.stash_len;
+	bool synthetic = rd->stash_cut && off + n == fuzz_stash_len(&rd->c);
 
 	fuzz_received(w, rd, rd->stash_base + off, p, n - synthetic);
 	if (synthetic && p[n - 1] != '\n')
@@ -140,8 +153,8 @@ static void fuzz_send(struct world *w, struct reader *rd, size_t max)
 	if (!rd->open)
 		return;
 	cnt = cursor_iov(&rd->c, &w->r, iov);
-	stash_left = rd->c.stash_len - rd->c.stash_off;
-	pos = stash_left ? rd->stash_base + rd->c.stash_off : rd->c.pos;
+	stash_left = fuzz_stash_len(&rd->c) - fuzz_stash_off(&rd->c);
+	pos = stash_left ? rd->stash_base + fuzz_stash_off(&rd->c) : rd->c.pos;
 	left = max;
 	for (int i = 0; i < cnt && left; i++) {
 		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
@@ -149,7 +162,7 @@ static void fuzz_send(struct world *w, struct reader *rd, size_t max)
 		if (stash_left && i == 0 && iov[0].iov_len != stash_left)
 			fuzz_fail("first iovec is not the stash");
 		if (stash_left && i == 0)
-			fuzz_received_stash(w, rd, rd->c.stash_off, iov[0].iov_base, n);
+			fuzz_received_stash(w, rd, fuzz_stash_off(&rd->c), iov[0].iov_base, n);
 		else
 			fuzz_received(w, rd, pos, iov[i].iov_base, n);
 		left -= n;
@@ -195,7 +208,7 @@ static void fuzz_flush(struct world *w)
  * stream's bytes up to a '\n' or a cut ended by a '\n' of its own. */
 static void fuzz_new_stash(struct world *w, struct reader *rd, uint64_t old)
 {
-	size_t len = rd->c.stash_len;
+	size_t len = fuzz_stash_len(&rd->c);
 
 	if (len > w->pol.max_line)
 		fuzz_fail("stash longer than max_line");
@@ -206,7 +219,7 @@ static void fuzz_new_stash(struct world *w, struct reader *rd, uint64_t old)
 /* Applies the overflow policy to one reader before n bytes are written. */
 static void fuzz_make_room(struct world *w, struct reader *rd, size_t n)
 {
-	bool had_stash = rd->c.stash_off < rd->c.stash_len;
+	bool had_stash = fuzz_stash_off(&rd->c) < fuzz_stash_len(&rd->c);
 	uint64_t old = rd->c.pos, missed;
 
 	if (!rd->open)
@@ -221,7 +234,7 @@ static void fuzz_make_room(struct world *w, struct reader *rd, size_t n)
 	case CURSOR_SKIPPED:
 		if (!w->pol.skip)
 			fuzz_fail("drop policy skipped");
-		if (!had_stash && rd->c.stash_off < rd->c.stash_len)
+		if (!had_stash && fuzz_stash_off(&rd->c) < fuzz_stash_len(&rd->c))
 			fuzz_new_stash(w, rd, old);
 		rd->missed += missed;
 		break;
