@@ -98,13 +98,14 @@ static void metric_by_kind(struct sbuf *b, const struct field *f,
 	}
 }
 
-/* pipecast_build_info{version="V"} 1. */
-static void metric_build_info(struct sbuf *b, const struct field *f,
-			      const struct statfmt_info *in,
-			      __unused const struct statfmt_timer_row *rows, __unused size_t n)
+/* pipecast_FAMILY{LABEL="V"} 1: a string (build_info's version,
+ * stream_info's epoch) as the one label of a gauge. */
+static void metric_info(struct sbuf *b, const struct field *f,
+			const struct statfmt_info *in,
+			__unused const struct statfmt_timer_row *rows, __unused size_t n)
 {
-	prom_family(b, "build_info", STATFMT_GAUGE, f->help);
-	prom_labelled(b, "build_info", "version", statfmt_field_str(in, f));
+	prom_family(b, f->family, STATFMT_GAUGE, f->help);
+	prom_labelled(b, f->family, f->label, statfmt_field_str(in, f));
 	sbuf_puts(b, "1\n");
 }
 
@@ -131,16 +132,6 @@ static void metric_state(struct sbuf *b, const struct field *f,
 	}
 }
 
-/* pipecast_stream_info{epoch="E"} 1. */
-static void metric_stream_info(struct sbuf *b, const struct field *f,
-			       const struct statfmt_info *in,
-			       __unused const struct statfmt_timer_row *rows, __unused size_t n)
-{
-	prom_family(b, "stream_info", STATFMT_GAUGE, f->help);
-	prom_labelled(b, "stream_info", "epoch", statfmt_field_str(in, f));
-	sbuf_puts(b, "1\n");
-}
-
 /* pipecast_FAMILY{LABEL="V"} VALUE; the family's HELP and TYPE come with
  * its first name (f points into statfmt_info_fields, where they are consecutive). */
 static void metric_labelled(struct sbuf *b, const struct field *f,
@@ -163,9 +154,8 @@ typedef void (*metric_fn)(struct sbuf *b, const struct field *f,
 static const metric_fn metric_fns[] = {
 	[MX_PLAIN] = metric_plain,
 	[MX_BY_KIND] = metric_by_kind,
-	[MX_BUILD_INFO] = metric_build_info,
+	[MX_INFO] = metric_info,
 	[MX_STATE] = metric_state,
-	[MX_STREAM_INFO] = metric_stream_info,
 	[MX_LABELLED] = metric_labelled,
 };
 

@@ -26,9 +26,9 @@ enum field_type {
 enum metric_how {
 	MX_PLAIN,       /* pipecast_NAME VALUE */
 	MX_BY_KIND,     /* pipecast_NAME{kind="..."}, one sample per timer kind */
-	MX_BUILD_INFO,  /* pipecast_build_info{version="..."} 1 */
+	MX_INFO,        /* pipecast_FAMILY{LABEL="..."} 1: build_info's version,
+			 * stream_info's epoch */
 	MX_STATE,       /* pipecast_source_state{state="..."} 0 or 1 */
-	MX_STREAM_INFO, /* pipecast_stream_info{epoch="..."} 1 */
 	MX_LABELLED,    /* pipecast_FAMILY{LABEL="..."}: one sample of a family
 			 * whose samples are consecutive names */
 };
@@ -41,9 +41,9 @@ struct field {
 	enum metric_how how;    /* show info only */
 	size_t kind_off;        /* MX_BY_KIND: field of struct statfmt_timer_row */
 	const char *help;       /* show info only */
-	const char *family;     /* MX_LABELLED: the family, its label, and this */
-	const char *label;      /* name's value of the label */
-	const char *value;
+	const char *family;     /* MX_LABELLED, MX_INFO: the family, its label, */
+	const char *label;      /* and (MX_LABELLED) this name's value of the */
+	const char *value;      /* label */
 };
 
 /* The documented "show info" names, in order (statfmt.c). */

@@ -32,10 +32,13 @@
 #define CLASS(c, i, h) LABELLED(http_requests, class, c, i, h)
 #define LABEL(n, how, h) \
 	{ #n, F_STR, offsetof(struct statfmt_info, n), STATFMT_STRING, how, 0, h, NULL, NULL, NULL }
+/* A string NAME, shown as pipecast_FAMILY{LABEL="NAME's value"} 1. */
+#define INFO_LABEL(n, family, label, h) { #n, F_STR, offsetof(struct statfmt_info, n), \
+	STATFMT_STRING, MX_INFO, 0, h, #family, #label, NULL }
 
 /* The one documented list of "show info" names, in the documented order. */
 const struct field statfmt_info_fields[] = {
-	LABEL(version, MX_BUILD_INFO, "Version of pipecastd."),
+	INFO_LABEL(version, build_info, version, "Version of pipecastd."),
 	GAUGE(pid, "Process id of pipecastd."),
 	SECONDS(uptime_seconds, "Seconds since pipecastd started."),
 	LABEL(source_state, MX_STATE,
@@ -90,7 +93,7 @@ const struct field statfmt_info_fields[] = {
 	REASON(token, REFUSED_TOKEN, "Connections refused by access rules, by reason."),
 	REASON(uid, REFUSED_UID, "Connections refused by access rules, by reason."),
 	REASON(auth_timeout, REFUSED_AUTH_TIMEOUT, "Connections refused by access rules, by reason."),
-	LABEL(stream_epoch, MX_STREAM_INFO, "Epoch of the event ids of this stream."),
+	INFO_LABEL(stream_epoch, stream_info, epoch, "Epoch of the event ids of this stream."),
 	GAUGE(stream_first_seq, "Oldest record that every client kind can still be served."),
 	GAUGE(stream_last_seq, "Sequence number of the newest record."),
 	CLASS(2xx, HTTP_2XX, "HTTP requests answered, by class."),

@@ -76,7 +76,7 @@ done <<<"$keys"
 # ---- show info names: lib/statfmt.c's statfmt_info_fields -> pipecastd(8) ------
 # Rows look like:  COUNTER(source_records_total, "Records read ..."),
 names=$(sed -n '/statfmt_info_fields\[\] = {/,/^};/p' lib/statfmt.c |
-	sed -n -e 's/^[[:space:]]*\(LABEL\|GAUGE\|COUNTER\|SECONDS\|BY_KIND\|REG\|REG_AS\|CLOSED\)(\([a-z0-9_]*\),.*/\2/p' \
+	sed -n -e 's/^[[:space:]]*\(LABEL\|INFO_LABEL\|GAUGE\|COUNTER\|SECONDS\|BY_KIND\|REG\|REG_AS\|CLOSED\)(\([a-z0-9_]*\),.*/\2/p' \
 	       -e 's/^[[:space:]]*REASON(\([a-z0-9_]*\),.*/access_refused_\1_total/p' \
 	       -e 's/^[[:space:]]*CLASS(\([a-z0-9_]*\),.*/http_requests_\1_total/p')
 nnames=$(printf '%s\n' "$names" | grep -c .)
