@@ -715,9 +715,30 @@ class FakeServer(threading.Thread):
         return fake
 
 
+def fake_upstream(test, send, conf_of):
+    """A FakeServer serving SEND (stopped when TEST ends), and CONF_OF(its
+    port): a daemon reading it, with a 4 MiB buffer and a 1 MiB backlog."""
+    fake = FakeServer.serving(test, send)
+    conf = conf_of(fake.port)
+    conf["clients"]["buffer"] = "4MiB"
+    conf["clients"]["backlog"] = "1MiB"
+    return fake, conf
+
+
 def backoff_delays(d):
     """The delays of a daemon's upstream reconnects, from its log."""
     return [float(x) for x in re.findall(r"reconnecting in ([\d.]+) s", d.log_text())]
+
+
+def check_backoff(test, d, regex, timeout):
+    """A daemon whose upstream keeps failing (restart_delay 100ms): three
+    reconnects logged (REGEX), waited 0.1, 0.2 and 0.4 s, the source
+    restarting, the daemon alive."""
+    d.wait_count(regex, 3, timeout)
+    with StatsConn(d.path("stats.sock")) as st:
+        test.assertEqual(st.info()["source_state"], "restarting")
+    test.assertEqual(backoff_delays(d)[:3], [0.1, 0.2, 0.4])
+    test.assertTrue(d.alive())
 
 
 def open_fifo_writer(path, timeout=5.0):

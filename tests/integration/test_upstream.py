@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from pctest import (Daemon, FakeServer, Reader, StatsConn, backoff_delays, free_port,
+from pctest import (Daemon, Reader, StatsConn, check_backoff, fake_upstream, free_port,
                     parse_table, records, rss_bytes, tcp_client)
 
 TOTAL = 100000
@@ -199,21 +199,14 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
 class BadUpstream(unittest.TestCase):
 
     def relay(self, send, delay="100ms"):
-        up = FakeServer.serving(self, send)
-        conf = relay_conf(up.port, delay=delay)
-        conf["clients"]["buffer"] = "4MiB"
-        conf["clients"]["backlog"] = "1MiB"
-        return up, conf
+        return fake_upstream(self, send, lambda port: relay_conf(port, delay=delay))
 
     def test_garbage_is_refused_and_retried_with_backoff(self):
         def send(conn, stop):
             conn.sendall(b"\x00\xffnot http at all\r\n\r\n" * 10)
         up, conf = self.relay(send)
         with Daemon(conf) as d:
-            d.wait_count(r"upstream .*reconnecting in", 3, 15)
-            self.assertEqual(info(d)["source_state"], "restarting")
-            self.assertEqual(backoff_delays(d)[:3], [0.1, 0.2, 0.4])
-            self.assertTrue(d.alive())
+            check_backoff(self, d, r"upstream .*reconnecting in", 15)
 
     def test_endless_header_is_cut_at_its_bound(self):
         def send(conn, stop):
