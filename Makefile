@@ -43,7 +43,7 @@ build/gen/page.c: web/index.html web/embed.py
 
 # Two build trees: build/ (plain) and build/san/ (sanitizers).
 define tree
-$(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h)
+$(1)/%.o: %.c $$(wildcard lib/*.h daemon/*.h ctl/*.h tests/unit/*.h)
 	@mkdir -p $$(@D)
 	$$(say) CC $$@
 	$$(Q)$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) $(2) -c $$< -o $$@

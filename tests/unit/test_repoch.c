@@ -13,6 +13,7 @@
 
 #include "compat.h"
 #include "repoch.h"
+#include "resp_fixture.h"
 
 static const struct resp_limits lim = {
 	.max_bulk = 4096, .max_line = 64, .max_array = 64, .max_depth = 6,
@@ -22,11 +23,9 @@ static const struct resp_limits lim = {
  * length}, then the XREAD of the same transaction (EXEC's array). */
 static const char reply[] =
 	"*2\r\n"
-	"*5\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n9-2\r\n$3\r\n8-7\r\n"
-	":12\r\n:2\r\n"
-	"*1\r\n*2\r\n$1\r\nk\r\n*2\r\n"
-	"*2\r\n$3\r\n9-1\r\n*2\r\n$4\r\ndata\r\n$5\r\nhello\r\n"
-	"*2\r\n$3\r\n9-2\r\n*2\r\n$4\r\ndata\r\n$3\r\na\nb\r\n";
+	"*5\r\n$31\r\npipecast-epoch-0123456789abcdef\r\n$3\r\n2-0\r\n$3\r\n0-7\r\n"
+	":12\r\n:3\r\n"
+	FIXTURE_XREAD;
 
 /* Names go both ways; anything but the prefix and 16 lowercase hex
  * digits is not ours. */
@@ -102,7 +101,7 @@ static void reply_every_split(__unused void **state)
 		struct resp_elem el;
 		struct repoch_reply rep;
 		struct rstream_walk w;
-		struct rstream_entry e;
+		struct seen seen;
 		const char *msg;
 		size_t msglen;
 		enum rstream_status st;
@@ -117,17 +116,14 @@ static void reply_every_split(__unused void **state)
 		}
 		assert_int_equal(st, RSTREAM_END);
 		assert_true(rep.exists && rep.epoch == 0x0123456789abcdefULL);
-		assert_true(rep.last_ms == 9 && rep.last_seq == 2);
-		assert_true(rep.deleted_ms == 8 && rep.deleted_seq == 7);
-		assert_true(rep.added == 12 && rep.length == 2);
+		assert_true(rep.last_ms == 2 && rep.last_seq == 0);
+		assert_true(rep.deleted_ms == 0 && rep.deleted_seq == 7);
+		assert_true(rep.added == 12 && rep.length == 3);
 		if (cut < len)
 			continue;
 		rstream_walk_init(&w, &r, RSTREAM_XREAD);
-		assert_int_equal(rstream_next(&w, reply, len, &e), RSTREAM_ENTRY);
-		assert_true(e.ms == 9 && e.seq == 1 && e.data_len == 5);
-		assert_int_equal(rstream_next(&w, reply, len, &e), RSTREAM_ENTRY);
-		assert_memory_equal(e.data, "a\nb", 3);
-		assert_int_equal(rstream_next(&w, reply, len, &e), RSTREAM_END);
+		assert_int_equal(seen_rest(&seen, &w, reply, len), RSTREAM_END);
+		assert_string_equal(seen.text, FIXTURE_SEEN);
 		assert_int_equal(r.pos, len);
 		assert_true(resp_reader_idle(&r));
 	}

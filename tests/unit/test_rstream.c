@@ -11,25 +11,15 @@
 #include <string.h>
 
 #include "compat.h"
+#include "resp_fixture.h"
 #include "rstream.h"
 
 static const struct resp_limits lim = {
 	.max_bulk = 1024, .max_line = 64, .max_array = 64, .max_depth = 5,
 };
 
-/* XREAD COUNT 10 STREAMS s 0, as redis-server 7.0 answered it. */
-static const char xread_reply[] =
-	"*1\r\n*2\r\n$1\r\ns\r\n*3\r\n"
-	"*2\r\n$3\r\n1-1\r\n*4\r\n$4\r\ndata\r\n$5\r\nhello\r\n$5\r\nother\r\n$1\r\nx\r\n"
-	"*2\r\n$3\r\n1-2\r\n*2\r\n$6\r\nnodata\r\n$1\r\ny\r\n"
-	"*2\r\n$3\r\n2-0\r\n*2\r\n$4\r\ndata\r\n$3\r\na\nb\r\n";
-
-/* XRANGE s - +, as redis-server 7.0 answered it. */
-static const char xrange_reply[] =
-	"*3\r\n"
-	"*2\r\n$3\r\n1-1\r\n*4\r\n$4\r\ndata\r\n$5\r\nhello\r\n$5\r\nother\r\n$1\r\nx\r\n"
-	"*2\r\n$3\r\n1-2\r\n*2\r\n$6\r\nnodata\r\n$1\r\ny\r\n"
-	"*2\r\n$3\r\n2-0\r\n*2\r\n$4\r\ndata\r\n$3\r\na\nb\r\n";
+static const char xread_reply[] = FIXTURE_XREAD;
+static const char xrange_reply[] = FIXTURE_XRANGE;
 
 /* XINFO STREAM s, as redis-server 7.0 answered it. */
 static const char xinfo_reply[] =
@@ -40,23 +30,6 @@ static const char xinfo_reply[] =
 	"$11\r\nfirst-entry\r\n*2\r\n$3\r\n1-1\r\n*4\r\n$4\r\ndata\r\n$5\r\nhello\r\n"
 	"$5\r\nother\r\n$1\r\nx\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n2-0\r\n*2\r\n"
 	"$4\r\ndata\r\n$3\r\na\nb\r\n";
-
-/* What a walk saw, flattened to text: "ID=DATA;" or "ID!;" per entry. */
-struct seen {
-	char text[512];
-	size_t len;
-	int ends;
-};
-
-/* Records one entry (copied: its bytes may move afterwards). */
-static void seen_entry(struct seen *s, const struct rstream_entry *e)
-{
-	int n = snprintf(s->text + s->len, sizeof(s->text) - s->len, "%.*s%s%.*s;",
-			 (int)e->id_len, e->id, e->has_data ? "=" : "!",
-			 (int)e->data_len, e->has_data ? e->data : "");
-
-	s->len += (size_t)n;
-}
 
 /* Walks text fed `step` bytes at a time into a buffer of `cap` bytes,
  * discarding consumed bytes whenever more are needed. */
@@ -101,8 +74,6 @@ static void walk(const char *text, size_t step, size_t cap, enum rstream_kind ki
 	assert_true(resp_reader_idle(&r));
 }
 
-static const char entries_text[] = "1-1=hello;1-2!;2-0=a\nb;";
-
 /* Walks a reply fed in steps of every size: the same entries each time. */
 static void every_split(const char *text, enum rstream_kind kind)
 {
@@ -110,7 +81,7 @@ static void every_split(const char *text, enum rstream_kind kind)
 
 	for (size_t step = 1; step <= strlen(text); step++) {
 		walk(text, step, strlen(text) + 1, kind, 1, &s);
-		assert_string_equal(s.text, entries_text);
+		assert_string_equal(s.text, FIXTURE_SEEN);
 	}
 }
 
@@ -126,7 +97,7 @@ static void xread_small_buffer(void **state __unused)
 	struct seen s;
 
 	walk(xread_reply, 7, 64, RSTREAM_XREAD, 1, &s);
-	assert_string_equal(s.text, entries_text);
+	assert_string_equal(s.text, FIXTURE_SEEN);
 }
 
 static void xrange_every_split(void **state __unused)
