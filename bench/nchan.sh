@@ -7,8 +7,9 @@
 #   GET  /sub   subscribes as an EventSource or a WebSocket (nchan_subscriber)
 # both on the one channel "bench".
 #
-#   bench/nchan.sh install          installs the packages when missing (as root,
-#                                   under a policy-rc.d that keeps services stopped)
+#   bench/nchan.sh install          installs the packages when missing
+#                                   (tests/deps.sh nchan: as root, under a
+#                                   policy-rc.d that keeps services stopped)
 #   bench/nchan.sh run DIR PORT     writes DIR/nginx.conf and execs nginx (its pid
 #                                   is the master's; stop it with SIGTERM)
 #   bench/nchan.sh wait PORT        waits (at most 10 s) until /pub answers
@@ -17,26 +18,10 @@
 set -eu
 MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 
+# The packages, by the one script that installs packages (and keeps a
+# service it installs stopped).
 install() {
-	need=""
-	for p in nginx-light libnginx-mod-nchan; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-			need="$need $p"
-	done
-	[ -z "$need" ] && return 0
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "nchan.sh: missing packages; install them with: sudo apt-get install -y$need" >&2
-		exit 1
-	fi
-	made=""
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 0755 /usr/sbin/policy-rc.d
-		made=1
-	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 \
-		--no-install-recommends $need >/dev/null
-	[ -z "$made" ] || rm -f /usr/sbin/policy-rc.d
+	"${0%/*}/../tests/deps.sh" nchan
 }
 
 conf() {
@@ -95,5 +80,5 @@ wait)
 	echo "nchan.sh: no answer on port $2" >&2
 	exit 1 ;;
 worker) pgrep -P "$2" | head -1 ;;
-*) sed -n '2,21p' "$0" >&2; exit 2 ;;
+*) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

@@ -5,6 +5,8 @@
 #                         the two libraries (libev, inih)
 #   tests/deps.sh test    that, plus what `make test` needs
 #   tests/deps.sh deb     that, plus what `make deb` needs
+#   tests/deps.sh nchan   nginx-light with libnginx-mod-nchan, the nchan
+#                         server the benchmarks compare with (bench/nchan.sh)
 set -eu
 BUILD="gcc make libc6-dev libev-dev libinih-dev libssl-dev"
 # cmocka: unit tests; python3: integration tests; socat, prometheus
@@ -19,14 +21,17 @@ BUILD="gcc make libc6-dev libev-dev libinih-dev libssl-dev"
 TEST="libcmocka-dev python3 socat prometheus systemd mandoc clang-14 libclang-rt-14-dev procps util-linux iproute2 nftables chromium python3-websockets redis-server curl haproxy openssl"
 # debhelper, lintian and the rest: `make deb`.
 DEB="build-essential dpkg-dev debhelper lintian git"
+# nginx with the nchan module: the benchmarks' peer (make bench).
+NCHAN="nginx-light libnginx-mod-nchan"
 # Packages that ship a service: installing them must not start it (the
 # tests start their own servers on free loopback ports).
-SERVICES="redis-server haproxy"
+SERVICES="redis-server haproxy nginx-light libnginx-mod-nchan"
 case "${1:-test}" in
 build) PKGS=$BUILD ;;
 test) PKGS="$BUILD $TEST" ;;
 deb) PKGS="$BUILD $TEST $DEB" ;;
-*) echo "usage: tests/deps.sh build|test|deb" >&2; exit 2 ;;
+nchan) PKGS=$NCHAN ;;
+*) echo "usage: tests/deps.sh build|test|deb|nchan" >&2; exit 2 ;;
 esac
 missing=""
 for p in $PKGS; do
@@ -52,4 +57,4 @@ if [ -n "${service:-}" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
 	chmod 0755 /usr/sbin/policy-rc.d
 fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $missing >/dev/null
