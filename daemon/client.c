@@ -978,6 +978,7 @@ static void client_head_consume(struct client *c, size_t n)
  * stream flows. */
 static void client_stream_start(struct client *c)
 {
+	/* safe to free now: its callers only return, client_gate_read looks it up anew */
 	client_gate_free(c);
 	c->phase = PH_STREAM;
 	client_position(c);
@@ -1178,6 +1179,7 @@ static int client_stream_admit(struct client *c)
  * it). */
 static void client_stream_begin(struct client *c, enum client_proto proto, void *x)
 {
+	/* safe to free now: httpd logged the request (in the gate) and reads it no more */
 	client_gate_free(c);
 	c->io.data = x;
 	c->proto = proto;
@@ -1229,6 +1231,7 @@ static void client_sse_advance(struct client *c, size_t n)
 
 	sse_cursor_advance(&x->cur, n);
 	if (x->head && !sse_cursor_note_pending(&x->cur)) {
+		/* safe to free now: writev is done; the cursor reads its note only while pending */
 		pc_free(x->head);
 		x->head = NULL;
 	}

@@ -226,6 +226,7 @@ static size_t websocket_conn_head_sent(struct websocket_conn *w, size_t n)
 	t = n < t ? n : t;
 	w->head_off += (uint16_t)t;
 	if (w->head_off == w->head_len) {
+		/* safe to free now: writev is done; head is read only while head_off < head_len */
 		pc_free(w->head);
 		w->head = NULL;
 	}
