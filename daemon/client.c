@@ -64,11 +64,12 @@ struct client_stream {
 };
 
 /* One connection: what every idle client needs, and nothing more (200
- * bytes, in a pool: no heap header; pipecastd --sizes). What only some connections need, or only for
- * a while, is out of line behind io.data (libev leaves a watcher's data
- * to its user): before streaming a struct client_gate; a raw client's
- * struct client_raw once it has a preamble to finish or has skipped; an
- * event stream's struct client_sse or struct client_ws. */
+ * bytes, in a pool: no heap header; pipecastd --sizes). What only some
+ * connections need, or only for a while, is out of line behind io.data
+ * (libev leaves a watcher's data to its user): before streaming a struct
+ * client_gate; a raw client's struct client_raw once it has a preamble to
+ * finish or has skipped; an event stream's struct client_sse or struct
+ * client_ws. */
 struct client {
 	TAILQ_ENTRY(client) entry;
 	ev_io io;                /* reads always (discarded, but activity); also
@@ -206,17 +207,23 @@ static struct client_stream *client_stream(struct client *c)
 	return c->phase == PH_STREAM && c->proto != CLIENT_RAW ? &c->st : NULL;
 }
 
-/* The raw client's rare part, allocated at its first need (counted for
- * the clients); NULL when memory is out. */
+/* A zeroed out-of-line part of a connection (a raw client's rare part,
+ * an event stream's), counted for the clients; NULL when memory is out. */
+static void *client_part_alloc(size_t size)
+{
+	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
+	void *x = pc_calloc(1, size);
+
+	alloc_owner_set(was);
+	return x;
+}
+
+/* The raw client's rare part, allocated at its first need; NULL when
+ * memory is out. */
 static struct client_raw *client_raw_get(struct client *c)
 {
-	enum alloc_owner was;
-
-	if (!c->io.data) {
-		was = alloc_owner_set(ALLOC_CLIENTS);
-		c->io.data = pc_calloc(1, sizeof(struct client_raw));
-		alloc_owner_set(was);
-	}
+	if (!c->io.data)
+		c->io.data = client_part_alloc(sizeof(struct client_raw));
 	return c->io.data;
 }
 
@@ -633,6 +640,7 @@ static int client_iov(struct client *c, struct iovec iov[5])
 static void client_advance(struct client *c, size_t n)
 {
 	struct client_raw *x = client_raw(c);
+	struct client_stream *st = client_stream(c);
 	size_t pre = x ? x->pre_len - x->pre_sent : 0;
 	int64_t now = mono_ns();
 
@@ -650,8 +658,8 @@ static void client_advance(struct client *c, size_t n)
 	}
 	c->sent += n;
 	counters.bytes_sent_total += n;
-	if (client_stream(c))
-		client_stream(c)->last_sent = now;
+	if (st)
+		st->last_sent = now;
 	c->send_since = now;
 }
 
@@ -1191,23 +1199,13 @@ static void client_stream_begin(struct client *c, enum client_proto proto, void 
 	client_begin(c);
 }
 
-/* Allocates an event stream's part, counted for the clients. */
-static void *client_stream_alloc(size_t size)
-{
-	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
-	void *x = pc_calloc(1, size);
-
-	alloc_owner_set(was);
-	return x;
-}
-
 /* From request to SSE client at pos, sending head (the response head,
  * retry line, a gap notice; copied, and freed once it is out) first. */
 int client_start_sse(struct client *c, const char *head, size_t len, uint64_t pos)
 {
-	struct client_sse *x = client_stream_alloc(sizeof(*x));
+	struct client_sse *x = client_part_alloc(sizeof(*x));
 
-	if (x && !(x->head = client_stream_alloc(len))) {
+	if (x && !(x->head = client_part_alloc(len))) {
 		pc_free(x);
 		x = NULL;
 	}
@@ -1242,7 +1240,7 @@ static void client_sse_advance(struct client *c, size_t n)
 int client_start_ws(struct client *c, struct wsring *r, uint64_t pos, const void *head,
 		    size_t len)
 {
-	struct client_ws *x = client_stream_alloc(sizeof(*x));
+	struct client_ws *x = client_part_alloc(sizeof(*x));
 	enum alloc_owner was = alloc_owner_set(ALLOC_CLIENTS);
 	int ok;
 
