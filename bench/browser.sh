@@ -15,6 +15,10 @@
 #   rate  RATE records/s offered, every record's latency (p50, p99, max).
 # For each N, repetition and mode the kinds run back to back: pipecastd's raw
 # clients (at saturation; their latency at RATE is the raw fan-out part's),
+# raw clients again with a heartbeat (100 ms) that reached every one of them
+# before the stream began (rawhb: each socket has carried a small write
+# before the burst, as an HTTP response head has on an SSE or WebSocket one,
+# which changes what a pacing congestion control such as bbr does with it),
 # then each protocol's nchan run right before pipecastd's, and websocketd
 # right after pipecastd's WebSocket run.
 # One row per run in $RAW/browser.tsv (columns: see browser_fan); memory per
@@ -27,7 +31,7 @@ BROWSER_NS=${BROWSER_NS:-$([ "$QUICK" = 1 ] && echo 100 || echo "100 1000")}
 if [ "$QUICK" = 1 ]; then
 	d_browser="nchan-sse:sat pipecastd-sse:sat pipecastd-ws:rate nchan-ws:rate"
 else
-	d_browser="pipecastd-raw:sat nchan-sse:sat pipecastd-sse:sat nchan-ws:sat pipecastd-ws:sat websocketd-ws:sat"
+	d_browser="pipecastd-raw:sat pipecastd-rawhb:sat nchan-sse:sat pipecastd-sse:sat nchan-ws:sat pipecastd-ws:sat websocketd-ws:sat"
 	d_browser="$d_browser nchan-sse:rate pipecastd-sse:rate nchan-ws:rate pipecastd-ws:rate"
 	d_browser="$d_browser websocketd-ws:rate"
 fi
@@ -82,8 +86,21 @@ browser_wait() {
 	log "nchan has $(nchan_subscribers "$NCHAN_PORT") subscribers, not $2"
 }
 
+# browser_heartbeat: bounded wait until a heartbeat went out after the last
+# client connected (clients are caught up, so it is written to each at once).
+browser_heartbeat() {
+	local i h0 h
+	h0=$($LG stat -s "$T/stats.sock" heartbeats_total 2>/dev/null)
+	for i in $(seq 100); do
+		sleep 0.05
+		h=$($LG stat -s "$T/stats.sock" heartbeats_total 2>/dev/null)
+		[ -n "$h" ] && [ -n "$h0" ] && [ "$h" -gt "$h0" ] && { sleep 0.2; return 0; }
+	done
+	log "no heartbeat went out before the stream"
+}
+
 # browser_fan SERVER PROTO N MODE: one run; SERVER pipecastd, nchan or
-# websocketd, PROTO raw (pipecastd only), sse or ws, MODE sat or rate. Appends one row to
+# websocketd, PROTO raw or rawhb (pipecastd only), sse or ws, MODE sat or rate. Appends one row to
 # $RAW/browser.tsv: server proto N mode records/s bytes/s bytes-per-record
 # p50 p99 max (us) closed misaligned skipped load1 server-cores
 # receivers-cores.
@@ -101,6 +118,7 @@ browser_fan() {
 		read -r port hport < <(free_ports 2)
 		rm -f "$T/stats.sock"
 		[ "$mode" = sat ] && extra=(-o clients.overflow=skip -o clients.buffer=64MiB)
+		[ "$proto" = rawhb ] && extra+=(-o clients.heartbeat=100ms)
 		ERR=$RAW/$tag.log
 		piped "${rflag[@]}" -t $((${MEAS%.*} + 30)) -w "$go" -- $D $(daemon_args "$port") \
 			-o "http.listen=tcp:127.0.0.1:$hport" -o http.keepalive=0 "${extra[@]}"
@@ -113,7 +131,7 @@ browser_fan() {
 			port=$WSD_PORT; path=/; pid=$WSD_PID;;
 		esac
 	fi
-	[ "$proto" = raw ] || xs=(-x "$proto" -u "$path")
+	case $proto in raw|rawhb) ;; *) xs=(-x "$proto" -u "$path");; esac
 	procs=1; [ "$n" -ge 100 ] && procs=2
 	per=$((n / procs))
 	for i in $(seq $procs); do
@@ -126,6 +144,7 @@ browser_fan() {
 		return 0
 	fi
 	browser_wait "$srv" "$n"
+	[ "$proto" = rawhb ] && browser_heartbeat
 	if [ "$srv" = nchan ]; then
 		bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -N "$NCHAN_PORT" -w "$go" 2>/dev/null
 		prod=$!
