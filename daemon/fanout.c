@@ -155,22 +155,35 @@ static void fanout_sse_room(uint64_t n)
 	sse_unflushed += n;
 }
 
-/* The SSE form of whole records: in one piece, or record by record when
- * their encoding is too large for one go. */
+/* The length of the whole records in the first half of n bytes of whole
+ * records, or of the first record when that half holds none. */
+static size_t fanout_sse_half(const char *data, size_t n)
+{
+	const char *nl = memrchr(data, '\n', n / 2);
+
+	if (nl == NULL)
+		nl = memchr(data, '\n', n);
+	return (size_t)(nl + 1 - data);
+}
+
+/* The SSE form of whole records, in pieces whose encoding takes at most a
+ * quarter of the SSE ring (halved until it does, down to one record,
+ * which always fits): a chunk of many short records grows several times
+ * over in its SSE form. */
 static void fanout_sse_records(const char *data, size_t n)
 {
-	uint64_t len = sse_records_len(&sse, data, n);
-	const char *p = data, *end = data + n, *nl;
+	while (n > 0) {
+		size_t take = n;
+		uint64_t len = sse_records_len(&sse, data, take);
 
-	if (len <= sse.limit / 4) {
+		while (len > sse.limit / 4 && memchr(data, '\n', take) != data + take - 1) {
+			take = fanout_sse_half(data, take);
+			len = sse_records_len(&sse, data, take);
+		}
 		fanout_sse_room(len);
-		sse_records(&sse, data, n);
-		return;
-	}
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		fanout_sse_room(sse_records_len(&sse, p, (size_t)(nl + 1 - p)));
-		sse_records(&sse, p, (size_t)(nl + 1 - p));
-		p = nl + 1;
+		sse_records(&sse, data, take);
+		data += take;
+		n -= take;
 	}
 }
 

@@ -41,17 +41,33 @@ void sse_free(struct sse *s)
 	seqidx_free(&s->idx);
 }
 
-/* How many '\r' there are in n bytes. */
-static size_t sse_count_cr(const char *p, size_t n)
+/* How many bytes of n equal c: a word of 8 at a time, each byte's match
+ * as a 0 or 1 in its own lane (no carry crosses lanes), the lanes summed
+ * before any of them can reach 256, pairwise into 16-bit lanes first so
+ * that their total (at most 2,040) fits. The SSE form of a chunk needs
+ * its record and '\r' counts without a call per record. */
+static size_t sse_count_byte(const char *p, size_t n, char c)
 {
-	size_t cr = 0;
-	const char *end = p + n;
+	const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
+	const uint64_t pat = ones * (uint8_t)c;
+	size_t count = 0, i = 0;
 
-	while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
-		cr++;
-		p++;
+	while (i + 8 <= n) {
+		uint64_t lanes = 0;
+
+		for (int k = 0; k < 255 && i + 8 <= n; k++, i += 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			w ^= pat;
+			lanes += ~(((w & low7) + low7) | w | low7) >> 7;
+		}
+		lanes = (lanes & 0x00ff00ff00ff00ffull) + ((lanes >> 8) & 0x00ff00ff00ff00ffull);
+		count += (size_t)((lanes * 0x0001000100010001ull) >> 48);
 	}
-	return cr;
+	for (; i < n; i++)
+		count += p[i] == c;
+	return count;
 }
 
 /* Decimal digits of v. */
@@ -78,33 +94,39 @@ static uint64_t sse_digits_bound(size_t d)
 	return b;
 }
 
-/* One record's encoding: id line (SEQ of `digits` digits), 7 bytes per
- * piece around its bytes, and the empty line; body excludes the record's
- * '\n'. */
-static uint64_t sse_record_len(size_t digits, const char *rec, size_t body)
+/* Total digits of the numbers first .. first + count - 1. */
+static uint64_t sse_digits_sum(uint64_t first, uint64_t count)
 {
-	size_t cr = sse_count_cr(rec, body);
+	size_t digits = sse_digits(first);
+	uint64_t sum = 0;
 
-	return 4 + 17 + digits + 1 + 7 * (cr + 1) + (body - cr) + 1;
+	while (count > 0) {
+		uint64_t bound = sse_digits_bound(digits);
+		uint64_t here = bound - first < count ? bound - first : count;
+
+		sum += here * digits;
+		count -= here;
+		first += here;
+		digits++;
+	}
+	return sum;
 }
 
-/* Sums the encodings of every record of a chunk. */
+/* Sums the encodings of every record of a chunk, in one count of its
+ * newlines and '\r's: each record is an id line ("id: ", 17 bytes of
+ * epoch, its number, "\n"), "data: " and "\n" around each '\r'-separated
+ * piece of its body, and an empty line, so 30 bytes, its number's digits,
+ * its body and 6 per '\r'. Bytes after the last newline are no record. */
 uint64_t sse_records_len(const struct sse *s, const char *data, size_t n)
 {
-	const char *p = data, *end = data + n, *nl;
-	uint64_t seq = s->seq + 1, len = 0;
-	size_t digits = sse_digits(seq);
-	uint64_t bound = sse_digits_bound(digits);
+	size_t whole = n;
+	uint64_t records, cr;
 
-	/* digits counted once, then again only when seq reaches the next power of ten */
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		if (seq >= bound)
-			bound = sse_digits_bound(++digits);
-		len += sse_record_len(digits, p, (size_t)(nl - p));
-		seq++;
-		p = nl + 1;
-	}
-	return len;
+	while (whole > 0 && data[whole - 1] != '\n')
+		whole--;
+	records = sse_count_byte(data, whole, '\n');
+	cr = sse_count_byte(data, whole, '\r');
+	return 30 * records + sse_digits_sum(s->seq + 1, records) + (whole - records) + 6 * cr;
 }
 
 /* Writes each '\r'-separated piece of n bytes as prefix + piece + "\n" at
@@ -144,8 +166,9 @@ static void sse_commit(struct sse *s, const char *end)
 
 /* One event, written in place; every SSE_STRIDE-th is indexed. The id's
  * text is cached (eventid_text()): numbering one by one costs an increment
- * of its decimal digits. */
-static void sse_record(struct sse *s, const char *rec, size_t body)
+ * of its decimal digits. A body known to hold no '\r' (plain) is one data
+ * line, written without looking for one. */
+static void sse_record(struct sse *s, const char *rec, size_t body, bool plain)
 {
 	char *out = sse_head(s);
 	const char *id;
@@ -159,19 +182,28 @@ static void sse_record(struct sse *s, const char *rec, size_t body)
 	memcpy(out + 4, id, idn);
 	out += 4 + idn;
 	*out++ = '\n';
-	out = sse_pieces(out, "data: ", 6, rec, body);
+	if (plain) {
+		memcpy(out, "data: ", 6);
+		memcpy(out + 6, rec, body);
+		out += 6 + body;
+		*out++ = '\n';
+	} else {
+		out = sse_pieces(out, "data: ", 6, rec, body);
+	}
 	*out++ = '\n';
 	sse_commit(s, out);
 	s->src += body + 1;
 }
 
-/* Encodes every whole record of a chunk. */
+/* Encodes every whole record of a chunk; one look for '\r' in the whole
+ * chunk spares one per record in the usual chunk, which has none. */
 void sse_records(struct sse *s, const char *data, size_t n)
 {
 	const char *p = data, *end = data + n, *nl;
+	bool plain = memchr(data, '\r', n) == NULL;
 
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		sse_record(s, p, (size_t)(nl - p));
+		sse_record(s, p, (size_t)(nl - p), plain);
 		p = nl + 1;
 	}
 }
@@ -217,7 +249,7 @@ static uint64_t sse_epoch_tail(const struct sse *s)
 /* ": " and "\n" around each piece. */
 uint64_t sse_comment_len(const char *text, size_t n)
 {
-	size_t cr = sse_count_cr(text, n);
+	size_t cr = sse_count_byte(text, n, '\r');
 
 	return n - cr + 3 * (cr + 1);
 }

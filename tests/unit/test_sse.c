@@ -125,6 +125,66 @@ static void encoding(void **state)
 	sse_free(&s);
 }
 
+/* A chunk of `count` records numbered from first: varied lengths (a
+ * '\r' in every eleventh when with_cr), empty ones only when dense (every
+ * byte a newline), then a piece of a line. */
+static size_t chunk_of(char *out, uint64_t first, uint64_t count, bool with_cr, bool dense)
+{
+	size_t n = 0;
+
+	if (dense) {
+		memset(out, '\n', count);
+		n = count;
+	}
+	for (uint64_t i = first; !dense && i < first + count; i++) {
+		n += (size_t)sprintf(out + n, with_cr && i % 11 == 0 ? "x\ry%llu" : "r%llu",
+				     (unsigned long long)i);
+		memset(out + n, 'a', (size_t)(i % 23));
+		n += (size_t)(i % 23);
+		out[n++] = '\n';
+	}
+	memcpy(out + n, "no newline", 10);
+	return n + 10;
+}
+
+/* A chunk's length, counted without a call per record, is what encoding
+ * it writes, and encoding it whole writes what encoding it record by
+ * record does: across 9 -> 10, 99 -> 100 and 999 -> 1000, with and
+ * without '\r', over more than 255 words of 8, and with every byte a
+ * newline. */
+static void chunk_length_and_bytes(void **state)
+{
+	static char chunk[64 * 3000];
+	struct sse a, b;
+	bool with_cr[] = { true, false, false };
+
+	(void)state;
+	for (size_t k = 0; k < 3; k++) {
+		assert_int_equal(sse_init(&a, 1 << 20, 64, EPOCH), 0);
+		assert_int_equal(sse_init(&b, 1 << 20, 64, EPOCH), 0);
+		feed(&a, 4);
+		feed(&b, 4);
+		size_t n = chunk_of(chunk, 5, 3000, with_cr[k], k == 2);
+		uint64_t want = sse_records_len(&a, chunk, n), from = a.ring.head;
+
+		sse_records(&a, chunk, n);
+		assert_true(a.ring.head - from == want);
+		for (const char *p = chunk, *nl; (nl = memchr(p, '\n', (size_t)(chunk + n - p))); p = nl + 1)
+			sse_records(&b, p, (size_t)(nl + 1 - p));
+		assert_true(a.seq == 3004 && b.seq == 3004 && a.ring.head == b.ring.head);
+		char *ta = dump(&a, from), *tb = dump(&b, from);
+		assert_string_equal(ta, tb);
+		assert_non_null(strstr(ta, k == 2 ? "id: 00c0ffee12345678-1000\ndata: \n\n"
+						  : "id: 00c0ffee12345678-1000\ndata: r1000"));
+		assert_int_equal(sse_records_len(&a, "", 0), 0);
+		assert_int_equal(sse_records_len(&a, "no newline", 10), 0);
+		free(ta);
+		free(tb);
+		sse_free(&a);
+		sse_free(&b);
+	}
+}
+
 static void resume_table(void **state)
 {
 	struct sse s;
@@ -435,6 +495,7 @@ int main(void)
 		cmocka_unit_test(ids_parse_and_format),
 		cmocka_unit_test(index_floor_and_oldest),
 		cmocka_unit_test(encoding),
+		cmocka_unit_test(chunk_length_and_bytes),
 		cmocka_unit_test(resume_table),
 		cmocka_unit_test(ids_from_outside),
 		cmocka_unit_test(backlog_in_source_bytes),
