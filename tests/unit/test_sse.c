@@ -128,7 +128,8 @@ static void encoding(void **state)
 /* A chunk of `count` records numbered from first: varied lengths (a
  * '\r' in every eleventh when with_cr), empty ones only when dense (every
  * byte a newline), then a piece of a line. */
-static size_t chunk_of(char *out, uint64_t first, uint64_t count, bool with_cr, bool dense)
+static size_t chunk_of(char *out, uint64_t first, uint64_t count, bool with_cr, bool dense,
+		       size_t pad)
 {
 	size_t n = 0;
 
@@ -139,8 +140,8 @@ static size_t chunk_of(char *out, uint64_t first, uint64_t count, bool with_cr, 
 	for (uint64_t i = first; !dense && i < first + count; i++) {
 		n += (size_t)sprintf(out + n, with_cr && i % 11 == 0 ? "x\ry%llu" : "r%llu",
 				     (unsigned long long)i);
-		memset(out + n, 'a', (size_t)(i % 23));
-		n += (size_t)(i % 23);
+		memset(out + n, 'a', (size_t)(i % 23) + pad);
+		n += (size_t)(i % 23) + pad;
 		out[n++] = '\n';
 	}
 	memcpy(out + n, "no newline", 10);
@@ -150,21 +151,22 @@ static size_t chunk_of(char *out, uint64_t first, uint64_t count, bool with_cr, 
 /* A chunk's length, counted without a call per record, is what encoding
  * it writes, and encoding it whole writes what encoding it record by
  * record does: across 9 -> 10, 99 -> 100 and 999 -> 1000, with and
- * without '\r', over more than 255 words of 8, and with every byte a
- * newline. */
+ * without '\r', over more than 255 words of 8, with every byte a
+ * newline, and with lines long enough to be counted one by one. */
 static void chunk_length_and_bytes(void **state)
 {
-	static char chunk[64 * 3000];
+	static char chunk[96 * 3000];
 	struct sse a, b;
-	bool with_cr[] = { true, false, false };
+	bool with_cr[] = { true, false, false, true };
+	size_t pad[] = { 0, 0, 0, 40 };
 
 	(void)state;
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < 4; k++) {
 		assert_int_equal(sse_init(&a, 1 << 20, 64, EPOCH), 0);
 		assert_int_equal(sse_init(&b, 1 << 20, 64, EPOCH), 0);
 		feed(&a, 4);
 		feed(&b, 4);
-		size_t n = chunk_of(chunk, 5, 3000, with_cr[k], k == 2);
+		size_t n = chunk_of(chunk, 5, 3000, with_cr[k], k == 2, pad[k]);
 		uint64_t want = sse_records_len(&a, chunk, n), from = a.ring.head;
 
 		sse_records(&a, chunk, n);
