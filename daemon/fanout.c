@@ -156,7 +156,8 @@ static void fanout_sse_room(uint64_t n)
 }
 
 /* The length of the whole records in the first half of n bytes of whole
- * records, or of the first record when that half holds none. */
+ * records, or of the first record when that half holds none (n itself
+ * when n is one record). */
 static size_t fanout_sse_half(const char *data, size_t n)
 {
 	const char *nl = memrchr(data, '\n', n / 2);
@@ -173,11 +174,11 @@ static size_t fanout_sse_half(const char *data, size_t n)
 static void fanout_sse_records(const char *data, size_t n)
 {
 	while (n > 0) {
-		size_t take = n;
+		size_t take = n, half;
 		uint64_t len = sse_records_len(&sse, data, take);
 
-		while (len > sse.limit / 4 && memchr(data, '\n', take) != data + take - 1) {
-			take = fanout_sse_half(data, take);
+		while (len > sse.limit / 4 && (half = fanout_sse_half(data, take)) < take) {
+			take = half;
 			len = sse_records_len(&sse, data, take);
 		}
 		fanout_sse_room(len);

@@ -78,17 +78,10 @@ static size_t sse_count_lines(const char *p, size_t n)
 	const char *end = p + n, *q = p, *nl;
 	size_t lines = 0;
 
-	while (lines < 32 && q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-		lines++;
+	while (q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
 		q = nl + 1;
-	}
-	if (q == end || lines < 32)
-		return lines;
-	if ((size_t)(q - p) < 32 * 32)
-		return lines + sse_count_byte(q, (size_t)(end - q), '\n');
-	while ((nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-		lines++;
-		q = nl + 1;
+		if (++lines == 32 && (size_t)(q - p) < 32 * 32)
+			return lines + sse_count_byte(q, (size_t)(end - q), '\n');
 	}
 	return lines;
 }
@@ -152,6 +145,16 @@ uint64_t sse_records_len(const struct sse *s, const char *data, size_t n)
 	return 30 * records + sse_digits_sum(s->seq + 1, records) + (whole - records) + 6 * cr;
 }
 
+/* Writes prefix + the n bytes at p + "\n" at out; returns its end. */
+static char *sse_piece(char *out, const char *prefix, size_t plen, const char *p, size_t n)
+{
+	memcpy(out, prefix, plen);
+	memcpy(out + plen, p, n);
+	out += plen + n;
+	*out++ = '\n';
+	return out;
+}
+
 /* Writes each '\r'-separated piece of n bytes as prefix + piece + "\n" at
  * out; returns the end of what it wrote. */
 static char *sse_pieces(char *out, const char *prefix, size_t plen, const char *p, size_t n)
@@ -160,12 +163,8 @@ static char *sse_pieces(char *out, const char *prefix, size_t plen, const char *
 
 	for (;;) {
 		const char *cr = memchr(p, '\r', (size_t)(end - p));
-		size_t len = (size_t)((cr ? cr : end) - p);
 
-		memcpy(out, prefix, plen);
-		memcpy(out + plen, p, len);
-		out += plen + len;
-		*out++ = '\n';
+		out = sse_piece(out, prefix, plen, p, (size_t)((cr ? cr : end) - p));
 		if (!cr)
 			return out;
 		p = cr + 1;
@@ -205,14 +204,7 @@ static void sse_record(struct sse *s, const char *rec, size_t body, bool plain)
 	memcpy(out + 4, id, idn);
 	out += 4 + idn;
 	*out++ = '\n';
-	if (plain) {
-		memcpy(out, "data: ", 6);
-		memcpy(out + 6, rec, body);
-		out += 6 + body;
-		*out++ = '\n';
-	} else {
-		out = sse_pieces(out, "data: ", 6, rec, body);
-	}
+	out = plain ? sse_piece(out, "data: ", 6, rec, body) : sse_pieces(out, "data: ", 6, rec, body);
 	*out++ = '\n';
 	sse_commit(s, out);
 	s->src += body + 1;

@@ -12,7 +12,9 @@
  *   3: a resume after (next two bytes) of the seqs so far is checked.
  *
  * Invariants checked (any failure aborts):
- *  - sse_records_len() is what sse_records() writes;
+ *  - sse_records_len() is what sse_records() writes, for each record and
+ *    for the whole input taken as one chunk of records (any bytes, lines
+ *    of any length, a piece of a line at its end);
  *  - what the reader sends is whole events, gap notices and comment lines
  *    only; every event's data lines joined with '\r' are the record of
  *    that id; ids increase by one, except after a gap notice, where they
@@ -226,6 +228,22 @@ static void check_resume(const struct sse *s, uint64_t after)
 }
 
 /* One input: a stream, a reader, resumes. */
+/* The whole input as one chunk of records into a ring that holds its
+ * longest possible encoding: sse_records_len() is what sse_records() writes. */
+static void check_chunk(const uint8_t *data, size_t size)
+{
+	struct sse s;
+	uint64_t want;
+
+	if (sse_init(&s, 64 * (uint64_t)size + 64, size + 1, 0x1234) < 0)
+		return;
+	want = sse_records_len(&s, (const char *)data, size);
+	sse_records(&s, (const char *)data, size);
+	if (s.ring.head != want)
+		fuzz_fail("sse_records_len differs from what a chunk wrote");
+	sse_free(&s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char stash[1024];
@@ -235,6 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
+	check_chunk(data, size);
 	max_line = 16 + data[1] % 64;
 	cap = data[1] & 0x80 ? 32 + (size_t)data[0] * 4 % 968 : 0;
 	if (sse_init(&s, 256 + (uint64_t)data[0] * 30, max_line, 0x1234) < 0)
