@@ -50,19 +50,38 @@ static void websocket_add(struct wsring *r, const char *p, size_t n)
 		log_warning("WebSocket: a record of %zu bytes does not fit its frame", n);
 }
 
-/* Records, one frame each: lines, or raw pieces of at most max_line. */
+/* Raw pieces of at most max_line, one binary frame each. */
+static void websocket_encode_raw(struct wsring *r, const char *data, size_t n)
+{
+	const char *p = data, *end = data + n;
+
+	for (; p < end; p += conf->source.max_line)
+		websocket_add(r, p, (size_t)(end - p) < conf->source.max_line ?
+			      (size_t)(end - p) : conf->source.max_line);
+}
+
+/* Whole lines, one frame each, a batch at a time: the chunk's UTF-8 is
+ * checked once for all its lines (text frames then copy them as they are). */
 static void websocket_encode(struct wsring *r, const char *data, size_t n)
 {
-	const char *p = data, *end = data + n, *nl;
+	const uint8_t *p = (const uint8_t *)data, *end = p + n, *nl;
+	bool utf8;
 
 	if (r->kind == WSRING_BINARY) {
-		for (; p < end; p += conf->source.max_line)
-			websocket_add(r, p, (size_t)(end - p) < conf->source.max_line ?
-				      (size_t)(end - p) : conf->source.max_line);
+		websocket_encode_raw(r, data, n);
 		return;
 	}
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		websocket_add(r, p, (size_t)(nl + 1 - p));
+	utf8 = r->kind == WSRING_TEXT && ws_utf8_valid(p, n);
+	while (p < end) {
+		p += wsring_add_lines(r, p, (size_t)(end - p), utf8);
+		if (p == end || !(nl = memchr(p, '\n', (size_t)(end - p))))
+			return;
+		if (wsring_pending(r) > 0) {
+			websocket_ring_flush(r);
+			continue;
+		}
+		log_warning("WebSocket: a record of %zu bytes does not fit its frame",
+			    (size_t)(nl + 1 - p));
 		p = nl + 1;
 	}
 }

@@ -169,6 +169,10 @@ size_t ws_encode_json_max(size_t idlen, size_t n);
 /* A text frame of a line record: its final '\n' removed, sanitised.
  * Returns the frame's size. */
 size_t ws_encode_text(uint8_t *out, const uint8_t *rec, size_t n);
+/* The same frame for a record known to be valid UTF-8 (a piece, cut after a
+ * '\n', of bytes ws_utf8_valid() passed): copied, not sanitised. Writes at
+ * most WS_HEADER_MAX + n bytes. */
+size_t ws_encode_text_utf8(uint8_t *out, const uint8_t *rec, size_t n);
 /* A binary frame of a raw record, bytes unchanged. */
 size_t ws_encode_binary(uint8_t *out, const uint8_t *rec, size_t n);
 /* A text frame {"id":"ID","data":"…"} (?envelope=json): the record's final

@@ -59,6 +59,15 @@ void wsring_free(struct wsring *r)
 	r->batch = NULL;
 }
 
+/* Numbers the next record, whose frame starts at the batch's end: every
+ * WSRING_STRIDE-th gets an index entry. */
+static void wsring_number(struct wsring *r)
+{
+	r->seq++;
+	if ((r->seq - 1) % WSRING_STRIDE == 0)
+		r->pend[r->n_pend++] = (struct seqidx_entry){ r->seq, r->batch_len, r->src };
+}
+
 /* Encodes one record's frame at the end of the batch. */
 int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 {
@@ -69,9 +78,7 @@ int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 	if (r->batch_len + wsring_frame_max(r->kind, n) > r->batch_cap ||
 	    r->n_pend == WSRING_PENDING_MAX)
 		return -1;
-	r->seq++;
-	if ((r->seq - 1) % WSRING_STRIDE == 0)
-		r->pend[r->n_pend++] = (struct seqidx_entry){ r->seq, r->batch_len, r->src };
+	wsring_number(r);
 	switch (r->kind) {
 	case WSRING_TEXT:
 		r->batch_len += ws_encode_text(out, rec, n);
@@ -86,6 +93,30 @@ int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 	}
 	r->src += n;
 	return 0;
+}
+
+/* wsring_add() of a text ring's record known to be valid UTF-8. */
+static int wsring_add_utf8(struct wsring *r, const uint8_t *rec, size_t n)
+{
+	if (r->batch_len + WS_HEADER_MAX + n > r->batch_cap || r->n_pend == WSRING_PENDING_MAX)
+		return -1;
+	wsring_number(r);
+	r->batch_len += ws_encode_text_utf8(r->batch + r->batch_len, rec, n);
+	r->src += n;
+	return 0;
+}
+
+/* The whole lines of a chunk, one frame each, while the batch has room. */
+size_t wsring_add_lines(struct wsring *r, const uint8_t *p, size_t n, bool utf8)
+{
+	int (*add)(struct wsring *, const uint8_t *, size_t) =
+		utf8 && r->kind == WSRING_TEXT ? wsring_add_utf8 : wsring_add;
+	const uint8_t *start = p, *end = p + n, *nl;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL &&
+	       add(r, p, (size_t)(nl + 1 - p)) == 0)
+		p = nl + 1;
+	return (size_t)(p - start);
 }
 
 /* What the next flush writes. */

@@ -71,6 +71,11 @@ void wsring_free(struct wsring *r);
 /* Encodes one record (raw framing: one chunk) into the batch. Returns 0,
  * or -1 when the batch has no room for it: flush first (wsring_flush). */
 int wsring_add(struct wsring *r, const uint8_t *rec, size_t n);
+/* Encodes the whole lines of a chunk (line framing), one frame each, while
+ * the batch has room for them; returns the bytes taken (flush, then call
+ * again for the rest). utf8: the whole chunk passed ws_utf8_valid(), so a
+ * text ring copies each line as it is instead of sanitising it. */
+size_t wsring_add_lines(struct wsring *r, const uint8_t *p, size_t n, bool utf8);
 /* Bytes the batch will add to the ring. */
 size_t wsring_pending(const struct wsring *r);
 /* Moves the batch into the ring (after the caller made room for it). */

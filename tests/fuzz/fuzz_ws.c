@@ -24,7 +24,8 @@
  *    is valid UTF-8, at most 6 bytes per input byte, and unescapes to the
  *    sanitised text;
  *  - ws_encode_text(): a text frame whose header announces exactly the
- *    payload that follows it;
+ *    payload that follows it; for valid UTF-8, the same frame as
+ *    ws_encode_text_utf8();
  *  - the handshake: the input cut at its first three '\n' gives Upgrade,
  *    Connection, Sec-WebSocket-Version and Sec-WebSocket-Key; a request
  *    found acceptable has a 24-byte key and version "13", and gets a 101
@@ -276,10 +277,10 @@ static void fuzz_text(const uint8_t *in, size_t n)
 {
 	uint8_t *s = malloc(3 * n + 1), *s2 = malloc(3 * n + 1), *u = malloc(3 * n + 1);
 	char *j = malloc(6 * n + 1);
-	uint8_t *f = malloc(ws_encode_text_max(n));
+	uint8_t *f = malloc(ws_encode_text_max(n)), *f2 = malloc(ws_encode_text_max(n));
 	size_t sl, sl2, jl, ul, fl, body, hl;
 
-	if (!s || !s2 || !j || !u || !f)
+	if (!s || !s2 || !j || !u || !f || !f2)
 		abort();
 	sl = ws_utf8_sanitize(s, in, n);
 	if (sl != ws_utf8_sanitized_len(in, n) || sl > 3 * n || !ws_utf8_valid(s, sl))
@@ -301,11 +302,15 @@ static void fuzz_text(const uint8_t *in, size_t n)
 	hl = body < 126 ? 2 : body <= 0xFFFF ? 4 : 10;
 	if (fl != hl + body || f[0] != 0x81 || memcmp(f + hl, s, body) != 0)
 		fuzz_fail("text frame differs from header + sanitised line");
+	if (ws_utf8_valid(in, n) &&
+	    (ws_encode_text_utf8(f2, in, n) != fl || memcmp(f2, f, fl) != 0))
+		fuzz_fail("text frame of valid UTF-8 differs from the sanitising one");
 	free(s);
 	free(s2);
 	free(j);
 	free(u);
 	free(f);
+	free(f2);
 }
 
 /* The handshake checks on four header values cut from the input. */

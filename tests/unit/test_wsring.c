@@ -233,6 +233,94 @@ static void backlog_within_bytes(void **state)
 	wsring_free(&r);
 }
 
+/* Encodes a chunk of lines with wsring_add_lines(), flushing when it
+ * stops, as websocket.c does; utf8 as ws_utf8_valid() finds the chunk. */
+static void add_chunk(struct wsring *r, const uint8_t *p, size_t n)
+{
+	bool utf8 = ws_utf8_valid(p, n);
+	size_t at = 0;
+
+	while (at < n) {
+		size_t k = wsring_add_lines(r, p + at, n - at, utf8);
+
+		assert_true(k > 0 || wsring_pending(r) > 0);
+		at += k;
+		wsring_flush(r);
+	}
+}
+
+/* The same lines one wsring_add() each, as the reference. */
+static void add_each(struct wsring *r, const uint8_t *p, size_t n)
+{
+	const uint8_t *nl;
+
+	for (size_t at = 0; at < n; at = (size_t)(nl + 1 - p)) {
+		nl = memchr(p + at, '\n', n - at);
+		if (wsring_add(r, p + at, (size_t)(nl + 1 - (p + at))) < 0) {
+			wsring_flush(r);
+			assert_int_equal(wsring_add(r, p + at, (size_t)(nl + 1 - (p + at))), 0);
+		}
+	}
+	wsring_flush(r);
+}
+
+/* A chunk of short, empty, 2-byte-length and 8-byte-length lines, UTF-8
+ * sequences, and (bad) a byte that is no UTF-8, in about 300 KB. */
+static size_t chunk_of_lines(uint8_t *b, size_t cap, bool bad)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; n + 71000 < cap && i < 3000; i++) {
+		n += (size_t)snprintf((char *)b + n, cap - n, "rec-%u h\xc3\xa9llo\n\n", i);
+		if (i % 100 == 7) {
+			memset(b + n, 'x', 200);
+			b[n + 200] = '\n';
+			n += 201;
+		}
+	}
+	memset(b + n, 'y', 70000);
+	b[n + 70000] = '\n';
+	n += 70001;
+	if (bad)
+		b[5] = 0xff;
+	return n;
+}
+
+/* Framing a chunk's lines at once writes the ring, the numbers and the
+ * index that framing them one by one writes, valid UTF-8 or not. */
+static void lines_frame_like_records(void **state)
+{
+	static uint8_t chunk[400000], a_out[600000], b_out[600000];
+	struct wsring a, b;
+	struct wsring_start sa, sb;
+	struct wsring_cursor ca, cb;
+
+	(void)state;
+	for (int bad = 0; bad <= 1; bad++) {
+		size_t n = chunk_of_lines(chunk, sizeof(chunk), bad);
+
+		assert_int_equal(ws_utf8_valid(chunk, n), !bad);
+		assert_int_equal(wsring_init(&a, WSRING_TEXT, 1 << 20, 80000, EPOCH, 0, 0), 0);
+		assert_int_equal(wsring_init(&b, WSRING_TEXT, 1 << 20, 80000, EPOCH, 0, 0), 0);
+		add_chunk(&a, chunk, n);
+		add_each(&b, chunk, n);
+		assert_true(a.seq == b.seq && a.src == b.src && a.src == n);
+		assert_true(a.ring.head == b.ring.head);
+		wsring_cursor_init(&ca, &a, 0, NULL, 0, NULL, 0);
+		wsring_cursor_init(&cb, &b, 0, NULL, 0, NULL, 0);
+		assert_true(drain(&ca, &a, a_out, sizeof(a_out), 1 << 20) == a.ring.head);
+		assert_true(drain(&cb, &b, b_out, sizeof(b_out), 1 << 20) == b.ring.head);
+		assert_memory_equal(a_out, b_out, a.ring.head);
+		for (uint64_t after = 0; after < a.seq; after += 97) {
+			wsring_resume(&a, after, &sa);
+			wsring_resume(&b, after, &sb);
+			assert_true(sa.pos == sb.pos && sa.gap == sb.gap);
+		}
+		wsring_free(&a);
+		wsring_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +330,7 @@ int main(void)
 		cmocka_unit_test(drop_and_skip),
 		cmocka_unit_test(skip_keeps_the_frame_rest_in_the_stash),
 		cmocka_unit_test(backlog_within_bytes),
+		cmocka_unit_test(lines_frame_like_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
