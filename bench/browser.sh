@@ -20,7 +20,12 @@
 # before the burst, as an HTTP response head has on an SSE or WebSocket one,
 # which changes what a pacing congestion control such as bbr does with it),
 # then each protocol's nchan run right before pipecastd's, and websocketd
-# right after pipecastd's WebSocket run.
+# right after pipecastd's WebSocket run. A kind whose protocol ends in @CC
+# (raw@cubic, ws@cubic) runs the daemon and its receivers in a network
+# namespace of their own whose congestion control is CC (its loopback as the
+# host's; skipped where namespaces or CC are not available): the same
+# comparison without a pacing congestion control, two alternating pairs in
+# each repetition.
 # One row per run in $RAW/browser.tsv (columns: see browser_fan); memory per
 # idle nchan subscriber in $RAW/nchan-idle.tsv. bench/report_browser.py
 # reads both.
@@ -32,6 +37,8 @@ if [ "$QUICK" = 1 ]; then
 	d_browser="nchan-sse:sat pipecastd-sse:sat pipecastd-ws:rate nchan-ws:rate"
 else
 	d_browser="pipecastd-raw:sat pipecastd-rawhb:sat nchan-sse:sat pipecastd-sse:sat nchan-ws:sat pipecastd-ws:sat websocketd-ws:sat"
+	d_browser="$d_browser pipecastd-raw@cubic:sat pipecastd-ws@cubic:sat"
+	d_browser="$d_browser pipecastd-raw@cubic:sat pipecastd-ws@cubic:sat"
 	d_browser="$d_browser nchan-sse:rate pipecastd-sse:rate nchan-ws:rate pipecastd-ws:rate"
 	d_browser="$d_browser websocketd-ws:rate"
 fi
@@ -99,15 +106,33 @@ browser_heartbeat() {
 	log "no heartbeat went out before the stream"
 }
 
+# netns_up CC: a network namespace (its loopback up) whose TCP congestion
+# control is CC; sets NS and NSX (the prefix that runs a command in it).
+netns_up() {
+	NS=pcbench.$$
+	NSX=(ip netns exec "$NS")
+	ip netns add "$NS" 2>/dev/null && ip -n "$NS" link set lo up &&
+		"${NSX[@]}" sysctl -qw "net.ipv4.tcp_congestion_control=$1" && return 0
+	log "no network namespace with congestion control $1: its runs are left out"
+	ip netns del "$NS" 2>/dev/null
+	return 1
+}
+
 # browser_fan SERVER PROTO N MODE: one run; SERVER pipecastd, nchan or
-# websocketd, PROTO raw or rawhb (pipecastd only), sse or ws, MODE sat or rate. Appends one row to
-# $RAW/browser.tsv: server proto N mode records/s bytes/s bytes-per-record
-# p50 p99 max (us) closed misaligned skipped load1 server-cores
-# receivers-cores.
+# websocketd, PROTO raw or rawhb (pipecastd only), sse or ws, MODE sat or rate;
+# PROTO@CC (pipecastd only): in a namespace with congestion control CC.
+# Appends one row to $RAW/browser.tsv: server proto N mode records/s bytes/s
+# bytes-per-record p50 p99 max (us) closed misaligned skipped load1
+# server-cores receivers-cores.
 browser_fan() {
 	local srv=$1 proto=$2 n=$3 mode=$4 tag go port path="" pid prod procs per i
 	local rflag lat extra=() xs=() subs=() ready=() bpr bps rate closed bad subcores skipped=-
+	local row=$2 NSX=()
 	tag="browser-$srv-$proto-$n-$mode.$(date +%s%N)"
+	if [ "$proto" != "${proto%@*}" ]; then
+		netns_up "${proto#*@}" || return 0
+		proto=${proto%@*}
+	fi
 	go=$T/go.$tag
 	case $mode in rate) rflag=(-r $RATE); lat=full;; *) rflag=(-r 0); lat=sample;; esac
 	if [ "$srv" = nchan ]; then
@@ -120,7 +145,7 @@ browser_fan() {
 		[ "$mode" = sat ] && extra=(-o clients.overflow=skip -o clients.buffer=64MiB)
 		[ "$proto" = rawhb ] && extra+=(-o clients.heartbeat=100ms)
 		ERR=$RAW/$tag.log
-		piped "${rflag[@]}" -t $((${MEAS%.*} + 30)) -w "$go" -- $D $(daemon_args "$port") \
+		piped "${rflag[@]}" -t $((${MEAS%.*} + 30)) -w "$go" -- "${NSX[@]}" $D $(daemon_args "$port") \
 			-o "http.listen=tcp:127.0.0.1:$hport" -o http.keepalive=0 "${extra[@]}"
 		pid=$SRV; prod=$PROD
 		wait_stats
@@ -135,12 +160,13 @@ browser_fan() {
 	procs=1; [ "$n" -ge 100 ] && procs=2
 	per=$((n / procs))
 	for i in $(seq $procs); do
-		bg $LG sub -p "$port" -n "$per" -t "$MEAS" -L $lat "${xs[@]}" -w "$T/ready.$tag.$i" \
+		bg "${NSX[@]}" $LG sub -p "$port" -n "$per" -t "$MEAS" -L $lat "${xs[@]}" -w "$T/ready.$tag.$i" \
 			-H "$RAW/$tag.hist.$i" >"$RAW/$tag.sub.$i"
 		subs+=($!); ready+=("$T/ready.$tag.$i")
 	done
 	if ! wait_files 60 "${ready[@]}"; then
 		if [ "$srv" = nchan ]; then stop "${subs[@]}" "$NCHAN_PID"; else stop "${subs[@]}" "$pid" "$SRV" "$prod"; fi
+		[ ${#NSX[@]} = 0 ] || ip netns del "$NS"
 		return 0
 	fi
 	browser_wait "$srv" "$n"
@@ -163,10 +189,11 @@ browser_fan() {
 	else
 		stop "$prod" "$NCHAN_PID"
 	fi
+	[ ${#NSX[@]} = 0 ] || ip netns del "$NS"
 	read -r rate bps bpr closed bad subcores < <(sub_totals "$RAW/$tag".sub.*)
 	subcores=$(awk -v c="$subcores" -v m="$MEAS" 'BEGIN{printf "%.2f", c / m}')
 	local h; h=$($LG hist "$RAW/$tag".hist.*)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$proto" "$n" "$mode" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$row" "$n" "$mode" \
 		"$rate" "$bps" "$bpr" \
 		"$(echo "$h" | kv p50_us)" "$(echo "$h" | kv p99_us)" "$(echo "$h" | kv max_us)" \
 		"$closed" "$bad" "$skipped" "$(load1)" "$(cores "$c0" "$c1" "$t0" "$t1")" "$subcores" \

@@ -114,6 +114,7 @@ def section(out, targets, head, read, num, env):
                "the load column is the 1-minute load average after each run (2 cores).\n"
                % rate)
     sse_vs_raw(out, targets, head, rows, ns)
+    without_pacing(out, targets, rows, ns)
     latency(out, head, rows, ns, rate)
     against_nchan(out, targets, head, rows, ns)
     memory(out, targets, head, idle, pipecastd_idle(read, num), num)
@@ -197,8 +198,9 @@ def sse_vs_raw(out, targets, head, rows, ns):
                    "interrupts). What those timers cost the server is the gap between the two "
                    "raw rows above. An SSE or WebSocket socket always carries its "
                    "response head first, so the raw clients with a heartbeat first are the "
-                   "like-for-like reference; `bench/NOTES.md` has the measurements, and those "
-                   "with cubic, which does not pace.")
+                   "like-for-like reference; `bench/NOTES.md` has the measurements." +
+                   (" The next table makes the same comparison with a congestion control "
+                    "that does not pace." if any("@" in k[1] for k in rows) else ""))
     out.append("")
 
 
@@ -227,6 +229,48 @@ def ws_verdict(verdicts, targets, n, r, rr, rh):
         "raw socket, like each WebSocket one, had carried a small write before the stream "
         "(raw with a heartbeat first delivered %.0f %% of raw)." % (
             n, pct(r, rr), pct(r, rh), pct(rh, rr)))
+
+
+def without_pacing(out, targets, rows, ns):
+    """raw and WebSocket runs in a network namespace whose congestion control
+    does not pace (bench/browser.sh, kinds PROTO@CC): WebSocket's share of raw
+    with the sockets' TCP history out of the comparison (issue 12)"""
+    ccs = sorted({k[1].split("@")[1] for k in rows if "@" in k[1]})
+    if not ccs:
+        return
+    out.append("### WebSocket against raw TCP without pacing, saturation\n")
+    out.append("The raw and WebSocket runs once more, the daemon and its receivers in a "
+               "network namespace of their own whose TCP congestion control is %s, with a "
+               "loopback and socket buffers like the host's (MTU 65,536), two alternating "
+               "pairs in each repetition. %s does not pace, so every socket sends alike "
+               "whatever it carried before the stream; what is left between the two rows is "
+               "the work and the bytes of the protocol.\n" % (" and ".join(ccs), "It"
+                                                              if len(ccs) == 1 else "They"))
+    out.append("| N | congestion control | clients | records/s (median) | runs | bytes/s (median) "
+               "| records/s, % of raw | % of raw in each repetition | server cores | "
+               "receivers cores | load |")
+    out.append("|---:|---|---|---:|---|---:|---:|---|---:|---:|---|")
+    for n in ns:
+        for cc in ccs:
+            raw = rows.get(("pipecastd", "raw@" + cc, n, "sat"), [])
+            rr = med(raw, "rate") if raw else 0
+            for proto in ("raw", "ws"):
+                lst = rows.get(("pipecastd", proto + "@" + cc, n, "sat"), [])
+                if not lst:
+                    continue
+                r, other = med(lst, "rate"), proto != "raw" and rr > 0
+                out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %.2f | %s | %s |" % (
+                    n, cc, PROTO[proto], mrec(r), runs(lst), mbytes(med(lst, "bps")),
+                    "%.0f %%" % pct(r, rr) if other else "", pairs(lst, raw) if other else "",
+                    med(lst, "cores"),
+                    "%.2f" % med(lst, "subcores") if lst[0].get("subcores") is not None else "-",
+                    ", ".join(x["load"] for x in lst)))
+                if other:
+                    targets.append(("WebSocket fan-out N=%d: records/s, share of raw TCP, both "
+                                    "without pacing (%s, a network namespace; issue 12)" % (n, cc),
+                                    ">= 90 %", "%.0f %% (each repetition: %s)" % (
+                                        pct(r, rr), pairs(lst, raw)), r >= 0.9 * rr))
+    out.append("")
 
 
 def latency(out, head, rows, ns, rate):
