@@ -28,6 +28,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	sleep 0.2
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	[ -z "${NS:-}" ] || ip netns del "$NS" 2>/dev/null   # bench/browser.sh's, if left
 	rm -rf "$T"
 }
 trap cleanup EXIT

@@ -26,6 +26,9 @@
  *  - ws_encode_text(): a text frame whose header announces exactly the
  *    payload that follows it; for valid UTF-8, the same frame as
  *    ws_encode_text_utf8();
+ *  - a text ring: the input's whole lines framed at once, after one UTF-8
+ *    check of them all (wsring_add_lines), give the frames, numbers and
+ *    source bytes that framing each line alone (wsring_add) gives;
  *  - the handshake: the input cut at its first three '\n' gives Upgrade,
  *    Connection, Sec-WebSocket-Version and Sec-WebSocket-Key; a request
  *    found acceptable has a 24-byte key and version "13", and gets a 101
@@ -40,6 +43,7 @@
 #include "fuzz_util.h"
 #include "units.h"
 #include "ws.h"
+#include "wsring.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -337,6 +341,70 @@ static void fuzz_upgrade(const uint8_t *in, size_t n)
 		fuzz_fail("no 101 response for an accepted handshake");
 }
 
+/* A fresh cursor's view of the whole ring (it never wrapped): its bytes. */
+static size_t fuzz_ring_bytes(const struct wsring *r, uint8_t *out)
+{
+	struct wsring_cursor c;
+	struct iovec iov[5];
+	size_t got = 0;
+	int k;
+
+	wsring_cursor_init(&c, r, 0, NULL, 0, NULL, 0);
+	while ((k = wsring_cursor_iov(&c, r, iov)) > 0) {
+		size_t take = 0;
+
+		for (int i = 0; i < k; i++) {
+			memcpy(out + got + take, iov[i].iov_base, iov[i].iov_len);
+			take += iov[i].iov_len;
+		}
+		wsring_cursor_advance(&c, take);
+		got += take;
+	}
+	wsring_cursor_free(&c);
+	return got;
+}
+
+/* The input's whole lines into a text ring at once, as websocket.c frames
+ * a chunk of records (wsring_add_lines, after one ws_utf8_valid), and one
+ * wsring_add each: the same frames, numbers and source bytes. */
+static void fuzz_lines(const uint8_t *in, size_t n)
+{
+	const uint8_t *last = memrchr(in, '\n', n), *nl;
+	struct wsring a, b;
+	uint8_t *oa, *ob;
+	size_t la, lb;
+	bool utf8;
+
+	if (!last)
+		return;
+	n = (size_t)(last + 1 - in);
+	utf8 = ws_utf8_valid(in, n);
+	if (wsring_init(&a, WSRING_TEXT, 4 * n + 4096, n, 1, 0, 0) < 0 ||
+	    wsring_init(&b, WSRING_TEXT, 4 * n + 4096, n, 1, 0, 0) < 0 ||
+	    !(oa = malloc(4 * n + 4096)) || !(ob = malloc(4 * n + 4096)))
+		abort();
+	for (size_t at = 0, k; at < n; at += k, wsring_flush(&a))
+		if ((k = wsring_add_lines(&a, in + at, n - at, utf8)) == 0 && wsring_pending(&a) == 0)
+			fuzz_fail("a line does not fit an empty batch");
+	for (size_t at = 0; at < n; at = (size_t)(nl + 1 - in)) {
+		nl = memchr(in + at, '\n', n - at);
+		if (wsring_add(&b, in + at, (size_t)(nl + 1 - (in + at))) < 0) {
+			wsring_flush(&b);
+			if (wsring_add(&b, in + at, (size_t)(nl + 1 - (in + at))) < 0)
+				fuzz_fail("a line does not fit an empty batch");
+		}
+	}
+	wsring_flush(&b);
+	la = fuzz_ring_bytes(&a, oa);
+	lb = fuzz_ring_bytes(&b, ob);
+	if (a.seq != b.seq || a.src != b.src || a.src != n || la != lb || memcmp(oa, ob, la) != 0)
+		fuzz_fail("a chunk's lines framed at once differ from one by one");
+	wsring_free(&a);
+	wsring_free(&b);
+	free(oa);
+	free(ob);
+}
+
 /* One input: see the top of this file. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -352,6 +420,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_parse(data + HEADER, size - HEADER, limit, seed, &chunked);
 	fuzz_same(&whole, &chunked);
 	fuzz_text(data + HEADER, size - HEADER);
+	fuzz_lines(data + HEADER, size - HEADER);
 	fuzz_utf8_against_reference(data + HEADER, size - HEADER);
 	fuzz_upgrade(data + HEADER, size - HEADER);
 	return 0;
