@@ -27,8 +27,11 @@
 # comparison without a pacing congestion control, two alternating pairs in
 # each repetition.
 # One row per run in $RAW/browser.tsv (columns: see browser_fan); memory per
-# idle nchan subscriber in $RAW/nchan-idle.tsv. bench/report_browser.py
-# reads both.
+# idle nchan subscriber in $RAW/nchan-idle.tsv; websocketd's memory in
+# $RAW/websocketd-mem.tsv, a row per websocketd run: N, the resident bytes
+# of websocketd and its processes before the clients connected and with
+# all N connected (before the stream), load1. bench/report_browser.py
+# reads them.
 
 BROWSER_NS=${BROWSER_NS:-$([ "$QUICK" = 1 ] && echo 100 || echo "100 1000")}
 # KIND:MODE pairs of one repetition, in the order they run (QUICK: each
@@ -44,6 +47,9 @@ else
 fi
 BROWSER_RUNS=${BROWSER_RUNS:-$d_browser}
 BROWSER_WSD_MAX=${BROWSER_WSD_MAX:-100}
+# websocketd's own N (at most BROWSER_WSD_MAX): those not in BROWSER_NS get a
+# pipecastd WebSocket run and a websocketd run at saturation, REPS times
+BROWSER_WSD_NS=${BROWSER_WSD_NS:-$([ "$QUICK" = 1 ] && echo "" || echo "10 100")}
 NCHAN_IDLE_NS=${NCHAN_IDLE_NS:-$([ "$QUICK" = 1 ] && echo 1000 || echo 5000)}   # REPS runs each
 NCHAN_IDLE_PROTOS=${NCHAN_IDLE_PROTOS:-$([ "$QUICK" = 1 ] && echo sse || echo "sse ws")}
 
@@ -80,6 +86,13 @@ websocketd_start() {
 	done
 	log "websocketd did not start"
 	return 1
+}
+# rss_tree PID: resident bytes of a process and its children (websocketd and
+# the program it runs for each client).
+rss_tree() {
+	local p t=0
+	for p in "$1" $(pgrep -P "$1"); do t=$((t + $(rss "$p"))); done
+	echo "$t"
 }
 # browser_wait SERVER N: bounded wait until the server has its N subscribers
 # (websocketd: its N socat clients are pipecastd's).
@@ -127,7 +140,7 @@ netns_up() {
 browser_fan() {
 	local srv=$1 proto=$2 n=$3 mode=$4 tag go port path="" pid prod procs per i
 	local rflag lat extra=() xs=() subs=() ready=() bpr bps rate closed bad subcores skipped=-
-	local row=$2 NSX=()
+	local row=$2 NSX=() wsd_rss=-
 	tag="browser-$srv-$proto-$n-$mode.$(date +%s%N)"
 	if [ "$proto" != "${proto%@*}" ]; then
 		netns_up "${proto#*@}" || return 0
@@ -153,7 +166,7 @@ browser_fan() {
 		pipecastd-sse) port=$hport; path=/events;;
 		pipecastd-ws) port=$hport; path=/ws;;
 		websocketd-ws) websocketd_start "$port" || { stop "$pid" "$prod"; return 0; }
-			port=$WSD_PORT; path=/; pid=$WSD_PID;;
+			port=$WSD_PORT; path=/; pid=$WSD_PID; wsd_rss=$(rss_tree "$WSD_PID");;
 		esac
 	fi
 	case $proto in raw|rawhb) ;; *) xs=(-x "$proto" -u "$path");; esac
@@ -171,6 +184,11 @@ browser_fan() {
 	fi
 	browser_wait "$srv" "$n"
 	[ "$proto" = rawhb ] && browser_heartbeat
+	if [ "$srv" = websocketd ]; then   # N clients connected, none fed yet
+		sleep 0.5
+		printf '%s\t%s\t%s\t%s\n' "$n" "$wsd_rss" "$(rss_tree "$WSD_PID")" "$(load1)" \
+			>>"$RAW/websocketd-mem.tsv"
+	fi
 	if [ "$srv" = nchan ]; then
 		bg $LG produce "${rflag[@]}" -t $((${MEAS%.*} + 30)) -N "$NCHAN_PORT" -w "$go" 2>/dev/null
 		prod=$!
@@ -232,12 +250,28 @@ nchan_idle() {
 	log "nchan idle $proto n=$((per * procs)) subscribed=$conn rss before=$before after=$after per_conn=$(( (after - before) / (per * procs) ))"
 }
 
+# browser_wsd_run: pipecastd's WebSocket clients and websocketd's at each N
+# of BROWSER_WSD_NS that BROWSER_NS has not run, REPS times, back to back.
+browser_wsd_run() {
+	local n r
+	command -v websocketd >/dev/null || return 0
+	for n in $BROWSER_WSD_NS; do
+		case " $BROWSER_NS " in *" $n "*) continue;; esac
+		[ "$n" -le "$BROWSER_WSD_MAX" ] || continue
+		for r in $(seq "$REPS"); do
+			browser_fan pipecastd ws "$n" sat
+			browser_fan websocketd ws "$n" sat
+		done
+	done
+}
+
 # browser_run: every run of BROWSER_RUNS for each N and repetition, then the
 # idle nchan subscribers, REPS times.
 browser_run() {
 	local n r run kind proto
 	: >"$RAW/browser.tsv"
 	: >"$RAW/nchan-idle.tsv"
+	: >"$RAW/websocketd-mem.tsv"
 	bench/nchan.sh install || log "nchan not installed: its rows are left out"
 	for n in $BROWSER_NS; do
 		for r in $(seq "$REPS"); do
@@ -252,6 +286,7 @@ browser_run() {
 			done
 		done
 	done
+	browser_wsd_run
 	[ -x /usr/sbin/nginx ] || return 0
 	for _ in $(seq "$REPS"); do
 		for proto in $NCHAN_IDLE_PROTOS; do

@@ -79,7 +79,8 @@ def browser_table(head):
     out = ["| scenario | pipecastd raw TCP | pipecastd SSE (`/events`) | pipecastd WebSocket (`/ws`) "
            "| nchan EventSource | nchan WebSocket | websocketd |",
            "|---|---:|---:|---:|---:|---:|---:|"]
-    ns = sorted({k[3] for k in head if isinstance(k, tuple) and k[0] in ("sat", "p99")})
+    ns = sorted({k[3] for k in head if isinstance(k, tuple) and k[0] in ("sat", "p99") and
+                 k[1:3] == ("pipecastd", "raw")})
     for n in ns:
         out.append("| fan-out to {:,} clients, saturation: records/s | {} |".format(n, " | ".join(
             rec(head.get(("sat",) + c + (n,), 0)) for c in cols)))

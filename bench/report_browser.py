@@ -47,8 +47,8 @@ def load(read, num):
             max=num(p[9]), closed=num(p[10]), bad=num(p[11]), skipped=p[12], load=p[13],
             cores=num(p[14]), subcores=num(p[15]) if len(p) > 15 else None))
     # QUICK runs no raw clients here: the raw fan-out runs of the same make bench
-    wanted = {(k[2], k[3]) for k in rows if k[0] == "pipecastd"} - \
-        {(k[2], k[3]) for k in rows if k[:2] == ("pipecastd", "raw")}
+    wanted = set() if any(k[:2] == ("pipecastd", "raw") for k in rows) else \
+        {(k[2], k[3]) for k in rows if k[0] == "pipecastd"}
     for line in read("fanout.tsv").splitlines():
         p = line.split("\t")
         if len(p) < 12 or p[0] != "pipecastd" or p[3] != "0" or (int(p[1]), p[2]) not in wanted:
@@ -118,6 +118,7 @@ def section(out, targets, head, read, num, env):
     latency(out, head, rows, ns, rate)
     against_nchan(out, targets, head, rows, ns)
     memory(out, targets, head, idle, pipecastd_idle(read, num), num)
+    websocketd_memory(out, head, read, num, pipecastd_idle(read, num))
 
 
 def sse_vs_raw(out, targets, head, rows, ns):
@@ -145,7 +146,9 @@ def sse_vs_raw(out, targets, head, rows, ns):
     verdicts = []
     for n in ns:
         raw = rows.get(("pipecastd", "raw", n, "sat"), [])
-        rr, rb = med(raw, "rate") if raw else 0, med(raw, "bps") if raw else 0
+        if not raw:          # an N that only websocketd's comparison ran
+            continue
+        rr, rb = med(raw, "rate"), med(raw, "bps")
         hb = rows.get(("pipecastd", "rawhb", n, "sat"), [])
         rh = med(hb, "rate") if hb else 0
         for proto in ("raw", "rawhb", "sse", "ws"):
@@ -376,3 +379,38 @@ def memory(out, targets, head, idle, ours, num):
                         if mine is not None and per > 0 else
                         "nchan %.0f B; pipecastd not measured in this run" % per,
                         None if mine is None or per <= 0 else mine * 4 <= per))
+
+
+def websocketd_memory(out, head, read, num, ours):
+    """websocketd's resident memory per client (itself and the process it runs
+    for each), from raw/websocketd-mem.tsv (bench/browser.sh), beside
+    pipecastd's per idle WebSocket client"""
+    got = {}
+    for line in read("websocketd-mem.tsv").splitlines():
+        p = line.split("\t")
+        if len(p) >= 4 and num(p[0]) and p[1] != "-":
+            got.setdefault(int(p[0]), []).append(dict(
+                before=num(p[1]), after=num(p[2]), load=p[3],
+                per=(num(p[2]) - num(p[1])) / num(p[0])))
+    if not got:
+        return
+    big, mine = ours.get("ws", (0, None))
+    out.append("### websocketd: memory per client\n")
+    out.append("Resident memory of websocketd and the processes it started (`/proc/PID/status`, "
+               "one `socat` per client) before the clients connected and with all N connected, "
+               "before the stream began, over N; the median of the runs listed. pipecastd's "
+               "figure is its idle WebSocket client's from section 3 (`bench/idle_mem.sh`), "
+               "when this run measured it.\n")
+    out.append("| N | websocketd RSS before / after (median run) | bytes per client (runs) | "
+               "pipecastd bytes per WebSocket client | websocketd / pipecastd | load |")
+    out.append("|---:|---|---:|---:|---:|---|")
+    for n, lst in sorted(got.items()):
+        m = sorted(lst, key=lambda x: x["per"])[len(lst) // 2]
+        per = med(lst, "per")
+        out.append("| %d | %.1f / %.1f MiB | %s (%s) | %s | %s | %s |" % (
+            n, m["before"] / 2**20, m["after"] / 2**20, "{:,.0f}".format(per),
+            ", ".join("{:,.0f}".format(x["per"]) for x in lst),
+            "{:.0f} (N = {:,})".format(mine, big) if mine is not None else "not measured",
+            "%.0fx" % (per / mine) if mine else "-", ", ".join(x["load"] for x in lst)))
+        head[("idle", "websocketd", "ws")] = per          # the largest N wins
+    out.append("")
