@@ -46,9 +46,14 @@ def load(read, num):
             rate=num(p[4]), bps=num(p[5]), bpr=num(p[6]), p50=num(p[7]), p99=num(p[8]),
             max=num(p[9]), closed=num(p[10]), bad=num(p[11]), skipped=p[12], load=p[13],
             cores=num(p[14]), subcores=num(p[15]) if len(p) > 15 else None))
-    # QUICK runs no raw clients here: the raw fan-out runs of the same make bench
-    wanted = set() if any(k[:2] == ("pipecastd", "raw") for k in rows) else \
-        {(k[2], k[3]) for k in rows if k[0] == "pipecastd"}
+    # raw clients' latency at RATE (and, in QUICK runs, which have no raw
+    # clients here, their saturation too): the raw fan-out runs of the same
+    # make bench, at each N where raw clients ran here (any N when none did;
+    # not at an N that only websocketd's comparison ran)
+    raw_ns = {k[2] for k in rows if k[:2] == ("pipecastd", "raw")}
+    wanted = {(k[2], k[3]) for k in rows if k[0] == "pipecastd" and
+              (not raw_ns or k[2] in raw_ns)} - \
+        {(k[2], k[3]) for k in rows if k[:2] == ("pipecastd", "raw")}
     for line in read("fanout.tsv").splitlines():
         p = line.split("\t")
         if len(p) < 12 or p[0] != "pipecastd" or p[3] != "0" or (int(p[1]), p[2]) not in wanted:
