@@ -469,7 +469,9 @@ class T08StuckLogReader(unittest.TestCase):
                 c = socket.create_connection(("127.0.0.1", d.port), timeout=5)
                 c.close()
             with StatsConn(d.path("stats.sock"), timeout=slow(3)) as st:
-                info = st.info()
+                # the kernel completes connects the daemon has yet to accept:
+                # ask once it has taken them all (and logged each)
+                info = st.wait_info("clients_accepted_total", 1500, 10)
             time.sleep(0.5)
             gap = probe.max_gap(t0)
             self.assertLess(gap, slow(1.0), "streaming stalled for %.3f s" % gap)
