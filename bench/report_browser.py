@@ -122,8 +122,9 @@ def section(out, targets, head, read, num, env):
     without_pacing(out, targets, rows, ns)
     latency(out, head, rows, ns, rate)
     against_nchan(out, targets, head, rows, ns)
-    memory(out, targets, head, idle, pipecastd_idle(read, num), num)
-    websocketd_memory(out, head, read, num, pipecastd_idle(read, num))
+    ours = pipecastd_idle(read, num)
+    memory(out, targets, head, idle, ours, num)
+    websocketd_memory(out, head, read, num, ours)
 
 
 def sse_vs_raw(out, targets, head, rows, ns):

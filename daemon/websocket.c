@@ -61,7 +61,9 @@ static void websocket_encode_raw(struct wsring *r, const char *data, size_t n)
 }
 
 /* Whole lines, one frame each, a batch at a time: the chunk's UTF-8 is
- * checked once for all its lines (text frames then copy them as they are). */
+ * checked once for all its lines (text frames then copy them as they are);
+ * the line a full batch stopped at goes through websocket_add(), which
+ * flushes the batch first. */
 static void websocket_encode(struct wsring *r, const char *data, size_t n)
 {
 	const uint8_t *p = (const uint8_t *)data, *end = p + n, *nl;
@@ -76,12 +78,7 @@ static void websocket_encode(struct wsring *r, const char *data, size_t n)
 		p += wsring_add_lines(r, p, (size_t)(end - p), utf8);
 		if (p == end || !(nl = memchr(p, '\n', (size_t)(end - p))))
 			return;
-		if (wsring_pending(r) > 0) {
-			websocket_ring_flush(r);
-			continue;
-		}
-		log_warning("WebSocket: a record of %zu bytes does not fit its frame",
-			    (size_t)(nl + 1 - p));
+		websocket_add(r, (const char *)p, (size_t)(nl + 1 - p));
 		p = nl + 1;
 	}
 }

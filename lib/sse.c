@@ -135,11 +135,10 @@ static uint64_t sse_digits_sum(uint64_t first, uint64_t count)
  * its body and 6 per '\r'. Bytes after the last newline are no record. */
 uint64_t sse_records_len(const struct sse *s, const char *data, size_t n)
 {
-	size_t whole = n;
+	const char *last = memrchr(data, '\n', n);
+	size_t whole = last ? (size_t)(last + 1 - data) : 0;
 	uint64_t records, cr;
 
-	while (whole > 0 && data[whole - 1] != '\n')
-		whole--;
 	records = sse_count_lines(data, whole);
 	cr = memchr(data, '\r', whole) ? sse_count_byte(data, whole, '\r') : 0;
 	return 30 * records + sse_digits_sum(s->seq + 1, records) + (whole - records) + 6 * cr;

@@ -68,6 +68,13 @@ static void wsring_number(struct wsring *r)
 		r->pend[r->n_pend++] = (struct seqidx_entry){ r->seq, r->batch_len, r->src };
 }
 
+/* Whether the batch lacks room for a frame of up to frame_max bytes or
+ * for its index entry. */
+static bool wsring_full(const struct wsring *r, size_t frame_max)
+{
+	return r->batch_len + frame_max > r->batch_cap || r->n_pend == WSRING_PENDING_MAX;
+}
+
 /* Encodes one record's frame at the end of the batch. */
 int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 {
@@ -75,8 +82,7 @@ int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 	const char *id;
 	size_t idn;
 
-	if (r->batch_len + wsring_frame_max(r->kind, n) > r->batch_cap ||
-	    r->n_pend == WSRING_PENDING_MAX)
+	if (wsring_full(r, wsring_frame_max(r->kind, n)))
 		return -1;
 	wsring_number(r);
 	switch (r->kind) {
@@ -98,7 +104,7 @@ int wsring_add(struct wsring *r, const uint8_t *rec, size_t n)
 /* wsring_add() of a text ring's record known to be valid UTF-8. */
 static int wsring_add_utf8(struct wsring *r, const uint8_t *rec, size_t n)
 {
-	if (r->batch_len + WS_HEADER_MAX + n > r->batch_cap || r->n_pend == WSRING_PENDING_MAX)
+	if (wsring_full(r, WS_HEADER_MAX + n))
 		return -1;
 	wsring_number(r);
 	r->batch_len += ws_encode_text_utf8(r->batch + r->batch_len, rec, n);
