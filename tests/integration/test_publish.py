@@ -8,6 +8,7 @@ Run alone: python3 tests/integration/test_publish.py
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -152,9 +153,13 @@ class Publish(unittest.TestCase):
                 pass
             self.assertEqual(p.wait(slow(15)), 1)
             err = p.stderr.read().decode()
-            self.assertRegex(err, r"^pipecastctl: %s/k: (Redis closed the connection|"
-                             r"(sending to|reading from) Redis: Connection reset by peer) "
-                             r"\(1000 lines taken\)\n$" % self.redis.url)
+            m = re.match(r"^pipecastctl: %s/k: (Redis closed the connection|"
+                         r"(sending to|reading from) Redis: Connection reset by peer) "
+                         r"\((\d+) lines taken\)\n$" % re.escape(self.redis.url), err)
+            self.assertIsNotNone(m, err)
+            # taken means acknowledged (pipecastctl(1)): Redis holds all 1000,
+            # but the replies to some may have been lost with the connection
+            self.assertLessEqual(int(m.group(3)), 1000)
         finally:
             p.kill()
             p.wait()
